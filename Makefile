@@ -1,0 +1,40 @@
+# mlpipe — developer and CI entry points. `make demo` and `make test` are the two set-up commands.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE_MODULES := node_modules/.package-lock.json
+
+.PHONY: help install build typecheck test demo bench bench-serve clean
+
+help:
+	@echo "make demo       install, train + package the example, serve it, send it predictions"
+	@echo "make test       type check + the whole test suite"
+	@echo "make install    npm ci (from the lockfile; also builds dist/)"
+	@echo "make typecheck  tsc --noEmit over sources, tests and benchmarks"
+	@echo "make bench      benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make clean      remove dist/, the artifacts store and temporary files"
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $(NODE_MODULES)
+
+install: $(NODE_MODULES)
+
+build: install
+	npx tsc -p tsconfig.build.json
+
+typecheck: install
+	npx tsc -p tsconfig.json --noEmit
+
+# The CLI tests run bin/mlpipe, which uses dist/ when it exists: build first so they test this source.
+test: typecheck build
+	npx mocha
+
+demo: build
+	bash scripts/demo.sh
+
+bench: build
+	node --import tsx bench/serve.ts
+
+clean:
+	rm -rf dist .mlpipe-test-results.json
+	find artifacts -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

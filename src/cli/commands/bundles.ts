@@ -1,0 +1,132 @@
+import type { Command } from 'commander';
+import { VerificationError } from '../../core/errors.js';
+import type { CliContext } from '../context.js';
+import { fmt, table } from '../render.js';
+
+/** `mlpipe bundles list|show|verify|promote`. */
+export function registerBundles(program: Command, ctx: CliContext): void {
+  const bundles = program.command('bundles').description('list, show, verify and promote bundles in the store');
+  const artifactsOption = ['--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
+
+  bundles
+    .command('list')
+    .description('every bundle version in the store, with aliases and headline metrics')
+    .option(...artifactsOption)
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { artifacts?: string; json?: boolean }) => {
+      const store = await import('../../core/bundle/store.js');
+      const { readManifest } = await import('../../core/bundle/verify.js');
+      const artifacts = ctx.artifacts(opts.artifacts);
+      const rows: { name: string; version: string; aliases: string[]; task?: string; target?: string; createdAt?: string; metric?: string; error?: string }[] = [];
+      for (const name of await store.listNames(artifacts)) {
+        const aliases = await store.readAliases(artifacts, name).catch(() => ({}) as Record<string, string>);
+        for (const version of await store.listVersions(artifacts, name)) {
+          const aliasNames = Object.entries(aliases).filter(([, v]) => v === version).map(([a]) => a);
+          try {
+            const m = await readManifest(`${artifacts}/${name}/${version}`);
+            const h = m.metrics.holdout;
+            const metric = !h ? '' : 'accuracy' in h.model ? `accuracy ${fmt(h.model.accuracy)}` : `r2 ${fmt(h.model.r2)}`;
+            rows.push({ name, version, aliases: aliasNames, task: m.task, target: m.target.name, createdAt: m.createdAt, metric });
+          } catch (err) {
+            rows.push({ name, version, aliases: aliasNames, error: (err as Error).message });
+          }
+        }
+      }
+      if (opts.json) {
+        ctx.json({ artifacts, bundles: rows });
+        return;
+      }
+      if (rows.length === 0) {
+        ctx.out(`no bundles in ${artifacts}`);
+        return;
+      }
+      ctx.out(table(['bundle', 'aliases', 'task', 'target', 'created', 'holdout'], rows.map((r) => [`${r.name}@${r.version}`, r.aliases.join(', '), r.task ?? 'INVALID', r.target ?? '', r.createdAt?.slice(0, 19).replace('T', ' ') ?? '', r.metric ?? r.error ?? ''])));
+    });
+
+  bundles
+    .command('show')
+    .description('what a bundle holds: task, target, metrics, featurizers, input schema, lineage, files')
+    .argument('<bundle-ref>', 'bundle folder, name, name@1.2.0 or name@alias')
+    .option(...artifactsOption)
+    .option('--json', 'print the whole manifest')
+    .action(async (ref: string, opts: { artifacts?: string; json?: boolean }) => {
+      const { resolveRef } = await import('../../core/bundle/store.js');
+      const { readManifest } = await import('../../core/bundle/verify.js');
+      const { metricsLines } = await import('../render.js');
+      const { dir } = await resolveRef(ref, ctx.artifacts(opts.artifacts));
+      const m = await readManifest(dir);
+      if (opts.json) {
+        ctx.json(m);
+        return;
+      }
+      ctx.out(`${m.name}@${m.version}  (${dir})`);
+      ctx.out(`created ${m.createdAt} by mlpipe ${m.lineage.mlpipeVersion} on Node ${m.lineage.node}${m.lineage.gitCommit ? `, git ${m.lineage.gitCommit}` : ''}`);
+      ctx.out(`task ${m.task}: predicts ${m.target.name} (${m.target.type})${m.classes ? `; classes ${m.classes.join(', ')}` : ''}`);
+      ctx.out(`model ${m.model.type} (${m.model.engine}): ${Object.entries(m.model.params).map(([k, v]) => `${k}=${v}`).join(' ')}; ${m.model.featureCount} features`);
+      const src = m.lineage.dataset?.source;
+      if (m.lineage.dataset) ctx.out(`data: ${src?.path ?? src?.kind} (${m.lineage.dataset.rows} rows, ${m.lineage.dataset.fingerprint.slice(0, 19)}…)`);
+      ctx.out('featurizers:');
+      for (const s of m.featurizer.steps) ctx.out(`  ${s}`);
+      for (const d of m.featurizer.dropped) ctx.out(`  ${d.column}: dropped (${d.reason})`);
+      for (const line of metricsLines(m.metrics)) ctx.out(line);
+      ctx.out('files:');
+      for (const [file, f] of Object.entries(m.files)) ctx.out(`  ${file}  ${f.bytes} bytes  sha256 ${f.sha256}`);
+    });
+
+  bundles
+    .command('verify')
+    .description('recompute every checksum; exit 1 naming the first file that does not match (no refs: every bundle)')
+    .argument('[bundle-refs...]', 'bundles to verify (default: all in the store)')
+    .option(...artifactsOption)
+    .option('--json', 'print one JSON document')
+    .action(async (refs: string[], opts: { artifacts?: string; json?: boolean }) => {
+      const store = await import('../../core/bundle/store.js');
+      const { verifyBundle } = await import('../../core/bundle/verify.js');
+      const artifacts = ctx.artifacts(opts.artifacts);
+      let targets = refs;
+      if (targets.length === 0) {
+        targets = [];
+        for (const name of await store.listNames(artifacts)) for (const v of await store.listVersions(artifacts, name)) targets.push(`${name}@${v}`);
+      }
+      const results: { ref: string; ok: boolean; files?: number; error?: string; file?: string }[] = [];
+      for (const ref of targets) {
+        const { dir } = await store.resolveRef(ref, artifacts);
+        try {
+          const m = await verifyBundle(dir);
+          results.push({ ref: `${m.name}@${m.version}`, ok: true, files: Object.keys(m.files).length + 1 });
+        } catch (err) {
+          if (!(err instanceof VerificationError)) throw err;
+          results.push({ ref, ok: false, error: err.message, file: err.file });
+        }
+      }
+      const failed = results.filter((r) => !r.ok);
+      if (opts.json) ctx.json({ ok: failed.length === 0, bundles: results });
+      else for (const r of results) if (r.ok) ctx.out(`ok ${r.ref} (${r.files} files)`);
+      if (failed.length > 0) {
+        const first = failed[0]!;
+        throw new VerificationError(first.file ?? '', `${first.ref}: ${first.error}${failed.length > 1 ? ` (and ${failed.length - 1} more bundle(s) failed)` : ''}`);
+      }
+      if (!opts.json && results.length === 0) ctx.out(`no bundles in ${artifacts}`);
+    });
+
+  bundles
+    .command('promote')
+    .description('point an alias (production, staging, …) at a bundle version')
+    .argument('<bundle-ref>', 'name@version (or name for the newest)')
+    .requiredOption('-a, --alias <alias>', 'alias name, e.g. production')
+    .option(...artifactsOption)
+    .action(async (ref: string, opts: { alias: string; artifacts?: string }) => {
+      const store = await import('../../core/bundle/store.js');
+      const { verifyBundle } = await import('../../core/bundle/verify.js');
+      const artifacts = ctx.artifacts(opts.artifacts);
+      store.checkAlias(opts.alias);
+      const { dir } = await store.resolveRef(ref, artifacts);
+      const m = await verifyBundle(dir);
+      if (dir !== `${artifacts}/${m.name}/${m.version}`) {
+        const { ConfigError } = await import('../../core/errors.js');
+        throw new ConfigError(`${ref}: only bundles inside the store (${artifacts}) can be promoted`);
+      }
+      await store.updateAliases(artifacts, m.name, (aliases) => ({ ...aliases, [opts.alias]: m.version }));
+      ctx.out(`${m.name}@${opts.alias} → ${m.version}`);
+    });
+}

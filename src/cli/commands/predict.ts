@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { oneOf } from '../parse.js';
+
+/** `mlpipe predict <bundle-ref> --input <file|-> --out <file|->`. */
+export function registerPredict(program: Command, ctx: CliContext): void {
+  program
+    .command('predict')
+    .description('predict every row of a file with a bundle (same validation and featurizers as the server)')
+    .argument('<bundle-ref>', 'bundle folder, name, name@1.2.0 or name@alias')
+    .requiredOption('-i, --input <file>', 'CSV, TSV, JSON or NDJSON file, or - for stdin (NDJSON or CSV)')
+    .option('-o, --out <file>', 'output file (.csv, .json, .ndjson) or - for stdout as NDJSON', '-')
+    .option('--format <format>', 'input format, overriding the extension')
+    .option('--out-format <format>', 'output format, overriding the extension', oneOf(['csv', 'json', 'ndjson'] as const))
+    .option('--id <column>', 'copy this input column into each output record')
+    .option('--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)')
+    .action(async (ref: string, opts: { input: string; out: string; format?: string; outFormat?: 'csv' | 'json' | 'ndjson'; id?: string; artifacts?: string }) => {
+      const { predictFile } = await import('../../core/pipeline/predict.js');
+      const result = await predictFile({
+        ref,
+        artifacts: ctx.artifacts(opts.artifacts),
+        input: opts.input,
+        out: opts.out,
+        format: opts.format,
+        outFormat: opts.outFormat,
+        id: opts.id,
+        stdin: ctx.io.stdin,
+        stdout: ctx.io.stdout,
+      });
+      if (opts.out !== '-') ctx.note(`predicted ${result.rows} rows with ${result.model} → ${result.out}`);
+    });
+}

@@ -1,0 +1,69 @@
+import { Option, type Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { integer, size } from '../parse.js';
+
+interface ServeFlags {
+  port: number;
+  host: string;
+  artifacts?: string;
+  rateLimit: number;
+  batchRateLimit: number;
+  maxBatchRows: number;
+  bodyLimit: string;
+  trustProxy: number;
+  shutdownTimeout: number;
+}
+
+/** `mlpipe serve [<bundle-ref>...]`: verify and load bundles, then serve them over HTTP until SIGTERM. */
+export function registerServe(program: Command, ctx: CliContext): void {
+  program
+    .command('serve')
+    .description('serve bundles over HTTP (verified before listening); SIGTERM drains in-flight requests, then exits')
+    .argument('[bundle-refs...]', 'bundles to serve, first = default model (default: every name in the store, its production alias or newest version)')
+    .addOption(new Option('-p, --port <n>', 'port (0 = any free port)').argParser(integer(0, 65535)).default(8080).env('MLPIPE_PORT'))
+    .addOption(new Option('--host <host>', 'address to listen on (0.0.0.0 in a container)').default('127.0.0.1').env('MLPIPE_HOST'))
+    .addOption(new Option('--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)'))
+    .addOption(new Option('--rate-limit <n>', 'single-record predict requests per minute per client (0 = off)').argParser(integer(0)).default(600).env('MLPIPE_RATE_LIMIT'))
+    .addOption(new Option('--batch-rate-limit <n>', 'batch requests per minute per client (0 = off)').argParser(integer(0)).default(60).env('MLPIPE_BATCH_RATE_LIMIT'))
+    .addOption(new Option('--max-batch-rows <n>', 'most records in one batch request').argParser(integer(1)).default(10_000).env('MLPIPE_MAX_BATCH_ROWS'))
+    .addOption(new Option('--body-limit <size>', 'largest request body').argParser(size).default('10mb').env('MLPIPE_BODY_LIMIT'))
+    .addOption(new Option('--trust-proxy <hops>', 'proxy hops whose X-Forwarded-For is trusted for the client address (0 = none)').argParser(integer(0, 32)).default(0).env('MLPIPE_TRUST_PROXY'))
+    .addOption(new Option('--shutdown-timeout <ms>', 'how long SIGTERM waits for in-flight requests').argParser(integer(0)).default(10_000).env('MLPIPE_SHUTDOWN_TIMEOUT'))
+    .action(async (refs: string[], opts: ServeFlags) => {
+      const { closeOnSignals, startServer } = await import('../../server/start.js');
+      const artifacts = ctx.artifacts(opts.artifacts);
+      const targets = refs.length > 0 ? refs : await defaultRefs(artifacts);
+      const running = await startServer({
+        refs: targets,
+        artifacts,
+        port: opts.port,
+        host: opts.host,
+        rateLimit: opts.rateLimit,
+        batchRateLimit: opts.batchRateLimit,
+        maxBatchRows: opts.maxBatchRows,
+        bodyLimit: opts.bodyLimit,
+        trustProxy: opts.trustProxy,
+        shutdownTimeoutMs: opts.shutdownTimeout,
+        log: (m) => ctx.note(m),
+      });
+      for (const m of running.registry.list()) ctx.note(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name})`);
+      ctx.out(`listening on ${running.url}`);
+      await closeOnSignals(running, (m) => ctx.note(m));
+      ctx.note('stopped');
+    });
+}
+
+/** Every bundle name in the store: its `production` alias when set, else its newest version. */
+async function defaultRefs(artifacts: string): Promise<string[]> {
+  const store = await import('../../core/bundle/store.js');
+  const { NotFoundError } = await import('../../core/errors.js');
+  const refs: string[] = [];
+  for (const name of await store.listNames(artifacts)) {
+    const versions = await store.listVersions(artifacts, name);
+    if (versions.length === 0) continue;
+    const aliases = await store.readAliases(artifacts, name);
+    refs.push(aliases.production && versions.includes(aliases.production) ? `${name}@production` : name);
+  }
+  if (refs.length === 0) throw new NotFoundError(`no bundles to serve in ${artifacts}; package one first (mlpipe run …) or name a bundle`);
+  return refs;
+}

@@ -1,0 +1,42 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Commander argument parsers: each rejects a bad value with a message naming what was expected. */
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}, got ${n}`);
+    return n;
+  };
+}
+
+export function fraction(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}, got "${value}"`);
+    return n;
+  };
+}
+
+export function oneOf<T extends string>(allowed: readonly T[]) {
+  return (value: string): T => {
+    if (!(allowed as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}, got "${value}"`);
+    return value as T;
+  };
+}
+
+/** `sqrt`, `log2`, `all`, a fraction in (0, 1) or a whole count. */
+export function maxFeatures(value: string): 'sqrt' | 'log2' | 'all' | number {
+  if (value === 'sqrt' || value === 'log2' || value === 'all') return value;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (n >= 1 && !Number.isInteger(n))) {
+    throw new InvalidArgumentError(`expected sqrt, log2, all, a fraction in (0, 1) or a whole count, got "${value}"`);
+  }
+  return n;
+}
+
+/** A size like `10mb`, `512kb` or a byte count. */
+export function size(value: string): string {
+  if (!/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(value.trim())) throw new InvalidArgumentError(`expected a size like 10mb, 512kb or a byte count, got "${value}"`);
+  return value.trim();
+}

@@ -1,0 +1,137 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { VerificationError, messageOf } from '../errors.js';
+import { type JsonSchema, MAX_REPORTED_ERRORS, RecordValidator } from '../features/input-schema.js';
+import { FeatureTransformer } from '../features/pipeline.js';
+import type { FittedPipeline } from '../features/types.js';
+import { CompiledForest } from '../models/compiled-forest.js';
+import type { SavedForest } from '../models/forest-format.js';
+import { labelValue } from '../models/target.js';
+import { ValidationError, type ErrorDetail } from '../errors.js';
+import type { Manifest } from './manifest.js';
+import { resolveRef } from './store.js';
+import { verifyBundle } from './verify.js';
+
+/** One prediction: the label (in the target's own type) or number, and class probabilities. */
+export interface Prediction {
+  prediction: string | number | boolean;
+  /** Classifiers only: label → fraction of trees voting for it. */
+  probabilities?: Record<string, number>;
+}
+
+/**
+ * A verified, loaded bundle ready to predict: validator, featurizer and compiled forest built once.
+ * The server and `mlpipe predict` both predict through {@link predictMany}, so they return the same
+ * predictions for the same records.
+ */
+export class LoadedModel {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  readonly transformer: FeatureTransformer;
+  readonly forest: CompiledForest;
+  readonly validator: RecordValidator;
+  private readonly labels: (string | number | boolean)[];
+  private readonly row: Float64Array;
+  private readonly proba: Float64Array;
+
+  constructor(dir: string, manifest: Manifest, pipeline: FittedPipeline, model: SavedForest, schema: JsonSchema) {
+    this.dir = dir;
+    this.manifest = manifest;
+    this.transformer = new FeatureTransformer(pipeline);
+    this.forest = new CompiledForest(model);
+    if (this.forest.width !== this.transformer.width) {
+      throw new VerificationError('model.json', `${dir}: the model expects ${this.forest.width} features but the featurizer makes ${this.transformer.width}`);
+    }
+    this.validator = new RecordValidator(schema);
+    this.labels = this.forest.classes.map((c) => labelValue(c, manifest.target.type));
+    this.row = new Float64Array(this.transformer.width);
+    this.proba = new Float64Array(this.forest.classes.length);
+  }
+
+  get name(): string {
+    return this.manifest.name;
+  }
+
+  get version(): string {
+    return this.manifest.version;
+  }
+
+  /** `name@version` */
+  get ref(): string {
+    return `${this.manifest.name}@${this.manifest.version}`;
+  }
+
+  private output(value: number, proba: Float64Array): Prediction {
+    if (this.forest.task === 'regression') return { prediction: value };
+    const probabilities: Record<string, number> = {};
+    this.forest.classes.forEach((c, i) => {
+      probabilities[c] = proba[i] as number;
+    });
+    return { prediction: this.labels[value] as string | number | boolean, probabilities };
+  }
+
+  /** Validates, featurizes and predicts one record; ValidationError (with JSON paths) when invalid. */
+  predictOne(record: unknown, pathPrefix = ''): Prediction {
+    this.validator.assert(record, pathPrefix);
+    this.transformer.transformRecord(record as Record<string, unknown>, this.row, pathPrefix);
+    const value = this.forest.predictRow(this.row, 0, this.proba);
+    return this.output(value, this.proba);
+  }
+
+  /**
+   * Validates every record first (all problems reported together, paths from `rowPath`, by default
+   * `/records/<i>`), then featurizes them into one matrix and predicts, in input order.
+   */
+  predictMany(records: readonly unknown[], rowPath: (i: number) => string = (i) => `/records/${i}`): Prediction[] {
+    const details: ErrorDetail[] = [];
+    for (let i = 0; i < records.length && details.length < MAX_REPORTED_ERRORS; i++) details.push(...this.validator.check(records[i], rowPath(i)));
+    const width = this.transformer.width;
+    const matrix = new Float64Array(records.length * width);
+    if (details.length === 0) {
+      for (let i = 0; i < records.length; i++) {
+        try {
+          this.transformer.transformRecord(records[i] as Record<string, unknown>, matrix.subarray(i * width, (i + 1) * width), rowPath(i));
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err;
+          details.push(...err.details);
+          if (details.length >= MAX_REPORTED_ERRORS) break;
+        }
+      }
+    }
+    if (details.length > 0) {
+      const first = details[0] as ErrorDetail;
+      const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
+      throw new ValidationError(`invalid input: ${first.path} ${first.message}${more}`, details.slice(0, MAX_REPORTED_ERRORS));
+    }
+    const k = this.forest.classes.length;
+    const proba = new Float64Array(records.length * k);
+    const values = this.forest.predictMatrix(matrix, records.length, proba);
+    return Array.from(values, (v, i) => this.output(v, proba.subarray(i * k, (i + 1) * k)));
+  }
+}
+
+async function readBundleJson<T>(dir: string, file: string): Promise<T> {
+  try {
+    return JSON.parse(await readFile(join(dir, file), 'utf8')) as T;
+  } catch (err) {
+    throw new VerificationError(file, `${join(dir, file)}: unreadable (${messageOf(err)})`);
+  }
+}
+
+/**
+ * Resolves a bundle reference, verifies every checksum and loads the model. A bundle is data only:
+ * nothing in it is executed. Throws NotFoundError or VerificationError naming the file.
+ */
+export async function loadBundle(ref: string, artifacts: string): Promise<LoadedModel> {
+  const { dir } = await resolveRef(ref, artifacts);
+  const manifest = await verifyBundle(dir);
+  const pipeline = await readBundleJson<FittedPipeline>(dir, manifest.featurizer.file);
+  const model = await readBundleJson<SavedForest>(dir, manifest.model.file);
+  const schema = await readBundleJson<JsonSchema>(dir, 'input-schema.json');
+  try {
+    return new LoadedModel(dir, manifest, pipeline, model, schema);
+  } catch (err) {
+    if (err instanceof VerificationError) throw err;
+    throw new VerificationError(manifest.model.file, `${dir}: cannot load the model (${messageOf(err)})`);
+  }
+}

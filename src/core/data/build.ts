@@ -1,0 +1,44 @@
+import { DataError } from '../errors.js';
+import { type Column, type Table, emptyColumn, setCell } from '../table.js';
+import { CellError, type ColumnType, toCell } from '../values.js';
+import { TypeInferrer } from './infer.js';
+import type { RawTable } from './read.js';
+
+/** Options of {@link buildTable}. */
+export interface BuildOptions {
+  /** Declared column types that replace inference (`{zip: 'category'}`). */
+  types?: Record<string, ColumnType>;
+}
+
+/**
+ * Types raw rows: infers each column's type over all its values (unless declared) and converts every
+ * value with the shared {@link toCell}. A value that contradicts a declared type is a
+ * {@link DataError} naming source, row, line and column.
+ */
+export function buildTable(raw: RawTable, options: BuildOptions = {}): Table {
+  const declared = options.types ?? {};
+  for (const name of Object.keys(declared)) {
+    if (!raw.columnNames.includes(name)) {
+      throw new DataError({ source: raw.source, column: name }, `a type is declared for this column but the source has no such column (columns: ${raw.columnNames.join(', ')})`);
+    }
+  }
+  const columns: Column[] = raw.columnNames.map((name, j) => {
+    let type = declared[name];
+    if (type === undefined) {
+      const inferrer = new TypeInferrer();
+      for (const row of raw.rows) inferrer.add(row[j]);
+      type = inferrer.result();
+    }
+    const column = emptyColumn(name, type, raw.rows.length);
+    for (let i = 0; i < raw.rows.length; i++) {
+      try {
+        setCell(column, i, toCell(type, raw.rows[i]?.[j]));
+      } catch (err) {
+        if (!(err instanceof CellError)) throw err;
+        throw new DataError({ source: raw.source, row: i + 1, line: raw.lines?.[i], column: name }, `${err.message} (column type ${type})`);
+      }
+    }
+    return column;
+  });
+  return { columns, rowCount: raw.rows.length };
+}

@@ -1,0 +1,115 @@
+/**
+ * Typed errors thrown by mlpipe's core. Core never prints or exits: the CLI maps these to exit codes
+ * (`exitCode`), the server maps `code` to an HTTP status. Every message names the file, row, column,
+ * config path or JSON path at fault.
+ */
+
+/** One problem inside a larger error, e.g. one invalid field of one record. */
+export interface ErrorDetail {
+  /** JSON Pointer (`/records/3/bill_length`) or config path (`model.trees`). */
+  path: string;
+  message: string;
+}
+
+/** Machine-readable error categories; the server maps them to HTTP statuses. */
+export type ErrorCode =
+  | 'invalid_input'
+  | 'invalid_config'
+  | 'data_error'
+  | 'not_found'
+  | 'verification_failed'
+  | 'conflict'
+  | 'usage'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'not_ready'
+  | 'internal';
+
+/** Base class of every error mlpipe raises on purpose. */
+export class MlpipeError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetail[];
+  /** Process exit code the CLI uses: 1 for user errors, 2 for usage errors. */
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, options: { details?: ErrorDetail[]; cause?: unknown; exitCode?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details ?? [];
+    this.exitCode = options.exitCode ?? (code === 'usage' ? 2 : 1);
+  }
+}
+
+/** Where in a data source a problem is: all parts optional, rendered as `file, row 3, column "age"`. */
+export interface DataLocation {
+  source?: string;
+  /** 1-based data row (header excluded). */
+  row?: number;
+  /** 1-based physical line in the file, when it differs from the row. */
+  line?: number;
+  column?: string;
+}
+
+/** Formats a location as `file.csv: row 3 (line 4), column "age"`. */
+export function formatLocation(loc: DataLocation): string {
+  const parts: string[] = [];
+  if (loc.row !== undefined) parts.push(loc.line !== undefined && loc.line !== loc.row ? `row ${loc.row} (line ${loc.line})` : `row ${loc.row}`);
+  else if (loc.line !== undefined) parts.push(`line ${loc.line}`);
+  if (loc.column !== undefined) parts.push(`column ${JSON.stringify(loc.column)}`);
+  const where = parts.join(', ');
+  if (loc.source && where) return `${loc.source}: ${where}`;
+  return loc.source ?? where;
+}
+
+/** Bad data in a source file or dataset: names file, row and column. */
+export class DataError extends MlpipeError {
+  readonly location: DataLocation;
+  constructor(location: DataLocation, problem: string, options: { cause?: unknown } = {}) {
+    const where = formatLocation(location);
+    super('data_error', where ? `${where}: ${problem}` : problem, options);
+    this.location = location;
+  }
+}
+
+/** A mistake in a pipeline config or command option value; names the config path. */
+export class ConfigError extends MlpipeError {
+  constructor(message: string, details: ErrorDetail[] = []) {
+    super('invalid_config', message, { details });
+  }
+}
+
+/** Input records that fail validation (server 400, CLI exit 1), with one detail per problem. */
+export class ValidationError extends MlpipeError {
+  constructor(message: string, details: ErrorDetail[]) {
+    super('invalid_input', message, { details });
+  }
+}
+
+/** A bundle, model, file or column that does not exist. */
+export class NotFoundError extends MlpipeError {
+  constructor(message: string) {
+    super('not_found', message);
+  }
+}
+
+/** A bundle whose files do not match their recorded checksums (or that is malformed). */
+export class VerificationError extends MlpipeError {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super('verification_failed', message);
+    this.file = file;
+  }
+}
+
+/** Something that would overwrite existing data, e.g. packaging an existing version. */
+export class ConflictError extends MlpipeError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+
+/** Returns the message of any thrown value. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,146 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { type ErrorDetail, ValidationError } from '../errors.js';
+import type { ColumnType } from '../values.js';
+import { pointerToken } from './pipeline.js';
+import type { FittedPipeline } from './types.js';
+
+/** A JSON Schema document (draft-07), as plain JSON. */
+export type JsonSchema = Record<string, unknown>;
+
+/** The date shapes `parseDatetime` accepts, as a JSON Schema pattern (impossible days are caught later). */
+export const DATETIME_PATTERN =
+  '^\\s*\\d{4}([-/])\\d{1,2}\\1\\d{1,2}([T ]\\d{1,2}:\\d{2}(:\\d{2}([.,]\\d{1,9})?)?\\s*(Z|z|[+-]\\d{2}(:?\\d{2})?)?)?\\s*$';
+
+function propertySchema(type: ColumnType, nullable: boolean): JsonSchema {
+  const withNull = (t: string | string[]) => {
+    const types = Array.isArray(t) ? t : [t];
+    return nullable ? [...types, 'null'] : types.length === 1 ? types[0] : types;
+  };
+  switch (type) {
+    case 'number':
+      return { type: withNull('number') };
+    case 'integer':
+      return { type: withNull('number'), description: 'whole numbers in the training data' };
+    case 'boolean':
+      return { type: withNull('boolean') };
+    case 'datetime':
+      return {
+        type: withNull(['string', 'number']),
+        pattern: DATETIME_PATTERN,
+        description: 'date or date-time, ISO 8601 (2024-03-05, 2024-03-05T14:30:00Z; no zone = UTC), or epoch milliseconds',
+      };
+    case 'category':
+    case 'text':
+      return { type: withNull('string') };
+  }
+}
+
+/**
+ * The JSON Schema of one input record: one property per column the featurizer reads, typed as in
+ * training; columns that had missing values accept `null` and may be left out, the others are
+ * required. Other properties are allowed and ignored (e.g. an id the client sends along).
+ */
+export function inputSchema(pipeline: FittedPipeline, title = 'input record'): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  const required: string[] = [];
+  for (const input of pipeline.inputs) {
+    properties[input.name] = propertySchema(input.type, input.nullable);
+    if (!input.nullable) required.push(input.name);
+  }
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title,
+    type: 'object',
+    properties,
+    required,
+    additionalProperties: true,
+  };
+}
+
+/** At most this many problems are reported for one request or file. */
+export const MAX_REPORTED_ERRORS = 100;
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+function friendly(err: ErrorObject, record: unknown): ErrorDetail {
+  if (err.keyword === 'required') {
+    const prop = (err.params as { missingProperty: string }).missingProperty;
+    return { path: `${err.instancePath}/${pointerToken(prop)}`, message: 'is required (the training data always had a value here)' };
+  }
+  const value = valueAt(record, err.instancePath);
+  if (err.instancePath === '' && err.keyword === 'type') return { path: '', message: `must be a JSON object (a record), got ${describeValue(value)}` };
+  if (err.keyword === 'type' && value === null) {
+    return { path: err.instancePath, message: 'must not be null (the training data had no missing values here)' };
+  }
+  if (err.keyword === 'type') {
+    const expected = (err.params as { type: string | string[] }).type;
+    const list = (Array.isArray(expected) ? expected : String(expected).split(',')).filter((t) => t !== 'null');
+    return { path: err.instancePath, message: `must be ${list.join(' or ')}, got ${describeValue(value)}` };
+  }
+  if (err.keyword === 'pattern') {
+    return { path: err.instancePath, message: `must be a date like 2024-03-05 or 2024-03-05T14:30:00Z, got ${describeValue(value)}` };
+  }
+  return { path: err.instancePath, message: `${err.message ?? 'is invalid'}` };
+}
+
+function valueAt(record: unknown, pointer: string): unknown {
+  if (pointer === '') return record;
+  let cur: unknown = record;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/**
+ * Validates records against an input schema with ajv (compiled once, all errors collected). The
+ * server and `mlpipe predict` use the same validator, so both accept and refuse the same records.
+ */
+export class RecordValidator {
+  private readonly validateFn: ValidateFunction;
+
+  constructor(schema: JsonSchema) {
+    // $data stays off: a schema must never read its limits from the data it validates.
+    const ajv = new Ajv({ allErrors: true, strict: false, $data: false });
+    this.validateFn = ajv.compile(schema);
+  }
+
+  /** Problems of one record, each with its JSON path under `pathPrefix`; empty when valid. */
+  check(record: unknown, pathPrefix = ''): ErrorDetail[] {
+    if (this.validateFn(record)) return [];
+    return (this.validateFn.errors ?? []).map((e) => {
+      const d = friendly(e, record);
+      return { path: `${pathPrefix}${d.path}`, message: d.message };
+    });
+  }
+
+  /** Throws ValidationError when the record is invalid. */
+  assert(record: unknown, pathPrefix = ''): void {
+    const details = this.check(record, pathPrefix);
+    if (details.length > 0) throw invalid(details);
+  }
+
+  /**
+   * Validates many records; throws one ValidationError listing the problems of all of them (paths
+   * `${prefix}/<index>/...`, at most {@link MAX_REPORTED_ERRORS}).
+   */
+  assertAll(records: readonly unknown[], prefix = '/records', rowLabel?: (i: number) => string): void {
+    const details: ErrorDetail[] = [];
+    for (let i = 0; i < records.length && details.length < MAX_REPORTED_ERRORS; i++) {
+      for (const d of this.check(records[i], rowLabel ? rowLabel(i) : `${prefix}/${i}`)) details.push(d);
+    }
+    if (details.length > 0) throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
+  }
+}
+
+function invalid(details: ErrorDetail[]): ValidationError {
+  const first = details[0] as ErrorDetail;
+  const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''})` : '';
+  return new ValidationError(`invalid input: ${first.path || '(record)'} ${first.message}${more}`, details);
+}

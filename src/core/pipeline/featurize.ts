@@ -1,0 +1,109 @@
+import type { LoadResult } from '../data/load.js';
+import { ConfigError } from '../errors.js';
+import { type ColumnChoice, planFeatures } from '../features/auto.js';
+import { inputSchema } from '../features/input-schema.js';
+import { FeatureTransformer, type FeaturePlan, fitPipeline } from '../features/pipeline.js';
+import type { FittedPipeline } from '../features/types.js';
+import type { Task } from '../models/forest-format.js';
+import { classLabels, inferTask, targetCells } from '../models/target.js';
+import { suggest } from '../suggest.js';
+import { type Table, findColumn, selectRows } from '../table.js';
+import { FEATURES_FILES, type FeaturesInfo, writeFeaturesDir } from './features-dir.js';
+
+/** Feature choices from a config or the command line. */
+export interface FeatureOptions {
+  drop?: string[];
+  columns?: Record<string, ColumnChoice>;
+}
+
+/** Options of {@link featurize}. */
+export interface FeaturizeOptions {
+  /** The loaded data. */
+  data: LoadResult;
+  target: string;
+  /** The features folder to write. */
+  out: string;
+  features?: FeatureOptions;
+  /** Overrides the task implied by the target. */
+  task?: Task;
+  configSha256?: string;
+}
+
+/** What {@link featurize} did. */
+export interface FeaturizeResult {
+  out: string;
+  info: FeaturesInfo;
+  pipeline: FittedPipeline;
+}
+
+/** The plan a fitted pipeline was made from: same columns, kinds and parameters. */
+export function planOf(pipeline: FittedPipeline): FeaturePlan {
+  return { steps: pipeline.steps.map((s) => ({ column: s.column, kind: s.kind, params: s.params })), dropped: pipeline.dropped };
+}
+
+/** Checks the target column and decides the task and class labels. */
+export function resolveTarget(table: Table, target: string, task: Task | undefined) {
+  const column = findColumn(table, target);
+  if (!column) {
+    const names = table.columns.map((c) => c.name);
+    const hint = suggest(target, names);
+    throw new ConfigError(`target: no column "${target}" in the data${hint ? ` (did you mean "${hint}"?)` : ''}; columns: ${names.join(', ')}`);
+  }
+  const cells = targetCells(column);
+  const present = cells.filter((v) => v !== null);
+  const resolvedTask = task ?? inferTask(column.type, present);
+  if (resolvedTask === 'regression' && column.type !== 'number' && column.type !== 'integer') {
+    throw new ConfigError(`task: regression needs a numeric target, but "${target}" is a ${column.type} column`);
+  }
+  if (resolvedTask === 'classification' && (column.type === 'datetime' || column.type === 'text')) {
+    throw new ConfigError(`task: a ${column.type} column cannot be a classification target`);
+  }
+  const classes = resolvedTask === 'classification' ? classLabels(column.type, present) : undefined;
+  if (classes && classes.length < 2) throw new ConfigError(`target: "${target}" has ${classes.length} class${classes.length === 1 ? '' : 'es'}; classification needs at least 2`);
+  return { column, cells, task: resolvedTask, classes };
+}
+
+/**
+ * Fits feature extractors on a loaded table and writes a features folder: fitted featurizer (plain
+ * JSON), input JSON Schema, feature matrix with the target, the training rows and a summary.
+ * Rows whose target is missing are left out. Columns are featurized automatically unless the options
+ * say otherwise; every choice and every dropped column is reported in `info.summary`.
+ */
+export async function featurize(options: FeaturizeOptions): Promise<FeaturizeResult> {
+  const { data, target } = options;
+  const resolved = resolveTarget(data.table, target, options.task);
+  const keep: number[] = [];
+  resolved.cells.forEach((v, i) => {
+    if (v !== null) keep.push(i);
+  });
+  if (keep.length === 0) throw new ConfigError(`target: every row's "${target}" is missing; nothing to train on`);
+  const table = keep.length === data.table.rowCount ? data.table : selectRows(data.table, keep);
+  const plan = planFeatures(table, { target, drop: options.features?.drop, columns: options.features?.columns });
+  const pipeline = fitPipeline(table, plan);
+  const transformer = new FeatureTransformer(pipeline);
+  const matrix = transformer.transformTable(table);
+  const targetColumn = findColumn(table, target)!;
+  const targetValues = targetCells(targetColumn).map((v) => (typeof v === 'number' ? v : String(v)));
+  const info: FeaturesInfo = {
+    format: 'mlpipe.features',
+    formatVersion: 1,
+    target: { name: target, type: targetColumn.type, task: resolved.task, ...(resolved.classes ? { classes: resolved.classes } : {}) },
+    rows: table.rowCount,
+    rowsWithoutTarget: data.table.rowCount - table.rowCount,
+    featureCount: transformer.width,
+    summary: { steps: transformer.describe(), dropped: pipeline.dropped.map((d) => ({ column: d.column, reason: d.reason })) },
+    profile: data.profile,
+    lineage: data.lineage,
+    ...(options.configSha256 ? { configSha256: options.configSha256 } : {}),
+  };
+  await writeFeaturesDir(options.out, {
+    info,
+    pipeline,
+    inputSchema: inputSchema(pipeline, `input record of a model predicting ${target}`),
+    data: { matrix, rows: table.rowCount, featureNames: pipeline.featureNames, target: targetValues },
+    table,
+  });
+  return { out: options.out, info, pipeline };
+}
+
+export { FEATURES_FILES };

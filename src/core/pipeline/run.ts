@@ -1,0 +1,98 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { type PackageResult, packageModel } from '../bundle/package.js';
+import { type LoadResult, loadSource } from '../data/load.js';
+import { ConfigError } from '../errors.js';
+import type { ForestParams, Task } from '../models/forest-format.js';
+import type { PipelineConfig } from './config.js';
+import { type FeatureOptions, type FeaturizeResult, featurize } from './featurize.js';
+import { type TrainResult, train } from './train.js';
+
+/** Options of {@link runPipeline}: a config, and/or values that override it. */
+export interface RunOptions {
+  config?: PipelineConfig;
+  source?: string;
+  format?: string;
+  target?: string;
+  name?: string;
+  task?: Task;
+  seed?: number;
+  model?: Partial<Omit<ForestParams, 'seed'>>;
+  holdout?: number;
+  version?: string;
+  /** Bundle store given explicitly (`--artifacts`): wins over the config's `package.artifacts`. */
+  artifacts?: string;
+  /** Bundle store when neither the options nor the config name one (`MLPIPE_ARTIFACTS` or ./artifacts). */
+  defaultArtifacts: string;
+  /** Keep the intermediate dataset, features and model folders here (default: a temporary folder, removed). */
+  workDir?: string;
+  stdin?: Readable;
+  /** Called as each step starts. */
+  onStage?: (stage: string) => void;
+}
+
+/** Everything {@link runPipeline} produced. */
+export interface RunResult {
+  load: LoadResult;
+  featurize: FeaturizeResult;
+  train: TrainResult;
+  package: PackageResult;
+}
+
+/**
+ * Runs load → featurize → train → package. Command-line values override the config's. Intermediate
+ * folders live in `workDir` when given, else in a temporary folder that is removed afterwards.
+ */
+export async function runPipeline(options: RunOptions): Promise<RunResult> {
+  const cfg = options.config;
+  const source = options.source ?? cfg?.source.path;
+  const target = options.target ?? cfg?.target;
+  const name = options.name ?? cfg?.name;
+  if (!source) throw new ConfigError('source: no data source given');
+  if (!target) throw new ConfigError('target: no target column given (--target or target: in the config)');
+  if (!name) throw new ConfigError('name: no bundle name given (--name or name: in the config)');
+  const work = options.workDir ?? (await mkdtemp(join(tmpdir(), 'mlpipe-run-')));
+  try {
+    options.onStage?.(`load ${source}`);
+    const load = await loadSource({
+      source,
+      format: options.format ?? cfg?.source.format,
+      delimiter: cfg?.source.delimiter,
+      types: cfg?.source.types,
+      stdin: options.stdin,
+    });
+    options.onStage?.('featurize');
+    const features: FeatureOptions = cfg?.features ?? {};
+    const featurized = await featurize({
+      data: load,
+      target,
+      out: join(work, 'features'),
+      features,
+      task: options.task ?? cfg?.task,
+      configSha256: cfg?.sha256,
+    });
+    options.onStage?.('train');
+    const { type: _type, ...configModel } = cfg?.model ?? { type: 'random-forest' };
+    const seed = options.seed ?? cfg?.seed;
+    const trained = await train({
+      features: join(work, 'features'),
+      out: join(work, 'model'),
+      task: options.task ?? cfg?.task,
+      params: { ...configModel, ...options.model, ...(seed !== undefined ? { seed } : {}) },
+      holdout: options.holdout ?? cfg?.evaluation.holdout,
+      onStage: options.onStage,
+    });
+    options.onStage?.('package');
+    const packaged = await packageModel({
+      modelDir: join(work, 'model'),
+      name,
+      version: options.version ?? cfg?.package.version,
+      artifacts: options.artifacts ?? cfg?.package.artifacts ?? options.defaultArtifacts,
+    });
+    return { load, featurize: featurized, train: trained, package: packaged };
+  } finally {
+    if (!options.workDir) await rm(work, { recursive: true, force: true });
+  }
+}

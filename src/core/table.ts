@@ -1,0 +1,80 @@
+import type { Cell, ColumnType } from './values.js';
+
+/**
+ * An in-memory typed column. Numeric and datetime columns keep their values in a Float64Array with
+ * NaN for a missing value (datetimes as epoch milliseconds, UTC); the others keep an array with
+ * `null` for a missing value.
+ */
+export type Column =
+  | { name: string; type: 'number' | 'integer' | 'datetime'; values: Float64Array }
+  | { name: string; type: 'boolean'; values: (boolean | null)[] }
+  | { name: string; type: 'category' | 'text'; values: (string | null)[] };
+
+/** A typed table: the in-memory form of a dataset. */
+export interface Table {
+  columns: Column[];
+  rowCount: number;
+}
+
+/** The cell at row `i` of a column, with missing values as `null`. */
+export function cellAt(column: Column, i: number): Cell {
+  const v = column.values[i];
+  if (v === undefined) return null;
+  if (typeof v === 'number' && Number.isNaN(v)) return null;
+  return v;
+}
+
+/** Finds a column by exact name. */
+export function findColumn(table: Table, name: string): Column | undefined {
+  return table.columns.find((c) => c.name === name);
+}
+
+/** Creates an empty column of a type, sized for `length` rows. */
+export function emptyColumn(name: string, type: ColumnType, length: number): Column {
+  switch (type) {
+    case 'number':
+    case 'integer':
+    case 'datetime':
+      return { name, type, values: new Float64Array(length).fill(Number.NaN) };
+    case 'boolean':
+      return { name, type, values: new Array<boolean | null>(length).fill(null) };
+    case 'category':
+    case 'text':
+      return { name, type, values: new Array<string | null>(length).fill(null) };
+  }
+}
+
+/** Writes a normalized cell (of the column's own type) into row `i`. */
+export function setCell(column: Column, i: number, cell: Cell): void {
+  switch (column.type) {
+    case 'number':
+    case 'integer':
+    case 'datetime':
+      column.values[i] = cell === null ? Number.NaN : (cell as number);
+      return;
+    case 'boolean':
+      column.values[i] = cell as boolean | null;
+      return;
+    case 'category':
+    case 'text':
+      column.values[i] = cell as string | null;
+      return;
+  }
+}
+
+/** Keeps only the rows whose index is in `rows`, in that order. */
+export function selectRows(table: Table, rows: ArrayLike<number>): Table {
+  const columns = table.columns.map((col): Column => {
+    const out = emptyColumn(col.name, col.type, rows.length);
+    for (let i = 0; i < rows.length; i++) setCell(out, i, cellAt(col, rows[i] as number));
+    return out;
+  });
+  return { columns, rowCount: rows.length };
+}
+
+/** The row at index `i` as a plain record (missing values as null, datetimes as epoch ms). */
+export function recordAt(table: Table, i: number): Record<string, Cell> {
+  const rec: Record<string, Cell> = {};
+  for (const col of table.columns) rec[col.name] = cellAt(col, i);
+  return rec;
+}

@@ -1,0 +1,167 @@
+/**
+ * How mlpipe reads one cell, shared by loading (type inference, dataset writing) and by featurizers at
+ * training and serving time. Keeping this in one module is what makes "the same value means the same
+ * thing in training and in serving" true: a CSV cell, a JSON value and a dataset value all pass through
+ * {@link toCell}.
+ */
+
+/** The column types mlpipe infers and featurizes. */
+export type ColumnType = 'number' | 'integer' | 'boolean' | 'category' | 'datetime' | 'text';
+
+export const COLUMN_TYPES: readonly ColumnType[] = ['number', 'integer', 'boolean', 'category', 'datetime', 'text'];
+
+/**
+ * A normalized cell: numbers (and datetimes, as epoch milliseconds UTC) are `number`, booleans are
+ * `boolean`, categories and text are `string`, a missing value is `null`.
+ */
+export type Cell = number | string | boolean | null;
+
+/**
+ * Strings read as a missing value, in every source and at serving time. This is pandas' default
+ * `na_values` list plus `?` (the UCI repository's marker for a missing value).
+ */
+export const MISSING_TOKENS: ReadonlySet<string> = new Set([
+  '', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A',
+  'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null', '?',
+]);
+
+/** True when a raw value stands for "missing": null, undefined, NaN or a missing token. */
+export function isMissing(raw: unknown): boolean {
+  if (raw === null || raw === undefined) return true;
+  if (typeof raw === 'number') return Number.isNaN(raw);
+  if (typeof raw === 'string') return MISSING_TOKENS.has(raw.trim());
+  return false;
+}
+
+const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const INTEGER_RE = /^[+-]?\d+$/;
+
+/** Parses a number written in decimal or scientific notation; NaN when it is not one. */
+export function parseNumber(text: string): number {
+  const t = text.trim();
+  if (!NUMBER_RE.test(t)) return Number.NaN;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : Number.NaN;
+}
+
+/** True when `text` is an integer literal within JavaScript's safe integer range. */
+export function isIntegerText(text: string): boolean {
+  const t = text.trim();
+  return INTEGER_RE.test(t) && Number.isSafeInteger(Number(t));
+}
+
+const TRUE_TOKENS = new Set(['true', 'yes']);
+const FALSE_TOKENS = new Set(['false', 'no']);
+
+/** Parses `true/false/yes/no` in any letter case; undefined when it is not a boolean. */
+export function parseBoolean(text: string): boolean | undefined {
+  const t = text.trim().toLowerCase();
+  if (TRUE_TOKENS.has(t)) return true;
+  if (FALSE_TOKENS.has(t)) return false;
+  return undefined;
+}
+
+// YYYY-MM-DD or YYYY/MM/DD, optionally followed by a time and a zone.
+const DATETIME_RE =
+  /^(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+/**
+ * Parses an ISO-8601-like date or date-time (`2024-03-05`, `2024/03/05`, `2024-03-05 14:30`,
+ * `2024-03-05T14:30:00.123+02:00`) to epoch milliseconds. A value without a zone is read as UTC.
+ * Returns NaN when the text is not such a date or names an impossible day (`2023-02-30`).
+ */
+export function parseDatetime(text: string): number {
+  const m = DATETIME_RE.exec(text.trim());
+  if (!m) return Number.NaN;
+  const year = Number(m[1]);
+  const month = Number(m[3]);
+  const day = Number(m[4]);
+  const hour = m[5] === undefined ? 0 : Number(m[5]);
+  const minute = m[6] === undefined ? 0 : Number(m[6]);
+  const second = m[7] === undefined ? 0 : Number(m[7]);
+  const ms = m[8] === undefined ? 0 : Math.floor(Number(`0.${m[8]}`) * 1000);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return Number.NaN;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day > daysInMonth) return Number.NaN;
+  let t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  // Date.UTC maps years 0..99 to 1900..1999; set the year explicitly.
+  if (year < 100) {
+    const d = new Date(t);
+    d.setUTCFullYear(year);
+    t = d.getTime();
+  }
+  const zone = m[9];
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const offsetMin = Number(digits.slice(0, 2)) * 60 + (digits.length > 2 ? Number(digits.slice(2)) : 0);
+    t -= sign * offsetMin * 60_000;
+  }
+  return t;
+}
+
+/** Why {@link toCell} refused a value, e.g. `expected a number, got "abc"`. */
+export class CellError extends Error {}
+
+function describe(raw: unknown): string {
+  if (typeof raw === 'string') return JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw);
+  if (Array.isArray(raw)) return 'an array';
+  if (raw !== null && typeof raw === 'object') return 'an object';
+  return String(raw);
+}
+
+/**
+ * Normalizes one raw value (a CSV string, a JSON value, a dataset value) to a {@link Cell} of the given
+ * column type. Missing values become `null`. Throws {@link CellError} when the value cannot be of that
+ * type; the caller adds file/row/column or the JSON path.
+ */
+export function toCell(type: ColumnType, raw: unknown): Cell {
+  if (isMissing(raw)) return null;
+  switch (type) {
+    case 'number':
+    case 'integer': {
+      if (typeof raw === 'number') {
+        if (!Number.isFinite(raw)) throw new CellError(`expected a finite number, got ${describe(raw)}`);
+        return raw;
+      }
+      if (typeof raw === 'string') {
+        const n = parseNumber(raw);
+        if (Number.isNaN(n)) throw new CellError(`expected a number, got ${describe(raw)}`);
+        return n;
+      }
+      throw new CellError(`expected a number, got ${describe(raw)}`);
+    }
+    case 'boolean': {
+      if (typeof raw === 'boolean') return raw;
+      if (typeof raw === 'string') {
+        const b = parseBoolean(raw);
+        if (b === undefined) throw new CellError(`expected a boolean (true/false), got ${describe(raw)}`);
+        return b;
+      }
+      throw new CellError(`expected a boolean (true/false), got ${describe(raw)}`);
+    }
+    case 'datetime': {
+      if (typeof raw === 'number') {
+        if (!Number.isFinite(raw)) throw new CellError(`expected a date, got ${describe(raw)}`);
+        return raw;
+      }
+      if (raw instanceof Date) {
+        const t = raw.getTime();
+        if (Number.isNaN(t)) throw new CellError('expected a date, got an invalid Date');
+        return t;
+      }
+      if (typeof raw === 'string') {
+        const t = parseDatetime(raw);
+        if (Number.isNaN(t)) throw new CellError(`expected a date like 2024-03-05 or 2024-03-05T14:30:00Z, got ${describe(raw)}`);
+        return t;
+      }
+      throw new CellError(`expected a date, got ${describe(raw)}`);
+    }
+    case 'category':
+    case 'text': {
+      if (typeof raw === 'string') return raw;
+      if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+      throw new CellError(`expected a string, got ${describe(raw)}`);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { type ErrorDetail, MlpipeError } from '../core/errors.js';
+
+/** An error with an HTTP status, thrown by routes and middleware. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Writes the one error body shape mlpipe uses: `{"error": {"code", "message", "details"}}`. */
+export function sendError(res: Response, status: number, code: string, message: string, details: ErrorDetail[] = []): void {
+  res.status(status).json({ error: { code, message, details } });
+}
+
+const STATUS_OF_CODE: Record<string, number> = {
+  invalid_input: 400,
+  invalid_config: 400,
+  data_error: 400,
+  usage: 400,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  not_ready: 503,
+  verification_failed: 500,
+};
+
+/**
+ * The single error middleware: maps typed errors and body-parser failures to JSON bodies with the
+ * right status. A 500 never shows a stack; the error is passed to `log` instead.
+ */
+export function errorHandler(log: (message: string) => void): ErrorRequestHandler {
+  return (err: unknown, _req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    if (err instanceof HttpError) {
+      sendError(res, err.status, err.code, err.message, err.details);
+      return;
+    }
+    if (err instanceof MlpipeError) {
+      const status = STATUS_OF_CODE[err.code] ?? 500;
+      if (status >= 500) log(`error: ${err.stack ?? err.message}`);
+      sendError(res, status, err.code, status >= 500 ? 'internal error' : err.message, status >= 500 ? [] : err.details);
+      return;
+    }
+    // body-parser (express.json) errors carry `type` and `status`.
+    const e = err as { type?: string; status?: number; message?: string; limit?: number; length?: number };
+    switch (e.type) {
+      case 'entity.too.large':
+        sendError(res, 413, 'payload_too_large', `request body is larger than the limit of ${e.limit} bytes (--body-limit)`);
+        return;
+      case 'entity.parse.failed':
+        sendError(res, 400, 'invalid_json', `request body is not valid JSON: ${(e.message ?? '').replace(/^Unexpected/, 'unexpected')}`);
+        return;
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        sendError(res, 415, 'unsupported_media_type', e.message ?? 'unsupported encoding');
+        return;
+      case 'request.aborted':
+        return;
+      default:
+        if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+          sendError(res, e.status, 'bad_request', e.message ?? 'bad request');
+          return;
+        }
+        log(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        sendError(res, 500, 'internal', 'internal error');
+    }
+  };
+}
