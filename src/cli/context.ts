@@ -28,6 +28,11 @@ export class CliContext {
     this.io.stderr.write(`${line}\n`);
   }
 
+  /** Writes a progress line to stderr, only when stderr is a terminal (logs and pipes stay clean). */
+  progress(line: string): void {
+    if (this.io.stderr.isTTY) this.io.stderr.write(`${line}\n`);
+  }
+
   /** Writes one JSON document to stdout (`--json`). */
   json(value: unknown): void {
     this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -81,15 +81,13 @@ export function parseDatetime(text: string): number {
   const second = m[7] === undefined ? 0 : Number(m[7]);
   const ms = m[8] === undefined ? 0 : Math.floor(Number(`0.${m[8]}`) * 1000);
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return Number.NaN;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  // setUTCFullYear, unlike Date.UTC, does not map years 0..99 to 1900..1999 (year 0 is a leap year, 1900 is not).
+  const daysInMonth = new Date(new Date(0).setUTCFullYear(year, month, 0)).getUTCDate();
   if (day > daysInMonth) return Number.NaN;
-  let t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  // Date.UTC maps years 0..99 to 1900..1999; set the year explicitly.
-  if (year < 100) {
-    const d = new Date(t);
-    d.setUTCFullYear(year);
-    t = d.getTime();
-  }
+  // Date.UTC maps years 0..99 to 1900..1999; setUTCFullYear takes the year as written.
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  let t = d.setUTCHours(hour, minute, second, ms);
   const zone = m[9];
   if (zone && zone.toUpperCase() !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;

@@ -41,7 +41,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
         defaultArtifacts: ctx.artifacts(undefined),
         workDir: opts.workDir,
         stdin: ctx.io.stdin,
-        onStage: opts.json ? undefined : (s) => ctx.note(`${s}…`),
+        onStage: opts.json ? undefined : (s) => ctx.progress(`${s}…`),
       });
       if (opts.json) {
         ctx.json({

@@ -61,7 +61,7 @@ export function registerTrain(program: Command, ctx: CliContext): void {
         task: opts.task ?? config?.task,
         params: { ...configModel, ...forestParamsFrom(opts), ...(seed !== undefined ? { seed } : {}) },
         holdout: opts.holdout ?? config?.evaluation.holdout,
-        onStage: opts.json ? undefined : (s) => ctx.note(`${s}…`),
+        onStage: opts.json ? undefined : (s) => ctx.progress(`${s}…`),
       });
       if (opts.json) {
         ctx.json({ out: opts.out, task: result.training.task, classes: result.training.classes, params: result.training.model.params, metrics: result.metrics, durationMs: result.training.durationMs });

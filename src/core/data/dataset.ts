@@ -28,7 +28,11 @@ import type { Lineage } from '../lineage.js';
 const FORMAT = 'mlpipe.dataset';
 const FORMAT_VERSION = '1';
 
-function arrowType(type: ColumnType): DataType {
+/**
+ * `dictionaryId` must be stable: Arrow otherwise takes ids from a process-wide counter, and the id is
+ * written into the IPC bytes, so equal tables would get different fingerprints.
+ */
+function arrowType(type: ColumnType, dictionaryId: number): DataType {
   switch (type) {
     case 'number':
     case 'integer':
@@ -38,14 +42,14 @@ function arrowType(type: ColumnType): DataType {
     case 'boolean':
       return new Bool();
     case 'category':
-      return new Dictionary(new Utf8(), new Int32());
+      return new Dictionary(new Utf8(), new Int32(), dictionaryId);
     case 'text':
       return new Utf8();
   }
 }
 
-function columnVector(col: Column) {
-  const type = arrowType(col.type);
+function columnVector(col: Column, index: number) {
+  const type = arrowType(col.type, index);
   if (col.type === 'number' || col.type === 'integer' || col.type === 'datetime') {
     const values = Array.from(col.values, (v) => (Number.isNaN(v) ? null : v));
     return vectorFromArray(values, type);
@@ -54,7 +58,7 @@ function columnVector(col: Column) {
 }
 
 function toArrow(table: Table, metadata: Map<string, string>): ArrowTable {
-  const vectors = table.columns.map(columnVector);
+  const vectors = table.columns.map((col, i) => columnVector(col, i));
   const fields = table.columns.map(
     (col, i) => new Field(col.name, vectors[i]!.type, true, new Map([['mlpipe.type', col.type]])),
   );

@@ -33,8 +33,10 @@ export function profileTable(table: Table): DatasetProfile {
     let count = 0;
     let min = Infinity;
     let max = -Infinity;
-    let sum = 0;
-    let sumSq = 0;
+    // Welford's running mean and sum of squared deviations: sum-of-squares minus squared mean loses
+    // every digit for large values such as epoch seconds (1.7e9 ± 1 gave std 22.6 instead of 1).
+    let mean = 0;
+    let m2 = 0;
     const numeric = col.type === 'number' || col.type === 'integer' || col.type === 'datetime';
     for (let i = 0; i < table.rowCount; i++) {
       const cell = cellAt(col, i);
@@ -46,8 +48,9 @@ export function profileTable(table: Table): DatasetProfile {
         const x = cell as number;
         if (x < min) min = x;
         if (x > max) max = x;
-        sum += x;
-        sumSq += x * x;
+        const delta = x - mean;
+        mean += delta / count;
+        m2 += delta * (x - mean);
       }
     }
     const profile: ColumnProfile = { name: col.name, type: col.type, count, missing: table.rowCount - count, distinct: counts.size };
@@ -56,11 +59,10 @@ export function profileTable(table: Table): DatasetProfile {
         profile.min = new Date(min).toISOString();
         profile.max = new Date(max).toISOString();
       } else {
-        const mean = sum / count;
         profile.min = min;
         profile.max = max;
         profile.mean = mean;
-        profile.std = count > 1 ? Math.sqrt(Math.max(0, (sumSq - count * mean * mean) / (count - 1))) : 0;
+        profile.std = count > 1 ? Math.sqrt(m2 / (count - 1)) : 0;
       }
     }
     if (col.type === 'category' || col.type === 'boolean' || col.type === 'text' || col.type === 'integer') {

@@ -129,15 +129,25 @@ export function cleanHeader(names: string[], source: string, warnings: string[])
   });
 }
 
+type ParsedRecord = { record: string[]; info: { lines: number; empty_lines: number } };
+
+/**
+ * The physical line where a record starts: the line after the previous record ends, plus the empty
+ * lines skipped in between (`empty_lines` counts them cumulatively).
+ */
+function startLine(previous: ParsedRecord['info'] | undefined, emptyLinesSoFar: number): number {
+  return (previous?.lines ?? 0) + 1 + (emptyLinesSoFar - (previous?.empty_lines ?? 0));
+}
+
 async function readCsv(path: string, input: Readable, delimiterOption: string | undefined, isTsv: boolean): Promise<RawTable> {
   const source = path === '-' ? 'stdin' : path;
   const text = await readText(input);
   const newline = text.indexOf('\n');
   const delimiter = delimiterOption ?? (isTsv ? '\t' : sniffDelimiter(newline < 0 ? text : text.slice(0, newline)));
   const options = { delimiter, bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true } as const;
-  let parsed: { record: string[]; info: { lines: number } }[];
+  let parsed: ParsedRecord[];
   try {
-    parsed = parseCsvSync(text, options) as unknown as { record: string[]; info: { lines: number } }[];
+    parsed = parseCsvSync(text, options) as unknown as ParsedRecord[];
   } catch (err) {
     throw csvError(source, err, text, options);
   }
@@ -150,8 +160,7 @@ async function readCsv(path: string, input: Readable, delimiterOption: string | 
   for (let i = 1; i < parsed.length; i++) {
     const { record, info } = parsed[i]!;
     if (record.length !== header.length) {
-      // A record spans from the line after the previous one to info.lines.
-      const line = (parsed[i - 1]?.info.lines ?? 0) + 1;
+      const line = startLine(parsed[i - 1]?.info, info.empty_lines);
       const got = record.length;
       const column = got > header.length ? `#${header.length + 1} (extra)` : (header[got] as string);
       throw new DataError(
@@ -161,22 +170,23 @@ async function readCsv(path: string, input: Readable, delimiterOption: string | 
       );
     }
     rows[i - 1] = record;
-    lines[i - 1] = (parsed[i - 1]?.info.lines ?? 0) + 1;
+    lines[i - 1] = startLine(parsed[i - 1]?.info, info.empty_lines);
   }
   return { source, format: isTsv ? 'tsv' : 'csv', columnNames: header, rows, lines, warnings };
 }
 
 function csvError(source: string, err: unknown, text: string, options: Record<string, unknown>): DataError {
-  const e = err as { code?: string; lines?: number; records?: number; column?: number | string | null };
+  const e = err as { code?: string; lines?: number; records?: number; empty_lines?: number; column?: number | string | null };
   // `records` counts the complete records before the bad one, header included.
   const done = typeof e.records === 'number' ? e.records : undefined;
   let header: string[] | undefined;
   let line = e.lines;
   if (done !== undefined && done > 0) {
     try {
-      const before = parseCsvSync(text, { ...options, to: done }) as unknown as { record: string[]; info: { lines: number } }[];
+      const before = parseCsvSync(text, { ...options, to: done }) as unknown as ParsedRecord[];
       header = before[0]?.record;
-      line = (before[before.length - 1]?.info.lines ?? 0) + 1;
+      const last = before[before.length - 1]?.info;
+      line = startLine(last, e.empty_lines ?? last?.empty_lines ?? 0);
     } catch {
       // keep what the error said
     }
@@ -210,7 +220,8 @@ function lineColumnAt(text: string, offset: number): { line: number; column: num
   return { line, column: offset - lastBreak };
 }
 
-function parseJsonText(text: string, source: string, lineOffset = 0): unknown {
+/** `lineOffset` is the number of lines before `text` in the file (NDJSON); undefined for a whole file. */
+function parseJsonText(text: string, source: string, lineOffset?: number): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -218,9 +229,9 @@ function parseJsonText(text: string, source: string, lineOffset = 0): unknown {
     const reason = messageOf(err).replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '');
     if (m) {
       const { line, column } = lineColumnAt(text, Number(m[1]));
-      throw new DataError({ source, line: line + lineOffset }, `invalid JSON at character ${column}: ${reason}`);
+      throw new DataError({ source, line: line + (lineOffset ?? 0) }, `invalid JSON at character ${column}: ${reason}`);
     }
-    throw new DataError({ source, line: lineOffset ? lineOffset + 1 : undefined }, `invalid JSON: ${reason}`);
+    throw new DataError({ source, line: lineOffset === undefined ? undefined : lineOffset + 1 }, `invalid JSON: ${reason}`);
   }
 }
 

@@ -98,6 +98,17 @@ export class FeatureTransformer {
     let offset = 0;
     this.resolved = pipeline.steps.map((step, i) => {
       const kind = getKind(step.kind, `featurizer.json: steps[${i}].kind`);
+      // A step without fitted state (transform before fit) or with state of another shape is refused
+      // here, with its column named, rather than failing inside transform.
+      let expected: string[] | undefined;
+      try {
+        expected = step.state === null || typeof step.state !== 'object' ? undefined : kind.outputs(step.column, step.params as never, step.state as never);
+      } catch {
+        expected = undefined;
+      }
+      if (!expected || !Array.isArray(step.outputs) || expected.length !== step.outputs.length) {
+        throw new ConfigError(`featurizer.json: steps[${i}] (column ${JSON.stringify(step.column)}, ${step.kind}) is not fitted: fit it before transforming`);
+      }
       const r = { step, kind, offset, pointer: `/${pointerToken(step.column)}` };
       offset += step.outputs.length;
       return r;

@@ -1,0 +1,270 @@
+import { expect } from 'chai';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { Command } from 'commander';
+import { EXAMPLES, cleanupTempDirs, runCli, tempDir } from '../test-helpers/fixtures.js';
+import { CliContext } from './context.js';
+import { createProgram } from './program.js';
+
+const PENGUINS = join(EXAMPLES, 'penguins', 'penguins.csv');
+
+/** A user-facing error: exit 1, exactly one line on stderr, no stack trace. */
+function expectOneLineError(run: { code: number | null; stderr: string }, ...parts: string[]): void {
+  expect(run.code, run.stderr).to.equal(1);
+  const lines = run.stderr.trimEnd().split('\n');
+  expect(lines, run.stderr).to.have.length(1);
+  expect(lines[0]).to.match(/^mlpipe: /);
+  expect(run.stderr).not.to.match(/\n\s+at /);
+  for (const p of parts) expect(lines[0]).to.contain(p);
+}
+
+describe('CLI (real process)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let artifacts: string;
+  const cli = (args: string[], input?: string) => runCli(args, { cwd: dir, env: { MLPIPE_ARTIFACTS: artifacts }, input });
+
+  before(async () => {
+    dir = await tempDir();
+    artifacts = join(dir, 'store');
+  });
+  after(cleanupTempDirs);
+
+  describe('happy paths, step by step', () => {
+    it('load writes a typed dataset and a profile', async () => {
+      const r = await cli(['load', PENGUINS, '--out', 'penguins.arrow', '--profile', 'profile.json']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('wrote penguins.arrow: 344 rows × 7 columns (Species: category, Island: category, Beak Length (mm): number');
+      const profile = JSON.parse(await readFile(join(dir, 'profile.json'), 'utf8')) as { rows: number; columns: { name: string; missing: number }[] };
+      expect(profile.rows).to.equal(344);
+      expect(profile.columns.find((c) => c.name === 'Sex')?.missing).to.equal(10);
+      const json = await cli(['load', PENGUINS, '--out', 'p2.arrow', '--json']);
+      const doc = JSON.parse(json.stdout) as { rows: number; lineage: { source: { kind: string; sha256: string } } };
+      expect(doc.rows).to.equal(344);
+      expect(doc.lineage.source.kind).to.equal('file');
+    });
+
+    it('featurize says what it picked and writes the features folder', async () => {
+      const r = await cli(['featurize', 'penguins.arrow', '--target', 'Species', '--out', 'features']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('target Species: classification with 3 classes');
+      expect(r.stdout).to.contain('Island (category) → one-hot');
+      expect(r.stdout).to.contain('Beak Length (mm) (number) → numeric: missing → median 44.45 + missing indicator');
+      expect(r.stdout).to.contain('344 rows → 16 features');
+      const schema = JSON.parse(await readFile(join(dir, 'features', 'input-schema.json'), 'utf8')) as { required: string[] };
+      expect(schema.required).to.deep.equal(['Island']);
+    });
+
+    it('featurize with a config takes target and feature choices from it', async () => {
+      const r = await cli(['featurize', PENGUINS, '--config', join(EXAMPLES, 'penguins', 'pipeline.yaml'), '--out', 'features2', '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      const doc = JSON.parse(r.stdout) as { target: { name: string }; featureCount: number };
+      expect(doc.target.name).to.equal('Species');
+      expect(doc.featureCount).to.equal(16);
+    });
+
+    it('train reports holdout metrics against a baseline and writes the model folder', async () => {
+      const r = await cli(['train', 'features', '--out', 'model', '--trees', '8', '--seed', '3']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/accuracy\s+0\.\d+\s+0\.\d+/);
+      expect(r.stdout).to.contain('baseline (majority class)');
+      expect(r.stdout).to.contain('confusion matrix');
+      expect(r.stdout).to.contain('wrote model (8 trees, seed 3');
+      const metrics = JSON.parse(await readFile(join(dir, 'model', 'metrics.json'), 'utf8')) as { holdout: { testRows: number } };
+      expect(metrics.holdout.testRows).to.equal(69);
+    });
+
+    it('package prints the path and the reference, versions go up, an existing version is refused', async () => {
+      const r = await cli(['package', 'model', '--name', 'peng']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout.trimEnd().split('\n').pop()).to.equal('peng@1.0.0');
+      expect((await cli(['package', 'model', '--name', 'peng'])).stdout.trimEnd().split('\n').pop()).to.equal('peng@1.0.1');
+      expectOneLineError(await cli(['package', 'model', '--name', 'peng', '--version', '1.0.0']), 'peng@1.0.0 already exists');
+    });
+
+    it('bundles list, show, verify and promote', async () => {
+      const list = await cli(['bundles', 'list']);
+      expect(list.code, list.stderr).to.equal(0);
+      expect(list.stdout).to.match(/peng@1\.0\.0\s+classification\s+Species/);
+      const show = await cli(['bundles', 'show', 'peng@1.0.0']);
+      expect(show.stdout).to.contain('task classification: predicts Species (category); classes Adelie, Chinstrap, Gentoo');
+      expect(show.stdout).to.contain('model.json');
+      const verify = await cli(['bundles', 'verify']);
+      expect(verify.code, verify.stderr).to.equal(0);
+      expect(verify.stdout).to.contain('ok peng@1.0.0 (6 files)');
+      const promote = await cli(['bundles', 'promote', 'peng@1.0.0', '--alias', 'production']);
+      expect(promote.stdout.trim()).to.equal('peng@production → 1.0.0');
+      const json = JSON.parse((await cli(['bundles', 'list', '--json'])).stdout) as { bundles: { version: string; aliases: string[] }[] };
+      expect(json.bundles.find((b) => b.version === '1.0.0')?.aliases).to.deep.equal(['production']);
+    });
+
+    it('predict writes CSV with proba columns, JSON, NDJSON to stdout, and reads stdin', async () => {
+      const csv = await cli(['predict', 'peng@production', '--input', PENGUINS, '--out', 'out.csv']);
+      expect(csv.code, csv.stderr).to.equal(0);
+      expect(csv.stderr).to.contain('predicted 344 rows with peng@1.0.0 → out.csv');
+      const lines = (await readFile(join(dir, 'out.csv'), 'utf8')).trimEnd().split('\n');
+      expect(lines[0]).to.equal('prediction,proba_Adelie,proba_Chinstrap,proba_Gentoo');
+      expect(lines).to.have.length(345);
+      const json = await cli(['predict', 'peng', '--input', PENGUINS, '--out', 'out.json', '--id', 'Island']);
+      expect(json.code, json.stderr).to.equal(0);
+      const records = JSON.parse(await readFile(join(dir, 'out.json'), 'utf8')) as { Island: string; prediction: string; probabilities: Record<string, number> }[];
+      expect(records).to.have.length(344);
+      expect(records[0]).to.have.keys(['Island', 'prediction', 'probabilities']);
+      const first = (await readFile(PENGUINS, 'utf8')).split('\n').slice(0, 2).join('\n');
+      const stdin = await cli(['predict', 'peng', '--input', '-'], first);
+      expect(stdin.code, stdin.stderr).to.equal(0);
+      const one = JSON.parse(stdin.stdout.trim()) as { prediction: string };
+      expect(one.prediction).to.equal(records[0]?.prediction);
+    });
+  });
+
+  describe('run', () => {
+    it('runs a pipeline.yaml and prints the bundle reference last', async () => {
+      const r = await cli(['run', join(EXAMPLES, 'cars', 'pipeline.yaml'), '--trees', '5']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout.trimEnd().split('\n').pop()).to.equal('cars-mpg@1.0.0');
+      expect(r.stdout).to.contain('Name: dropped (dropped by the config)');
+      expect(r.stdout).to.match(/r2\s+0\.\d+/);
+    });
+
+    it('runs a plain data file with --target and --name, --json gives the bundle', async () => {
+      const r = await cli(['run', PENGUINS, '--target', 'Species', '--name', 'quick', '--trees', '3', '--seed', '1', '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      const doc = JSON.parse(r.stdout) as { bundle: string; task: string; params: { seed: number } };
+      expect(doc.bundle).to.equal('quick@1.0.0');
+      expect(doc.task).to.equal('classification');
+      expect(doc.params.seed).to.equal(1);
+    });
+  });
+
+  describe('errors', () => {
+    it('a missing file: exit 1, one line, names the file', async () => {
+      expectOneLineError(await cli(['load', 'nope.csv', '--out', 'x.arrow']), 'nope.csv: file not found');
+    });
+
+    it('an unknown target column: exit 1, suggests the right one', async () => {
+      expectOneLineError(await cli(['featurize', 'penguins.arrow', '--target', 'species', '--out', 'f']), 'no column "species"', 'did you mean "Species"?');
+    });
+
+    it('a malformed CSV row: exit 1, names file, row, line and column, writes nothing', async () => {
+      await writeFile(join(dir, 'bad.csv'), 'a,b,c\n1,2,3\n4,5\n7,8,9\n');
+      expectOneLineError(await cli(['load', 'bad.csv', '--out', 'bad.arrow']), 'bad.csv: row 2 (line 3), column "c": expected 3 fields like the header, found 2');
+      const again = await cli(['run', 'bad.csv', '--target', 'a', '--name', 'bad']);
+      expectOneLineError(again, 'bad.csv: row 2 (line 3), column "c"');
+    });
+
+    it('a bad value in a predict input names its row and column', async () => {
+      const lines = (await readFile(PENGUINS, 'utf8')).split('\n');
+      lines[3] = lines[3]!.replace(/,40\.3,/, ',forty,');
+      await writeFile(join(dir, 'bad-input.csv'), lines.join('\n'));
+      expectOneLineError(await cli(['predict', 'peng', '--input', 'bad-input.csv']), 'bad-input.csv: row 3 (line 4), column "Beak Length (mm)": expected a number, got "forty"');
+    });
+
+    it('an invalid config: exit 1 with the config path and line', async () => {
+      await writeFile(join(dir, 'bad.yaml'), 'source: x.csv\ntarget: y\nmodel:\n  tress: 5\n');
+      expectOneLineError(await cli(['run', 'bad.yaml']), 'model.tress: unknown setting (did you mean "trees"?)', '(line 4)');
+    });
+
+    it('a tampered bundle: verify exits 1 naming the file', async () => {
+      const file = join(artifacts, 'peng', '1.0.1', 'metrics.json');
+      const original = await readFile(file);
+      await writeFile(file, Buffer.concat([original, Buffer.from(' ')]));
+      try {
+        expectOneLineError(await cli(['bundles', 'verify', 'peng@1.0.1']), 'metrics.json');
+        expectOneLineError(await cli(['predict', 'peng@1.0.1', '--input', PENGUINS]), 'metrics.json');
+      } finally {
+        await writeFile(file, original);
+      }
+    });
+
+    it('bad flags and unknown commands exit 2 with one line', async () => {
+      for (const args of [['train', 'features', '--out', 'm', '--trees', 'many'], ['trian'], ['train', 'features'], ['load', 'x.csv', '--out', 'x', '--bogus'], ['serve', '--port', '99999']]) {
+        const r = await cli(args);
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(2);
+        expect(r.stderr.trimEnd().split('\n'), r.stderr).to.have.length(1);
+      }
+    });
+
+    it('--verbose adds the stack trace', async () => {
+      const r = await cli(['load', 'nope.csv', '--out', 'x.arrow', '--verbose']);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/\n\s+at /);
+    });
+
+    it('--help and --version exit 0', async () => {
+      const help = await cli(['--help']);
+      expect(help.code).to.equal(0);
+      for (const c of ['load', 'featurize', 'train', 'package', 'run', 'predict', 'bundles', 'serve']) expect(help.stdout).to.contain(c);
+      const version = await cli(['--version']);
+      expect(version.stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
+    });
+  });
+});
+
+describe('CLI argument parsing (argv → options)', () => {
+  /** Parses argv with every action replaced by a recorder. */
+  async function parse(argv: string[]): Promise<{ command: string; args: unknown[]; opts: Record<string, unknown> }> {
+    const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: {} };
+    const program = createProgram(new CliContext(io));
+    let seen: { command: string; args: unknown[]; opts: Record<string, unknown> } | undefined;
+    const hook = (cmd: Command, path: string) => {
+      for (const sub of cmd.commands) {
+        const name = path ? `${path} ${sub.name()}` : sub.name();
+        sub.action((...args: unknown[]) => {
+          const c = args[args.length - 1] as Command;
+          seen = { command: name, args: args.slice(0, -2), opts: c.opts() };
+        });
+        hook(sub, name);
+      }
+    };
+    hook(program, '');
+    await program.parseAsync(argv, { from: 'user' });
+    if (!seen) throw new Error('no action ran');
+    return seen;
+  }
+
+  const table: [string[], string, unknown[], Record<string, unknown>][] = [
+    [['load', 'a.csv', '-o', 'a.arrow'], 'load', ['a.csv'], { out: 'a.arrow' }],
+    [['load', '-', '--out', 'a.arrow', '--format', 'ndjson', '--json'], 'load', ['-'], { out: 'a.arrow', format: 'ndjson', json: true }],
+    [['featurize', 'd.arrow', '--target', 'y', '--out', 'f', '--task', 'regression'], 'featurize', ['d.arrow'], { target: 'y', out: 'f', task: 'regression' }],
+    [['train', 'f', '-o', 'm', '--seed', '7', '--trees', '50', '--max-features', '0.5', '--max-depth', '6', '--holdout', '0.25'], 'train', ['f'], { out: 'm', seed: 7, trees: 50, maxFeatures: 0.5, maxDepth: 6, holdout: 0.25, model: 'random-forest' }],
+    [['train', 'f', '-o', 'm', '--max-features', 'sqrt'], 'train', ['f'], { out: 'm', maxFeatures: 'sqrt', model: 'random-forest' }],
+    [['package', 'm', '--name', 'x', '--version', '1.2.3'], 'package', ['m'], { name: 'x', version: '1.2.3' }],
+    [['run', 'p.yaml', '--seed', '1'], 'run', ['p.yaml'], { seed: 1 }],
+    [['run', 'd.csv', '-t', 'y', '-n', 'x', '--work-dir', 'w'], 'run', ['d.csv'], { target: 'y', name: 'x', workDir: 'w' }],
+    [['predict', 'x@1.0.0', '-i', 'in.csv', '-o', 'out.csv', '--id', 'key'], 'predict', ['x@1.0.0'], { input: 'in.csv', out: 'out.csv', id: 'key' }],
+    [['predict', 'x', '-i', '-'], 'predict', ['x'], { input: '-', out: '-' }],
+    [['bundles', 'verify', 'a', 'b@1.0.0'], 'bundles verify', [['a', 'b@1.0.0']], {}],
+    [['bundles', 'promote', 'a@1.0.0', '--alias', 'production'], 'bundles promote', ['a@1.0.0'], { alias: 'production' }],
+    [
+      ['serve', 'a', 'b', '--port', '0', '--rate-limit', '100', '--batch-rate-limit', '5', '--max-batch-rows', '50', '--body-limit', '1mb', '--trust-proxy', '1'],
+      'serve',
+      [['a', 'b']],
+      { port: 0, host: '127.0.0.1', rateLimit: 100, batchRateLimit: 5, maxBatchRows: 50, bodyLimit: '1mb', trustProxy: 1, shutdownTimeout: 10000 },
+    ],
+    [['serve'], 'serve', [[]], { port: 8080, host: '127.0.0.1', rateLimit: 600, batchRateLimit: 60, maxBatchRows: 10000, bodyLimit: '10mb', trustProxy: 0, shutdownTimeout: 10000 }],
+  ];
+  for (const [argv, command, args, opts] of table) {
+    it(argv.join(' '), async () => {
+      const got = await parse(argv);
+      expect(got.command).to.equal(command);
+      expect(got.args).to.deep.equal(args);
+      expect(got.opts).to.deep.equal(opts);
+    });
+  }
+
+  it('serve limits also come from MLPIPE_* environment variables', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { MLPIPE_RATE_LIMIT: '42', MLPIPE_MAX_BATCH_ROWS: '7', MLPIPE_BODY_LIMIT: '2mb', MLPIPE_PORT: '9999' });
+    try {
+      const got = await parse(['serve']);
+      expect(got.opts).to.include({ rateLimit: 42, maxBatchRows: 7, bodyLimit: '2mb', port: 9999 });
+    } finally {
+      for (const k of ['MLPIPE_RATE_LIMIT', 'MLPIPE_MAX_BATCH_ROWS', 'MLPIPE_BODY_LIMIT', 'MLPIPE_PORT']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
+  });
+});

@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import type { ColumnType } from '../values.js';
+import { TypeInferrer } from './infer.js';
+
+function infer(values: unknown[]): ColumnType {
+  const inferrer = new TypeInferrer();
+  for (const v of values) inferrer.add(v);
+  return inferrer.result();
+}
+
+describe('TypeInferrer', () => {
+  it('boolean: true/false/yes/no strings in any case, and JSON booleans', () => {
+    expect(infer(['true', 'False', 'yes', 'NO', ''])).to.equal('boolean');
+    expect(infer([true, false, null, true])).to.equal('boolean');
+    expect(infer(['TRUE', false])).to.equal('boolean');
+  });
+
+  it('integer: integer literals and JSON integers (0/1 is integer, not boolean)', () => {
+    expect(infer(['1', '-2', '+3', 'NA', '007'])).to.equal('integer');
+    expect(infer([1, 2, 3, null])).to.equal('integer');
+    expect(infer(['0', '1', '1', '0'])).to.equal('integer');
+    expect(infer([1, '2'])).to.equal('integer');
+  });
+
+  it('number: decimals, exponents, and integers beyond the safe range', () => {
+    expect(infer(['1', '2.5', '1e3'])).to.equal('number');
+    expect(infer([1, 2.5])).to.equal('number');
+    expect(infer([1.5, '2'])).to.equal('number');
+    expect(infer(['9007199254740993', '1'])).to.equal('number');
+    expect(infer([2 ** 60])).to.equal('number');
+  });
+
+  it('datetime: date and date-time strings', () => {
+    expect(infer(['2024-03-05', '2024-03-06T10:00:00Z', 'NA', '2024/03/07 08:15'])).to.equal('datetime');
+  });
+
+  it('a column with one impossible date is not a datetime', () => {
+    expect(infer(['2024-03-05', '2023-02-29'])).to.equal('category');
+  });
+
+  it('category: short or repeating strings', () => {
+    expect(infer(['red', 'blue', 'red', 'green'])).to.equal('category');
+    expect(infer(['New York', 'San Francisco', 'Los Angeles'])).to.equal('category');
+    // Long, spaced, but repeating values are still categories.
+    const sentence = 'the quick brown fox jumps over the lazy dog';
+    expect(infer([sentence, sentence, sentence, 'another long sentence with several words'])).to.equal('category');
+    // Long unique values without spaces (hashes, ids) are categories, not text.
+    expect(infer(['a'.repeat(40), 'b'.repeat(40), 'c'.repeat(40)])).to.equal('category');
+  });
+
+  it('text: long, mostly spaced, mostly unique strings', () => {
+    expect(
+      infer([
+        'The product arrived on time and works well.',
+        'Terrible packaging, the box was crushed on arrival.',
+        'Would buy again, but the manual is hard to follow.',
+        'NA',
+      ]),
+    ).to.equal('text');
+  });
+
+  it('mixed JSON types fall back to category', () => {
+    expect(infer([1, 'a', true])).to.equal('category');
+    expect(infer([true, 1])).to.equal('category');
+    expect(infer(['yes', 1])).to.equal('category');
+    // A number among date strings is not a date.
+    expect(infer([1_700_000_000_000, '2024-03-05'])).to.equal('category');
+    expect(infer(['2024-03-05', 1_700_000_000_000])).to.equal('category');
+  });
+
+  it('an all-missing column is a category with no distinct values', () => {
+    const inferrer = new TypeInferrer();
+    for (const v of [null, undefined, '', 'NA', ' ', '?', Number.NaN]) inferrer.add(v);
+    expect(inferrer.result()).to.equal('category');
+    expect(inferrer.distinctCount).to.equal(0);
+    expect(new TypeInferrer().result()).to.equal('category');
+  });
+
+  it('numeric strings mixed with missing tokens stay numeric', () => {
+    const inferrer = new TypeInferrer();
+    for (const v of ['1.5', '?', 'n/a', '2', ' ', 'NaN', '#N/A', '1.5']) inferrer.add(v);
+    expect(inferrer.result()).to.equal('number');
+    expect(inferrer.distinctCount).to.equal(2);
+    expect(infer(['3', 'NULL', '-4', 'None'])).to.equal('integer');
+  });
+
+  it('counts distinct non-missing values', () => {
+    const inferrer = new TypeInferrer();
+    for (const v of ['a', 'b', 'a', null, 'c', 'b']) inferrer.add(v);
+    expect(inferrer.distinctCount).to.equal(3);
+  });
+});

@@ -1,0 +1,686 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { type LoadedModel, type Prediction, loadBundle } from '../core/bundle/load.js';
+import { ModelRegistry } from '../core/bundle/registry.js';
+import { runPipeline } from '../core/pipeline/run.js';
+import { buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../test-helpers/fixtures.js';
+import { type AppOptions, createApp } from './app.js';
+
+/** What a test reads back from one HTTP exchange. */
+interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: unknown;
+}
+
+interface ErrorBody {
+  error: { code: string; message: string; details: { path: string; message: string }[] };
+}
+
+interface PredictBody extends Prediction {
+  model: { name: string; version: string };
+}
+
+interface BatchBody {
+  predictions: Prediction[];
+  model: { name: string; version: string };
+}
+
+const servers: Server[] = [];
+
+/** Serves an app for `registry` on 127.0.0.1 (any free port) and returns its base URL. */
+async function serve(registry: ModelRegistry, options: Partial<AppOptions> = {}): Promise<string> {
+  const app = createApp(registry, options);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function reply(res: Response): Promise<Reply> {
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, body };
+}
+
+async function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return reply(await fetch(url, { headers }));
+}
+
+/** POSTs `body` as JSON (a string is sent as is, so it may be invalid JSON). */
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  return reply(
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
+}
+
+/** Asserts the one error shape `{"error": {"code", "message", "details"}}` and returns it. */
+function expectError(r: Reply, status: number, code: string): ErrorBody['error'] {
+  expect(r.status, r.text).to.equal(status);
+  expect(r.headers.get('content-type')).to.match(/^application\/json/);
+  expect(r.body).to.be.an('object').with.all.keys('error');
+  const error = (r.body as ErrorBody).error;
+  expect(error).to.have.all.keys('code', 'message', 'details');
+  expect(error.code).to.equal(code);
+  expect(error.message).to.be.a('string').that.is.not.empty;
+  expect(error.details).to.be.an('array');
+  for (const d of error.details) {
+    expect(d).to.have.all.keys('path', 'message');
+    expect(d.path).to.be.a('string');
+    expect(d.message).to.be.a('string').that.is.not.empty;
+  }
+  return error;
+}
+
+function paths(error: ErrorBody['error']): string[] {
+  return error.details.map((d) => d.path);
+}
+
+function sumOf(probabilities: Record<string, number> | undefined): number {
+  return Object.values(probabilities ?? {}).reduce((a, b) => a + b, 0);
+}
+
+/** JSON round trip, so core results compare with what came over HTTP. */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+describe('server app over HTTP', function () {
+  this.timeout(120_000);
+
+  let artifacts: string;
+  let penguins: LoadedModel;
+  let cars: LoadedModel;
+  let odd: LoadedModel;
+  let registry: ModelRegistry;
+  let url: string;
+  let oddUrl: string;
+  let notReadyUrl: string;
+  let penguinRows: Record<string, unknown>[];
+  let carRows: Record<string, unknown>[];
+
+  /** A penguin row without its target column, as a client sends it. */
+  const penguinRow = (i: number): Record<string, unknown> => {
+    const { Species: _target, ...rest } = penguinRows[i] as Record<string, unknown>;
+    return rest;
+  };
+  const carRow = (i: number): Record<string, unknown> => {
+    const { Miles_per_Gallon: _target, ...rest } = carRows[i] as Record<string, unknown>;
+    return rest;
+  };
+
+  before(async () => {
+    artifacts = await tempDir();
+    const p = await buildExampleBundle({ artifacts, example: 'penguins' });
+    const c = await buildExampleBundle({ artifacts, example: 'cars' });
+    penguins = await loadBundle(p.package.ref, artifacts);
+    cars = await loadBundle(c.package.ref, artifacts);
+    registry = new ModelRegistry();
+    registry.add(penguins);
+    registry.add(cars);
+    registry.ready = true;
+    url = await serve(registry);
+
+    const notReady = new ModelRegistry();
+    notReady.add(penguins);
+    notReady.add(cars);
+    notReadyUrl = await serve(notReady);
+
+    // Column names with "/" and "~" (escaped in JSON Pointers as ~1 and ~0, RFC 6901).
+    const lines = ['size/weight,tag~x,label'];
+    for (let i = 0; i < 40; i++) lines.push(`${(i % 10) + 0.5},${i % 3 === 0 ? 'a' : 'b'},${i < 20 ? 'small' : 'big'}`);
+    const csv = join(artifacts, 'odd.csv');
+    await writeFile(csv, `${lines.join('\n')}\n`);
+    const o = await runPipeline({ source: csv, target: 'label', name: 'odd', seed: 1, model: { trees: 5 }, artifacts, defaultArtifacts: artifacts });
+    odd = await loadBundle(o.package.ref, artifacts);
+    const oddRegistry = new ModelRegistry();
+    oddRegistry.add(odd);
+    oddRegistry.ready = true;
+    oddUrl = await serve(oddRegistry);
+
+    penguinRows = await exampleRecords('penguins');
+    carRows = await exampleRecords('cars');
+  });
+
+  after(async () => {
+    await Promise.all(
+      servers.splice(0).map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.closeAllConnections();
+            s.close(() => resolve());
+          }),
+      ),
+    );
+    await cleanupTempDirs();
+  });
+
+  describe('health and readiness', () => {
+    it('GET /healthz answers 200 {"status": "ok"}', async () => {
+      const r = await get(`${url}/healthz`);
+      expect(r.status).to.equal(200);
+      expect(r.body).to.deep.equal({ status: 'ok' });
+    });
+
+    it('GET /healthz answers 200 even when the models are not ready (liveness)', async () => {
+      const r = await get(`${notReadyUrl}/healthz`);
+      expect(r.status).to.equal(200);
+      expect(r.body).to.deep.equal({ status: 'ok' });
+    });
+
+    it('GET /readyz answers 200 with the served models when ready', async () => {
+      const r = await get(`${url}/readyz`);
+      expect(r.status).to.equal(200);
+      expect(r.body).to.deep.equal({ status: 'ready', models: ['penguins@1.0.0', 'cars-mpg@1.0.0'] });
+    });
+
+    it('GET /readyz answers 503 not_ready with Retry-After while not ready', async () => {
+      const r = await get(`${notReadyUrl}/readyz`);
+      expectError(r, 503, 'not_ready');
+      expect(r.headers.get('retry-after')).to.match(/^\d+$/);
+      expect(Number(r.headers.get('retry-after'))).to.be.greaterThan(0);
+    });
+
+    it('GET /readyz follows registry.ready as it changes', async () => {
+      registry.ready = false;
+      try {
+        expectError(await get(`${url}/readyz`), 503, 'not_ready');
+      } finally {
+        registry.ready = true;
+      }
+      expect((await get(`${url}/readyz`)).status).to.equal(200);
+    });
+  });
+
+  describe('GET /v1/models', () => {
+    it('lists both models with version, task, default flag, metrics and links', async () => {
+      const r = await get(`${url}/v1/models`);
+      expect(r.status).to.equal(200);
+      const { models } = r.body as { models: Record<string, unknown>[] };
+      expect(models.map((m) => m.name)).to.deep.equal(['penguins', 'cars-mpg']);
+      const [p, c] = models as [Record<string, unknown>, Record<string, unknown>];
+
+      expect(p).to.include({ name: 'penguins', version: '1.0.0', default: true, task: 'classification', target: 'Species' });
+      expect(p.classes).to.deep.equal(['Adelie', 'Chinstrap', 'Gentoo']);
+      expect(p.createdAt).to.equal(penguins.manifest.createdAt);
+      const pm = p.metrics as { accuracy: number; macroF1: number };
+      expect(pm).to.have.all.keys('accuracy', 'macroF1');
+      const holdout = penguins.manifest.metrics.holdout?.model as { accuracy: number; macroF1: number };
+      expect(pm).to.deep.equal({ accuracy: holdout.accuracy, macroF1: holdout.macroF1 });
+      expect(pm.accuracy).to.be.within(0, 1);
+      expect(p.links).to.deep.equal({ self: '/v1/models/penguins', predict: '/v1/models/penguins/predict', batch: '/v1/models/penguins/predict/batch' });
+
+      expect(c).to.include({ name: 'cars-mpg', version: '1.0.0', default: false, task: 'regression', target: 'Miles_per_Gallon' });
+      expect(c).to.not.have.property('classes');
+      const cm = c.metrics as { r2: number; rmse: number; mae: number };
+      expect(cm).to.have.all.keys('r2', 'rmse', 'mae');
+      const ch = cars.manifest.metrics.holdout?.model as { r2: number; rmse: number; mae: number };
+      expect(cm).to.deep.equal({ r2: ch.r2, rmse: ch.rmse, mae: ch.mae });
+      expect(cm.rmse).to.be.greaterThan(0);
+    });
+
+    it('GET /v1/models/:name gives the input schema and the details of one model', async () => {
+      const r = await get(`${url}/v1/models/penguins`);
+      expect(r.status).to.equal(200);
+      const body = r.body as Record<string, unknown>;
+      expect(body).to.include({ name: 'penguins', version: '1.0.0', default: true, task: 'classification' });
+      expect(body.inputSchema).to.deep.equal(plain(penguins.manifest.inputSchema));
+      const schema = body.inputSchema as { type: string; properties: Record<string, unknown>; required: string[] };
+      expect(schema.type).to.equal('object');
+      expect(Object.keys(schema.properties)).to.have.members(['Island', 'Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)', 'Sex']);
+      expect(schema.required).to.deep.equal(['Island']);
+      expect(body.evaluation).to.deep.equal(plain(penguins.manifest.metrics));
+      expect(body).to.include.keys('model', 'featurizer', 'lineage');
+
+      const rc = await get(`${url}/v1/models/cars-mpg`);
+      expect(rc.status).to.equal(200);
+      const carsBody = rc.body as Record<string, unknown>;
+      expect(carsBody).to.include({ name: 'cars-mpg', default: false, task: 'regression' });
+      expect((carsBody.inputSchema as { required: string[] }).required).to.include('Year');
+    });
+
+    it('GET /v1/models/:name answers 404 JSON for an unknown name, listing the served ones', async () => {
+      const e = expectError(await get(`${url}/v1/models/nope`), 404, 'not_found');
+      expect(e.message).to.contain('"nope"').and.contain('penguins').and.contain('cars-mpg');
+      expect(e.details).to.deep.equal([]);
+    });
+  });
+
+  describe('POST predict (one record)', () => {
+    it('classification: prediction, probabilities summing to 1 and the model, equal to the core', async () => {
+      for (const i of [0, 1, 150, 300]) {
+        const record = penguinRow(i);
+        const r = await post(`${url}/v1/models/penguins/predict`, record);
+        expect(r.status, r.text).to.equal(200);
+        const body = r.body as PredictBody;
+        expect(body).to.have.all.keys('prediction', 'probabilities', 'model');
+        expect(body.model).to.deep.equal({ name: 'penguins', version: '1.0.0' });
+        expect(['Adelie', 'Chinstrap', 'Gentoo']).to.include(body.prediction);
+        expect(Object.keys(body.probabilities ?? {})).to.have.members(['Adelie', 'Chinstrap', 'Gentoo']);
+        expect(sumOf(body.probabilities)).to.be.closeTo(1, 1e-9);
+        const { model: _model, ...prediction } = body;
+        expect(prediction).to.deep.equal(plain(penguins.predictOne(record)));
+      }
+    });
+
+    it('POST /predict uses the default (first added) model', async () => {
+      const record = penguinRow(200);
+      const named = await post(`${url}/v1/models/penguins/predict`, record);
+      const dflt = await post(`${url}/predict`, record);
+      expect(dflt.status, dflt.text).to.equal(200);
+      expect((dflt.body as PredictBody).model).to.deep.equal({ name: 'penguins', version: '1.0.0' });
+      expect(dflt.body).to.deep.equal(named.body);
+    });
+
+    it('regression: a number and no probabilities', async () => {
+      const record = carRow(10);
+      const r = await post(`${url}/v1/models/cars-mpg/predict`, record);
+      expect(r.status, r.text).to.equal(200);
+      const body = r.body as PredictBody;
+      expect(body).to.have.all.keys('prediction', 'model');
+      expect(body.prediction).to.be.a('number');
+      expect(body.model).to.deep.equal({ name: 'cars-mpg', version: '1.0.0' });
+      expect(body.prediction).to.equal(cars.predictOne(record).prediction);
+    });
+
+    it('accepts an unknown category and missing optional values, as the core does', async () => {
+      const base = penguinRow(0);
+      const { Sex: _sex, 'Body Mass (g)': _mass, ...absent } = base;
+      const cases: Record<string, unknown>[] = [
+        { ...base, Island: 'Atlantis' },
+        { ...base, Sex: null, 'Beak Depth (mm)': null },
+        absent,
+        { Island: 'Atlantis' },
+        { ...base, id: 'client-id-42' },
+      ];
+      for (const record of cases) {
+        const r = await post(`${url}/v1/models/penguins/predict`, record);
+        expect(r.status, `${JSON.stringify(record)}: ${r.text}`).to.equal(200);
+        const { model: _model, ...prediction } = r.body as PredictBody;
+        expect(prediction).to.deep.equal(plain(penguins.predictOne(record)));
+        expect(sumOf(prediction.probabilities)).to.be.closeTo(1, 1e-9);
+      }
+    });
+
+    it('accepts a possible date (1980-02-29, a leap day) for the cars model', async () => {
+      const record = { ...carRow(0), Year: '1980-02-29' };
+      const r = await post(`${url}/v1/models/cars-mpg/predict`, record);
+      expect(r.status, r.text).to.equal(200);
+      expect((r.body as PredictBody).prediction).to.equal(cars.predictOne(record).prediction);
+    });
+  });
+
+  describe('POST predict/batch', () => {
+    it('predicts in input order, equal to single-record predictions of the same records', async () => {
+      const indexes = [0, 3, 17, 60, 151, 152, 220, 277, 299, 343, 1];
+      const records = indexes.map(penguinRow);
+      const r = await post(`${url}/v1/models/penguins/predict/batch`, { records });
+      expect(r.status, r.text).to.equal(200);
+      const body = r.body as BatchBody;
+      expect(body).to.have.all.keys('predictions', 'model');
+      expect(body.model).to.deep.equal({ name: 'penguins', version: '1.0.0' });
+      expect(body.predictions).to.have.length(records.length);
+      for (const [i, record] of records.entries()) {
+        const single = await post(`${url}/v1/models/penguins/predict`, record);
+        expect(single.status, single.text).to.equal(200);
+        const { model: _model, ...one } = single.body as PredictBody;
+        expect(body.predictions[i], `record ${i}`).to.deep.equal(one);
+        expect(body.predictions[i]).to.deep.equal(plain(penguins.predictOne(record)));
+      }
+      // More than one class among the rows: the order check means something.
+      expect(new Set(body.predictions.map((p) => p.prediction)).size).to.be.greaterThan(1);
+    });
+
+    it('POST /predict/batch uses the default model', async () => {
+      const records = [5, 160, 290].map(penguinRow);
+      const named = await post(`${url}/v1/models/penguins/predict/batch`, { records });
+      const dflt = await post(`${url}/predict/batch`, { records });
+      expect(dflt.status, dflt.text).to.equal(200);
+      expect(dflt.body).to.deep.equal(named.body);
+    });
+
+    it('accepts unknown categories and null / absent optional values, as LoadedModel.predictOne does', async () => {
+      const base = penguinRow(160);
+      const { Sex: _sex, 'Flipper Length (mm)': _f, ...absent } = base;
+      const records: Record<string, unknown>[] = [
+        { ...base, Island: 'Atlantis' },
+        { ...base, Sex: null },
+        absent,
+        { Island: 'Atlantis', 'Beak Length (mm)': null },
+        base,
+      ];
+      const r = await post(`${url}/predict/batch`, { records });
+      expect(r.status, r.text).to.equal(200);
+      const { predictions } = r.body as BatchBody;
+      expect(predictions).to.deep.equal(plain(records.map((rec) => penguins.predictOne(rec))));
+    });
+
+    it('regression batch: numbers in order, no probabilities, equal to single predictions', async () => {
+      const records = [0, 50, 150, 300, 400].map(carRow);
+      const r = await post(`${url}/v1/models/cars-mpg/predict/batch`, { records });
+      expect(r.status, r.text).to.equal(200);
+      const body = r.body as BatchBody;
+      expect(body.model).to.deep.equal({ name: 'cars-mpg', version: '1.0.0' });
+      for (const [i, p] of body.predictions.entries()) {
+        expect(p).to.have.all.keys('prediction');
+        expect(p.prediction).to.be.a('number');
+        const single = await post(`${url}/v1/models/cars-mpg/predict`, records[i]);
+        expect(p.prediction).to.equal((single.body as PredictBody).prediction);
+      }
+    });
+
+    it('an empty batch gives no predictions', async () => {
+      const r = await post(`${url}/predict/batch`, { records: [] });
+      expect(r.status, r.text).to.equal(200);
+      expect((r.body as BatchBody).predictions).to.deep.equal([]);
+    });
+  });
+
+  describe('400 invalid input', () => {
+    it('invalid JSON body', async () => {
+      for (const route of ['/predict', '/predict/batch', '/v1/models/penguins/predict']) {
+        const e = expectError(await post(`${url}${route}`, '{"Island": '), 400, 'invalid_json');
+        expect(e.message).to.match(/not valid JSON/);
+        expect(e.details).to.deep.equal([]);
+      }
+    });
+
+    it('a record that is not a JSON object (single)', async () => {
+      for (const body of ['[1, 2]', '42', '"Torgersen"', 'null']) {
+        const e = expectError(await post(`${url}/predict`, body), 400, 'invalid_input');
+        expect(paths(e), body).to.deep.equal(['']);
+      }
+    });
+
+    it('a record that is not a JSON object (batch), with its path', async () => {
+      const e = expectError(await post(`${url}/predict/batch`, { records: [penguinRow(0), 42, penguinRow(1), null, ['x']] }), 400, 'invalid_input');
+      expect(paths(e)).to.deep.equal(['/records/1', '/records/3', '/records/4']);
+      for (const d of e.details) expect(d.message).to.match(/must be a JSON object/);
+    });
+
+    it('a batch without a "records" array', async () => {
+      for (const body of ['{}', '{"records": {}}', '{"records": "x"}', `[${JSON.stringify(penguinRow(0))}]`, 'null', '3']) {
+        const e = expectError(await post(`${url}/v1/models/penguins/predict/batch`, body), 400, 'invalid_input');
+        expect(paths(e), body).to.deep.equal(['/records']);
+      }
+    });
+
+    it('invalid field types: every problem listed with its exact JSON path (batch)', async () => {
+      const records = [0, 1, 2, 4, 5].map(penguinRow);
+      records[1] = { ...records[1], 'Beak Length (mm)': 'long' };
+      records[3] = { ...records[3], 'Beak Length (mm)': 'x', 'Body Mass (g)': true, Island: 5 };
+      records[4] = { ...records[4], Sex: 1 };
+      const e = expectError(await post(`${url}/predict/batch`, { records }), 400, 'invalid_input');
+      expect(paths(e)).to.have.members([
+        '/records/1/Beak Length (mm)',
+        '/records/3/Island',
+        '/records/3/Beak Length (mm)',
+        '/records/3/Body Mass (g)',
+        '/records/4/Sex',
+      ]);
+      expect(e.details).to.have.length(5);
+      const at = (p: string) => e.details.find((d) => d.path === p)?.message ?? '';
+      expect(at('/records/1/Beak Length (mm)')).to.match(/must be number/).and.contain('"long"');
+      expect(at('/records/3/Body Mass (g)')).to.match(/must be number/).and.contain('true');
+      expect(at('/records/3/Island')).to.match(/must be string/);
+      expect(e.message).to.contain('/records/1/Beak Length (mm)');
+    });
+
+    it('invalid field types: every problem listed with its exact JSON path (single)', async () => {
+      const record = { ...penguinRow(0), 'Flipper Length (mm)': '181mm', 'Beak Depth (mm)': [18.7] };
+      const e = expectError(await post(`${url}/v1/models/penguins/predict`, record), 400, 'invalid_input');
+      expect(paths(e)).to.have.members(['/Beak Depth (mm)', '/Flipper Length (mm)']);
+      expect(e.details).to.have.length(2);
+    });
+
+    it('a required field missing', async () => {
+      const { Island: _island, ...record } = penguinRow(0);
+      const e = expectError(await post(`${url}/predict`, record), 400, 'invalid_input');
+      expect(e.details).to.have.length(1);
+      expect(e.details[0]?.path).to.equal('/Island');
+      expect(e.details[0]?.message).to.match(/is required/);
+
+      const eb = expectError(await post(`${url}/predict/batch`, { records: [penguinRow(0), penguinRow(1), record] }), 400, 'invalid_input');
+      expect(paths(eb)).to.deep.equal(['/records/2/Island']);
+    });
+
+    it('null in a non-nullable column', async () => {
+      const e = expectError(await post(`${url}/predict`, { ...penguinRow(0), Island: null }), 400, 'invalid_input');
+      expect(e.details).to.have.length(1);
+      expect(e.details[0]?.path).to.equal('/Island');
+      expect(e.details[0]?.message).to.match(/must not be null/);
+
+      const ec = expectError(await post(`${url}/v1/models/cars-mpg/predict/batch`, { records: [carRow(0), { ...carRow(1), Weight_in_lbs: null }] }), 400, 'invalid_input');
+      expect(paths(ec)).to.deep.equal(['/records/1/Weight_in_lbs']);
+      expect(ec.details[0]?.message).to.match(/must not be null/);
+    });
+
+    it('property names with "/" and "~" are escaped as ~1 and ~0 (RFC 6901)', async () => {
+      const e = expectError(await post(`${oddUrl}/predict`, { 'size/weight': 'heavy', 'tag~x': { nested: true } }), 400, 'invalid_input');
+      expect(paths(e)).to.have.members(['/size~1weight', '/tag~0x']);
+      expect(e.details).to.have.length(2);
+      const missing = expectError(await post(`${oddUrl}/predict`, {}), 400, 'invalid_input');
+      expect(paths(missing)).to.have.members(['/size~1weight', '/tag~0x']);
+      expect(missing.details).to.have.length(2);
+      const batch = expectError(
+        await post(`${oddUrl}/predict/batch`, { records: [{ 'size/weight': 2.5, 'tag~x': 'a' }, { 'size/weight': null, 'tag~x': null }, { 'tag~x': 'b' }] }),
+        400,
+        'invalid_input',
+      );
+      expect(paths(batch)).to.have.members(['/records/1/size~1weight', '/records/1/tag~0x', '/records/2/size~1weight']);
+      expect(batch.details).to.have.length(3);
+      const ok = await post(`${oddUrl}/predict`, { 'size/weight': 2.5, 'tag~x': 'a' });
+      expect(ok.status, ok.text).to.equal(200);
+    });
+
+    it('an impossible date (1980-02-30) for the cars model Year column: /Year and /records/N/Year', async () => {
+      const bad = { ...carRow(0), Year: '1980-02-30' };
+      const e = expectError(await post(`${url}/v1/models/cars-mpg/predict`, bad), 400, 'invalid_input');
+      expect(paths(e)).to.deep.equal(['/Year']);
+      expect(e.details[0]?.message).to.contain('1980-02-30');
+
+      const eb = expectError(await post(`${url}/v1/models/cars-mpg/predict/batch`, { records: [carRow(0), carRow(1), bad] }), 400, 'invalid_input');
+      expect(paths(eb)).to.deep.equal(['/records/2/Year']);
+    });
+
+    it('a date that does not look like a date is refused by the schema with its path', async () => {
+      const e = expectError(await post(`${url}/v1/models/cars-mpg/predict`, { ...carRow(0), Year: 'last year' }), 400, 'invalid_input');
+      expect(paths(e)).to.deep.equal(['/Year']);
+    });
+  });
+
+  describe('404 and 405', () => {
+    it('404 JSON for an unknown route', async () => {
+      const e = expectError(await get(`${url}/nope`), 404, 'not_found');
+      expect(e.message).to.contain('GET /nope');
+      expectError(await post(`${url}/v1/nope`, {}), 404, 'not_found');
+    });
+
+    it('404 JSON for an unknown model on the predict routes', async () => {
+      const e = expectError(await post(`${url}/v1/models/nope/predict`, penguinRow(0)), 404, 'not_found');
+      expect(e.message).to.contain('"nope"');
+      expectError(await post(`${url}/v1/models/nope/predict/batch`, { records: [penguinRow(0)] }), 404, 'not_found');
+    });
+
+    it('405 with an Allow header for GET on a predict route', async () => {
+      for (const route of ['/predict', '/predict/batch', '/v1/models/penguins/predict', '/v1/models/penguins/predict/batch']) {
+        const r = await get(`${url}${route}`);
+        expectError(r, 405, 'method_not_allowed');
+        expect(r.headers.get('allow'), route).to.equal('POST');
+      }
+    });
+
+    it('405 with an Allow header for POST on a GET route', async () => {
+      for (const route of ['/healthz', '/readyz', '/v1/models', '/v1/models/penguins']) {
+        const r = await post(`${url}${route}`, {});
+        expectError(r, 405, 'method_not_allowed');
+        expect(r.headers.get('allow'), route).to.equal('GET, HEAD');
+      }
+    });
+  });
+
+  describe('413 too large', () => {
+    it('a body over bodyLimit', async () => {
+      const small = await serve(registry, { bodyLimit: '1kb' });
+      const record = { ...penguinRow(0), note: 'x'.repeat(5000) };
+      const e = expectError(await post(`${small}/predict`, record), 413, 'payload_too_large');
+      expect(e.message).to.contain('1024');
+      expectError(await post(`${small}/predict/batch`, { records: [record] }), 413, 'payload_too_large');
+      const ok = await post(`${small}/predict`, penguinRow(0));
+      expect(ok.status, ok.text).to.equal(200);
+    });
+
+    it('a batch over maxBatchRows', async () => {
+      const bounded = await serve(registry, { maxBatchRows: 3 });
+      const e = expectError(await post(`${bounded}/predict/batch`, { records: [0, 1, 2, 4].map(penguinRow) }), 413, 'payload_too_large');
+      expect(e.message).to.contain('4 records').and.contain('3');
+      const ok = await post(`${bounded}/predict/batch`, { records: [0, 1, 2].map(penguinRow) });
+      expect(ok.status, ok.text).to.equal(200);
+      expect((ok.body as BatchBody).predictions).to.have.length(3);
+    });
+  });
+
+  describe('415 unsupported media type', () => {
+    it('POST without Content-Type: application/json', async () => {
+      const body = JSON.stringify(penguinRow(0));
+      for (const route of ['/predict', '/predict/batch', '/v1/models/penguins/predict']) {
+        const textPlain = await reply(await fetch(`${url}${route}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body }));
+        const e = expectError(textPlain, 415, 'unsupported_media_type');
+        expect(e.message).to.contain('text/plain');
+        // A byte body: fetch sends no Content-Type at all.
+        const none = await reply(await fetch(`${url}${route}`, { method: 'POST', body: new TextEncoder().encode(body) }));
+        expectError(none, 415, 'unsupported_media_type');
+      }
+    });
+
+    it('application/json with a charset is accepted', async () => {
+      const r = await post(`${url}/predict`, penguinRow(0), { 'content-type': 'application/json; charset=utf-8' });
+      expect(r.status, r.text).to.equal(200);
+    });
+  });
+
+  describe('429 rate limits', () => {
+    it('rateLimit: one request more than allowed gets 429 with Retry-After', async () => {
+      const limited = await serve(registry, { rateLimit: 2 });
+      for (let i = 0; i < 2; i++) expect((await post(`${limited}/predict`, penguinRow(i))).status).to.equal(200);
+      const r = await post(`${limited}/predict`, penguinRow(2));
+      const e = expectError(r, 429, 'rate_limited');
+      expect(e.message).to.contain('2');
+      expect(r.headers.get('retry-after')).to.match(/^\d+$/);
+      expect(Number(r.headers.get('retry-after'))).to.be.greaterThan(0);
+      // The batch routes have their own quota.
+      expect((await post(`${limited}/predict/batch`, { records: [penguinRow(0)] })).status).to.equal(200);
+    });
+
+    it('batchRateLimit: one batch more than allowed gets 429 with Retry-After', async () => {
+      const limited = await serve(registry, { batchRateLimit: 1 });
+      const first = await post(`${limited}/predict/batch`, { records: [penguinRow(0)] });
+      expect(first.status, first.text).to.equal(200);
+      const r = await post(`${limited}/v1/models/penguins/predict/batch`, { records: [penguinRow(0)] });
+      expectError(r, 429, 'rate_limited');
+      expect(Number(r.headers.get('retry-after'))).to.be.greaterThan(0);
+      // Single-record predictions have their own quota.
+      expect((await post(`${limited}/predict`, penguinRow(0))).status).to.equal(200);
+    });
+
+    it('trustProxy 0: a spoofed X-Forwarded-For does not give a fresh quota', async () => {
+      const limited = await serve(registry, { rateLimit: 2, trustProxy: 0 });
+      const statuses: number[] = [];
+      // express-rate-limit warns once (console.error) about X-Forwarded-For without trust proxy:
+      // exactly the situation this test sets up, so keep that warning out of the test output.
+      const consoleError = console.error;
+      const warnings: unknown[] = [];
+      console.error = (...args: unknown[]) => warnings.push(args);
+      try {
+        for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) {
+          statuses.push((await post(`${limited}/predict`, penguinRow(0), { 'x-forwarded-for': ip })).status);
+        }
+      } finally {
+        console.error = consoleError;
+      }
+      expect(statuses).to.deep.equal([200, 200, 429]);
+    });
+
+    it('trustProxy 1: different X-Forwarded-For clients are counted separately', async () => {
+      const limited = await serve(registry, { rateLimit: 1, trustProxy: 1 });
+      const status = async (ip: string) => (await post(`${limited}/predict`, penguinRow(0), { 'x-forwarded-for': ip })).status;
+      expect(await status('203.0.113.1')).to.equal(200);
+      expect(await status('203.0.113.2')).to.equal(200);
+      expect(await status('203.0.113.1')).to.equal(429);
+      expect(await status('203.0.113.2')).to.equal(429);
+      expect(await status('203.0.113.3')).to.equal(200);
+    });
+  });
+
+  describe('503 not ready', () => {
+    it('predict routes answer 503 not_ready with Retry-After until the models are loaded', async () => {
+      for (const [route, body] of [
+        ['/predict', penguinRow(0)],
+        ['/v1/models/penguins/predict', penguinRow(0)],
+        ['/predict/batch', { records: [penguinRow(0)] }],
+        ['/v1/models/cars-mpg/predict/batch', { records: [carRow(0)] }],
+      ] as const) {
+        const r = await post(`${notReadyUrl}${route}`, body);
+        expectError(r, 503, 'not_ready');
+        expect(Number(r.headers.get('retry-after')), route).to.be.greaterThan(0);
+      }
+    });
+  });
+
+  describe('500 internal errors', () => {
+    it('never shows a stack; the log gets it', async () => {
+      const broken = await loadBundle('penguins@1.0.0', artifacts);
+      const secret = 'boom: secret detail 7f3a';
+      broken.predictOne = () => {
+        throw new Error(secret);
+      };
+      broken.predictMany = () => {
+        throw new Error(secret);
+      };
+      const reg = new ModelRegistry();
+      reg.add(broken);
+      reg.ready = true;
+      const logged: string[] = [];
+      const brokenUrl = await serve(reg, { log: (m) => logged.push(m) });
+
+      for (const [route, body] of [
+        ['/predict', penguinRow(0)],
+        ['/predict/batch', { records: [penguinRow(0)] }],
+      ] as const) {
+        const r = await post(`${brokenUrl}${route}`, body);
+        expectError(r, 500, 'internal');
+        expect(r.body).to.deep.equal({ error: { code: 'internal', message: 'internal error', details: [] } });
+        expect(r.text).to.not.contain('boom');
+        expect(r.text).to.not.contain('secret');
+        expect(r.text).to.not.match(/\bat /);
+        expect(r.text).to.not.contain('.ts');
+      }
+      expect(logged).to.have.length(2);
+      for (const line of logged) {
+        expect(line).to.contain(secret);
+        expect(line).to.match(/\n\s+at /);
+      }
+    });
+  });
+
+  describe('headers', () => {
+    it('no x-powered-by header, on success and on errors', async () => {
+      const replies = [await get(`${url}/healthz`), await get(`${url}/v1/models`), await get(`${url}/nope`), await post(`${url}/predict`, '{'), await post(`${url}/predict`, penguinRow(0))];
+      for (const r of replies) expect(r.headers.has('x-powered-by')).to.equal(false);
+    });
+  });
+});

@@ -1,0 +1,443 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import net, { type Socket } from 'node:net';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { NotFoundError, VerificationError } from '../core/errors.js';
+import { BIN, ROOT, buildExampleBundle, cleanupTempDirs, exampleRecords, runCli, tempDir } from '../test-helpers/fixtures.js';
+import { type RunningServer, startServer } from './start.js';
+
+/** A raw HTTP/1.1 response read off a socket. */
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Parses the first final (non-1xx) response in `buf`; undefined until it has fully arrived. The
+ * server answers with Content-Length (res.json), so no chunked decoding is needed.
+ */
+function parseResponse(buf: Buffer): RawResponse | undefined {
+  let start = 0;
+  for (;;) {
+    const end = buf.indexOf('\r\n\r\n', start);
+    if (end < 0) return undefined;
+    const [statusLine = '', ...lines] = buf.subarray(start, end).toString('latin1').split('\r\n');
+    const status = Number(statusLine.split(' ')[1]);
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    if (status >= 100 && status < 200) {
+      start = end + 4;
+      continue;
+    }
+    const length = Number(headers['content-length']);
+    if (!Number.isInteger(length)) throw new Error(`response without a Content-Length: ${statusLine}`);
+    if (buf.length < end + 4 + length) return undefined;
+    return { status, headers, body: buf.subarray(end + 4, end + 4 + length).toString('utf8') };
+  }
+}
+
+const openConnections: RawConnection[] = [];
+
+/** A TCP connection to write HTTP by hand and wait for what comes back. */
+class RawConnection {
+  private data = Buffer.alloc(0);
+  private closed = false;
+  private waiters: (() => boolean)[] = [];
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.data = Buffer.concat([this.data, d]);
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    // A reset shows up as 'close' too; the waiters report it.
+    socket.on('error', () => {});
+  }
+
+  static open(port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        const conn = new RawConnection(s);
+        openConnections.push(conn);
+        resolve(conn);
+      });
+      s.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    this.waiters = this.waiters.filter((check) => !check());
+  }
+
+  get text(): string {
+    return this.data.toString('latin1');
+  }
+
+  write(text: string): void {
+    this.socket.write(text);
+  }
+
+  /** Resolves with `read()`'s value once it is defined; rejects if the connection closes first. */
+  until<T>(read: (data: Buffer) => T | undefined, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        let value: T | undefined;
+        try {
+          value = read(this.data);
+        } catch (err) {
+          reject(err as Error);
+          return true;
+        }
+        if (value !== undefined) {
+          resolve(value);
+          return true;
+        }
+        if (this.closed) {
+          reject(new Error(`the connection closed before ${what}; received: ${JSON.stringify(this.text)}`));
+          return true;
+        }
+        return false;
+      };
+      if (!check()) this.waiters.push(check);
+    });
+  }
+
+  /** Waits for the server's `100 Continue`: proof that it has parsed the request head. */
+  continued(): Promise<true> {
+    return this.until((d) => (/^HTTP\/1\.1 100 Continue\r\n\r\n/.test(d.toString('latin1')) ? true : undefined), '100 Continue');
+  }
+
+  response(): Promise<RawResponse> {
+    return this.until(parseResponse, 'a complete response');
+  }
+
+  end(): void {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * Opens a connection and starts a POST whose body is only partly sent: the head (with
+ * `Expect: 100-continue`, so the test knows when the server has parsed it, without sleeping), then
+ * the first bytes of the body. `finish()` sends the rest.
+ */
+async function startPartialPost(port: number, path: string, body: string): Promise<{ conn: RawConnection; finish: () => void }> {
+  const conn = await RawConnection.open(port);
+  conn.write(
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`,
+  );
+  await conn.continued();
+  const cut = Math.floor(body.length / 2);
+  conn.write(body.slice(0, cut));
+  return { conn, finish: () => conn.write(body.slice(cut)) };
+}
+
+/** Resolves with the error code of a refused (or otherwise failed) TCP connection attempt. */
+function connectError(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve('connected');
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
+/** `mlpipe serve` as a child process whose output is read while it runs. */
+class ServeProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private done = false;
+  private waiters: (() => boolean)[] = [];
+
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      this.stdout += d;
+      this.wake();
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr += d;
+      this.wake();
+    });
+    this.exited = new Promise((resolve) => {
+      child.on('close', (code, signal) => {
+        this.done = true;
+        this.wake();
+        resolve({ code, signal });
+      });
+    });
+    child.stdin.end();
+  }
+
+  private wake(): void {
+    this.waiters = this.waiters.filter((check) => !check());
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves with the first match of `re` in stdout or stderr; rejects if the process ends first. */
+  waitFor(stream: 'stdout' | 'stderr', re: RegExp): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const m = this[stream].match(re);
+        if (m) {
+          resolve(m);
+          return true;
+        }
+        if (this.done) {
+          reject(new Error(`mlpipe serve ended before printing ${re} on ${stream}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`));
+          return true;
+        }
+        return false;
+      };
+      if (!check()) this.waiters.push(check);
+    });
+  }
+
+  /** The port from `listening on http://127.0.0.1:PORT`. */
+  async port(): Promise<number> {
+    const m = await this.waitFor('stdout', /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    return Number(m[1]);
+  }
+}
+
+const children: ChildProcessWithoutNullStreams[] = [];
+
+function spawnServe(args: string[]): ServeProcess {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: ROOT, env: process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(child);
+  return new ServeProcess(child);
+}
+
+/** Flips one bit of one byte in the middle of a file. */
+async function flipOneByte(path: string): Promise<void> {
+  const bytes = await readFile(path);
+  const i = Math.floor(bytes.length / 2);
+  bytes[i] = (bytes[i] as number) ^ 0x01;
+  await writeFile(path, bytes);
+}
+
+/** Counts `listen` calls on every net/http server while `fn` runs. */
+async function countListens(fn: () => Promise<unknown>): Promise<number> {
+  const original = net.Server.prototype.listen;
+  let calls = 0;
+  net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+    calls++;
+    return (original as (...a: unknown[]) => net.Server).apply(this, args);
+  } as typeof original;
+  try {
+    await fn();
+  } finally {
+    net.Server.prototype.listen = original;
+  }
+  return calls;
+}
+
+describe('server start file and the serve process', function () {
+  this.timeout(120_000);
+
+  let artifacts: string;
+  let tampered: string;
+  let ref: string;
+  let record: Record<string, unknown>;
+  let body: string;
+  const running: RunningServer[] = [];
+
+  before(async () => {
+    artifacts = await tempDir();
+    const built = await buildExampleBundle({ artifacts, example: 'penguins' });
+    ref = built.package.ref;
+    // A second store holding a copy of the bundle with one byte of model.json changed.
+    tampered = await tempDir();
+    await cp(built.package.dir, join(tampered, built.package.name, built.package.version), { recursive: true });
+    await flipOneByte(join(tampered, built.package.name, built.package.version, 'model.json'));
+    const { Species: _target, ...rest } = (await exampleRecords('penguins'))[0] as Record<string, unknown>;
+    record = rest;
+    body = JSON.stringify(record);
+  });
+
+  after(async () => {
+    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // After a failed test a half-sent request may still be open: do not wait out the drain timeout.
+    for (const conn of openConnections.splice(0)) conn.end();
+    await Promise.all(
+      running.splice(0).map((r) => {
+        const closing = r.close();
+        r.server.closeAllConnections();
+        return closing;
+      }),
+    );
+    await cleanupTempDirs();
+  });
+
+  describe('startServer', () => {
+    it('serves the bundles, then close() resolves and the port is closed', async () => {
+      const server = await startServer({ refs: [ref], artifacts, port: 0, host: '127.0.0.1' });
+      running.push(server);
+      expect(server.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(server.registry.ready).to.equal(true);
+
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(ready.status).to.equal(200);
+      expect(await ready.json()).to.deep.equal({ status: 'ready', models: [ref] });
+      const predicted = await fetch(`${server.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(predicted.status).to.equal(200);
+      const out = (await predicted.json()) as { prediction: string; model: { name: string } };
+      expect(out.prediction).to.equal('Adelie');
+      expect(out.model.name).to.equal('penguins');
+
+      // fetch keeps its connection alive: close() must still resolve.
+      await server.close();
+      expect(server.registry.ready).to.equal(false);
+      expect(server.server.listening).to.equal(false);
+      const port = Number(new URL(server.url).port);
+      expect(await connectError(port)).to.equal('ECONNREFUSED');
+    });
+
+    it('close() stops accepting connections at once but lets an in-flight request finish', async () => {
+      const server = await startServer({ refs: [ref], artifacts, port: 0, host: '127.0.0.1', shutdownTimeoutMs: 120_000 });
+      running.push(server);
+      const port = Number(new URL(server.url).port);
+      const { conn, finish } = await startPartialPost(port, '/predict', body);
+
+      let closed = false;
+      const closing = server.close().then(() => (closed = true));
+      expect(server.registry.ready).to.equal(false);
+      expect(await connectError(port)).to.equal('ECONNREFUSED');
+      expect(closed).to.equal(false);
+
+      finish();
+      const res = await conn.response();
+      expect(res.status, res.body).to.equal(200);
+      expect((JSON.parse(res.body) as { prediction: string }).prediction).to.equal('Adelie');
+      await closing;
+      expect(closed).to.equal(true);
+      conn.end();
+    });
+
+    it('rejects a tampered bundle with a VerificationError naming the file, before listening', async () => {
+      let error: unknown;
+      const listens = await countListens(async () => {
+        try {
+          running.push(await startServer({ refs: [ref], artifacts: tampered, port: 0, host: '127.0.0.1' }));
+        } catch (err) {
+          error = err;
+        }
+      });
+      expect(error).to.be.instanceOf(VerificationError);
+      const e = error as VerificationError;
+      expect(e.file).to.equal('model.json');
+      expect(e.message).to.contain(join(tampered, 'penguins', '1.0.0', 'model.json'));
+      expect(e.message).to.match(/checksum mismatch/);
+      expect(listens).to.equal(0);
+    });
+
+    it('rejects before listening when only a later bundle is bad', async () => {
+      let error: unknown;
+      const listens = await countListens(async () => {
+        try {
+          running.push(await startServer({ refs: [ref, join(tampered, 'penguins', '1.0.0')], artifacts, port: 0, host: '127.0.0.1' }));
+        } catch (err) {
+          error = err;
+        }
+      });
+      expect(error).to.be.instanceOf(VerificationError);
+      expect((error as VerificationError).file).to.equal('model.json');
+      expect(listens).to.equal(0);
+    });
+
+    it('rejects an unknown bundle reference with a NotFoundError, before listening', async () => {
+      let error: unknown;
+      const listens = await countListens(async () => {
+        try {
+          running.push(await startServer({ refs: ['no-such-model'], artifacts, port: 0, host: '127.0.0.1' }));
+        } catch (err) {
+          error = err;
+        }
+      });
+      expect(error).to.be.instanceOf(NotFoundError);
+      expect((error as Error).message).to.contain('no-such-model');
+      expect(listens).to.equal(0);
+    });
+  });
+
+  describe('mlpipe serve (a real process)', () => {
+    it('exits 1 with one stderr line naming the file when a bundle is tampered with', async () => {
+      const run = await runCli(['serve', ref, '--port', '0', '--artifacts', tampered], { timeoutMs: 60_000 });
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.signal).to.equal(null);
+      const lines = run.stderr.split('\n').filter((l) => l !== '');
+      expect(lines, run.stderr).to.have.length(1);
+      expect(lines[0]).to.match(/^mlpipe: /);
+      expect(lines[0]).to.contain(join(tampered, 'penguins', '1.0.0', 'model.json'));
+      expect(run.stderr).to.not.match(/\n\s+at /);
+      expect(run.stdout).to.not.contain('listening');
+    });
+
+    it('serves, and on SIGTERM drains an in-flight request, then exits 0', async () => {
+      const serve = spawnServe([ref, '--port', '0', '--artifacts', artifacts, '--shutdown-timeout', '120000']);
+      const port = await serve.port();
+      expect(serve.stdout).to.match(/^listening on http:\/\/127\.0\.0\.1:\d+\n$/);
+
+      const { conn, finish } = await startPartialPost(port, '/predict', body);
+      expect(serve.child.kill('SIGTERM')).to.equal(true);
+      // The server has handled the signal (and stopped listening) before the rest of the body is sent.
+      await serve.waitFor('stderr', /SIGTERM: draining/);
+      expect(parseResponse(Buffer.from(conn.text, 'latin1'))).to.equal(undefined);
+      finish();
+
+      const res = await conn.response();
+      expect(res.status, res.body).to.equal(200);
+      const out = JSON.parse(res.body) as { prediction: string; probabilities: Record<string, number>; model: { name: string; version: string } };
+      expect(out.prediction).to.equal('Adelie');
+      expect(out.model).to.deep.equal({ name: 'penguins', version: '1.0.0' });
+      expect(Object.values(out.probabilities).reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-9);
+
+      const exit = await serve.exited;
+      expect(exit, serve.stderr).to.deep.equal({ code: 0, signal: null });
+      expect(serve.stderr).to.contain('stopped');
+      conn.end();
+    });
+
+    it('refuses new connections after SIGTERM while in-flight requests finish', async () => {
+      const serve = spawnServe([ref, '--port', '0', '--artifacts', artifacts, '--shutdown-timeout', '120000']);
+      const port = await serve.port();
+      const first = await startPartialPost(port, '/predict', body);
+      const second = await startPartialPost(port, '/v1/models/penguins/predict', body);
+
+      serve.child.kill('SIGTERM');
+      await serve.waitFor('stderr', /SIGTERM: draining/);
+      // Answering the first request proves the signal was handled (server.close() ran in that
+      // handler); the second, still open, keeps the process alive while a new connection is tried.
+      first.finish();
+      const res1 = await first.conn.response();
+      expect(res1.status, res1.body).to.equal(200);
+      expect(serve.running).to.equal(true);
+
+      expect(await connectError(port)).to.equal('ECONNREFUSED');
+
+      second.finish();
+      const res2 = await second.conn.response();
+      expect(res2.status, res2.body).to.equal(200);
+      expect((JSON.parse(res2.body) as { prediction: string }).prediction).to.equal('Adelie');
+
+      expect(await serve.exited, serve.stderr).to.deep.equal({ code: 0, signal: null });
+      first.conn.end();
+      second.conn.end();
+    });
+  });
+});
