@@ -78,34 +78,45 @@ export function createApp(registry: ModelRegistry, options: Partial<AppOptions> 
   // Never `true`: with IP-keyed limits a client could pick its own address via X-Forwarded-For.
   app.set('trust proxy', opts.trustProxy > 0 ? opts.trustProxy : false);
 
-  const limiter = (limit: number, what: string): RequestHandler => {
-    if (limit <= 0) return (_req, _res, next) => next();
-    return rateLimit({
+  const limiter = (limit: number, what: string): RequestHandler =>
+    rateLimit({
       windowMs: opts.windowMs ?? 60_000,
       limit,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
+      // With trust proxy off, X-Forwarded-For is ignored on purpose; the library would print a stack
+      // trace to stderr the first time a client sends one. We log one plain line instead (below).
+      validate: { xForwardedForHeader: false },
       handler: (_req, res) =>
         sendError(res, 429, 'rate_limited', `too many ${what} requests: the limit is ${limit} per ${Math.round((opts.windowMs ?? 60_000) / 1000)} s per client; retry after the time in Retry-After`),
     });
+  let warnedForwarded = false;
+  const noteForwarded: RequestHandler = (req, _res, next) => {
+    if (!warnedForwarded && opts.trustProxy === 0 && req.headers['x-forwarded-for'] !== undefined) {
+      warnedForwarded = true;
+      log('note: a request came with X-Forwarded-For but --trust-proxy is 0, so clients are told apart by socket address; behind a proxy, set --trust-proxy to its number of hops');
+    }
+    next();
   };
-  const singleLimit = limiter(opts.rateLimit, 'predict');
-  const batchLimit = limiter(opts.batchRateLimit, 'batch');
   const json = express.json({ limit: opts.bodyLimit, strict: false });
-
-  const requireJson: RequestHandler = (req, _res, next) => {
+  // Ready, then a JSON body: one middleware, so the hot path has as few layers as it needs.
+  const requireReadyJson: RequestHandler = (req, res, next) => {
+    if (!registry.ready) {
+      res.setHeader('Retry-After', '5');
+      throw new HttpError(503, 'not_ready', 'the server is not ready (models loading or shutting down)');
+    }
     if (!req.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', `send the body as JSON with "Content-Type: application/json" (got ${req.get('content-type') ?? 'no content type'})`);
     }
     next();
   };
-  const requireReady: RequestHandler = (_req, res, next) => {
-    if (!registry.ready) {
-      res.setHeader('Retry-After', '5');
-      throw new HttpError(503, 'not_ready', 'the server is not ready (models loading or shutting down)');
-    }
-    next();
-  };
+  /** The handlers in front of a predict route: rate limit (when on, with its proxy note), ready, JSON. */
+  const guard = (limit: number, what: string): RequestHandler[] =>
+    limit > 0
+      ? [...(opts.trustProxy === 0 ? [noteForwarded] : []), limiter(limit, what), requireReadyJson, json]
+      : [requireReadyJson, json];
+  const singleGuard = guard(opts.rateLimit, 'predict');
+  const batchGuard = guard(opts.batchRateLimit, 'batch');
 
   const modelFor = (req: Request): LoadedModel => {
     const name = req.params.name as string | undefined;
@@ -162,10 +173,10 @@ export function createApp(registry: ModelRegistry, options: Partial<AppOptions> 
     res.json(detail(model, model === registry.default));
   });
 
-  app.post('/v1/models/:name/predict', singleLimit, requireReady, requireJson, json, predictOne);
-  app.post('/v1/models/:name/predict/batch', batchLimit, requireReady, requireJson, json, predictBatch);
-  app.post('/predict', singleLimit, requireReady, requireJson, json, predictOne);
-  app.post('/predict/batch', batchLimit, requireReady, requireJson, json, predictBatch);
+  app.post('/v1/models/:name/predict', ...singleGuard, predictOne);
+  app.post('/v1/models/:name/predict/batch', ...batchGuard, predictBatch);
+  app.post('/predict', ...singleGuard, predictOne);
+  app.post('/predict/batch', ...batchGuard, predictBatch);
 
   // A known path with the wrong method: 405 with Allow, not a misleading 404.
   const allow = (methods: string) => (_req: Request, res: Response) => {
