@@ -128,6 +128,14 @@ describe('values', () => {
       expect(parseDatetime(' 2024-03-05 ')).to.equal(Date.UTC(2024, 2, 5));
     });
 
+    it('reads dates with English month names, month or day first, with an optional time', () => {
+      const d = Date.UTC(1998, 5, 12);
+      for (const t of ['Jun 12 1998', 'June 12, 1998', 'jun. 12 1998', '12 Jun 1998', '12-Jun-1998', '12 June, 1998']) expect(parseDatetime(t), t).to.equal(d);
+      expect(parseDatetime('Sept 1 2020')).to.equal(Date.UTC(2020, 8, 1));
+      expect(parseDatetime('Jun 12 1998 14:30:00Z')).to.equal(Date.UTC(1998, 5, 12, 14, 30));
+      for (const t of ['Junk 12 1998', 'Ju 12 1998', 'Feb 30 2020', '12 Foo 1998', '2024-03/05', '03/05/2024']) expect(parseDatetime(t), t).to.be.NaN;
+    });
+
     it('accepts a space or a T between date and time', () => {
       const expected = Date.UTC(2024, 2, 5, 14, 30);
       expect(parseDatetime('2024-03-05 14:30')).to.equal(expected);
@@ -250,8 +258,8 @@ describe('values', () => {
     });
 
     it('datetime: names what it got when it refuses a value', () => {
-      expect(cellError('datetime', 'soon').message).to.equal('expected a date like 2024-03-05 or 2024-03-05T14:30:00Z, got "soon"');
-      expect(cellError('datetime', '2023-02-29').message).to.equal('expected a date like 2024-03-05 or 2024-03-05T14:30:00Z, got "2023-02-29"');
+      expect(cellError('datetime', 'soon').message).to.equal('expected a date like 2024-03-05, 2024-03-05T14:30:00Z or Mar 5 2024, got "soon"');
+      expect(cellError('datetime', '2023-02-29').message).to.equal('expected a date like 2024-03-05, 2024-03-05T14:30:00Z or Mar 5 2024, got "2023-02-29"');
       expect(cellError('datetime', new Date(Number.NaN)).message).to.equal('expected a date, got an invalid Date');
       expect(cellError('datetime', Number.POSITIVE_INFINITY).message).to.equal('expected a date, got Infinity');
       expect(cellError('datetime', true).message).to.equal('expected a date, got true');

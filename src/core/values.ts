@@ -61,21 +61,48 @@ export function parseBoolean(text: string): boolean | undefined {
   return undefined;
 }
 
-// YYYY-MM-DD or YYYY/MM/DD, optionally followed by a time and a zone.
-const DATETIME_RE =
-  /^(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+// A time and zone after a date: ` 14:30`, `T14:30:00.123Z`, ` 14:30:00 +02:00`.
+const TIME = '(?:[T ](\\d{1,2}):(\\d{2})(?::(\\d{2})(?:[.,](\\d{1,9}))?)?\\s*(Z|[+-]\\d{2}(?::?\\d{2})?)?)?';
+// Each date shape with its groups in the order year, month, day (then the time groups).
+const ISO_DATE_RE = new RegExp(`^(\\d{4})[-/](\\d{1,2})[-/](\\d{1,2})${TIME}$`, 'i');
+const SAME_SEPARATOR_RE = /^\d{4}([-/])\d{1,2}\1/;
+const MONTH_FIRST_RE = new RegExp(`^([A-Za-z]{3,9})\\.? (\\d{1,2}),? (\\d{4})${TIME}$`, 'i');
+const DAY_FIRST_RE = new RegExp(`^(\\d{1,2})[ -]([A-Za-z]{3,9})\\.?,?[ -](\\d{4})${TIME}$`, 'i');
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+
+/** 1..12 for an English month name or its abbreviation (`Jun`, `June`, `Sept`), else NaN. */
+function monthNumber(name: string): number {
+  const n = name.toLowerCase();
+  if (n.length < 3) return Number.NaN;
+  const i = MONTHS.findIndex((m) => m.startsWith(n) || (n === 'sept' && m === 'september'));
+  return i < 0 ? Number.NaN : i + 1;
+}
+
+/** Year, month, day and the five time groups of a date text, or undefined when it is not a date. */
+function dateParts(text: string): [number, number, number, (string | undefined)[]] | undefined {
+  let m = ISO_DATE_RE.exec(text);
+  if (m && SAME_SEPARATOR_RE.test(text)) return [Number(m[1]), Number(m[2]), Number(m[3]), m.slice(4)];
+  m = MONTH_FIRST_RE.exec(text);
+  if (m) return [Number(m[3]), monthNumber(m[1] as string), Number(m[2]), m.slice(4)];
+  m = DAY_FIRST_RE.exec(text);
+  if (m) return [Number(m[3]), monthNumber(m[2] as string), Number(m[1]), m.slice(4)];
+  return undefined;
+}
 
 /**
- * Parses an ISO-8601-like date or date-time (`2024-03-05`, `2024/03/05`, `2024-03-05 14:30`,
- * `2024-03-05T14:30:00.123+02:00`) to epoch milliseconds. A value without a zone is read as UTC.
- * Returns NaN when the text is not such a date or names an impossible day (`2023-02-30`).
+ * Parses a date or date-time to epoch milliseconds: ISO-8601-like (`2024-03-05`, `2024/03/05`,
+ * `2024-03-05 14:30`, `2024-03-05T14:30:00.123+02:00`) or with an English month name
+ * (`Mar 5 2024`, `March 5, 2024`, `5 Mar 2024`, `05-Mar-2024`), each optionally with a time. A
+ * value without a zone is read as UTC. Returns NaN when the text is not such a date or names an
+ * impossible day (`2023-02-30`). Purely numeric day/month orders other than year-first
+ * (`03/05/2024`) are ambiguous and are not dates here.
  */
 export function parseDatetime(text: string): number {
-  const m = DATETIME_RE.exec(text.trim());
-  if (!m) return Number.NaN;
-  const year = Number(m[1]);
-  const month = Number(m[3]);
-  const day = Number(m[4]);
+  const parts = dateParts(text.trim());
+  if (!parts) return Number.NaN;
+  const [year, month, day, time] = parts;
+  const m = [undefined, undefined, undefined, undefined, undefined, ...time];
+  if (Number.isNaN(month)) return Number.NaN;
   const hour = m[5] === undefined ? 0 : Number(m[5]);
   const minute = m[6] === undefined ? 0 : Number(m[6]);
   const second = m[7] === undefined ? 0 : Number(m[7]);
@@ -150,7 +177,7 @@ export function toCell(type: ColumnType, raw: unknown): Cell {
       }
       if (typeof raw === 'string') {
         const t = parseDatetime(raw);
-        if (Number.isNaN(t)) throw new CellError(`expected a date like 2024-03-05 or 2024-03-05T14:30:00Z, got ${describe(raw)}`);
+        if (Number.isNaN(t)) throw new CellError(`expected a date like 2024-03-05, 2024-03-05T14:30:00Z or Mar 5 2024, got ${describe(raw)}`);
         return t;
       }
       throw new CellError(`expected a date, got ${describe(raw)}`);

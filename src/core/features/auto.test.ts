@@ -23,6 +23,8 @@ describe('automatic featurizer choice', () => {
     ['a distinct integer named like an id → dropped', column('customer_id', 'integer', [17, 3, 99]), { drop: 'id-like: every value is distinct (a row number or key)' }],
     ['distinct integers that are measurements → numeric', column('income', 'integer', [31000, 52000, 47000]), { kind: 'numeric' }],
     ['distinct floats → numeric', column('x', 'number', [0.1, 0.2, 0.3]), { kind: 'numeric' }],
+    ['a category with ≥ 95% distinct values → dropped as id-like', column('title', 'category', [...Array.from({ length: 39 }, (_, i) => `t${i}`), 't0']), { drop: 'id-like: 98% of the values are distinct' }],
+    ['a category with many repeats → one-hot', column('city', 'category', Array.from({ length: 40 }, (_, i) => `c${i % 30}`)), { kind: 'one-hot' }],
     ['a constant → dropped', column('k', 'category', ['same', 'same', null]), { drop: 'constant: a single value in every row' }],
     ['no values → dropped', column('e', 'number', [null, null]), { drop: 'no values: every row is missing' }],
   ];

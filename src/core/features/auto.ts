@@ -17,6 +17,10 @@ export interface PlanOptions {
   columns?: Record<string, ColumnChoice>;
 }
 
+/** A category with at least this share of distinct values (over enough rows) is treated as id-like. */
+const NEAR_ID_SHARE = 0.95;
+const NEAR_ID_MIN_ROWS = 20;
+
 const ID_NAME = /(^|[\s_.-])id$|^id([\s_.-]|$)|[a-z]Id$|^(uuid|guid|index|row)$/i;
 
 interface ColumnStats {
@@ -54,7 +58,8 @@ function integerLooksLikeId(column: Column, s: ColumnStats): boolean {
  * The automatic choice for one column, or why it is dropped:
  * numbers → `numeric` (median imputation + missing indicator when values are missing);
  * categories → `one-hot` of the frequent values + `<other>`; booleans → `boolean`;
- * datetimes → `datetime-parts`; free text, id-like columns (every value distinct), constant and
+ * datetimes → `datetime-parts`; free text, id-like columns (every value distinct, or ≥ 95% of them
+ * over 20 or more rows, for categories), constant and
  * empty columns are dropped with the reason.
  */
 export function autoChoice(column: Column): { kind: string } | { drop: string } {
@@ -66,6 +71,10 @@ export function autoChoice(column: Column): { kind: string } | { drop: string } 
       return { drop: 'free text: no text featurizer is available yet (drop it or declare it a category)' };
     case 'category':
       if (s.distinct === s.present && s.present >= 2) return { drop: 'id-like: every value is distinct' };
+      // Titles, names, free-form codes: a handful of repeats among thousands of values is noise.
+      if (s.present >= NEAR_ID_MIN_ROWS && s.distinct >= NEAR_ID_SHARE * s.present) {
+        return { drop: `id-like: ${Math.round((100 * s.distinct) / s.present)}% of the values are distinct` };
+      }
       return { kind: 'one-hot' };
     case 'integer':
       if (integerLooksLikeId(column, s)) return { drop: 'id-like: every value is distinct (a row number or key)' };

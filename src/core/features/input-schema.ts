@@ -7,10 +7,6 @@ import type { FittedPipeline } from './types.js';
 /** A JSON Schema document (draft-07), as plain JSON. */
 export type JsonSchema = Record<string, unknown>;
 
-/** The date shapes `parseDatetime` accepts, as a JSON Schema pattern (impossible days are caught later). */
-export const DATETIME_PATTERN =
-  '^\\s*\\d{4}([-/])\\d{1,2}\\1\\d{1,2}([T ]\\d{1,2}:\\d{2}(:\\d{2}([.,]\\d{1,9})?)?\\s*(Z|z|[+-]\\d{2}(:?\\d{2})?)?)?\\s*$';
-
 function propertySchema(type: ColumnType, nullable: boolean): JsonSchema {
   const withNull = (t: string | string[]) => {
     const types = Array.isArray(t) ? t : [t];
@@ -26,8 +22,9 @@ function propertySchema(type: ColumnType, nullable: boolean): JsonSchema {
     case 'datetime':
       return {
         type: withNull(['string', 'number']),
-        pattern: DATETIME_PATTERN,
-        description: 'date or date-time, ISO 8601 (2024-03-05, 2024-03-05T14:30:00Z; no zone = UTC), or epoch milliseconds',
+        // No `pattern`: the one parser (core/values parseDatetime) decides, and reports bad dates with their path.
+        description:
+          'date or date-time: 2024-03-05, 2024-03-05T14:30:00Z (no zone = UTC), Mar 5 2024, 5 Mar 2024; or epoch milliseconds',
       };
     case 'category':
     case 'text':
@@ -80,9 +77,6 @@ function friendly(err: ErrorObject, record: unknown): ErrorDetail {
     const expected = (err.params as { type: string | string[] }).type;
     const list = (Array.isArray(expected) ? expected : String(expected).split(',')).filter((t) => t !== 'null');
     return { path: err.instancePath, message: `must be ${list.join(' or ')}, got ${describeValue(value)}` };
-  }
-  if (err.keyword === 'pattern') {
-    return { path: err.instancePath, message: `must be a date like 2024-03-05 or 2024-03-05T14:30:00Z, got ${describeValue(value)}` };
   }
   return { path: err.instancePath, message: `${err.message ?? 'is invalid'}` };
 }
