@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { VerificationError, messageOf } from '../errors.js';
-import { type JsonSchema, MAX_REPORTED_ERRORS, RecordValidator } from '../features/input-schema.js';
+import { type ErrorDetail, ValidationError, VerificationError, messageOf } from '../errors.js';
+import { type JsonSchema, MAX_REPORTED_ERRORS, RecordValidator, invalid } from '../features/input-schema.js';
 import { FeatureTransformer } from '../features/pipeline.js';
 import type { FittedPipeline } from '../features/types.js';
 import { CompiledForest } from '../models/compiled-forest.js';
 import type { SavedForest } from '../models/forest-format.js';
 import { labelValue } from '../models/target.js';
-import { ValidationError, type ErrorDetail } from '../errors.js';
 import type { Manifest } from './manifest.js';
 import { resolveRef } from './store.js';
 import { verifyBundle } from './verify.js';
@@ -83,26 +82,20 @@ export class LoadedModel {
    * `/records/<i>`), then featurizes them into one matrix and predicts, in input order.
    */
   predictMany(records: readonly unknown[], rowPath: (i: number) => string = (i) => `/records/${i}`): Prediction[] {
-    const details: ErrorDetail[] = [];
-    for (let i = 0; i < records.length && details.length < MAX_REPORTED_ERRORS; i++) details.push(...this.validator.check(records[i], rowPath(i)));
+    this.validator.assertAll(records, rowPath);
     const width = this.transformer.width;
     const matrix = new Float64Array(records.length * width);
-    if (details.length === 0) {
-      for (let i = 0; i < records.length; i++) {
-        try {
-          this.transformer.transformRecord(records[i] as Record<string, unknown>, matrix.subarray(i * width, (i + 1) * width), rowPath(i));
-        } catch (err) {
-          if (!(err instanceof ValidationError)) throw err;
-          details.push(...err.details);
-          if (details.length >= MAX_REPORTED_ERRORS) break;
-        }
+    // Values the schema lets through but the column's reader refuses (an impossible date).
+    const details: ErrorDetail[] = [];
+    for (let i = 0; i < records.length && details.length < MAX_REPORTED_ERRORS; i++) {
+      try {
+        this.transformer.transformRecord(records[i] as Record<string, unknown>, matrix.subarray(i * width, (i + 1) * width), rowPath(i));
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        details.push(...err.details);
       }
     }
-    if (details.length > 0) {
-      const first = details[0] as ErrorDetail;
-      const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
-      throw new ValidationError(`invalid input: ${first.path} ${first.message}${more}`, details.slice(0, MAX_REPORTED_ERRORS));
-    }
+    if (details.length > 0) throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
     const k = this.forest.classes.length;
     const proba = new Float64Array(records.length * k);
     const values = this.forest.predictMatrix(matrix, records.length, proba);

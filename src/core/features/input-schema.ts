@@ -122,18 +122,19 @@ export class RecordValidator {
 
   /**
    * Validates many records; throws one ValidationError listing the problems of all of them (paths
-   * `${prefix}/<index>/...`, at most {@link MAX_REPORTED_ERRORS}).
+   * under `rowPath(i)`, by default `/records/<i>`; at most {@link MAX_REPORTED_ERRORS}).
    */
-  assertAll(records: readonly unknown[], prefix = '/records', rowLabel?: (i: number) => string): void {
+  assertAll(records: readonly unknown[], rowPath: (i: number) => string = (i) => `/records/${i}`): void {
     const details: ErrorDetail[] = [];
     for (let i = 0; i < records.length && details.length < MAX_REPORTED_ERRORS; i++) {
-      for (const d of this.check(records[i], rowLabel ? rowLabel(i) : `${prefix}/${i}`)) details.push(d);
+      for (const d of this.check(records[i], rowPath(i))) details.push(d);
     }
     if (details.length > 0) throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
   }
 }
 
-function invalid(details: ErrorDetail[]): ValidationError {
+/** One ValidationError for a list of problems: the first in the message, all in `details`. */
+export function invalid(details: ErrorDetail[]): ValidationError {
   const first = details[0] as ErrorDetail;
   const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''})` : '';
   return new ValidationError(`invalid input: ${first.path || '(record)'} ${first.message}${more}`, details);
