@@ -72,7 +72,8 @@ describe('bundles', function () {
     it('gives concurrent packagers distinct versions and leaves no temporary folders', async () => {
       const results = await Promise.all([1, 2, 3, 4].map(() => packageModel({ modelDir: join(work, 'model'), name: 'race', artifacts })));
       expect(results.map((r) => r.version).sort()).to.deep.equal(['1.0.0', '1.0.1', '1.0.2', '1.0.3']);
-      expect((await readdir(join(artifacts, 'race'))).sort()).to.deep.equal(['1.0.0', '1.0.1', '1.0.2', '1.0.3']);
+      expect((await readdir(join(artifacts, 'race'))).sort()).to.deep.equal(['1.0.0', '1.0.1', '1.0.2', '1.0.3', 'aliases.json']);
+      expect(await readAliases(artifacts, 'race')).to.deep.equal({});
       for (const r of results) await verifyBundle(r.dir);
     });
 

@@ -11,7 +11,7 @@ import type { SavedForest } from '../models/forest-format.js';
 import { MODEL_FILES, type MetricsReport, type TrainingInfo } from '../models/model-dir.js';
 import { dependencyVersions } from '../version.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, MANIFEST_FILE, type Manifest, type ManifestFile, SELF_HASH_PLACEHOLDER } from './manifest.js';
-import { checkName, checkVersion, listVersions, nextPatch } from './store.js';
+import { checkName, checkVersion, listVersions, nextPatch, updateAliases } from './store.js';
 import type { JsonSchema } from '../features/input-schema.js';
 
 /** Options of {@link packageModel}. */
@@ -127,6 +127,8 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
       await writeFile(join(tmp, MANIFEST_FILE), text);
       try {
         await rename(tmp, join(nameDir, version));
+        // aliases.json exists from the first version on, so stores always have the same shape.
+        await updateAliases(artifacts, name, (aliases) => aliases);
         return { dir: join(nameDir, version), name, version, ref: `${name}@${version}`, manifest: JSON.parse(text) as Manifest };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
