@@ -67,10 +67,10 @@ describe('CLI (real process)', function () {
     it('train reports holdout metrics against a baseline and writes the model folder', async () => {
       const r = await cli(['train', 'features', '--out', 'model', '--trees', '8', '--seed', '3']);
       expect(r.code, r.stderr).to.equal(0);
-      expect(r.stdout).to.match(/accuracy\s+0\.\d+\s+0\.\d+/);
+      expect(r.stdout).to.match(/accuracy\s+(0\.\d+|1)\s+0\.\d+/);
       expect(r.stdout).to.contain('baseline (majority class)');
       expect(r.stdout).to.contain('confusion matrix');
-      expect(r.stdout).to.contain('wrote model (8 trees, seed 3');
+      expect(r.stdout).to.contain('wrote model (8 trees, engine hist, seed 3');
       const metrics = JSON.parse(await readFile(join(dir, 'model', 'metrics.json'), 'utf8')) as { holdout: { testRows: number } };
       expect(metrics.holdout.testRows).to.equal(69);
     });
@@ -92,7 +92,7 @@ describe('CLI (real process)', function () {
       expect(show.stdout).to.contain('model.json');
       const verify = await cli(['bundles', 'verify']);
       expect(verify.code, verify.stderr).to.equal(0);
-      expect(verify.stdout).to.contain('ok peng@1.0.0 (6 files)');
+      expect(verify.stdout).to.contain('ok peng@1.0.0 (7 files)');
       const promote = await cli(['bundles', 'promote', 'peng@1.0.0', '--alias', 'production']);
       expect(promote.stdout.trim()).to.equal('peng@production → 1.0.0');
       const json = JSON.parse((await cli(['bundles', 'list', '--json'])).stdout) as { bundles: { version: string; aliases: string[] }[] };

@@ -40,3 +40,10 @@ export function size(value: string): string {
   if (!/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(value.trim())) throw new InvalidArgumentError(`expected a size like 10mb, 512kb or a byte count, got "${value}"`);
   return value.trim();
 }
+
+/** A number > 0 (a fraction or a count). */
+export function positive(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
+  return n;
+}

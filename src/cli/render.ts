@@ -39,24 +39,61 @@ export function profileTable(profile: DatasetProfile): string {
   );
 }
 
-/** Holdout metrics of the model beside the baseline, and the top feature importances. */
+const CLASSIFICATION_KEYS = ['accuracy', 'balancedAccuracy', 'macroF1', 'weightedF1', 'logLoss', 'rocAuc'];
+const REGRESSION_KEYS = ['r2', 'rmse', 'mae', 'mape'];
+
+/** ± with 4 significant digits. */
+function pm(mean: number, std: number): string {
+  return `${fmt(mean)} ± ${fmt(std)}`;
+}
+
+/**
+ * Evaluation for people: the search's trials, cross-validation mean ± std, the holdout metrics beside
+ * the baseline, the confusion matrix, out-of-bag score, and importances by input column.
+ */
 export function metricsLines(metrics: MetricsReport): string[] {
   const lines: string[] = [];
+  const keys = metrics.task === 'classification' ? CLASSIFICATION_KEYS : REGRESSION_KEYS;
+  if (metrics.search) {
+    const s = metrics.search;
+    lines.push(`${s.strategy} search: ${s.trials.length} trials, ${s.folds}-fold CV ${s.metric} (on the rows the holdout does not judge)`);
+    const describe = (p: Record<string, unknown>) => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(' ');
+    const sorted = [...s.trials].sort((a, b) => b.mean - a.mean);
+    lines.push(table(['trial', s.metric], sorted.slice(0, 10).map((t) => [describe(t.params), pm(t.mean, t.std)])));
+    lines.push(`best: ${describe(s.best)}`);
+  }
+  if (metrics.crossValidation) {
+    const cv = metrics.crossValidation;
+    lines.push(`${cv.folds}-fold cross-validation${cv.stratified ? ' (stratified)' : ''}; featurizers re-fitted in every fold`);
+    lines.push(
+      table(
+        ['metric', 'model (mean ± std)', 'baseline (mean ± std)'],
+        keys.filter((k) => cv.summary[k]).map((k) => [k, pm(cv.summary[k]!.mean, cv.summary[k]!.std), cv.baselineSummary[k] ? pm(cv.baselineSummary[k]!.mean, cv.baselineSummary[k]!.std) : '']),
+      ),
+    );
+  }
   const h = metrics.holdout;
   if (!h) {
     lines.push('no holdout evaluation (too few rows, or --holdout 0)');
   } else {
     lines.push(`holdout: ${h.testRows} of ${h.trainRows + h.testRows} rows${h.stratified ? ' (stratified)' : ''}; featurizers fitted on the training rows only`);
-    const m = h.model as unknown as Record<string, number>;
-    const b = h.baseline as unknown as Record<string, number>;
-    const keys = metrics.task === 'classification' ? ['accuracy', 'macroF1'] : ['r2', 'rmse', 'mae'];
-    lines.push(table(['metric', 'model', `baseline (${h.baseline.strategy})`], keys.map((k) => [k, fmt(m[k]), fmt(b[k])])));
+    const m = h.model as unknown as Record<string, number | null | undefined>;
+    const b = h.baseline as unknown as Record<string, number | null | undefined>;
+    lines.push(table(['metric', 'model', `baseline (${h.baseline.strategy})`], keys.filter((k) => m[k] !== undefined && m[k] !== null).map((k) => [k, fmt(m[k]), fmt(b[k])])));
     if ('confusionMatrix' in h.model) {
       const labels = h.model.labels;
       lines.push('confusion matrix (rows: actual, columns: predicted)');
       lines.push(table(['', ...labels], h.model.confusionMatrix.map((row, i) => [labels[i] ?? '', ...row])));
     }
+    const perm = h.permutationImportance;
+    if (perm) {
+      const top = perm.byColumn.slice(0, 8);
+      lines.push(`permutation importance (holdout ${perm.metric} drop, ${perm.repeats} repeats): ${top.map((c) => `${c.name} ${fmt(c.mean)}`).join(', ')}`);
+    }
   }
+  if (metrics.oobScore !== undefined) lines.push(`out-of-bag ${metrics.task === 'classification' ? 'accuracy' : 'r2'}: ${metrics.oobScore === null ? 'n/a' : fmt(metrics.oobScore)}`);
+  const cols = (metrics.columnImportances ?? []).filter((c) => c.importance > 0).slice(0, 8);
+  if (cols.length) lines.push(`impurity importance by column: ${cols.map((c) => `${c.name} ${fmt(c.importance)}`).join(', ')}`);
   const top = metrics.featureImportances.slice(0, 8).filter((f) => f.importance > 0);
   if (top.length) lines.push(`top features: ${top.map((f) => `${f.feature} ${fmt(f.importance)}`).join(', ')}`);
   return lines;

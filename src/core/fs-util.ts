@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, NotFoundError, messageOf } from './errors.js';
@@ -54,5 +55,25 @@ export async function readJsonFile<T>(path: string): Promise<T> {
     return JSON.parse(text) as T;
   } catch (err) {
     throw new ConfigError(`${path}: invalid JSON (${messageOf(err)})`);
+  }
+}
+
+/**
+ * Writes text given in pieces to a file atomically (temporary file, then rename), without ever
+ * holding the whole text in one string: for model files larger than a JavaScript string may be.
+ */
+export async function writeChunksAtomic(path: string, chunks: Iterable<string>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempPathBeside(path);
+  const out = createWriteStream(tmp);
+  try {
+    for (const chunk of chunks) if (!out.write(chunk)) await once(out, 'drain');
+    out.end();
+    await once(out, 'finish');
+    await rename(tmp, path);
+  } catch (err) {
+    out.destroy();
+    await rm(tmp, { force: true });
+    throw err;
   }
 }

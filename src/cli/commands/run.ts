@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { featurizeLines } from './featurize.js';
-import { type ModelFlags, forestParamsFrom, modelOptions } from './train.js';
+import { type ModelFlags, forestParamsFrom, modelOptions, searchFrom } from './train.js';
+import { progressReporter } from '../progress.js';
 import { metricsLines } from '../render.js';
 
 const CONFIG_EXT = /\.(ya?ml)$/i;
@@ -21,11 +22,12 @@ export function registerRun(program: Command, ctx: CliContext): void {
       .option('--work-dir <dir>', 'keep the intermediate dataset, features and model folders here'),
   )
     .option('--json', 'print one JSON document (with the bundle reference as "bundle")')
-    .action(async (input: string, opts: ModelFlags & { target?: string; name?: string; format?: string; version?: string; artifacts?: string; workDir?: string; json?: boolean }) => {
+    .action(async (input: string, opts: ModelFlags & { target?: string; name?: string; format?: string; version?: string; artifacts?: string; workDir?: string }) => {
       const { readPipelineConfig } = await import('../../core/pipeline/config.js');
       const { runPipeline } = await import('../../core/pipeline/run.js');
       const isConfig = CONFIG_EXT.test(input);
       const config = isConfig ? await readPipelineConfig(input) : undefined;
+      const progress = progressReporter(ctx, !opts.json);
       const result = await runPipeline({
         config,
         source: isConfig ? undefined : input,
@@ -41,8 +43,13 @@ export function registerRun(program: Command, ctx: CliContext): void {
         defaultArtifacts: ctx.artifacts(undefined),
         workDir: opts.workDir,
         stdin: ctx.io.stdin,
-        onStage: opts.json ? undefined : (s) => ctx.progress(`${s}…`),
-      });
+        engine: opts.engine,
+        jobs: opts.jobs,
+        cv: opts.cv,
+        oob: opts.oob,
+        search: searchFrom(opts),
+        onProgress: progress.onProgress,
+      }).finally(() => progress.stop());
       if (opts.json) {
         ctx.json({
           bundle: result.package.ref,

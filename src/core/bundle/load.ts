@@ -5,7 +5,6 @@ import { type JsonSchema, MAX_REPORTED_ERRORS, RecordValidator, invalid } from '
 import { FeatureTransformer } from '../features/pipeline.js';
 import type { FittedPipeline } from '../features/types.js';
 import { CompiledForest } from '../models/compiled-forest.js';
-import type { SavedForest } from '../models/forest-format.js';
 import { labelValue } from '../models/target.js';
 import type { Manifest } from './manifest.js';
 import { resolveRef } from './store.js';
@@ -33,11 +32,11 @@ export class LoadedModel {
   private readonly row: Float64Array;
   private readonly proba: Float64Array;
 
-  constructor(dir: string, manifest: Manifest, pipeline: FittedPipeline, model: SavedForest, schema: JsonSchema) {
+  constructor(dir: string, manifest: Manifest, pipeline: FittedPipeline, forest: CompiledForest, schema: JsonSchema) {
     this.dir = dir;
     this.manifest = manifest;
     this.transformer = new FeatureTransformer(pipeline);
-    this.forest = new CompiledForest(model);
+    this.forest = forest;
     if (this.forest.width !== this.transformer.width) {
       throw new VerificationError('model.json', `${dir}: the model expects ${this.forest.width} features but the featurizer makes ${this.transformer.width}`);
     }
@@ -119,12 +118,13 @@ export async function loadBundle(ref: string, artifacts: string): Promise<Loaded
   const { dir } = await resolveRef(ref, artifacts);
   const manifest = await verifyBundle(dir);
   const pipeline = await readBundleJson<FittedPipeline>(dir, manifest.featurizer.file);
-  const model = await readBundleJson<SavedForest>(dir, manifest.model.file);
   const schema = await readBundleJson<JsonSchema>(dir, 'input-schema.json');
   try {
-    return new LoadedModel(dir, manifest, pipeline, model, schema);
+    // The compiled form, not model.json: it loads without parsing (both are checksummed).
+    const forest = CompiledForest.fromBinary(await readFile(join(dir, manifest.model.compiled)));
+    return new LoadedModel(dir, manifest, pipeline, forest, schema);
   } catch (err) {
     if (err instanceof VerificationError) throw err;
-    throw new VerificationError(manifest.model.file, `${dir}: cannot load the model (${messageOf(err)})`);
+    throw new VerificationError(manifest.model.compiled, `${dir}: cannot load the model (${messageOf(err)})`);
   }
 }

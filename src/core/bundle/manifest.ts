@@ -30,7 +30,16 @@ export interface Manifest {
   task: Task;
   target: { name: string; type: ColumnType };
   classes?: string[];
-  model: { type: 'random-forest'; engine: string; params: ForestParams; file: string; featureCount: number };
+  model: {
+    type: 'random-forest';
+    engine: string;
+    params: ForestParams;
+    /** ml-random-forest's model JSON, wrapped. */
+    file: string;
+    /** The compiled forest serving loads (same predictions as `file`). */
+    compiled: string;
+    featureCount: number;
+  };
   featurizer: { file: string; steps: string[]; dropped: { column: string; reason: string }[] };
   metrics: MetricsReport;
   inputSchema: JsonSchema;
@@ -73,8 +82,8 @@ export const MANIFEST_SCHEMA: JsonSchema = {
     classes: { type: 'array', items: { type: 'string' } },
     model: {
       type: 'object',
-      required: ['type', 'engine', 'params', 'file'],
-      properties: { type: { const: 'random-forest' }, engine: { type: 'string' }, params: { type: 'object' }, file: { type: 'string' } },
+      required: ['type', 'engine', 'params', 'file', 'compiled'],
+      properties: { type: { const: 'random-forest' }, engine: { type: 'string' }, params: { type: 'object' }, file: { type: 'string' }, compiled: { type: 'string' } },
     },
     featurizer: { type: 'object', required: ['file'], properties: { file: { type: 'string' } } },
     metrics: { type: 'object' },

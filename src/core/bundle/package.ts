@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigError, ConflictError } from '../errors.js';
+import { ConfigError, ConflictError, NotFoundError } from '../errors.js';
 import { FeatureTransformer } from '../features/pipeline.js';
 import type { FittedPipeline } from '../features/types.js';
 import { readJsonFile, sha256, sha256File, tempPathBeside } from '../fs-util.js';
 import { CompiledForest } from '../models/compiled-forest.js';
-import type { SavedForest } from '../models/forest-format.js';
 import { MODEL_FILES, type MetricsReport, type TrainingInfo } from '../models/model-dir.js';
 import { dependencyVersions } from '../version.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, MANIFEST_FILE, type Manifest, type ManifestFile, SELF_HASH_PLACEHOLDER } from './manifest.js';
@@ -37,7 +36,7 @@ export interface PackageResult {
   manifest: Manifest;
 }
 
-const BUNDLE_FILES = [MODEL_FILES.model, MODEL_FILES.featurizer, MODEL_FILES.inputSchema, MODEL_FILES.metrics, MODEL_FILES.training] as const;
+const BUNDLE_FILES = [MODEL_FILES.model, MODEL_FILES.compiled, MODEL_FILES.featurizer, MODEL_FILES.inputSchema, MODEL_FILES.metrics, MODEL_FILES.training] as const;
 
 async function gitCommit(cwd: string): Promise<string | undefined> {
   const run = promisify(execFile);
@@ -73,9 +72,14 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
   const metrics = await readJsonFile<MetricsReport>(join(modelDir, MODEL_FILES.metrics));
   const inputSchema = await readJsonFile<JsonSchema>(join(modelDir, MODEL_FILES.inputSchema));
   const pipeline = await readJsonFile<FittedPipeline>(join(modelDir, MODEL_FILES.featurizer));
-  const model = await readJsonFile<SavedForest>(join(modelDir, MODEL_FILES.model));
   const transformer = new FeatureTransformer(pipeline);
-  const forest = new CompiledForest(model);
+  let compiledBytes: Buffer;
+  try {
+    compiledBytes = await readFile(join(modelDir, MODEL_FILES.compiled));
+  } catch {
+    throw new NotFoundError(`${join(modelDir, MODEL_FILES.compiled)}: file not found; train the model again with this mlpipe`);
+  }
+  const forest = CompiledForest.fromBinary(compiledBytes);
   if (forest.width !== transformer.width) throw new ConfigError(`${modelDir}: the model expects ${forest.width} features but the featurizer makes ${transformer.width}`);
 
   const nameDir = join(artifacts, name);
@@ -105,7 +109,7 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
         task: training.task,
         target: training.target,
         ...(training.classes ? { classes: training.classes } : {}),
-        model: { type: 'random-forest', engine: training.model.engine, params: training.model.params, file: MODEL_FILES.model, featureCount: training.featureCount },
+        model: { type: 'random-forest', engine: training.model.engine, params: training.model.params, file: MODEL_FILES.model, compiled: MODEL_FILES.compiled, featureCount: training.featureCount },
         featurizer: { file: MODEL_FILES.featurizer, steps: transformer.describe(), dropped: pipeline.dropped.map((d) => ({ column: d.column, reason: d.reason })) },
         metrics,
         inputSchema,

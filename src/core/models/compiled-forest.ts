@@ -1,121 +1,204 @@
 import { ConfigError } from '../errors.js';
+import { plainTree } from './engine/to-mljs.js';
+import type { Tree } from './engine/tree.js';
 import type { MljsNode, SavedForest, Task } from './forest-format.js';
 
+/** The arrays of a compiled forest. */
+export interface ForestArrays {
+  task: Task;
+  classes: string[];
+  width: number;
+  /** Root node of each tree. */
+  roots: Int32Array;
+  /** Feature tested by each node; -1 at a leaf. */
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  /** At a leaf: the class index the tree votes for (first maximum of its distribution) or the value. */
+  leafValue: Float64Array;
+  /** Classification: each node's class distribution (`classes.length` numbers per node; zeros inside). */
+  leafDist: Float64Array;
+}
+
+const MAGIC = 0x46504c4d; // "MLPF"
+const BINARY_VERSION = 1;
+
 /**
- * A forest compiled into flat typed arrays for serving. Node `n` of the forest tests
- * `x[feature[n]] < threshold[n]` and goes to `left[n]` or `right[n]`; a leaf has `feature[n] = -1`
- * and its output in `value[n]` (class index or regression value). Prediction walks these arrays and
- * allocates nothing; its result equals ml-random-forest's `predict` on the same model (a test checks
- * every row of several data sets).
+ * A forest compiled into flat typed arrays for serving. A node sends a row left when
+ * `x[feature] < threshold` (NaN goes right) — ml-cart's own test — so predictions equal
+ * ml-random-forest's `predict` on the same model; a test checks every row of several data sets.
+ * The label is the trees' majority vote (ml-random-forest's rule; a tie goes to the label that first
+ * reached the top count, as ml-array-mode). Probabilities are the mean of the trees' leaf class
+ * distributions (scikit-learn's rule). One-row prediction allocates nothing.
  */
 export class CompiledForest {
   readonly task: Task;
   readonly classes: string[];
   readonly width: number;
   readonly treeCount: number;
-  private readonly roots: Int32Array;
-  private readonly feature: Int32Array;
-  private readonly threshold: Float64Array;
-  private readonly left: Int32Array;
-  private readonly right: Int32Array;
-  private readonly value: Float64Array;
+  readonly arrays: ForestArrays;
   private readonly votes: Int32Array;
 
-  /** Compiles a saved forest; throws ConfigError when its tree JSON is malformed. */
-  constructor(saved: SavedForest) {
+  constructor(arrays: ForestArrays) {
+    this.arrays = arrays;
+    this.task = arrays.task;
+    this.classes = arrays.classes;
+    this.width = arrays.width;
+    this.treeCount = arrays.roots.length;
+    this.votes = new Int32Array(Math.max(1, arrays.classes.length));
+  }
+
+  /** Compiles ml-random-forest's model JSON (inside mlpipe's saved form); ConfigError when malformed. */
+  static fromSaved(saved: SavedForest): CompiledForest {
     if (saved?.format !== 'mlpipe.random-forest' || saved.formatVersion !== 1) {
       throw new ConfigError('model.json: not an mlpipe random forest (format mlpipe.random-forest, version 1)');
     }
-    this.task = saved.task;
-    this.classes = saved.classes ?? [];
-    this.width = saved.featureNames.length;
     const base = saved.mljs?.baseModel;
     if (!base || !Array.isArray(base.estimators) || !Array.isArray(base.indexes)) throw new ConfigError('model.json: mljs.baseModel lacks estimators or indexes');
-    this.treeCount = base.estimators.length;
-    const feature: number[] = [];
-    const threshold: number[] = [];
-    const left: number[] = [];
-    const right: number[] = [];
-    const value: number[] = [];
-    this.roots = new Int32Array(this.treeCount);
-    const classifier = this.task === 'classification';
+    const classifier = saved.task === 'classification';
+    const k = classifier ? (saved.classes ?? []).length : 0;
+    const width = saved.featureNames.length;
+    const b = new Builder(k);
+    const roots = new Int32Array(base.estimators.length);
     base.estimators.forEach((tree, t) => {
       const columns = base.indexes[t];
       if (!columns) throw new ConfigError(`model.json: tree ${t} has no feature indexes`);
-      // Iterative pre-order walk: deep trees must not overflow the stack.
-      const add = (): number => {
-        feature.push(-1);
-        threshold.push(0);
-        left.push(-1);
-        right.push(-1);
-        value.push(0);
-        return feature.length - 1;
-      };
-      const stack: { node: MljsNode; id: number }[] = [{ node: tree.root, id: add() }];
-      this.roots[t] = stack[0]!.id;
+      const stack: { node: MljsNode; id: number }[] = [{ node: tree.root, id: b.add() }];
+      roots[t] = stack[0]!.id;
       while (stack.length > 0) {
         const { node, id } = stack.pop()!;
         if (node.distribution !== undefined && node.distribution !== null) {
-          value[id] = classifier ? argmaxFirst(node.distribution, t) : (node.distribution as number);
+          if (classifier) b.setDist(id, leafDistribution(node.distribution, t, k));
+          else b.leafValue[id] = node.distribution as number;
           continue;
         }
         if (!node.left || !node.right || typeof node.splitColumn !== 'number' || typeof node.splitValue !== 'number') {
           throw new ConfigError(`model.json: tree ${t} has a node that is neither a leaf nor a split`);
         }
         const column = columns[node.splitColumn];
-        if (column === undefined || column < 0 || column >= this.width) throw new ConfigError(`model.json: tree ${t} splits on a feature outside the model`);
-        feature[id] = column;
-        threshold[id] = node.splitValue;
-        const l = add();
-        const r = add();
-        left[id] = l;
-        right[id] = r;
+        if (column === undefined || column < 0 || column >= width) throw new ConfigError(`model.json: tree ${t} splits on a feature outside the model`);
+        const l = b.add();
+        const r = b.add();
+        b.setSplit(id, column, node.splitValue, l, r);
         stack.push({ node: node.right, id: r }, { node: node.left, id: l });
       }
     });
-    this.feature = Int32Array.from(feature);
-    this.threshold = Float64Array.from(threshold);
-    this.left = Int32Array.from(left);
-    this.right = Int32Array.from(right);
-    this.value = Float64Array.from(value);
-    this.votes = new Int32Array(Math.max(1, this.classes.length));
+    return new CompiledForest(b.finish(saved.task, saved.classes ?? [], width, roots));
   }
 
-  /** Output of tree `t` for the row at `x[offset .. offset + width)`. */
-  private leaf(t: number, x: ArrayLike<number>, offset: number): number {
-    let n = this.roots[t] as number;
-    const feature = this.feature;
-    while ((feature[n] as number) >= 0) {
-      n = (x[offset + (feature[n] as number)] as number) < (this.threshold[n] as number) ? (this.left[n] as number) : (this.right[n] as number);
+  /** Compiles trees grown by mlpipe's engine, through the same rewrite the ml-cart JSON gets. */
+  static fromTrees(trees: Tree[], task: Task, classes: string[], width: number): CompiledForest {
+    const k = task === 'classification' ? classes.length : 0;
+    const b = new Builder(k);
+    const roots = new Int32Array(trees.length);
+    trees.forEach((tree, t) => {
+      const plain = plainTree(tree);
+      const base = b.size;
+      roots[t] = base;
+      for (let n = 0; n < plain.feature.length; n++) {
+        const id = b.add();
+        const f = plain.feature[n]!;
+        if (f >= 0) b.setSplit(id, f, plain.threshold[n]!, base + plain.left[n]!, base + plain.right[n]!);
+        else {
+          const src = plain.source[n]!;
+          if (k > 0) b.setDist(id, Array.from(tree.value.subarray(src * k, (src + 1) * k)));
+          else b.leafValue[id] = tree.value[src]!;
+        }
+      }
+    });
+    return new CompiledForest(b.finish(task, classes, width, roots));
+  }
+
+  /** The compact binary form kept beside model.json in a bundle (loads without parsing JSON). */
+  toBinary(): Buffer {
+    const a = this.arrays;
+    const header = Buffer.from(JSON.stringify({ task: a.task, classes: a.classes, width: a.width, trees: a.roots.length, nodes: a.feature.length }));
+    const pad = (n: number) => (8 - (n % 8)) % 8;
+    const headLen = 12 + header.length;
+    const parts: Buffer[] = [Buffer.alloc(12), header, Buffer.alloc(pad(headLen))];
+    parts[0]!.writeUInt32LE(MAGIC, 0);
+    parts[0]!.writeUInt32LE(BINARY_VERSION, 4);
+    parts[0]!.writeUInt32LE(header.length, 8);
+    for (const arr of [a.threshold, a.leafValue, a.leafDist, a.roots, a.feature, a.left, a.right]) {
+      parts.push(Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength));
     }
-    return this.value[n] as number;
+    return Buffer.concat(parts);
+  }
+
+  /** Reads {@link toBinary}'s output; ConfigError when it is not one. */
+  static fromBinary(bytes: Uint8Array): CompiledForest {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (buf.length < 12 || buf.readUInt32LE(0) !== MAGIC) throw new ConfigError('model.bin: not an mlpipe compiled forest');
+    if (buf.readUInt32LE(4) !== BINARY_VERSION) throw new ConfigError(`model.bin: version ${buf.readUInt32LE(4)}, this mlpipe reads ${BINARY_VERSION}`);
+    const headerLength = buf.readUInt32LE(8);
+    const h = JSON.parse(buf.subarray(12, 12 + headerLength).toString('utf8')) as { task: Task; classes: string[]; width: number; trees: number; nodes: number };
+    // One aligned copy, then views.
+    let offset = 12 + headerLength;
+    offset += (8 - (offset % 8)) % 8;
+    const body = new ArrayBuffer(buf.length - offset);
+    new Uint8Array(body).set(buf.subarray(offset));
+    let at = 0;
+    const f64 = (n: number) => {
+      const v = new Float64Array(body, at, n);
+      at += n * 8;
+      return v;
+    };
+    const i32 = (n: number) => {
+      const v = new Int32Array(body, at, n);
+      at += n * 4;
+      return v;
+    };
+    const k = h.task === 'classification' ? h.classes.length : 0;
+    const expected = h.nodes * 8 * (2 + k) + (h.trees + 3 * h.nodes) * 4;
+    if (body.byteLength !== expected) throw new ConfigError(`model.bin: ${body.byteLength} bytes of arrays, expected ${expected}`);
+    const threshold = f64(h.nodes);
+    const leafValue = f64(h.nodes);
+    const leafDist = f64(h.nodes * k);
+    const roots = i32(h.trees);
+    const feature = i32(h.nodes);
+    const left = i32(h.nodes);
+    const right = i32(h.nodes);
+    return new CompiledForest({ task: h.task, classes: h.classes, width: h.width, roots, feature, threshold, left, right, leafValue, leafDist });
+  }
+
+  /** Leaf node reached by tree `t` for the row at `x[offset …]`. */
+  private leaf(t: number, x: ArrayLike<number>, offset: number): number {
+    const { roots, feature, threshold, left, right } = this.arrays;
+    let n = roots[t]!;
+    while (feature[n]! >= 0) n = (x[offset + feature[n]!] as number) < threshold[n]! ? left[n]! : right[n]!;
+    return n;
   }
 
   /**
-   * Predicts one row: the class index (classification) or the value (regression). With `proba`
-   * (length = number of classes), also writes the fraction of trees voting for each class.
+   * Predicts one row: the class index (majority vote) or the value (mean of the trees). With `proba`
+   * (length = number of classes), also writes the mean of the trees' leaf distributions.
    */
   predictRow(x: ArrayLike<number>, offset = 0, proba?: Float64Array): number {
+    const { leafValue, leafDist } = this.arrays;
     if (this.task === 'regression') {
       // Summed in tree order, then divided: exactly ml-array-mean, as ml-random-forest does.
       let sum = 0;
-      for (let t = 0; t < this.treeCount; t++) sum += this.leaf(t, x, offset);
+      for (let t = 0; t < this.treeCount; t++) sum += leafValue[this.leaf(t, x, offset)]!;
       return sum / this.treeCount;
     }
     const votes = this.votes;
+    const k = this.classes.length;
     votes.fill(0);
-    // ml-array-mode: the first label whose running count exceeds the best so far wins.
+    if (proba) proba.fill(0);
     let best = 0;
     let bestCount = 0;
     for (let t = 0; t < this.treeCount; t++) {
-      const c = this.leaf(t, x, offset);
+      const n = this.leaf(t, x, offset);
+      const c = leafValue[n]!;
       const count = ++votes[c]!;
       if (count > bestCount) {
         bestCount = count;
         best = c;
       }
+      if (proba) for (let j = 0; j < k; j++) proba[j]! += leafDist[n * k + j]!;
     }
-    if (proba) for (let c = 0; c < proba.length; c++) proba[c] = (votes[c] as number) / this.treeCount;
+    if (proba) for (let j = 0; j < k; j++) proba[j]! /= this.treeCount;
     return best;
   }
 
@@ -130,17 +213,80 @@ export class CompiledForest {
   }
 }
 
-/** Index of the first maximum of a leaf distribution `[[p0, p1, …]]` (ml-matrix `maxRowIndex`). */
-function argmaxFirst(distribution: number[][] | number, tree: number): number {
-  const row = Array.isArray(distribution) ? distribution[0] : undefined;
-  if (!row || row.length === 0) throw new ConfigError(`model.json: tree ${tree} has a leaf without a class distribution`);
-  let best = 0;
-  let v = row[0] as number;
-  for (let i = 1; i < row.length; i++) {
-    if ((row[i] as number) > v) {
-      v = row[i] as number;
-      best = i;
-    }
+/** Growable node arrays used while compiling. */
+class Builder {
+  size = 0;
+  private cap = 1024;
+  feature = new Int32Array(this.cap);
+  threshold = new Float64Array(this.cap);
+  left = new Int32Array(this.cap);
+  right = new Int32Array(this.cap);
+  leafValue = new Float64Array(this.cap);
+  leafDist: Float64Array;
+
+  constructor(private readonly k: number) {
+    this.leafDist = new Float64Array(this.cap * k);
   }
-  return best;
+
+  add(): number {
+    if (this.size === this.cap) {
+      this.cap *= 2;
+      const grow = <T extends Int32Array | Float64Array>(a: T, n: number): T => {
+        const b = new (a.constructor as new (n: number) => T)(n);
+        b.set(a);
+        return b;
+      };
+      this.feature = grow(this.feature, this.cap);
+      this.threshold = grow(this.threshold, this.cap);
+      this.left = grow(this.left, this.cap);
+      this.right = grow(this.right, this.cap);
+      this.leafValue = grow(this.leafValue, this.cap);
+      this.leafDist = grow(this.leafDist, this.cap * this.k);
+    }
+    const id = this.size++;
+    this.feature[id] = -1;
+    this.left[id] = -1;
+    this.right[id] = -1;
+    return id;
+  }
+
+  setSplit(id: number, feature: number, threshold: number, left: number, right: number): void {
+    this.feature[id] = feature;
+    this.threshold[id] = threshold;
+    this.left[id] = left;
+    this.right[id] = right;
+  }
+
+  /** A classification leaf: its distribution, and its vote = index of the first maximum (ml-matrix maxRowIndex). */
+  setDist(id: number, dist: number[]): void {
+    let best = 0;
+    for (let c = 0; c < dist.length; c++) {
+      if (c < this.k) this.leafDist[id * this.k + c] = dist[c]!;
+      if (dist[c]! > dist[best]!) best = c;
+    }
+    this.leafValue[id] = best;
+  }
+
+  finish(task: Task, classes: string[], width: number, roots: Int32Array): ForestArrays {
+    const n = this.size;
+    return {
+      task,
+      classes,
+      width,
+      roots,
+      feature: this.feature.slice(0, n),
+      threshold: this.threshold.slice(0, n),
+      left: this.left.slice(0, n),
+      right: this.right.slice(0, n),
+      leafValue: this.leafValue.slice(0, n),
+      leafDist: this.leafDist.slice(0, n * this.k),
+    };
+  }
+}
+
+/** A leaf distribution `[[p0, p1, …]]`; ml-cart may store fewer entries than classes (the rest are 0). */
+function leafDistribution(distribution: number[][] | number, tree: number, k: number): number[] {
+  const row = Array.isArray(distribution) ? distribution[0] : undefined;
+  if (!row || row.length === 0 || row.length > k) throw new ConfigError(`model.json: tree ${tree} has a leaf without a class distribution`);
+  return row;
 }

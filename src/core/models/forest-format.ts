@@ -44,24 +44,35 @@ export interface MljsForest {
   };
 }
 
+/** Training engines: mlpipe's histogram engine (default) or ml-random-forest itself (the reference). */
+export type Engine = 'hist' | 'mljs';
+export const ENGINES: readonly Engine[] = ['hist', 'mljs'];
+
 /** Hyperparameters of a random forest, as recorded in the model and the manifest. */
 export interface ForestParams {
   trees: number;
-  /** Features per tree: `sqrt`, `log2`, `all`, a fraction in (0, 1) or a count ≥ 1. */
+  /**
+   * Features considered: `sqrt`, `log2`, `all`, a fraction in (0, 1) or a count ≥ 1 — at every split
+   * (engine hist, as scikit-learn) or once per tree (engine mljs, as ml-random-forest).
+   */
   maxFeatures: 'sqrt' | 'log2' | 'all' | number;
   /** Unlimited when null. */
   maxDepth: number | null;
-  /** A node with fewer rows than this becomes a leaf. */
+  /** A node with fewer (bootstrap-weighted) samples than this becomes a leaf. */
   minSamplesSplit: number;
+  /** Each leaf keeps at least this many (bootstrap-weighted) samples (engine hist). */
+  minSamplesLeaf: number;
+  /** Rows drawn for each tree's bootstrap sample: a fraction in (0, 1] or a count; null = as many as rows (engine hist). */
+  maxSamples: number | null;
   seed: number;
 }
 
-/** The file `model.json` of a model folder and a bundle. */
-export interface SavedForest {
+/** Model-level facts that ml-random-forest's JSON lacks (`model.json` without its `mljs` part). */
+export interface ModelHeader {
   format: 'mlpipe.random-forest';
   formatVersion: 1;
   task: Task;
-  engine: 'mljs';
+  engine: Engine;
   /** Class labels in index order (classification). ml-random-forest predicts indices into this. */
   classes?: string[];
   featureNames: string[];
@@ -70,5 +81,9 @@ export interface SavedForest {
   featureImportances: number[];
   /** The prediction rule in words, for readers of the file. */
   prediction: string;
+}
+
+/** The file `model.json` of a model folder and a bundle: the header and ml-random-forest's model JSON. */
+export interface SavedForest extends ModelHeader {
   mljs: MljsForest;
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ConfigError } from '../errors.js';
 import type { ForestParams } from './forest-format.js';
-import { checkForestParams, featuresPerTree, trainForest } from './random-forest.js';
+import { checkForestParams, featuresPerTree, trainForest, trainMljs } from './random-forest.js';
 import { Rng } from './rng.js';
 
 function data(rows: number, width: number, seed: number) {
@@ -11,55 +11,69 @@ function data(rows: number, width: number, seed: number) {
   return { matrix, rows, featureNames: Array.from({ length: width }, (_, j) => `f${j}`), y, task: 'classification' as const, classes: ['no', 'yes'] };
 }
 
-const base: ForestParams = { trees: 8, maxFeatures: 0.7, maxDepth: null, minSamplesSplit: 4, seed: 5 };
+const base: ForestParams = { trees: 8, maxFeatures: 0.7, maxDepth: null, minSamplesSplit: 4, minSamplesLeaf: 1, maxSamples: null, seed: 5 };
 
-describe('trainForest (ml-random-forest engine)', () => {
-  it('is deterministic for a seed, byte for byte, and differs for another seed', () => {
+describe('trainForest', function () {
+  this.timeout(60_000);
+
+  it('mljs engine: deterministic for a seed, byte for byte, and different for another seed', () => {
     const d = data(80, 4, 1);
-    const a = JSON.stringify(trainForest(d, base));
-    const b = JSON.stringify(trainForest(d, base));
-    const c = JSON.stringify(trainForest(d, { ...base, seed: 6 }));
-    expect(a).to.equal(b);
-    expect(a).not.to.equal(c);
+    const a = JSON.stringify(trainMljs(d, base));
+    expect(JSON.stringify(trainMljs(d, base))).to.equal(a);
+    expect(JSON.stringify(trainMljs(d, { ...base, seed: 6 }))).not.to.equal(a);
   });
 
-  it('keeps the state ml-random-forest drops: classes, feature names, importances, params', () => {
-    const d = data(80, 4, 2);
-    const saved = trainForest(d, base);
-    expect(saved.classes).to.deep.equal(['no', 'yes']);
-    expect(saved.featureNames).to.deep.equal(['f0', 'f1', 'f2', 'f3']);
-    expect(saved.params).to.deep.equal(base);
-    expect(saved.featureImportances).to.have.length(4);
-    expect(saved.featureImportances.reduce((s, v) => s + v, 0)).to.be.closeTo(1, 1e-9);
-    // y depends on f0 alone
-    expect(saved.featureImportances[0]).to.equal(Math.max(...saved.featureImportances));
+  it('keeps the state ml-random-forest drops: classes, feature names, importances, params', async () => {
+    for (const engine of ['hist', 'mljs'] as const) {
+      const d = data(120, 4, 2);
+      const { header } = await trainForest(d, base, { engine, jobs: 1 });
+      expect(header.engine).to.equal(engine);
+      expect(header.classes).to.deep.equal(['no', 'yes']);
+      expect(header.featureNames).to.deep.equal(['f0', 'f1', 'f2', 'f3']);
+      expect(header.params).to.deep.equal(base);
+      expect(header.featureImportances.reduce((s, v) => s + v, 0)).to.be.closeTo(1, 1e-9);
+      // y depends on f0 alone
+      expect(header.featureImportances[0], engine).to.equal(Math.max(...header.featureImportances));
+    }
   });
 
-  it('honours maxDepth', () => {
-    const saved = trainForest(data(120, 3, 3), { ...base, maxDepth: 2 });
+  it('mljs engine honours maxDepth and draws the stated number of features per tree, without repeats', () => {
     const depth = (n: { left?: unknown; right?: unknown }): number => (n.left ? 1 + Math.max(depth(n.left as never), depth(n.right as never)) : 0);
-    for (const tree of saved.mljs.baseModel.estimators) expect(depth(tree.root)).to.be.at.most(2);
+    for (const tree of trainMljs(data(120, 3, 3), { ...base, maxDepth: 2 }).mljs.baseModel.estimators) expect(depth(tree.root)).to.be.at.most(2);
+    for (const idx of trainMljs(data(60, 6, 4), { ...base, maxFeatures: 1 }).mljs.baseModel.indexes) expect(idx).to.have.length(1);
+    for (const idx of trainMljs(data(60, 6, 4), { ...base, maxFeatures: 3 }).mljs.baseModel.indexes) expect(new Set(idx).size).to.equal(3);
   });
 
-  it('draws the stated number of features per tree, without repeats', () => {
+  it('counts features for every maxFeatures form', () => {
     for (const [mf, width, expected] of [['sqrt', 16, 4], ['log2', 16, 4], ['all', 5, 5], [0.5, 10, 5], [1, 10, 1], [3, 10, 3], [0.01, 10, 1], [50, 10, 10]] as const) {
       expect(featuresPerTree(mf, width), `${mf} of ${width}`).to.equal(expected);
     }
-    const saved = trainForest(data(60, 6, 4), { ...base, maxFeatures: 1 });
-    for (const idx of saved.mljs.baseModel.indexes) expect(idx).to.have.length(1);
-    const saved3 = trainForest(data(60, 6, 4), { ...base, maxFeatures: 3 });
-    for (const idx of saved3.mljs.baseModel.indexes) expect(new Set(idx).size).to.equal(3);
   });
 
   it('names the parameter at fault', () => {
     expect(() => checkForestParams({ ...base, trees: 0 })).to.throw(ConfigError, 'model.trees: must be a whole number from 1 to 10000, got 0');
     expect(() => checkForestParams({ ...base, maxDepth: 0 })).to.throw(ConfigError, 'model.maxDepth');
     expect(() => checkForestParams({ ...base, minSamplesSplit: 1 })).to.throw(ConfigError, 'model.minSamplesSplit');
+    expect(() => checkForestParams({ ...base, minSamplesLeaf: 0 })).to.throw(ConfigError, 'model.minSamplesLeaf');
+    expect(() => checkForestParams({ ...base, maxSamples: 1.5 })).to.throw(ConfigError, 'model.maxSamples');
     expect(() => checkForestParams({ ...base, maxFeatures: 2.5 })).to.throw(ConfigError, 'model.maxFeatures');
     expect(() => checkForestParams({ ...base, seed: -1 })).to.throw(ConfigError, 'model.seed');
+    expect(() => checkForestParams({ ...base, minSamplesLeaf: 2 }, 'mljs')).to.throw(ConfigError, 'engine mljs (ml-random-forest) has no such setting');
+    expect(() => checkForestParams({ ...base, maxSamples: 0.5 }, 'mljs')).to.throw(ConfigError, 'does not sample rows correctly');
   });
 
-  it('refuses to train without features', () => {
-    expect(() => trainForest({ ...data(10, 1, 1), featureNames: [], matrix: new Float64Array(0) }, base)).to.throw(ConfigError, 'no features to train on');
+  it('refuses to train without features, and out-of-bag scoring with engine mljs', async () => {
+    try {
+      await trainForest({ ...data(10, 1, 1), featureNames: [], matrix: new Float64Array(0) }, base);
+      expect.fail('should refuse');
+    } catch (err) {
+      expect((err as Error).message).to.contain('no features to train on');
+    }
+    try {
+      await trainForest(data(30, 2, 1), base, { engine: 'mljs', oob: true });
+      expect.fail('should refuse');
+    } catch (err) {
+      expect((err as Error).message).to.contain('engine mljs cannot score out of bag');
+    }
   });
 });

@@ -1,22 +1,28 @@
 import { RandomForestClassifier, RandomForestRegression } from 'ml-random-forest';
 import { ConfigError } from '../errors.js';
-import type { ForestParams, MljsForest, SavedForest, Task } from './forest-format.js';
-
-/**
- * Default forest parameters: 100 trees (scikit-learn's default), unlimited depth, and features per
- * tree of 70% (classification) or all (regression). ml-random-forest draws one feature subset per
- * tree, not per split, so scikit-learn's `sqrt` starves each tree: on the penguins example it scores
- * 0.89 accuracy against 0.99 with 70%.
- */
-export function defaultForestParams(task: Task): Omit<ForestParams, 'seed'> {
-  return { trees: 100, maxFeatures: task === 'classification' ? 0.7 : 'all', maxDepth: null, minSamplesSplit: 4 };
-}
+import { writeChunksAtomic, writeFileAtomic } from '../fs-util.js';
+import { CompiledForest } from './compiled-forest.js';
+import { growForest } from './engine/forest.js';
+import { mljsTreeJson } from './engine/to-mljs.js';
+import { type Tree, treeLeaf } from './engine/tree.js';
+import type { Engine, ForestParams, MljsForest, ModelHeader, SavedForest, Task } from './forest-format.js';
 
 export const CLASSIFICATION_RULE =
-  'majority vote of the trees (a tie goes to the label that first reached the top count, as ml-array-mode); probabilities are the fractions of tree votes';
+  'label: majority vote of the trees (a tie goes to the label that first reached the top count, as ml-array-mode); probabilities: mean of the trees\' leaf class distributions';
 export const REGRESSION_RULE = 'mean of the tree outputs';
 
-/** Number of features each tree sees, from the `maxFeatures` parameter. */
+/**
+ * Default forest parameters. Engine hist follows scikit-learn: 100 trees, `sqrt` features per split
+ * for classification and all for regression, trees grown until pure (min samples split 2, leaf 1).
+ * Engine mljs draws one feature subset per tree, not per split, so `sqrt` would starve each tree (on
+ * the penguins example: 0.89 accuracy against 0.99 with 70%): it takes 70% for classification.
+ */
+export function defaultForestParams(task: Task, engine: Engine = 'hist'): Omit<ForestParams, 'seed'> {
+  if (engine === 'mljs') return { trees: 100, maxFeatures: task === 'classification' ? 0.7 : 'all', maxDepth: null, minSamplesSplit: 4, minSamplesLeaf: 1, maxSamples: null };
+  return { trees: 100, maxFeatures: task === 'classification' ? 'sqrt' : 'all', maxDepth: null, minSamplesSplit: 2, minSamplesLeaf: 1, maxSamples: null };
+}
+
+/** Number of features drawn (per split or per tree) for a `maxFeatures` value. */
 export function featuresPerTree(maxFeatures: ForestParams['maxFeatures'], width: number): number {
   let n: number;
   if (maxFeatures === 'all') n = width;
@@ -28,19 +34,22 @@ export function featuresPerTree(maxFeatures: ForestParams['maxFeatures'], width:
 }
 
 /** Checks forest parameters; throws ConfigError naming the parameter. */
-export function checkForestParams(p: ForestParams, path = 'model'): void {
+export function checkForestParams(p: ForestParams, engine: Engine = 'hist', path = 'model'): void {
   if (!Number.isInteger(p.trees) || p.trees < 1 || p.trees > 10_000) throw new ConfigError(`${path}.trees: must be a whole number from 1 to 10000, got ${p.trees}`);
   if (typeof p.maxFeatures === 'number' && !(p.maxFeatures > 0)) throw new ConfigError(`${path}.maxFeatures: must be sqrt, log2, all, a fraction in (0, 1) or a count ≥ 1, got ${p.maxFeatures}`);
   if (typeof p.maxFeatures === 'number' && p.maxFeatures > 1 && !Number.isInteger(p.maxFeatures)) throw new ConfigError(`${path}.maxFeatures: a count must be a whole number, got ${p.maxFeatures}`);
   if (p.maxDepth !== null && (!Number.isInteger(p.maxDepth) || p.maxDepth < 1)) throw new ConfigError(`${path}.maxDepth: must be a whole number ≥ 1, got ${p.maxDepth}`);
   if (!Number.isInteger(p.minSamplesSplit) || p.minSamplesSplit < 2) throw new ConfigError(`${path}.minSamplesSplit: must be a whole number ≥ 2, got ${p.minSamplesSplit}`);
+  if (!Number.isInteger(p.minSamplesLeaf) || p.minSamplesLeaf < 1) throw new ConfigError(`${path}.minSamplesLeaf: must be a whole number ≥ 1, got ${p.minSamplesLeaf}`);
+  if (p.maxSamples !== null && (!(p.maxSamples > 0) || (p.maxSamples > 1 && !Number.isInteger(p.maxSamples)))) {
+    throw new ConfigError(`${path}.maxSamples: must be a fraction in (0, 1] or a whole count, got ${p.maxSamples}`);
+  }
   if (!Number.isInteger(p.seed) || p.seed < 0 || p.seed >= 2 ** 31) throw new ConfigError(`${path}.seed: must be a whole number from 0 to 2147483647, got ${p.seed}`);
-}
-
-function toRows(matrix: Float64Array, rows: number, width: number): number[][] {
-  const out = new Array<number[]>(rows);
-  for (let i = 0; i < rows; i++) out[i] = Array.from(matrix.subarray(i * width, (i + 1) * width));
-  return out;
+  if (engine === 'mljs') {
+    if (p.minSamplesLeaf !== 1) throw new ConfigError(`${path}.minSamplesLeaf: engine mljs (ml-random-forest) has no such setting; use engine hist`);
+    // ml-random-forest's maxSamples keeps the first rows of the data, not a sample of them.
+    if (p.maxSamples !== null) throw new ConfigError(`${path}.maxSamples: engine mljs (ml-random-forest) does not sample rows correctly; use engine hist`);
+  }
 }
 
 /** Training data for a forest: a row-major matrix and one target per row. */
@@ -54,16 +63,191 @@ export interface TrainingData {
   classes?: string[];
 }
 
-/**
- * Trains a random forest with ml-random-forest 2.1.0 (`engine: mljs`) and returns its complete
- * saved form. ml-random-forest draws one feature subset per tree (not per split) and bags rows with
- * replacement; out-of-bag scoring stays off (it throws with few trees). Deterministic for a seed.
- */
-export function trainForest(data: TrainingData, params: ForestParams): SavedForest {
-  checkForestParams(params);
-  const width = data.featureNames.length;
-  if (width === 0) throw new ConfigError('no features to train on: every column was dropped (see the featurize notes)');
+/** Options of {@link trainForest}. */
+export interface ForestTrainOptions {
+  engine?: Engine;
+  /** Worker threads for engine hist (default: every core); results do not depend on it. */
+  jobs?: number;
+  /** Called after each tree (engine hist). */
+  onTree?: (done: number, total: number) => void;
+  /** Compute the out-of-bag score (engine hist). */
+  oob?: boolean;
+}
+
+/** A trained forest: what model.json says, the compiled form, and the out-of-bag score when asked for. */
+export interface TrainedForest {
+  header: ModelHeader;
+  compiled: CompiledForest;
+  /** Accuracy (classification) or R² (regression) on each row's out-of-bag trees; null when no row was out of bag. */
+  oobScore?: number | null;
+  /** Writes model.json (the header plus ml-random-forest's model JSON), streamed, atomically. */
+  writeModelJson(path: string): Promise<void>;
+}
+
+function header(data: TrainingData, params: ForestParams, engine: Engine, importances: number[]): ModelHeader {
+  return {
+    format: 'mlpipe.random-forest',
+    formatVersion: 1,
+    task: data.task,
+    engine,
+    ...(data.task === 'classification' ? { classes: data.classes ?? [] } : {}),
+    featureNames: data.featureNames,
+    params,
+    featureImportances: importances,
+    prediction: data.task === 'classification' ? CLASSIFICATION_RULE : REGRESSION_RULE,
+  };
+}
+
+function checkData(data: TrainingData): void {
+  if (data.featureNames.length === 0) throw new ConfigError('no features to train on: every column was dropped (see the featurize notes)');
   if (data.rows < 2) throw new ConfigError(`too few rows to train on (${data.rows})`);
+}
+
+/**
+ * Trains a random forest and returns its model. Engine `hist` (default) is mlpipe's own
+ * histogram engine (engine/): scikit-learn's semantics, all cores, saved as ml-random-forest JSON.
+ * Engine `mljs` trains with ml-random-forest 2.1.0 itself, the reference. Deterministic for a seed.
+ */
+export async function trainForest(data: TrainingData, params: ForestParams, options: ForestTrainOptions = {}): Promise<TrainedForest> {
+  const engine = options.engine ?? 'hist';
+  checkForestParams(params, engine);
+  checkData(data);
+  if (engine === 'mljs') {
+    if (options.oob) throw new ConfigError('evaluation.oob: engine mljs cannot score out of bag (ml-random-forest throws with few trees); use engine hist');
+    const saved = trainMljs(data, params);
+    const text = JSON.stringify(saved);
+    return { header: headerOf(saved), compiled: CompiledForest.fromSaved(saved), writeModelJson: (path) => writeFileAtomic(path, text) };
+  }
+  return trainHist(data, params, options);
+}
+
+function headerOf(saved: SavedForest): ModelHeader {
+  const { mljs: _mljs, ...rest } = saved;
+  return rest;
+}
+
+async function trainHist(data: TrainingData, params: ForestParams, options: ForestTrainOptions): Promise<TrainedForest> {
+  const width = data.featureNames.length;
+  const k = data.task === 'classification' ? (data.classes ?? []).length : 0;
+  const draws = params.maxSamples === null ? data.rows : params.maxSamples <= 1 ? Math.max(1, Math.round(params.maxSamples * data.rows)) : params.maxSamples;
+  const y = Float64Array.from(data.y);
+  const { trees } = await growForest(
+    data.matrix,
+    data.rows,
+    width,
+    y,
+    {
+      classes: k,
+      mtry: featuresPerTree(params.maxFeatures, width),
+      maxDepth: params.maxDepth ?? Infinity,
+      minSamplesSplit: params.minSamplesSplit,
+      minSamplesLeaf: params.minSamplesLeaf,
+      draws,
+      oob: options.oob ?? false,
+    },
+    params.trees,
+    params.seed,
+    { jobs: options.jobs, onTree: options.onTree },
+  );
+  const head = header(data, params, 'hist', impurityImportances(trees, width));
+  const compiled = CompiledForest.fromTrees(trees, data.task, data.classes ?? [], width);
+  const oobScore = options.oob ? outOfBagScore(trees, data, k) : undefined;
+  for (const tree of trees) delete tree.oob;
+  return {
+    header: head,
+    compiled,
+    ...(oobScore !== undefined ? { oobScore } : {}),
+    writeModelJson: (path) => writeChunksAtomic(path, modelJsonChunks(head, trees, k, width)),
+  };
+}
+
+/**
+ * scikit-learn's impurity importance: per tree, each feature's share of the weighted impurity
+ * decrease; then the mean over trees, normalized to sum 1.
+ */
+export function impurityImportances(trees: Tree[], width: number): number[] {
+  const total = new Float64Array(width);
+  for (const tree of trees) {
+    const imp = new Float64Array(width);
+    let sum = 0;
+    for (let n = 0; n < tree.nodeCount; n++) {
+      const f = tree.feature[n]!;
+      if (f >= 0) {
+        imp[f]! += tree.gain[n]!;
+        sum += tree.gain[n]!;
+      }
+    }
+    if (sum > 0) for (let f = 0; f < width; f++) total[f]! += imp[f]! / sum;
+  }
+  const s = total.reduce((a, b) => a + b, 0);
+  return Array.from(total, (v) => (s > 0 ? v / s : 0));
+}
+
+function outOfBagScore(trees: Tree[], data: TrainingData, k: number): number | null {
+  const width = data.featureNames.length;
+  const rows = data.rows;
+  const acc = new Float64Array(rows * Math.max(1, k));
+  const seen = new Uint32Array(rows);
+  for (const tree of trees) {
+    for (const r of tree.oob ?? []) {
+      const leaf = treeLeaf(tree, data.matrix, r * width);
+      if (k > 0) for (let c = 0; c < k; c++) acc[r * k + c]! += tree.value[leaf * k + c]!;
+      else acc[r]! += tree.value[leaf]!;
+      seen[r]! += 1;
+    }
+  }
+  let n = 0;
+  let correct = 0;
+  let mean = 0;
+  for (let r = 0; r < rows; r++) if (seen[r]! > 0) {
+    n++;
+    mean += data.y[r] as number;
+  }
+  if (n === 0) return null;
+  mean /= n;
+  let ssRes = 0;
+  let ssTot = 0;
+  for (let r = 0; r < rows; r++) {
+    if (seen[r] === 0) continue;
+    const actual = data.y[r] as number;
+    if (k > 0) {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (acc[r * k + c]! > acc[r * k + best]!) best = c;
+      if (best === actual) correct++;
+    } else {
+      const e = actual - acc[r]! / seen[r]!;
+      ssRes += e * e;
+      ssTot += (actual - mean) * (actual - mean);
+    }
+  }
+  return k > 0 ? correct / n : ssTot === 0 ? 0 : 1 - ssRes / ssTot;
+}
+
+/** model.json in pieces: the header, then ml-random-forest's forest JSON one tree at a time. */
+function* modelJsonChunks(head: ModelHeader, trees: Tree[], k: number, width: number): Generator<string> {
+  const classification = k > 0;
+  const all = JSON.stringify(Array.from({ length: width }, (_, j) => j));
+  const open = JSON.stringify(head).slice(0, -1);
+  yield `${open},"mljs":{"name":"${classification ? 'RFClassifier' : 'RFRegression'}",${classification ? '' : '"selectionMethod":"mean",'}"baseModel":{`;
+  // Every tree may split on every feature (feature subsets are drawn per split), so indexes are the identity.
+  yield `"indexes":[${trees.map(() => all).join(',')}],"n":${width},"replacement":false,"maxFeatures":1,"nEstimators":${trees.length},`;
+  yield `"treeOptions":{},"isClassifier":${classification},"seed":${head.params.seed},"useSampleBagging":true,"estimators":[`;
+  for (let t = 0; t < trees.length; t++) yield `${t > 0 ? ',' : ''}${mljsTreeJson(trees[t]!, k)}`;
+  yield ']}}}';
+}
+
+function toRows(matrix: Float64Array, rows: number, width: number): number[][] {
+  const out = new Array<number[]>(rows);
+  for (let i = 0; i < rows; i++) out[i] = Array.from(matrix.subarray(i * width, (i + 1) * width));
+  return out;
+}
+
+/**
+ * Trains with ml-random-forest 2.1.0 (`engine: mljs`) and returns its complete saved form. It draws
+ * one feature subset per tree and bags rows with replacement; out-of-bag scoring stays off.
+ */
+export function trainMljs(data: TrainingData, params: ForestParams): SavedForest {
+  const width = data.featureNames.length;
   const k = featuresPerTree(params.maxFeatures, width);
   // ml-random-forest reads 1 as "100% of the features": pass a fraction whose floor is exactly k.
   const maxFeatures = k === width ? 1.0 : k === 1 ? 1.5 / width : k;
@@ -91,16 +275,5 @@ export function trainForest(data: TrainingData, params: ForestParams): SavedFore
     importances = new Array<number>(width).fill(0);
   }
   const mljs = JSON.parse(JSON.stringify(model.toJSON())) as MljsForest;
-  return {
-    format: 'mlpipe.random-forest',
-    formatVersion: 1,
-    task: data.task,
-    engine: 'mljs',
-    ...(data.task === 'classification' ? { classes: data.classes ?? [] } : {}),
-    featureNames: data.featureNames,
-    params,
-    featureImportances: importances,
-    prediction: data.task === 'classification' ? CLASSIFICATION_RULE : REGRESSION_RULE,
-    mljs,
-  };
+  return { ...header(data, params, 'mljs', importances), mljs };
 }

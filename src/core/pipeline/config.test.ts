@@ -27,7 +27,7 @@ describe('pipeline config', () => {
   });
 
   const wrong: [string, string, string][] = [
-    ['a misspelt setting', 'source: x.csv\ntarget: y\nmodel:\n  tress: 10\n', 'model.tress: unknown setting (did you mean "trees"?); allowed here: type, trees, maxFeatures, maxDepth, minSamplesSplit (line 4)'],
+    ['a misspelt setting', 'source: x.csv\ntarget: y\nmodel:\n  tress: 10\n', 'model.tress: unknown setting (did you mean "trees"?); allowed here: type, engine, trees, maxFeatures, maxDepth, minSamplesSplit, minSamplesLeaf, maxSamples (line 4)'],
     ['a misspelt top-level key', 'source: x.csv\ntraget: y\n', 'traget: unknown setting (did you mean "target"?)'],
     ['a missing target', 'source: x.csv\n', 'pipeline.yaml: target: is required (line 1)'],
     ['a wrong type', 'source: x.csv\ntarget: y\nmodel:\n  trees: many\n', 'model.trees: must be integer (line 4)'],

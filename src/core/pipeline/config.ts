@@ -6,7 +6,8 @@ import { LineCounter, type Node, isNode, parseDocument } from 'yaml';
 import { ConfigError, type ErrorDetail, NotFoundError } from '../errors.js';
 import type { ColumnChoice } from '../features/auto.js';
 import { FEATURIZER_KINDS } from '../features/registry.js';
-import type { ForestParams, Task } from '../models/forest-format.js';
+import type { Engine, ForestParams, Task } from '../models/forest-format.js';
+import type { SearchOptions } from './train.js';
 import { suggest } from '../suggest.js';
 import { COLUMN_TYPES, type ColumnType } from '../values.js';
 
@@ -22,8 +23,8 @@ export interface PipelineConfig {
   task?: Task;
   seed?: number;
   features: { drop?: string[]; columns?: Record<string, ColumnChoice> };
-  model: Partial<Omit<ForestParams, 'seed'>> & { type: 'random-forest' };
-  evaluation: { holdout?: number };
+  model: Partial<Omit<ForestParams, 'seed'>> & { type: 'random-forest'; engine?: Engine };
+  evaluation: { holdout?: number; cv?: number; oob?: boolean; permutationRepeats?: number; search?: SearchOptions };
   package: { version?: string; artifacts?: string };
 }
 
@@ -79,16 +80,30 @@ export const PIPELINE_SCHEMA = {
       additionalProperties: false,
       properties: {
         type: { const: 'random-forest' },
+        engine: { enum: ['hist', 'mljs'] },
         trees: { type: 'integer', minimum: 1, maximum: 10000 },
         maxFeatures: { oneOf: [{ enum: ['sqrt', 'log2', 'all'] }, { type: 'number', exclusiveMinimum: 0 }] },
         maxDepth: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }] },
         minSamplesSplit: { type: 'integer', minimum: 2 },
+        minSamplesLeaf: { type: 'integer', minimum: 1 },
+        maxSamples: { oneOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'null' }] },
       },
     },
     evaluation: {
       type: 'object',
       additionalProperties: false,
-      properties: { holdout: { type: 'number', minimum: 0, maximum: 0.9 } },
+      properties: {
+        holdout: { type: 'number', minimum: 0, maximum: 0.9 },
+        cv: { type: 'integer', minimum: 0 },
+        oob: { type: 'boolean' },
+        permutationRepeats: { type: 'integer', minimum: 0, maximum: 100 },
+        search: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['strategy'],
+          properties: { strategy: { enum: ['random', 'grid'] }, trials: { type: 'integer', minimum: 1 }, folds: { type: 'integer', minimum: 2 } },
+        },
+      },
     },
     package: {
       type: 'object',

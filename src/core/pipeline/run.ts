@@ -5,10 +5,10 @@ import type { Readable } from 'node:stream';
 import { type PackageResult, packageModel } from '../bundle/package.js';
 import { type LoadResult, loadSource } from '../data/load.js';
 import { ConfigError } from '../errors.js';
-import type { ForestParams, Task } from '../models/forest-format.js';
+import type { Engine, ForestParams, Task } from '../models/forest-format.js';
 import type { PipelineConfig } from './config.js';
 import { type FeatureOptions, type FeaturizeResult, featurize } from './featurize.js';
-import { type TrainResult, train } from './train.js';
+import { type SearchOptions, type TrainProgress, type TrainResult, train } from './train.js';
 
 /** Options of {@link runPipeline}: a config, and/or values that override it. */
 export interface RunOptions {
@@ -29,8 +29,14 @@ export interface RunOptions {
   /** Keep the intermediate dataset, features and model folders here (default: a temporary folder, removed). */
   workDir?: string;
   stdin?: Readable;
-  /** Called as each step starts. */
-  onStage?: (stage: string) => void;
+  /** Engine, worker threads and evaluation choices for `train` (command-line values win over the config's). */
+  engine?: Engine;
+  jobs?: number;
+  cv?: number;
+  oob?: boolean;
+  search?: SearchOptions;
+  /** Called as each step starts (done = total = 0) and after every tree. */
+  onProgress?: (p: TrainProgress) => void;
 }
 
 /** Everything {@link runPipeline} produced. */
@@ -54,8 +60,9 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   if (!target) throw new ConfigError('target: no target column given (--target or target: in the config)');
   if (!name) throw new ConfigError('name: no bundle name given (--name or name: in the config)');
   const work = options.workDir ?? (await mkdtemp(join(tmpdir(), 'mlpipe-run-')));
+  const stage = (name: string) => options.onProgress?.({ stage: name, done: 0, total: 0 });
   try {
-    options.onStage?.(`load ${source}`);
+    stage(`load ${source}`);
     const load = await loadSource({
       source,
       format: options.format ?? cfg?.source.format,
@@ -63,7 +70,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       types: cfg?.source.types,
       stdin: options.stdin,
     });
-    options.onStage?.('featurize');
+    stage('featurize');
     const features: FeatureOptions = cfg?.features ?? {};
     const featurized = await featurize({
       data: load,
@@ -73,18 +80,24 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       task: options.task ?? cfg?.task,
       configSha256: cfg?.sha256,
     });
-    options.onStage?.('train');
-    const { type: _type, ...configModel } = cfg?.model ?? { type: 'random-forest' };
+    const { type: _type, engine: configEngine, ...configModel } = cfg?.model ?? { type: 'random-forest' };
+    const evaluation = cfg?.evaluation ?? {};
     const seed = options.seed ?? cfg?.seed;
     const trained = await train({
       features: join(work, 'features'),
       out: join(work, 'model'),
       task: options.task ?? cfg?.task,
       params: { ...configModel, ...options.model, ...(seed !== undefined ? { seed } : {}) },
-      holdout: options.holdout ?? cfg?.evaluation.holdout,
-      onStage: options.onStage,
+      holdout: options.holdout ?? evaluation.holdout,
+      engine: options.engine ?? configEngine,
+      jobs: options.jobs,
+      cv: options.cv ?? evaluation.cv,
+      oob: options.oob ?? evaluation.oob,
+      search: options.search ?? evaluation.search,
+      permutationRepeats: evaluation.permutationRepeats,
+      onProgress: options.onProgress,
     });
-    options.onStage?.('package');
+    stage('package');
     const packaged = await packageModel({
       modelDir: join(work, 'model'),
       name,

@@ -3,18 +3,35 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { FeatureTransformer, fitPipeline } from '../features/pipeline.js';
 import { prettyJson, tempPathBeside, writeFileAtomic } from '../fs-util.js';
-import { CompiledForest } from '../models/compiled-forest.js';
-import type { ForestParams, SavedForest, Task } from '../models/forest-format.js';
-import { MODEL_FILES, type MetricsReport, type TrainingInfo } from '../models/model-dir.js';
+import { kFoldSplit, summarize } from '../models/cv.js';
+import type { Engine, ForestParams, Task } from '../models/forest-format.js';
 import { classificationMetrics, regressionMetrics } from '../models/metrics.js';
+import { type FoldSummary, type Importance, MODEL_FILES, type MetricsReport, type PermutationReport, type SearchTrial, type TaskMetrics, type TrainingInfo } from '../models/model-dir.js';
+import { permutationImportance } from '../models/permutation.js';
 import { checkForestParams, defaultForestParams, trainForest } from '../models/random-forest.js';
-import { randomSeed } from '../models/rng.js';
-import { classLabels } from '../models/target.js';
+import { Rng, randomSeed } from '../models/rng.js';
 import { holdoutSplit } from '../models/split.js';
-import { selectRows } from '../table.js';
+import { classLabels } from '../models/target.js';
+import { type Table, selectRows } from '../table.js';
 import { mlpipeVersion } from '../version.js';
 import { FEATURES_FILES, type FeaturesDir, readFeaturesDir, replaceDir } from './features-dir.js';
 import { planOf } from './featurize.js';
+
+/** A progress event: a stage, and trees done of total while a forest grows. */
+export interface TrainProgress {
+  stage: string;
+  done: number;
+  total: number;
+}
+
+/** A hyperparameter search: random draws or the full grid of a small space, scored by k-fold CV. */
+export interface SearchOptions {
+  strategy: 'random' | 'grid';
+  /** Random search: how many draws (default 10). */
+  trials?: number;
+  /** Folds (default: `cv`, else 3). */
+  folds?: number;
+}
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -24,24 +41,44 @@ export interface TrainOptions {
   out: string;
   /** Overrides the task recorded by `featurize`. */
   task?: Task;
+  /** Training engine: `hist` (mlpipe's, default) or `mljs` (ml-random-forest). */
+  engine?: Engine;
+  /** Worker threads for engine hist (default: all cores). */
+  jobs?: number;
   /** Forest parameters; unset ones take {@link defaultForestParams}; no seed → a random one (recorded). */
   params?: Partial<ForestParams>;
   /** Fraction of rows held out for evaluation (default 0.2; 0 = none). */
   holdout?: number;
-  /** Called at the start of each stage, for progress output. */
-  onStage?: (stage: string) => void;
+  /** k-fold cross-validation on all rows (0 or undefined: none). */
+  cv?: number;
+  /** Out-of-bag score of the final model (engine hist). */
+  oob?: boolean;
+  /** Hyperparameter search before the holdout evaluation. */
+  search?: SearchOptions;
+  /** Permutation-importance repeats on the holdout (default 5; 0 = skip). */
+  permutationRepeats?: number;
+  /** Called at the start of each stage and after every tree. */
+  onProgress?: (p: TrainProgress) => void;
 }
 
 /** What {@link train} did. */
 export interface TrainResult {
   out: string;
-  model: SavedForest;
   metrics: MetricsReport;
   training: TrainingInfo;
 }
 
 /** Below this many rows no holdout is taken: the metrics would be noise. */
 export const MIN_ROWS_FOR_HOLDOUT = 10;
+/** Permutation importance looks at no more than this many holdout rows (a seeded sample). */
+export const PERMUTATION_MAX_ROWS = 5000;
+
+/** The space a search explores: values that matter most for a random forest. */
+export const SEARCH_SPACE: { [K in 'maxFeatures' | 'maxDepth' | 'minSamplesLeaf']: ForestParams[K][] } = {
+  maxFeatures: ['sqrt', 'log2', 0.5, 'all'],
+  maxDepth: [null, 20, 10],
+  minSamplesLeaf: [1, 3, 10],
+};
 
 function encodeTarget(values: (number | string)[], task: Task, classes: string[] | undefined, name: string): Float64Array {
   if (task === 'regression') {
@@ -55,87 +92,205 @@ function encodeTarget(values: (number | string)[], task: Task, classes: string[]
   return Float64Array.from(values, (v) => index.get(String(v)) ?? -1);
 }
 
-function majority(y: Float64Array, rows: number[], k: number): number {
-  const counts = new Array<number>(k).fill(0);
-  for (const i of rows) counts[y[i] as number]! += 1;
-  let best = 0;
-  for (let c = 1; c < k; c++) if ((counts[c] as number) > (counts[best] as number)) best = c;
-  return best;
+/** The context every evaluation step shares. */
+interface Context {
+  dir: FeaturesDir;
+  y: Float64Array;
+  task: Task;
+  classes: string[] | undefined;
+  engine: Engine;
+  jobs: number | undefined;
+  progress: (stage: string) => (done: number, total: number) => void;
 }
 
-function evaluate(dir: FeaturesDir, y: Float64Array, task: Task, classes: string[] | undefined, params: ForestParams, fraction: number): MetricsReport['holdout'] {
-  const rows = dir.data.rows;
-  if (fraction <= 0 || rows < MIN_ROWS_FOR_HOLDOUT) return null;
-  const stratified = task === 'classification';
-  const split = holdoutSplit(rows, fraction, params.seed, stratified ? y : undefined);
-  // Honest evaluation: featurizers are fitted again on the training rows only.
-  const plan = planOf(dir.pipeline);
-  const trainTable = selectRows(dir.table, split.train);
-  const testTable = selectRows(dir.table, split.test);
+/** A model trained on some rows (featurizers re-fitted on them) and scored on others. */
+async function fitAndScore(ctx: Context, train: number[], test: number[], params: ForestParams, stage: string) {
+  const plan = planOf(ctx.dir.pipeline);
+  const trainTable = selectRows(ctx.dir.table, train);
   const transformer = new FeatureTransformer(fitPipeline(trainTable, plan));
   const xTrain = transformer.transformTable(trainTable);
+  const testTable: Table = selectRows(ctx.dir.table, test);
   const xTest = transformer.transformTable(testTable);
-  const yTrain = Float64Array.from(split.train, (i) => y[i] as number);
-  const yTest = Float64Array.from(split.test, (i) => y[i] as number);
-  const model = trainForest(
-    { matrix: xTrain, rows: split.train.length, featureNames: transformer.pipeline.featureNames, y: yTrain, task, classes },
+  const yTrain = Float64Array.from(train, (i) => ctx.y[i]!);
+  const yTest = Float64Array.from(test, (i) => ctx.y[i]!);
+  const model = await trainForest(
+    { matrix: xTrain, rows: train.length, featureNames: transformer.pipeline.featureNames, y: yTrain, task: ctx.task, classes: ctx.classes },
     params,
+    { engine: ctx.engine, jobs: ctx.jobs, onTree: ctx.progress(stage) },
   );
-  const predicted = new CompiledForest(model).predictMatrix(xTest, split.test.length);
-  const common = { fraction, trainRows: split.train.length, testRows: split.test.length, stratified, featurizersFittedOn: 'training rows' as const };
-  if (task === 'classification') {
-    const labels = classes ?? [];
-    const top = majority(y, split.train, labels.length);
-    return {
-      ...common,
-      model: classificationMetrics(yTest, predicted, labels),
-      baseline: { ...classificationMetrics(yTest, new Float64Array(yTest.length).fill(top), labels), strategy: 'majority class' },
-    };
+  const k = ctx.classes?.length ?? 0;
+  const proba = k > 0 ? new Float64Array(test.length * k) : undefined;
+  const predicted = model.compiled.predictMatrix(xTest, test.length, proba);
+  const metrics: TaskMetrics = ctx.task === 'classification' ? classificationMetrics(yTest, predicted, ctx.classes ?? [], proba) : regressionMetrics(yTest, predicted);
+  return { metrics, baseline: baselineMetrics(ctx, yTrain, yTest), model, transformer, xTest, yTest };
+}
+
+function baselineMetrics(ctx: Context, yTrain: Float64Array, yTest: Float64Array): TaskMetrics & { strategy: 'majority class' | 'mean of the training target' } {
+  if (ctx.task === 'classification') {
+    const labels = ctx.classes ?? [];
+    const counts = new Array<number>(labels.length).fill(0);
+    for (const v of yTrain) counts[v]! += 1;
+    let top = 0;
+    for (let c = 1; c < labels.length; c++) if (counts[c]! > counts[top]!) top = c;
+    // The baseline's probabilities are the training class frequencies.
+    const proba = new Float64Array(yTest.length * labels.length);
+    for (let i = 0; i < yTest.length; i++) for (let c = 0; c < labels.length; c++) proba[i * labels.length + c] = counts[c]! / yTrain.length;
+    return { ...classificationMetrics(yTest, new Float64Array(yTest.length).fill(top), labels, proba), strategy: 'majority class' };
   }
   const mean = yTrain.reduce((s, v) => s + v, 0) / yTrain.length;
-  return {
-    ...common,
-    model: regressionMetrics(yTest, predicted),
-    baseline: { ...regressionMetrics(yTest, new Float64Array(yTest.length).fill(mean)), strategy: 'mean of the training target' },
-  };
+  return { ...regressionMetrics(yTest, new Float64Array(yTest.length).fill(mean)), strategy: 'mean of the training target' };
+}
+
+/** The score a search or permutation importance maximizes: accuracy or R². */
+function primary(task: Task, m: TaskMetrics): number {
+  return task === 'classification' ? (m as { accuracy: number }).accuracy : (m as { r2: number }).r2;
+}
+
+async function crossValidate(ctx: Context, rows: number[], folds: number, params: ForestParams, stage: string): Promise<{ perFold: TaskMetrics[]; baselines: TaskMetrics[] }> {
+  const labels = ctx.task === 'classification' ? Float64Array.from(rows, (i) => ctx.y[i]!) : undefined;
+  let splits;
+  try {
+    splits = kFoldSplit(rows.length, folds, params.seed, labels);
+  } catch (err) {
+    throw new ConfigError(`evaluation.cv: ${(err as Error).message.replace(/^kFoldSplit: /, '')}`);
+  }
+  const perFold: TaskMetrics[] = [];
+  const baselines: TaskMetrics[] = [];
+  for (let f = 0; f < splits.length; f++) {
+    const split = splits[f]!;
+    const r = await fitAndScore(ctx, split.train.map((i) => rows[i]!), split.test.map((i) => rows[i]!), params, `${stage} fold ${f + 1}/${folds}`);
+    perFold.push(r.metrics);
+    baselines.push(r.baseline);
+  }
+  return { perFold, baselines };
+}
+
+function searchCandidates(search: SearchOptions, seed: number): Partial<ForestParams>[] {
+  const grid: Partial<ForestParams>[] = [];
+  for (const maxFeatures of SEARCH_SPACE.maxFeatures)
+    for (const maxDepth of SEARCH_SPACE.maxDepth) for (const minSamplesLeaf of SEARCH_SPACE.minSamplesLeaf) grid.push({ maxFeatures, maxDepth, minSamplesLeaf });
+  if (search.strategy === 'grid') return grid;
+  const trials = search.trials ?? 10;
+  if (!Number.isInteger(trials) || trials < 1) throw new ConfigError(`evaluation.search.trials: must be a whole number ≥ 1, got ${trials}`);
+  return new Rng(seed ^ 0x5eed).shuffle(grid).slice(0, Math.min(trials, grid.length));
 }
 
 /**
- * Trains a random forest on a features folder: evaluates it on a seeded (stratified, for
- * classification) holdout with featurizers re-fitted on the training rows only, reports the model's
- * and a baseline's metrics, then refits on all rows. Writes a model folder: model.json,
- * featurizer.json, input-schema.json, metrics.json, training.json (built beside the target, renamed
- * into place).
+ * Trains a random forest on a features folder. Evaluation is honest: every model that is scored was
+ * trained with featurizers re-fitted on its own training rows. In order: an optional hyperparameter
+ * search (k-fold CV on the holdout's training part), optional k-fold cross-validation on all rows, a
+ * seeded holdout (stratified for classification) with a baseline and permutation importance, then the
+ * final model on all rows (with its out-of-bag score when asked). Writes a model folder: model.json,
+ * model.bin, featurizer.json, input-schema.json, metrics.json, training.json (built beside the target,
+ * renamed into place).
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
   const dir = await readFeaturesDir(options.features);
   const task = options.task ?? dir.info.target.task;
   const targetType = dir.info.target.type;
+  const engine = options.engine ?? 'hist';
   if (task === 'regression' && targetType !== 'number' && targetType !== 'integer') {
     throw new ConfigError(`task: regression needs a numeric target, but "${dir.info.target.name}" is a ${targetType} column`);
   }
   let classes = dir.info.target.classes;
   if (task === 'classification' && (!classes || options.task !== undefined)) classes = classLabels(targetType, dir.data.target);
   if (task === 'regression') classes = undefined;
-  const params: ForestParams = { ...defaultForestParams(task), seed: randomSeed(), ...stripUndefined(options.params ?? {}) };
-  checkForestParams(params);
+  let params: ForestParams = { ...defaultForestParams(task, engine), seed: randomSeed(), ...stripUndefined(options.params ?? {}) };
+  checkForestParams(params, engine);
   const fraction = options.holdout ?? 0.2;
-  if (!(fraction >= 0 && fraction < 1)) throw new ConfigError(`evaluation.holdout: must be a fraction from 0 to 0.9, got ${fraction}`);
+  if (!(fraction >= 0 && fraction <= 0.9)) throw new ConfigError(`evaluation.holdout: must be a fraction from 0 to 0.9, got ${fraction}`);
+  if (options.cv !== undefined && options.cv !== 0 && (!Number.isInteger(options.cv) || options.cv < 2)) {
+    throw new ConfigError(`evaluation.cv: must be a whole number of folds ≥ 2 (or 0 for none), got ${options.cv}`);
+  }
   const y = encodeTarget(dir.data.target, task, classes, dir.info.target.name);
+  const ctx: Context = {
+    dir,
+    y,
+    task,
+    classes,
+    engine,
+    jobs: options.jobs,
+    progress: (stage) => {
+      options.onProgress?.({ stage, done: 0, total: params.trees });
+      return (done, total) => options.onProgress?.({ stage, done, total });
+    },
+  };
+  const rows = dir.data.rows;
+  const all = Array.from({ length: rows }, (_, i) => i);
+  const split = fraction > 0 && rows >= MIN_ROWS_FOR_HOLDOUT ? holdoutSplit(rows, fraction, params.seed, task === 'classification' ? y : undefined) : undefined;
 
-  options.onStage?.(`evaluating on a ${Math.round(fraction * 100)}% holdout`);
-  const holdout = evaluate(dir, y, task, classes, params, fraction);
+  // 1. Hyperparameter search, on rows the holdout will not judge.
+  let search: MetricsReport['search'] = null;
+  if (options.search) {
+    const folds = options.search.folds ?? (options.cv && options.cv >= 2 ? options.cv : 3);
+    const searchRows = split ? split.train : all;
+    const trials: SearchTrial[] = [];
+    const candidates = searchCandidates(options.search, params.seed);
+    for (let t = 0; t < candidates.length; t++) {
+      const candidate = { ...params, ...candidates[t] };
+      checkForestParams(candidate, engine);
+      const { perFold } = await crossValidate(ctx, searchRows, folds, candidate, `search trial ${t + 1}/${candidates.length}`);
+      const scores = perFold.map((m) => primary(task, m));
+      const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+      const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, scores.length - 1));
+      trials.push({ params: candidates[t]!, mean, std });
+    }
+    const best = trials.reduce((a, b) => (b.mean > a.mean ? b : a));
+    params = { ...params, ...best.params };
+    search = { strategy: options.search.strategy, folds, metric: task === 'classification' ? 'accuracy' : 'r2', trials, best: best.params };
+  }
 
-  options.onStage?.(`training ${params.trees} trees on all ${dir.data.rows} rows`);
-  const model = trainForest({ matrix: dir.data.matrix, rows: dir.data.rows, featureNames: dir.data.featureNames, y, task, classes }, params);
+  // 2. k-fold cross-validation on all rows.
+  let crossValidation: MetricsReport['crossValidation'] = null;
+  if (options.cv && options.cv >= 2) {
+    const { perFold, baselines } = await crossValidate(ctx, all, options.cv, params, 'cross-validation');
+    crossValidation = {
+      folds: options.cv,
+      stratified: task === 'classification',
+      perFold,
+      summary: summarize(perFold) as FoldSummary,
+      baselineSummary: summarize(baselines) as FoldSummary,
+    };
+  }
 
+  // 3. Holdout, with the baseline and permutation importance.
+  let holdout: MetricsReport['holdout'] = null;
+  if (split) {
+    const r = await fitAndScore(ctx, split.train, split.test, params, 'holdout model');
+    holdout = {
+      fraction,
+      trainRows: split.train.length,
+      testRows: split.test.length,
+      stratified: task === 'classification',
+      featurizersFittedOn: 'training rows',
+      model: r.metrics,
+      baseline: r.baseline,
+    };
+    const repeats = options.permutationRepeats ?? 5;
+    if (repeats > 0) {
+      options.onProgress?.({ stage: 'permutation importance', done: 0, total: 0 });
+      holdout.permutationImportance = permutationReport(r, task, repeats, params.seed);
+    }
+  }
+
+  // 4. The final model, on all rows.
+  const final = await trainForest(
+    { matrix: dir.data.matrix, rows, featureNames: dir.data.featureNames, y, task, classes },
+    params,
+    { engine, jobs: options.jobs, oob: options.oob, onTree: ctx.progress(`final model (${rows} rows)`) },
+  );
+  const featureImportances = final.header.featureNames
+    .map((feature, i) => ({ feature, importance: final.header.featureImportances[i] ?? 0 }))
+    .sort((a, b) => b.importance - a.importance);
   const metrics: MetricsReport = {
     task,
     holdout,
-    featureImportances: model.featureNames
-      .map((feature, i) => ({ feature, importance: model.featureImportances[i] ?? 0 }))
-      .sort((a, b) => b.importance - a.importance),
+    crossValidation,
+    search,
+    ...(options.oob ? { oobScore: final.oobScore ?? null } : {}),
+    featureImportances,
+    columnImportances: byColumn(dir, final.header.featureImportances),
   };
   const training: TrainingInfo = {
     format: 'mlpipe.training',
@@ -143,9 +298,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     target: { name: dir.info.target.name, type: targetType },
     task,
     ...(classes ? { classes } : {}),
-    model: { type: 'random-forest', engine: 'mljs', params },
+    model: { type: 'random-forest', engine, params },
     featureCount: dir.data.featureNames.length,
-    rows: dir.data.rows,
+    rows,
     ...(dir.info.lineage ? { lineage: dir.info.lineage } : {}),
     ...(dir.info.configSha256 ? { configSha256: dir.info.configSha256 } : {}),
     trainedAt: new Date().toISOString(),
@@ -156,7 +311,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const tmp = tempPathBeside(options.out);
   await mkdir(tmp, { recursive: true });
   try {
-    await writeFileAtomic(join(tmp, MODEL_FILES.model), JSON.stringify(model));
+    await final.writeModelJson(join(tmp, MODEL_FILES.model));
+    await writeFileAtomic(join(tmp, MODEL_FILES.compiled), final.compiled.toBinary());
     await writeFileAtomic(join(tmp, MODEL_FILES.featurizer), prettyJson(dir.pipeline));
     await writeFileAtomic(join(tmp, MODEL_FILES.inputSchema), prettyJson(dir.inputSchema));
     await writeFileAtomic(join(tmp, MODEL_FILES.metrics), prettyJson(metrics));
@@ -166,7 +322,53 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  return { out: options.out, model, metrics, training };
+  return { out: options.out, metrics, training };
+}
+
+/** Feature importances summed per input column (all the features its featurizer produced), largest first. */
+function byColumn(dir: FeaturesDir, importances: number[]): Importance[] {
+  let j = 0;
+  return dir.pipeline.steps
+    .map((step) => {
+      let sum = 0;
+      for (let o = 0; o < step.outputs.length; o++) sum += importances[j++] ?? 0;
+      return { name: step.column, importance: sum };
+    })
+    .sort((a, b) => b.importance - a.importance);
+}
+
+function permutationReport(r: Awaited<ReturnType<typeof fitAndScore>>, task: Task, repeats: number, seed: number): PermutationReport {
+  const width = r.transformer.width;
+  let rowsIdx = Array.from({ length: r.yTest.length }, (_, i) => i);
+  if (rowsIdx.length > PERMUTATION_MAX_ROWS) rowsIdx = new Rng(seed).shuffle(rowsIdx).slice(0, PERMUTATION_MAX_ROWS).sort((a, b) => a - b);
+  const matrix = new Float64Array(rowsIdx.length * width);
+  rowsIdx.forEach((i, n) => matrix.set(r.xTest.subarray(i * width, (i + 1) * width), n * width));
+  const yt = Float64Array.from(rowsIdx, (i) => r.yTest[i]!);
+  const score = (m: Float64Array) => {
+    const p = r.model.compiled.predictMatrix(m, rowsIdx.length);
+    if (task === 'classification') {
+      let ok = 0;
+      for (let i = 0; i < p.length; i++) if (p[i] === yt[i]) ok++;
+      return ok / p.length;
+    }
+    return regressionMetrics(yt, p).r2;
+  };
+  const names = r.transformer.pipeline.featureNames;
+  const groups: number[][] = [];
+  let j = 0;
+  for (const step of r.transformer.pipeline.steps) {
+    groups.push(step.outputs.map(() => j++));
+  }
+  const perFeature = permutationImportance({ matrix, rows: rowsIdx.length, width, score, seed, repeats });
+  const perColumn = permutationImportance({ matrix, rows: rowsIdx.length, width, score, seed, repeats, groups });
+  const sortDesc = <T extends { mean: number }>(a: T[]) => a.sort((x, y) => y.mean - x.mean);
+  return {
+    metric: task === 'classification' ? 'accuracy' : 'r2',
+    repeats,
+    rows: rowsIdx.length,
+    byColumn: sortDesc(r.transformer.pipeline.steps.map((s, i) => ({ name: s.column, mean: perColumn.mean[i]!, std: perColumn.std[i]! }))),
+    byFeature: sortDesc(names.map((name, i) => ({ name, mean: perFeature.mean[i]!, std: perFeature.std[i]! }))),
+  };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -1,0 +1,110 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { binMatrix } from './binning.js';
+import { type Tree, type TreeData, type TreeParams, growTree } from './tree.js';
+
+/** Seed of tree `t`: a hash of the forest seed and the index, so a tree never depends on which worker grew it. */
+export function treeSeed(seed: number, t: number): number {
+  let z = (seed ^ Math.imul(t + 1, 0x9e3779b9)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** Options of {@link growForest}. */
+export interface GrowOptions {
+  /** Worker threads (default: every core). 1 grows the trees in this thread. */
+  jobs?: number;
+  /** Called after each tree with (trees done, total). */
+  onTree?: (done: number, total: number) => void;
+}
+
+/** Below this many rows × trees, starting workers costs more than it saves. */
+export const MIN_WORK_FOR_WORKERS = 200_000;
+
+/** The number of worker threads a job count means (0 or undefined: every core). */
+export function resolveJobs(jobs: number | undefined): number {
+  return jobs === undefined || jobs <= 0 ? availableParallelism() : jobs;
+}
+
+/** Starts one worker: the compiled worker file, or under tsx (tests, MLPIPE_DEV) the TypeScript one through tsx. */
+function startWorker(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./forest-worker.js', import.meta.url), { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./forest-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+/**
+ * Grows `trees` trees on a row-major matrix, on worker threads when there is enough work. Features
+ * are binned once, into shared memory. Tree t is grown from `treeSeed(seed, t)` alone, so the forest
+ * is the same, byte for byte, whatever the number of workers.
+ */
+export async function growForest(
+  matrix: Float64Array,
+  rows: number,
+  width: number,
+  y: Float64Array,
+  params: TreeParams,
+  trees: number,
+  seed: number,
+  options: GrowOptions = {},
+): Promise<{ trees: Tree[]; thresholds: Float64Array[] }> {
+  const jobs = Math.min(resolveJobs(options.jobs), trees);
+  const useWorkers = jobs > 1 && rows * trees >= MIN_WORK_FOR_WORKERS;
+  const bins = binMatrix(matrix, rows, width, { seed, shared: useWorkers });
+  const sharedY = new Float64Array(useWorkers ? new SharedArrayBuffer(y.length * 8) : new ArrayBuffer(y.length * 8));
+  sharedY.set(y);
+  const data: TreeData = { rows, width, binned: bins.binned, thresholds: bins.thresholds, binCount: bins.binCount, y: sharedY };
+  const out: Tree[] = new Array(trees);
+  let done = 0;
+  if (!useWorkers) {
+    for (let t = 0; t < trees; t++) {
+      out[t] = growTree(data, params, treeSeed(seed, t));
+      options.onTree?.(++done, trees);
+      // Let progress output and signals through between trees.
+      if (t % 4 === 3) await new Promise((r) => setImmediate(r));
+    }
+    return { trees: out, thresholds: bins.thresholds };
+  }
+  const workers: Worker[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let next = 0;
+      let failed = false;
+      const dispatch = (w: Worker) => {
+        if (next < trees) {
+          const t = next++;
+          w.postMessage({ t, seed: treeSeed(seed, t) });
+        }
+      };
+      for (let i = 0; i < jobs; i++) {
+        const w = startWorker({ data, params });
+        workers.push(w);
+        w.on('message', (msg: { t: number; tree: Tree }) => {
+          out[msg.t] = msg.tree;
+          options.onTree?.(++done, trees);
+          if (done === trees) resolve();
+          else dispatch(w);
+        });
+        w.on('error', (err) => {
+          if (!failed) {
+            failed = true;
+            reject(err);
+          }
+        });
+        w.on('exit', (code) => {
+          if (code !== 0 && !failed && done < trees) {
+            failed = true;
+            reject(new Error(`a training worker stopped with exit code ${code}`));
+          }
+        });
+        dispatch(w);
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return { trees: out, thresholds: bins.thresholds };
+}
