@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: help install build typecheck test demo bench bench-serve clean
+.PHONY: help install build typecheck test demo bench bench-serve bench-train clean
 
 help:
 	@echo "make demo       install, train + package the example, serve it, send it predictions"
@@ -34,6 +34,11 @@ demo: build
 
 bench: build
 	node --import tsx bench/serve.ts
+	node --import tsx bench/train.ts
+
+# Training speed against scikit-learn and ml-random-forest (~1 h on 2 cores; ARGS=--quick for a smoke check).
+bench-train: build
+	node --import tsx bench/train.ts $(ARGS)
 
 clean:
 	rm -rf dist .mlpipe-test-results.json

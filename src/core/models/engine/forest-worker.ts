@@ -11,3 +11,5 @@ parentPort?.on('message', ({ t, seed }: { t: number; seed: number }) => {
   );
   parentPort?.postMessage({ t, tree }, buffers);
 });
+
+parentPort?.postMessage({ ready: true });

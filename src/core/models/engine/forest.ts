@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { binMatrix } from './binning.js';
 import { type Tree, type TreeData, type TreeParams, growTree } from './tree.js';
@@ -30,10 +33,13 @@ export function resolveJobs(jobs: number | undefined): number {
 /** Starts one worker: the compiled worker file, or under tsx (tests, MLPIPE_DEV) the TypeScript one through tsx. */
 function startWorker(workerData: unknown): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./forest-worker.js', import.meta.url), { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
+  // createRequire, not import.meta.resolve: test runners may load this file as CommonJS.
+  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsx = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
   const entry = new URL('./forest-worker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData });
+  // execArgv [] : an inherited `--import tsx` loader plus register() would load tsx twice.
+  return new Worker(boot, { eval: true, workerData, execArgv: [] });
 }
 
 /**
@@ -62,7 +68,8 @@ export async function growForest(
   if (!useWorkers) {
     for (let t = 0; t < trees; t++) {
       out[t] = growTree(data, params, treeSeed(seed, t));
-      options.onTree?.(++done, trees);
+      done++;
+      options.onTree?.(done, trees);
       // Let progress output and signals through between trees.
       if (t % 4 === 3) await new Promise((r) => setImmediate(r));
     }
@@ -82,9 +89,15 @@ export async function growForest(
       for (let i = 0; i < jobs; i++) {
         const w = startWorker({ data, params });
         workers.push(w);
-        w.on('message', (msg: { t: number; tree: Tree }) => {
+        w.on('message', (msg: { ready: true } | { t: number; tree: Tree }) => {
+          // A worker gets its first tree once its module has loaded and it listens.
+          if ('ready' in msg) {
+            dispatch(w);
+            return;
+          }
           out[msg.t] = msg.tree;
-          options.onTree?.(++done, trees);
+          done++;
+          options.onTree?.(done, trees);
           if (done === trees) resolve();
           else dispatch(w);
         });
@@ -100,7 +113,6 @@ export async function growForest(
             reject(new Error(`a training worker stopped with exit code ${code}`));
           }
         });
-        dispatch(w);
       }
     });
   } finally {
