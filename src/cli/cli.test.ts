@@ -75,6 +75,29 @@ describe('CLI (real process)', function () {
       expect(metrics.holdout.testRows).to.equal(69);
     });
 
+    it('train --cv --search --oob --json reports cross-validation, every trial and the out-of-bag score', async () => {
+      const r = await cli(['train', 'features', '--out', 'model-cv', '--trees', '10', '--seed', '3', '--cv', '3', '--search', 'random', '--search-trials', '2', '--oob', '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      const doc = JSON.parse(r.stdout) as { engine: string; params: Record<string, unknown>; metrics: { crossValidation: { folds: number; perFold: unknown[]; summary: Record<string, { mean: number; std: number }> }; search: { trials: { params: Record<string, unknown> }[]; best: Record<string, unknown> }; oobScore: number } };
+      expect(doc.engine).to.equal('hist');
+      expect(doc.metrics.crossValidation.folds).to.equal(3);
+      expect(doc.metrics.crossValidation.perFold).to.have.length(3);
+      expect(doc.metrics.crossValidation.summary.accuracy!.mean).to.be.within(0.8, 1);
+      expect(doc.metrics.search.trials).to.have.length(2);
+      // the best trial's parameters are the ones trained with
+      for (const [k, v] of Object.entries(doc.metrics.search.best)) expect(doc.params[k], k).to.deep.equal(v);
+      expect(doc.metrics.oobScore).to.be.within(0.8, 1);
+    });
+
+    it('train --engine mljs trains with ml-random-forest itself', async () => {
+      const r = await cli(['train', 'features', '--out', 'model-mljs', '--engine', 'mljs', '--trees', '5', '--seed', '3']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('engine mljs');
+      const model = JSON.parse(await readFile(join(dir, 'model-mljs', 'model.json'), 'utf8')) as { engine: string; mljs: { name: string } };
+      expect(model.engine).to.equal('mljs');
+      expect(model.mljs.name).to.equal('RFClassifier');
+    });
+
     it('package prints the path and the reference, versions go up, an existing version is refused', async () => {
       const r = await cli(['package', 'model', '--name', 'peng']);
       expect(r.code, r.stderr).to.equal(0);
