@@ -128,10 +128,7 @@ async function train(spec: TrainSpec): Promise<Record<string, unknown>> {
 
   const params = { ...rf.defaultForestParams(h.task, 'hist'), trees: spec.trees, seed: spec.seed };
   let t = performance.now();
-  // An onTree callback is passed on purpose: growForest counts finished trees inside
-  // `options.onTree?.(++done, trees)`, so without a callback the count never moves and a run on
-  // worker threads never resolves (the CLI always passes one, which hides it).
-  const trained = await rf.trainForest(data, params, { engine: 'hist', ...(spec.jobs === null ? {} : { jobs: spec.jobs }), onTree: () => {} });
+  const trained = await rf.trainForest(data, params, { engine: 'hist', ...(spec.jobs === null ? {} : { jobs: spec.jobs }) });
   out.trainS = (performance.now() - t) / 1000;
   t = performance.now();
   const pred = trained.compiled.predictMatrix(Xt, h.testRows);

@@ -47,6 +47,10 @@ export class CompiledForest {
     this.width = arrays.width;
     this.treeCount = arrays.roots.length;
     this.votes = new Int32Array(Math.max(1, arrays.classes.length));
+    const { feature, left, right } = arrays;
+    for (let n = 0; n < feature.length; n++) {
+      if (feature[n]! >= 0 && right[n] !== left[n]! + 1) throw new ConfigError(`compiled forest: node ${n}'s children are not side by side`);
+    }
   }
 
   /** Compiles ml-random-forest's model JSON (inside mlpipe's saved form); ConfigError when malformed. */
@@ -133,12 +137,23 @@ export class CompiledForest {
     if (buf.readUInt32LE(4) !== BINARY_VERSION) throw new ConfigError(`model.bin: version ${buf.readUInt32LE(4)}, this mlpipe reads ${BINARY_VERSION}`);
     const headerLength = buf.readUInt32LE(8);
     const h = JSON.parse(buf.subarray(12, 12 + headerLength).toString('utf8')) as { task: Task; classes: string[]; width: number; trees: number; nodes: number };
-    // One aligned copy, then views.
+    // Views straight onto the file's bytes when they are 8-byte aligned (a fresh read usually is),
+    // else one aligned copy.
     let offset = 12 + headerLength;
     offset += (8 - (offset % 8)) % 8;
-    const body = new ArrayBuffer(buf.length - offset);
-    new Uint8Array(body).set(buf.subarray(offset));
-    let at = 0;
+    let body: ArrayBufferLike;
+    let base: number;
+    if ((buf.byteOffset + offset) % 8 === 0) {
+      body = buf.buffer;
+      base = buf.byteOffset + offset;
+    } else {
+      const copy = new ArrayBuffer(buf.length - offset);
+      new Uint8Array(copy).set(buf.subarray(offset));
+      body = copy;
+      base = 0;
+    }
+    const bodyLength = buf.length - offset;
+    let at = base;
     const f64 = (n: number) => {
       const v = new Float64Array(body, at, n);
       at += n * 8;
@@ -151,7 +166,7 @@ export class CompiledForest {
     };
     const k = h.task === 'classification' ? h.classes.length : 0;
     const expected = h.nodes * 8 * (2 + k) + (h.trees + 3 * h.nodes) * 4;
-    if (body.byteLength !== expected) throw new ConfigError(`model.bin: ${body.byteLength} bytes of arrays, expected ${expected}`);
+    if (bodyLength !== expected) throw new ConfigError(`model.bin: ${bodyLength} bytes of arrays, expected ${expected}`);
     const threshold = f64(h.nodes);
     const leafValue = f64(h.nodes);
     const leafDist = f64(h.nodes * k);
@@ -162,11 +177,18 @@ export class CompiledForest {
     return new CompiledForest({ task: h.task, classes: h.classes, width: h.width, roots, feature, threshold, left, right, leafValue, leafDist });
   }
 
-  /** Leaf node reached by tree `t` for the row at `x[offset …]`. */
+  /**
+   * Leaf node reached by tree `t` for the row at `x[offset …]`. Siblings are stored side by side
+   * (right = left + 1, checked when the forest is built), so the walk reads three arrays, not four.
+   */
   private leaf(t: number, x: ArrayLike<number>, offset: number): number {
-    const { roots, feature, threshold, left, right } = this.arrays;
+    const { roots, feature, threshold, left } = this.arrays;
     let n = roots[t]!;
-    while (feature[n]! >= 0) n = (x[offset + feature[n]!] as number) < threshold[n]! ? left[n]! : right[n]!;
+    let f = feature[n]!;
+    while (f >= 0) {
+      n = left[n]! + ((x[offset + f] as number) < threshold[n]! ? 0 : 1);
+      f = feature[n]!;
+    }
     return n;
   }
 
@@ -202,13 +224,37 @@ export class CompiledForest {
     return best;
   }
 
-  /** Predicts every row of a row-major matrix; `proba` (rows × classes) is filled for classifiers. */
+  /**
+   * Predicts every row of a row-major matrix; `proba` (rows × classes) is filled for classifiers.
+   * Tree by tree rather than row by row, so one tree's nodes stay in cache across all rows; votes are
+   * counted in tree order, so the result (ties included) equals {@link predictRow}'s.
+   */
   predictMatrix(matrix: Float64Array, rows: number, proba?: Float64Array): Float64Array {
     const out = new Float64Array(rows);
-    const k = this.classes.length;
-    for (let i = 0; i < rows; i++) {
-      out[i] = this.predictRow(matrix, i * this.width, proba && this.task === 'classification' ? proba.subarray(i * k, (i + 1) * k) : undefined);
+    const { leafValue, leafDist } = this.arrays;
+    const w = this.width;
+    if (this.task === 'regression') {
+      for (let t = 0; t < this.treeCount; t++) for (let i = 0; i < rows; i++) out[i]! += leafValue[this.leaf(t, matrix, i * w)]!;
+      for (let i = 0; i < rows; i++) out[i]! /= this.treeCount;
+      return out;
     }
+    const k = this.classes.length;
+    const votes = new Int32Array(rows * k);
+    const bestCount = new Int32Array(rows);
+    if (proba) proba.fill(0, 0, rows * k);
+    for (let t = 0; t < this.treeCount; t++) {
+      for (let i = 0; i < rows; i++) {
+        const n = this.leaf(t, matrix, i * w);
+        const c = leafValue[n]!;
+        const count = ++votes[i * k + c]!;
+        if (count > bestCount[i]!) {
+          bestCount[i] = count;
+          out[i] = c;
+        }
+        if (proba) for (let j = 0; j < k; j++) proba[i * k + j]! += leafDist[n * k + j]!;
+      }
+    }
+    if (proba) for (let q = 0; q < rows * k; q++) proba[q]! /= this.treeCount;
     return out;
   }
 }

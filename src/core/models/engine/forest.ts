@@ -23,7 +23,7 @@ export interface GrowOptions {
 }
 
 /** Below this many rows × trees, starting workers costs more than it saves. */
-export const MIN_WORK_FOR_WORKERS = 200_000;
+export const MIN_WORK_FOR_WORKERS = 500_000;
 
 /** The number of worker threads a job count means (0 or undefined: every core). */
 export function resolveJobs(jobs: number | undefined): number {

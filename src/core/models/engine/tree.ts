@@ -177,6 +177,7 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
   const pool: Float64Array[] = [];
   const takeHist = () => pool.pop() ?? new Float64Array(histSize);
   const scratch = new Float64Array(BINS * stride);
+  const present = new Int32Array(BINS);
   const features = Int32Array.from({ length: width }, (_, f) => f);
   const nodeStats = new Float64Array(stride === 2 ? 3 : k);
   const leftStats = new Float64Array(k || 2);
@@ -252,8 +253,13 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
     return { w, proxy: (s * s) / w, impurity: Math.max(0, ss / w - mean * mean) };
   };
 
-  /** Scans one feature's histogram (at h[offset…]) for the best threshold; updates `best`. */
-  const scan = (h: Float64Array, offset: number, f: number, lo: number, hi: number, w: number, best: Best): boolean => {
+  /**
+   * Scans one feature's histogram (at h[offset…]) for the best threshold; updates `best`. The bins
+   * visited are lo…hi, or, when `list` is given, the `listLength` sorted bins in it (a small node
+   * whose few rows are spread over many bins).
+   */
+  const scan = (h: Float64Array, offset: number, f: number, lo: number, hi: number, w: number, best: Best, list?: Int32Array, listLength = 0): boolean => {
+    const steps = list ? listLength : hi - lo + 1;
     const minLeaf = params.minSamplesLeaf;
     let found = false;
     const mOff = offset + MISSING_BIN * stride;
@@ -263,7 +269,8 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
       const valueW = w - missW;
       leftStats.fill(0);
       let lw = 0;
-      for (let b = lo; b <= hi; b++) {
+      for (let step = 0; step < steps; step++) {
+        const b = list ? list[step]! : lo + step;
         let bw = 0;
         const o = offset + b * k;
         for (let c = 0; c < k; c++) {
@@ -308,7 +315,8 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
     const totalS = nodeStats[1]!;
     let lw = 0;
     let ls = 0;
-    for (let b = lo; b <= hi; b++) {
+    for (let step = 0; step < steps; step++) {
+      const b = list ? list[step]! : lo + step;
       const bw = h[offset + b * 2]!;
       if (bw === 0) continue;
       lw += bw;
@@ -378,8 +386,24 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
             if (range >= 0) {
               const lo = Math.floor(range / 1024);
               const hi = range % 1024;
-              if (scan(scratch, 0, f, lo, hi, w, best)) found = true;
-              scratch.fill(0, lo * stride, (hi + 1) * stride);
+              const rowsHere = end - start;
+              if (hi - lo + 1 > 2 * rowsHere) {
+                // Few rows over many bins: visit only the bins present, and clear only those.
+                const col = f * rows;
+                let m = 0;
+                for (let i = start; i < end; i++) {
+                  const b = binned[col + idx[i]!]!;
+                  if (b !== MISSING_BIN) present[m++] = b;
+                }
+                const sorted = present.subarray(0, m).sort();
+                let u = 0;
+                for (let q = 0; q < m; q++) if (q === 0 || sorted[q] !== sorted[q - 1]) present[u++] = sorted[q]!;
+                if (scan(scratch, 0, f, lo, hi, w, best, present, u)) found = true;
+                for (let q = 0; q < u; q++) scratch.fill(0, present[q]! * stride, (present[q]! + 1) * stride);
+              } else {
+                if (scan(scratch, 0, f, lo, hi, w, best)) found = true;
+                scratch.fill(0, lo * stride, (hi + 1) * stride);
+              }
             }
             scratch.fill(0, MISSING_BIN * stride, (MISSING_BIN + 1) * stride);
           }
