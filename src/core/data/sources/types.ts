@@ -85,3 +85,90 @@ export interface RecordSource {
   /** Lineage with secrets removed; complete (rows, bytes, pages) after `chunks` has finished. */
   lineage(): SourceLineage;
 }
+
+/** Text formats a file, standard input or a command's output can be in. */
+export type TextFormat = 'csv' | 'tsv' | 'json' | 'ndjson';
+
+/** Options for delimited text (CSV/TSV), in pipeline.yaml's `source:` and on `mlpipe load`. */
+export interface CsvOptions {
+  /** Field delimiter; default sniffed from the first line (`,` `;` tab `|`), tab for TSV. */
+  delimiter?: string;
+  /** Quote character, default `"`. */
+  quote?: string;
+  /** Text encoding (any WHATWG label Node's TextDecoder knows: utf-8, latin1, utf-16le …), default utf-8. */
+  encoding?: string;
+  /** false: the first line is data and columns are named column_1, column_2 … (default true). */
+  header?: boolean;
+}
+
+/** A file: CSV/TSV/JSON/NDJSON (optionally .gz), .xlsx, .parquet, or an mlpipe .arrow dataset. */
+export interface FileSourceSpec extends CsvOptions {
+  kind: 'file';
+  path: string;
+  /** Overrides the format implied by the extension. */
+  format?: TextFormat | 'xlsx' | 'parquet' | 'arrow';
+  /** Spreadsheet: sheet name (default: the first sheet) and an A1 range such as `B2:F100`. */
+  sheet?: string;
+  range?: string;
+}
+
+/** Standard input (`-`): CSV/TSV/JSON/NDJSON, sniffed from the first character unless `format` is given. */
+export interface StdinSourceSpec extends CsvOptions {
+  kind: 'stdin';
+  format?: TextFormat;
+}
+
+/** A command run through the shell whose standard output is the data (e.g. `mongoexport …`, `redis-cli …`). */
+export interface CommandSourceSpec extends CsvOptions {
+  kind: 'command';
+  command: string;
+  /** Output format, default ndjson. */
+  format?: TextFormat;
+}
+
+/**
+ * An SQL database. `url`: `postgres://user:${PGPASSWORD}@host:5432/db`, `mysql://…` / `mariadb://…`,
+ * `sqlite:path/to/file.db` (or a path ending .db/.sqlite/.sqlite3). `${NAME}` is read from the
+ * environment. Exactly one of `query` and `table`.
+ */
+export interface SqlSourceSpec {
+  kind: 'sql';
+  url: string;
+  query?: string;
+  table?: string;
+}
+
+/** Pagination of an HTTP JSON API. */
+export type HttpPagination =
+  /** `?page=1,2,…` (param name, first page, page size param and value optional). */
+  | { type: 'page'; param?: string; start?: number; sizeParam?: string; size?: number }
+  /** `?offset=0,n,2n,…` with `limitParam=n`. */
+  | { type: 'offset'; param?: string; limitParam?: string; limit: number }
+  /** The next request carries a cursor taken from the response at `cursorPath` (JSON Pointer or dotted path), sent as `param`. */
+  | { type: 'cursor'; cursorPath: string; param: string }
+  /** The next URL comes from the response's `Link: <…>; rel="next"` header. */
+  | { type: 'link' };
+
+/** An HTTP JSON API. `${NAME}` in url, headers and token is read from the environment. */
+export interface HttpSourceSpec {
+  kind: 'http';
+  url: string;
+  method?: 'GET' | 'POST';
+  /** JSON body for POST. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Sent as `Authorization: Bearer …`; normally `${API_TOKEN}`. */
+  bearerToken?: string;
+  /** Where the records are in each response (dotted path or JSON Pointer); default: the response itself when it is an array, else its only array property. */
+  recordsPath?: string;
+  pagination?: HttpPagination;
+  /** Retries on 429, 5xx and network errors, with exponential backoff honouring Retry-After (default 4). */
+  retries?: number;
+  /** Per-request timeout in milliseconds (default 30000). */
+  timeoutMs?: number;
+  /** Stop after this many records. */
+  maxRecords?: number;
+}
+
+/** Any one source. */
+export type SourceSpec = FileSourceSpec | StdinSourceSpec | CommandSourceSpec | SqlSourceSpec | HttpSourceSpec;
