@@ -11,12 +11,14 @@
  * `"source":"src"`, from the TypeScript sources through tsx.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { RandomForestClassifier, RandomForestRegression } from 'ml-random-forest';
 
 type RandomForestModule = typeof import('../src/core/models/random-forest.js');
 type CompiledModule = typeof import('../src/core/models/compiled-forest.js');
 type MetricsModule = typeof import('../src/core/models/metrics.js');
+type PoolModule = typeof import('../src/core/models/predict-pool.js');
 type Source = 'dist' | 'src';
 
 /** What bench/train.ts writes beside the binary files. */
@@ -135,7 +137,7 @@ async function train(spec: TrainSpec): Promise<Record<string, unknown>> {
   out.predictS = (performance.now() - t) / 1000;
   out.score = score(pred);
   out.nodes = trained.compiled.arrays.feature.length;
-  if (spec.serving !== null) out.serving = await serving(trained, X, Xt, h, pred, spec.serving);
+  if (spec.serving !== null) out.serving = await serving(trained, X, Xt, h, pred, spec.serving, spec.source);
   out.peakRssMB = peakRssMB();
   return out;
 }
@@ -151,6 +153,7 @@ async function serving(
   h: Header,
   pred: Float64Array,
   outDir: string,
+  source: Source,
 ): Promise<Record<string, unknown>> {
   const forest = trained.compiled;
   const width = h.width;
@@ -159,6 +162,21 @@ async function serving(
   all.set(X);
   all.set(Xt, X.length);
   const batchS = bestOf(() => forest.predictMatrix(all, rows), 5);
+  // The same batch split over every core (as `mlpipe predict` does for big inputs), workers started
+  // beforehand; checked equal to the single-thread result.
+  const { PredictPool } = await mlpipe<PoolModule>(source, 'predict-pool');
+  const threads = availableParallelism();
+  const pool = await PredictPool.start(forest, threads);
+  const single = forest.predictMatrix(all, rows);
+  let pooled = await pool.predictMatrix(all, rows);
+  let poolS = Infinity;
+  for (let r = 0; r < 5; r++) {
+    const a = performance.now();
+    pooled = await pool.predictMatrix(all, rows);
+    poolS = Math.min(poolS, (performance.now() - a) / 1000);
+  }
+  await pool.close();
+  const poolEqual = single.every((v, i) => v === pooled[i]);
 
   // One row = one Float64Array, as a server holds it after featurizing.
   const one = Array.from({ length: rows }, (_, i) => all.slice(i * width, (i + 1) * width));
@@ -187,6 +205,7 @@ async function serving(
   writeF64(join(outDir, 'pred_mlpipe.f64'), pred);
   return {
     batch: { rows, seconds: batchS, rowsPerS: rows / batchS },
+    batchPool: { rows, threads, seconds: poolS, rowsPerS: rows / poolS, equal: poolEqual },
     single: { calls, meanUs, p50Us: q(0.5), p99Us: q(0.99), checksum: sink },
     files: { bin, binBytes: statSync(bin).size, json, jsonBytes: statSync(json).size, writeJsonS },
   };

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { oneOf } from '../parse.js';
+import { integer, oneOf } from '../parse.js';
 
 /** `mlpipe predict <bundle-ref> --input <file|-> --out <file|->`. */
 export function registerPredict(program: Command, ctx: CliContext): void {
@@ -13,8 +13,9 @@ export function registerPredict(program: Command, ctx: CliContext): void {
     .option('--format <format>', 'input format, overriding the extension')
     .option('--out-format <format>', 'output format, overriding the extension', oneOf(['csv', 'json', 'ndjson'] as const))
     .option('--id <column>', 'copy this input column into each output record')
+    .option('-j, --jobs <n>', 'threads for big inputs (default: every core; results do not depend on it)', integer(1, 256))
     .option('--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)')
-    .action(async (ref: string, opts: { input: string; out: string; format?: string; outFormat?: 'csv' | 'json' | 'ndjson'; id?: string; artifacts?: string }) => {
+    .action(async (ref: string, opts: { input: string; out: string; format?: string; outFormat?: 'csv' | 'json' | 'ndjson'; id?: string; jobs?: number; artifacts?: string }) => {
       const { predictFile } = await import('../../core/pipeline/predict.js');
       const result = await predictFile({
         ref,
@@ -24,6 +25,7 @@ export function registerPredict(program: Command, ctx: CliContext): void {
         format: opts.format,
         outFormat: opts.outFormat,
         id: opts.id,
+        jobs: opts.jobs,
         stdin: ctx.io.stdin,
         stdout: ctx.io.stdout,
       });

@@ -5,6 +5,7 @@ import { type JsonSchema, MAX_REPORTED_ERRORS, RecordValidator, invalid } from '
 import { FeatureTransformer } from '../features/pipeline.js';
 import type { FittedPipeline } from '../features/types.js';
 import { CompiledForest } from '../models/compiled-forest.js';
+import type { PredictPool } from '../models/predict-pool.js';
 import { labelValue } from '../models/target.js';
 import type { Manifest } from './manifest.js';
 import { resolveRef } from './store.js';
@@ -13,7 +14,7 @@ import { verifyBundle } from './verify.js';
 /** One prediction: the label (in the target's own type) or number, and class probabilities. */
 export interface Prediction {
   prediction: string | number | boolean;
-  /** Classifiers only: label → fraction of trees voting for it. */
+  /** Classifiers only: label → the mean of the trees' leaf class distributions. */
   probabilities?: Record<string, number>;
 }
 
@@ -81,6 +82,19 @@ export class LoadedModel {
    * `/records/<i>`), then featurizes them into one matrix and predicts, in input order.
    */
   predictMany(records: readonly unknown[], rowPath: (i: number) => string = (i) => `/records/${i}`): Prediction[] {
+    const matrix = this.featurizeMany(records, rowPath);
+    const proba = new Float64Array(records.length * this.forest.classes.length);
+    return this.outputs(this.forest.predictMatrix(matrix, records.length, proba), proba);
+  }
+
+  /** {@link predictMany} with the forest's work split over a {@link PredictPool}'s threads. */
+  async predictManyOn(pool: PredictPool, records: readonly unknown[], rowPath: (i: number) => string = (i) => `/records/${i}`): Promise<Prediction[]> {
+    const matrix = this.featurizeMany(records, rowPath);
+    const proba = new Float64Array(records.length * this.forest.classes.length);
+    return this.outputs(await pool.predictMatrix(matrix, records.length, proba), proba);
+  }
+
+  private featurizeMany(records: readonly unknown[], rowPath: (i: number) => string): Float64Array {
     this.validator.assertAll(records, rowPath);
     const width = this.transformer.width;
     const matrix = new Float64Array(records.length * width);
@@ -95,9 +109,11 @@ export class LoadedModel {
       }
     }
     if (details.length > 0) throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
+    return matrix;
+  }
+
+  private outputs(values: Float64Array, proba: Float64Array): Prediction[] {
     const k = this.forest.classes.length;
-    const proba = new Float64Array(records.length * k);
-    const values = this.forest.predictMatrix(matrix, records.length, proba);
     return Array.from(values, (v, i) => this.output(v, proba.subarray(i * k, (i + 1) * k)));
   }
 }

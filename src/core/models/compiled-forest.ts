@@ -228,33 +228,39 @@ export class CompiledForest {
    * Predicts every row of a row-major matrix; `proba` (rows × classes) is filled for classifiers.
    * Tree by tree rather than row by row, so one tree's nodes stay in cache across all rows; votes are
    * counted in tree order, so the result (ties included) equals {@link predictRow}'s.
+   * With `into`, predicts rows `into.offset … into.offset + rows − 1` of the matrix and writes their
+   * results at the same row positions of `into.out` and `proba` (how {@link PredictPool} splits a batch).
    */
-  predictMatrix(matrix: Float64Array, rows: number, proba?: Float64Array): Float64Array {
-    const out = new Float64Array(rows);
+  predictMatrix(matrix: Float64Array, rows: number, proba?: Float64Array, into?: { offset: number; out: Float64Array }): Float64Array {
+    const first = into?.offset ?? 0;
+    const out = into?.out ?? new Float64Array(rows);
     const { leafValue, leafDist } = this.arrays;
     const w = this.width;
+    const end = first + rows;
     if (this.task === 'regression') {
-      for (let t = 0; t < this.treeCount; t++) for (let i = 0; i < rows; i++) out[i]! += leafValue[this.leaf(t, matrix, i * w)]!;
-      for (let i = 0; i < rows; i++) out[i]! /= this.treeCount;
+      out.fill(0, first, end);
+      for (let t = 0; t < this.treeCount; t++) for (let i = first; i < end; i++) out[i]! += leafValue[this.leaf(t, matrix, i * w)]!;
+      for (let i = first; i < end; i++) out[i]! /= this.treeCount;
       return out;
     }
     const k = this.classes.length;
     const votes = new Int32Array(rows * k);
     const bestCount = new Int32Array(rows);
-    if (proba) proba.fill(0, 0, rows * k);
+    if (proba) proba.fill(0, first * k, end * k);
     for (let t = 0; t < this.treeCount; t++) {
-      for (let i = 0; i < rows; i++) {
+      for (let i = first; i < end; i++) {
         const n = this.leaf(t, matrix, i * w);
         const c = leafValue[n]!;
-        const count = ++votes[i * k + c]!;
-        if (count > bestCount[i]!) {
-          bestCount[i] = count;
+        const r = i - first;
+        const count = ++votes[r * k + c]!;
+        if (count > bestCount[r]!) {
+          bestCount[r] = count;
           out[i] = c;
         }
         if (proba) for (let j = 0; j < k; j++) proba[i * k + j]! += leafDist[n * k + j]!;
       }
     }
-    if (proba) for (let q = 0; q < rows * k; q++) proba[q]! /= this.treeCount;
+    if (proba) for (let q = first * k; q < end * k; q++) proba[q]! /= this.treeCount;
     return out;
   }
 }

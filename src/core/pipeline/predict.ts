@@ -4,6 +4,8 @@ import { type LoadedModel, type Prediction, loadBundle } from '../bundle/load.js
 import { detectFormat, readRawFile } from '../data/read.js';
 import { ConfigError, DataError, MlpipeError, ValidationError } from '../errors.js';
 import { writeFileAtomic } from '../fs-util.js';
+import { resolveJobs } from '../models/engine/forest.js';
+import { PredictPool } from '../models/predict-pool.js';
 import { CellError, type ColumnType, toCell } from '../values.js';
 
 /** Options of {@link predictFile}. */
@@ -24,6 +26,8 @@ export interface PredictOptions {
   stdout?: Writable;
   /** An already loaded model (skips resolving and verifying `ref`). */
   model?: LoadedModel;
+  /** Threads for the forest's work on big inputs (default: every core; 1: this thread only). */
+  jobs?: number;
 }
 
 /** What {@link predictFile} did. */
@@ -34,6 +38,27 @@ export interface PredictResult {
 }
 
 type OutputRecord = Record<string, unknown>;
+
+/** More threads than this rarely pay off for one file's prediction. */
+const MAX_PREDICT_THREADS = 8;
+
+/**
+ * Rows × trees from which a file's prediction is split over worker threads: below it, starting the
+ * workers (~40 ms) costs about what they save.
+ */
+export const MIN_WORK_FOR_PREDICT_THREADS = 5_000_000;
+
+/** Predicts records in this thread, or on a {@link PredictPool} when there is enough work. */
+async function predictAll(model: LoadedModel, records: readonly unknown[], jobs: number | undefined): Promise<Prediction[]> {
+  const threads = Math.min(resolveJobs(jobs), MAX_PREDICT_THREADS);
+  if (threads <= 1 || records.length * model.forest.treeCount < MIN_WORK_FOR_PREDICT_THREADS) return model.predictMany(records, (i) => `/${i}`);
+  const pool = await PredictPool.start(model.forest, threads);
+  try {
+    return await model.predictManyOn(pool, records, (i) => `/${i}`);
+  } finally {
+    await pool.close();
+  }
+}
 
 function outputFormat(out: string, explicit?: string): 'csv' | 'json' | 'ndjson' {
   if (explicit) return explicit as 'csv' | 'json' | 'ndjson';
@@ -97,7 +122,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
   });
   let predictions: Prediction[];
   try {
-    predictions = model.predictMany(records, (i) => `/${i}`);
+    predictions = await predictAll(model, records, options.jobs);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     const first = err.details[0];

@@ -1,8 +1,6 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../start-worker.js';
 import { binMatrix } from './binning.js';
 import { type Tree, type TreeData, type TreeParams, growTree } from './tree.js';
 
@@ -28,18 +26,6 @@ export const MIN_WORK_FOR_WORKERS = 500_000;
 /** The number of worker threads a job count means (0 or undefined: every core). */
 export function resolveJobs(jobs: number | undefined): number {
   return jobs === undefined || jobs <= 0 ? availableParallelism() : jobs;
-}
-
-/** Starts one worker: the compiled worker file, or under tsx (tests, MLPIPE_DEV) the TypeScript one through tsx. */
-function startWorker(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./forest-worker.js', import.meta.url), { workerData });
-  // createRequire, not import.meta.resolve: test runners may load this file as CommonJS.
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsx = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
-  const entry = new URL('./forest-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  // execArgv [] : an inherited `--import tsx` loader plus register() would load tsx twice.
-  return new Worker(boot, { eval: true, workerData, execArgv: [] });
 }
 
 /**
@@ -87,7 +73,7 @@ export async function growForest(
         }
       };
       for (let i = 0; i < jobs; i++) {
-        const w = startWorker({ data, params });
+        const w = startWorker(import.meta.url, 'forest-worker', { data, params });
         workers.push(w);
         w.on('message', (msg: { ready: true } | { t: number; tree: Tree }) => {
           // A worker gets its first tree once its module has loaded and it listens.

@@ -1,0 +1,129 @@
+import type { Worker } from 'node:worker_threads';
+import type { CompiledForest, ForestArrays } from './compiled-forest.js';
+import { startWorker } from './start-worker.js';
+
+/** Below this many rows × trees per thread, a batch is predicted in the calling thread alone. */
+export const MIN_WORK_PER_THREAD = 200_000;
+
+function shared<T extends Float64Array | Int32Array>(a: T): T {
+  const Ctor = a.constructor as new (b: SharedArrayBuffer) => T;
+  const s = new Ctor(new SharedArrayBuffer(a.byteLength));
+  s.set(a);
+  return s;
+}
+
+type Pending = { resolve: () => void; reject: (err: Error) => void };
+
+/**
+ * Batch prediction on several threads: the forest's arrays are copied once into shared memory, each
+ * batch is split into contiguous row ranges, the calling thread predicts the first range and worker
+ * threads the others, all writing into one shared output. Every row is predicted exactly as
+ * {@link CompiledForest.predictMatrix} does, so results are identical for any number of threads.
+ */
+export class PredictPool {
+  private nextId = 0;
+  private readonly pending = new Map<number, Pending>();
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly forest: CompiledForest,
+    private readonly workers: Worker[],
+  ) {
+    for (const w of workers) {
+      w.on('message', (msg: { id: number; error?: string }) => {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        if (msg.error !== undefined) p.reject(new Error(`prediction worker: ${msg.error}`));
+        else p.resolve();
+      });
+      const fail = (err: Error) => {
+        this.failure ??= err;
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => {
+        if (code !== 0) fail(new Error(`a prediction worker stopped with exit code ${code}`));
+      });
+    }
+  }
+
+  /** Starts `threads − 1` workers (the calling thread is the last one) and waits until they listen. */
+  static async start(forest: CompiledForest, threads: number): Promise<PredictPool> {
+    const a = forest.arrays;
+    const arrays: ForestArrays = {
+      ...a,
+      roots: shared(a.roots),
+      feature: shared(a.feature),
+      threshold: shared(a.threshold),
+      left: shared(a.left),
+      right: shared(a.right),
+      leafValue: shared(a.leafValue),
+      leafDist: shared(a.leafDist),
+    };
+    const workers: Worker[] = [];
+    try {
+      await Promise.all(
+        Array.from({ length: Math.max(0, threads - 1) }, () => {
+          const w = startWorker(import.meta.url, 'predict-worker', arrays);
+          workers.push(w);
+          return new Promise<void>((resolve, reject) => {
+            const onMessage = (msg: { ready?: boolean }) => {
+              if (msg.ready) {
+                w.off('message', onMessage);
+                resolve();
+              }
+            };
+            w.on('message', onMessage);
+            w.once('error', reject);
+          });
+        }),
+      );
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw err;
+    }
+    return new PredictPool(forest, workers);
+  }
+
+  /** Threads a batch is split over (workers + the calling thread). */
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  /** {@link CompiledForest.predictMatrix}, split over the pool's threads when the batch is big enough. */
+  async predictMatrix(matrix: Float64Array, rows: number, proba?: Float64Array): Promise<Float64Array> {
+    if (this.failure) throw this.failure;
+    const forest = this.forest;
+    const parts = Math.min(this.threads, Math.floor((rows * forest.treeCount) / MIN_WORK_PER_THREAD));
+    if (parts <= 1) return forest.predictMatrix(matrix, rows, proba);
+    const w = forest.width;
+    const k = forest.classes.length;
+    let m = matrix;
+    if (!(matrix.buffer instanceof SharedArrayBuffer)) {
+      m = new Float64Array(new SharedArrayBuffer(rows * w * 8));
+      m.set(matrix.subarray(0, rows * w));
+    }
+    const out = new Float64Array(new SharedArrayBuffer(rows * 8));
+    const p = proba && forest.task === 'classification' ? new Float64Array(new SharedArrayBuffer(rows * k * 8)) : undefined;
+    const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * rows) / parts));
+    const done = bounds.slice(2).map((end, i) => {
+      const id = this.nextId++;
+      const start = bounds[i + 1]!;
+      return new Promise<void>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        this.workers[i]!.postMessage({ id, matrix: m, start, end, out, proba: p });
+      });
+    });
+    forest.predictMatrix(m, bounds[1]!, p, { offset: 0, out });
+    await Promise.all(done);
+    if (proba && p) proba.set(p);
+    return out;
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
