@@ -132,6 +132,17 @@ describe('readRawFile', () => {
       ]);
     });
 
+    it('passes the quote, encoding and header options on to the streaming reader', async () => {
+      const latin1 = Buffer.from([...Buffer.from("'x;y';2\n"), 0xe9, ...Buffer.from(';3\n')]);
+      const raw = await read('options.csv', latin1, { quote: "'", encoding: 'latin1', header: false });
+      expect(raw.columnNames).to.deep.equal(['column_1', 'column_2']);
+      expect(raw.rows).to.deep.equal([
+        ['x;y', '2'],
+        ['é', '3'],
+      ]);
+      expect(raw.lines).to.deep.equal([1, 2]);
+    });
+
     it('reads a file with a header and no rows as zero rows', async () => {
       const raw = await read('header-only.csv', 'a,b\n');
       expect(raw.columnNames).to.deep.equal(['a', 'b']);
@@ -297,6 +308,13 @@ describe('readRawFile', () => {
       const { err, path } = await dataError('bad-quote-first.csv', '\n\na,b\n"x"y,1\n');
       expect(err.message).to.equal(
         `${path}: row 1 (line 4), column "a": unexpected character after a closing quote (a quote inside a value must be doubled: "")`,
+      );
+    });
+
+    it('a quote inside an unquoted value names row, line and column', async () => {
+      const { err, path } = await dataError('stray-quote.csv', 'a,b\n1,2\n3,say "hi"\n');
+      expect(err.message).to.equal(
+        `${path}: row 2 (line 3), column "b": a quote inside an unquoted value (quote the whole value, and double each " inside it)`,
       );
     });
 

@@ -1,0 +1,740 @@
+/**
+ * Streaming sources of delimited text and JSON: files (optionally gzip-compressed), standard input and
+ * the output of a command. One parser ({@link textStreamSource}) serves all three; `.xlsx` and
+ * `.parquet` files are handed to excel.ts and parquet.ts.
+ *
+ * Memory stays flat whatever the size of the input: CSV/TSV goes through csv-parse's streaming parser,
+ * NDJSON is read line by line, and rows leave in chunks of about `chunkRows`. The one exception is a
+ * JSON array (`[{…}, {…}]`), which has to be parsed whole: its text and records are held in memory
+ * (use NDJSON for large data).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { extname } from 'node:path';
+import { PassThrough, Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { CsvError, type Info, type Options as CsvParseOptions, parse as parseCsv } from 'csv-parse';
+import { ConfigError, DataError, MlpipeError, messageOf } from '../../errors.js';
+import { type SourceFile, cleanHeader, detectFormat, openSourceFile, sniffDelimiter } from '../read.js';
+import { SourceError } from './errors.js';
+import { excelSource } from './excel.js';
+import { parquetSource } from './parquet.js';
+import type {
+  CommandSourceSpec,
+  CsvOptions,
+  FileSourceSpec,
+  RawChunk,
+  RawValue,
+  RecordSource,
+  SourceLineage,
+  StdinSourceSpec,
+  TextFormat,
+} from './types.js';
+
+type FileFormat = NonNullable<FileSourceSpec['format']>;
+
+const TEXT_FORMATS: readonly TextFormat[] = ['csv', 'tsv', 'json', 'ndjson'];
+const FILE_FORMATS: readonly FileFormat[] = ['csv', 'tsv', 'json', 'ndjson', 'xlsx', 'parquet', 'arrow'];
+
+/**
+ * A file: CSV/TSV/JSON/NDJSON (optionally `.gz`), `.xlsx` or `.parquet`, by extension unless
+ * `spec.format` says otherwise. The path `-` reads `io.stdin` (see {@link stdinSource}). Arrow datasets
+ * are not record sources: the loader reads them (a usage error here).
+ */
+export function fileSource(spec: FileSourceSpec, io: { stdin?: Readable } = {}): RecordSource {
+  const { path } = spec;
+  if (path === '-') {
+    const format = spec.format === undefined ? undefined : checkFormat(spec.format, FILE_FORMATS);
+    if (format !== undefined && !TEXT_FORMATS.includes(format as TextFormat)) {
+      throw new MlpipeError('usage', `standard input can be read as ${TEXT_FORMATS.join(', ')}, not ${format}`);
+    }
+    if (!io.stdin) throw new MlpipeError('usage', 'reading "-" needs standard input');
+    return stdinSource({ ...csvOptionsOf(spec), kind: 'stdin', format: format as TextFormat | undefined }, io.stdin);
+  }
+  const format = fileFormat(path, spec.format);
+  if (format === 'arrow') {
+    throw new MlpipeError('usage', `${path}: Arrow datasets are read by the loader (mlpipe load), not as a record source`);
+  }
+  const gzip = path.toLowerCase().endsWith('.gz');
+  if ((format === 'xlsx' || format === 'parquet') && gzip) {
+    throw new MlpipeError('usage', `${path}: a compressed ${format} file cannot be read; decompress it first`);
+  }
+  if (format === 'xlsx') return excelSource(spec);
+  if (format === 'parquet') return parquetSource(spec);
+  let file: SourceFile | undefined;
+  return textStreamSource(
+    path,
+    async () => {
+      file = await openSourceFile(path);
+      return gzip ? pipeline(file.stream, createGunzip(), () => {}) : file.stream;
+    },
+    { ...csvOptionsOf(spec), format },
+    () => ({ kind: 'file', path, format, bytes: file?.bytes, sha256: file?.sha256() }),
+  );
+}
+
+/**
+ * Standard input, named `stdin` in messages. Without `spec.format` the format is sniffed from the first
+ * character that is not white space: `[` JSON, `{` NDJSON, anything else CSV.
+ */
+export function stdinSource(spec: StdinSourceSpec, stdin: Readable): RecordSource {
+  const format = spec.format === undefined ? undefined : (checkFormat(spec.format, TEXT_FORMATS) as TextFormat);
+  return streamSource('stdin', async () => stdin, { ...csvOptionsOf(spec), format }, () => ({ kind: 'stdin' }));
+}
+
+/**
+ * The standard output of a shell command (`spawn(command, {shell: true})`), as NDJSON unless
+ * `spec.format` says csv, tsv or json. A command that exits non-zero, is killed or cannot start is a
+ * SourceError naming it and quoting the end of its standard error. Breaking out of the iteration (or
+ * an error) terminates the command and the processes it started.
+ */
+export function commandSource(spec: CommandSourceSpec): RecordSource {
+  const { command } = spec;
+  const format = spec.format === undefined ? 'ndjson' : (checkFormat(spec.format, TEXT_FORMATS) as TextFormat);
+  const name = commandName(command);
+  let child: ChildProcess | undefined;
+  let exited: Promise<CommandExit> | undefined;
+  let stderr = '';
+  const inner = textStreamSource(
+    name,
+    async () => {
+      const proc = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = proc;
+      exited = new Promise<CommandExit>((resolve) => {
+        proc.once('error', (error) => resolve({ error }));
+        proc.once('close', (code, signal) => resolve({ code, signal }));
+      });
+      proc.stderr?.setEncoding('utf8').on('data', (text: string) => {
+        stderr = (stderr + text).slice(-STDERR_KEEP);
+      });
+      if (!proc.stdout) throw new SourceError(name, 'could not start: no standard output');
+      // Through a pass-through, so that when the parser stops (an error, an early break) the pipe
+      // stays open: a command still writing blocks rather than dying of SIGPIPE, which would hide
+      // the parse error behind a failure we caused.
+      const out = new PassThrough();
+      proc.stdout.on('error', (err) => out.destroy(err));
+      return proc.stdout.pipe(out);
+    },
+    { ...csvOptionsOf(spec), format },
+    () => ({ kind: 'command', command, format }),
+  );
+  const failure = (exit: CommandExit): SourceError | undefined => {
+    if ('error' in exit) return new SourceError(name, `could not start: ${messageOf(exit.error)}`, { cause: exit.error });
+    if (exit.code === 0) return undefined;
+    const tail = stderrTail(stderr);
+    const how = exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal ?? 'a signal'}`;
+    return new SourceError(name, tail ? `${how}: ${tail}` : how);
+  };
+  return {
+    name,
+    warnings: inner.warnings,
+    declaredTypes: () => ({}),
+    lineage: () => inner.lineage(),
+    async *chunks(chunkRows: number): AsyncGenerator<RawChunk> {
+      let complete = false;
+      try {
+        try {
+          for await (const chunk of inner.chunks(chunkRows)) yield chunk;
+        } catch (err) {
+          // Output that cannot be parsed from a command that failed: the failure is what to report.
+          const exit = exited ? await settledWithin(exited, 500) : undefined;
+          const failed = exit && failure(exit);
+          if (failed) throw failed;
+          throw err;
+        }
+        const exit = await (exited as Promise<CommandExit>);
+        const failed = failure(exit);
+        if (failed) throw failed;
+        complete = true;
+      } finally {
+        if (!complete && child && child.exitCode === null && child.signalCode === null) killTree(child);
+      }
+    },
+  };
+}
+
+/**
+ * The streaming parser behind {@link fileSource}, {@link stdinSource} and {@link commandSource}: reads
+ * the bytes `open` returns as CSV/TSV/JSON/NDJSON text, decoded with `options.encoding`, and yields
+ * rows in chunks. `name` names the source in messages; `lineage` gives the source's own lineage, to
+ * which the format and the number of rows yielded are added. `open` is called when iteration starts;
+ * the stream is destroyed when it ends (also early).
+ */
+export function textStreamSource(
+  name: string,
+  open: () => Promise<Readable>,
+  options: CsvOptions & { format: TextFormat },
+  lineage: () => SourceLineage,
+): RecordSource {
+  return streamSource(name, open, options, lineage);
+}
+
+/** {@link textStreamSource}, with the format sniffed from the text when `options.format` is not given. */
+function streamSource(
+  name: string,
+  open: () => Promise<Readable>,
+  options: CsvOptions & { format?: TextFormat },
+  lineage: () => SourceLineage,
+): RecordSource {
+  const settings = csvSettings(options, name);
+  const warnings: string[] = [];
+  let format = options.format;
+  let rows = 0;
+  let started = false;
+  return {
+    name,
+    warnings,
+    declaredTypes: () => ({}),
+    lineage: () => {
+      const base = lineage();
+      return compact({ ...base, format: format ?? base.format, rows });
+    },
+    async *chunks(chunkRows: number): AsyncGenerator<RawChunk> {
+      if (started) throw new MlpipeError('internal', `${name}: a source can be read only once`);
+      started = true;
+      const size = Number.isFinite(chunkRows) && chunkRows >= 1 ? Math.floor(chunkRows) : 1;
+      let input: Readable | undefined;
+      try {
+        input = await open();
+        const text = new TextInput(decodeText(input, settings.encoding));
+        if (format === undefined) {
+          const head = await text.peek((t) => /\S/.test(t));
+          const first = /\S/.exec(head)?.[0];
+          format = first === '[' ? 'json' : first === '{' ? 'ndjson' : 'csv';
+        }
+        const parts =
+          format === 'json'
+            ? jsonChunks(text, name, size)
+            : format === 'ndjson'
+              ? ndjsonChunks(text, name, size)
+              : csvChunks(text, { name, size, warnings, settings, tsv: format === 'tsv' });
+        for await (const chunk of parts) {
+          rows += chunk.rows.length;
+          yield chunk;
+        }
+      } catch (err) {
+        throw asSourceError(err, name);
+      } finally {
+        input?.destroy();
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Options
+
+interface CsvSettings {
+  /** undefined: sniffed (tab for TSV). */
+  delimiter?: string;
+  /** false: no quoting. */
+  quote: string | false;
+  encoding: string;
+  header: boolean;
+}
+
+function csvOptionsOf(spec: CsvOptions): CsvOptions {
+  return { delimiter: spec.delimiter, quote: spec.quote, encoding: spec.encoding, header: spec.header };
+}
+
+/** Checks the CSV options up front, so that a typo is reported before anything is read. */
+function csvSettings(options: CsvOptions, name: string): CsvSettings {
+  let { delimiter } = options;
+  if (delimiter !== undefined) {
+    if (delimiter === 'tab' || delimiter === '\\t') delimiter = '\t';
+    if (delimiter === '') throw new ConfigError(`${name}: the delimiter must not be empty`);
+  }
+  const quote = options.quote === undefined ? '"' : options.quote === '' ? false : options.quote;
+  if (quote !== false && quote.length !== 1) throw new ConfigError(`${name}: the quote must be one character, not ${JSON.stringify(quote)}`);
+  const encoding = options.encoding ?? 'utf-8';
+  try {
+    new TextDecoder(encoding);
+  } catch {
+    throw new ConfigError(`${name}: unknown encoding "${encoding}": use a label such as utf-8, latin1, windows-1252 or utf-16le`);
+  }
+  return { delimiter, quote, encoding, header: options.header ?? true };
+}
+
+function checkFormat<F extends string>(format: string, allowed: readonly F[]): F {
+  const f = format.toLowerCase() as F;
+  if (!allowed.includes(f)) throw new MlpipeError('usage', `unknown format "${format}": expected one of ${allowed.join(', ')}`);
+  return f;
+}
+
+/** The format of a file from `explicit` or its extension (`.gz` looked through). */
+function fileFormat(path: string, explicit: string | undefined): FileFormat {
+  if (explicit !== undefined) return checkFormat(explicit, FILE_FORMATS);
+  let lower = path.toLowerCase();
+  if (lower.endsWith('.gz')) lower = lower.slice(0, -3);
+  const ext = extname(lower);
+  if (ext === '.xlsx' || ext === '.xlsm') return 'xlsx';
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  if (ext === '.xls') throw new MlpipeError('usage', `${path}: old Excel .xls files cannot be read; save the workbook as .xlsx`);
+  try {
+    return detectFormat(path);
+  } catch {
+    throw new MlpipeError(
+      'usage',
+      `${path}: cannot tell the format from the extension "${extname(path)}"; use --format (${FILE_FORMATS.join(', ')})`,
+    );
+  }
+}
+
+/** Drops undefined properties, so that lineage records hold only what is known. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Errors of the stream (a corrupt gzip file, a read error) as DataErrors naming the source. */
+function asSourceError(err: unknown, source: string): Error {
+  if (err instanceof MlpipeError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'Z_DATA_ERROR') return new DataError({ source }, 'not a valid gzip file');
+  if (code === 'Z_BUF_ERROR') return new DataError({ source }, 'not a valid gzip file (it ends too early)');
+  return new DataError({ source }, messageOf(err), { cause: err });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Text
+
+/** Decodes a byte stream to text, with streaming TextDecoder (a byte-order mark is removed). */
+async function* decodeText(input: AsyncIterable<unknown>, encoding: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder(encoding);
+  let first = true;
+  for await (const chunk of input) {
+    let text = typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
+    if (first && text !== '') {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      first = false;
+    }
+    if (text !== '') yield text;
+  }
+  const rest = decoder.decode();
+  if (rest !== '') yield rest;
+}
+
+/** Pieces of text that can be looked ahead into (format and delimiter sniffing) and then read from the start. */
+class TextInput implements AsyncIterable<string> {
+  private buffered = '';
+  private done = false;
+  private readonly source: AsyncIterator<string>;
+
+  constructor(source: AsyncIterable<string>) {
+    this.source = source[Symbol.asyncIterator]();
+  }
+
+  /** Reads ahead until `enough(text read ahead)` or the end, and returns the text read ahead. */
+  async peek(enough: (text: string) => boolean): Promise<string> {
+    while (!this.done && !enough(this.buffered)) {
+      const next = await this.source.next();
+      if (next.done) this.done = true;
+      else this.buffered += next.value;
+    }
+    return this.buffered;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<string> {
+    try {
+      if (this.buffered !== '') {
+        const text = this.buffered;
+        this.buffered = '';
+        yield text;
+      }
+      while (!this.done) {
+        const next = await this.source.next();
+        if (next.done) this.done = true;
+        else yield next.value;
+      }
+    } finally {
+      if (!this.done) {
+        this.done = true;
+        await this.source.return?.();
+      }
+    }
+  }
+}
+
+/** Lines of a text, split at `\n`, `\r\n` or `\r`, without their ends; in batches (one per piece of text). */
+async function* splitLines(text: AsyncIterable<string>): AsyncGenerator<string[]> {
+  let buffer = '';
+  for await (const piece of text) {
+    buffer += piece;
+    const breaks = /\r\n|\r|\n/g;
+    const lines: string[] = [];
+    let start = 0;
+    for (let m = breaks.exec(buffer); m !== null; m = breaks.exec(buffer)) {
+      // A `\r` at the end may be the first half of `\r\n`: wait for the next piece.
+      if (m[0] === '\r' && m.index === buffer.length - 1) break;
+      lines.push(buffer.slice(start, m.index));
+      start = m.index + m[0].length;
+    }
+    buffer = buffer.slice(start);
+    if (lines.length > 0) yield lines;
+  }
+  if (buffer.endsWith('\r')) yield [buffer.slice(0, -1)];
+  else if (buffer !== '') yield [buffer];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CSV
+
+interface CsvContext {
+  name: string;
+  size: number;
+  warnings: string[];
+  settings: CsvSettings;
+  tsv: boolean;
+}
+
+/** A parsed record and the physical line where it starts. */
+interface CsvRecord {
+  record: string[];
+  line: number;
+}
+
+/** Where the parser was: lines read when a record ended, empty lines skipped so far. */
+type RecordEnd = Pick<Info, 'lines' | 'empty_lines'>;
+
+/**
+ * The physical line where a record starts: the line after the previous record ends, plus the empty
+ * lines skipped in between (`empty_lines` counts them cumulatively).
+ */
+function startLine(previous: RecordEnd | undefined, emptyLinesSoFar: number): number {
+  return (previous?.lines ?? 0) + 1 + (emptyLinesSoFar - (previous?.empty_lines ?? 0));
+}
+
+async function* csvChunks(text: TextInput, ctx: CsvContext): AsyncGenerator<RawChunk> {
+  const { name, size, warnings, settings } = ctx;
+  let delimiter = settings.delimiter;
+  if (delimiter === undefined) {
+    if (ctx.tsv) delimiter = '\t';
+    else {
+      const head = await text.peek((t) => t.includes('\n'));
+      const newline = head.indexOf('\n');
+      delimiter = sniffDelimiter(newline < 0 ? head : head.slice(0, newline), settings.quote === false ? '' : settings.quote);
+    }
+  }
+  // Tracked as the parser goes (ahead of what has been consumed), for the location of its errors.
+  const state: { first?: string[]; last?: RecordEnd } = {};
+  const options: CsvParseOptions<CsvRecord, string[]> = {
+    delimiter,
+    quote: settings.quote,
+    escape: settings.quote === false ? null : settings.quote,
+    bom: true,
+    trim: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    on_record: (record: string[], info) => {
+      const line = startLine(state.last, info.empty_lines);
+      state.last = { lines: info.lines, empty_lines: info.empty_lines };
+      state.first ??= record;
+      return { record, line };
+    },
+  };
+  const parser = parseCsv(options as unknown as CsvParseOptions);
+  pipeline(Readable.from(text), parser, () => {
+    // errors reach the loop below through the parser
+  });
+  const { header } = settings;
+  let columns: string[] | undefined;
+  let rows: RawValue[][] = [];
+  let lines: number[] = [];
+  let row = 0;
+  let emitted = false;
+  try {
+    for await (const { record, line } of parser as AsyncIterable<CsvRecord>) {
+      if (!columns) {
+        if (header) {
+          columns = cleanHeader(record, name, warnings);
+          continue;
+        }
+        columns = record.map((_, i) => `column_${i + 1}`);
+      }
+      row++;
+      if (record.length !== columns.length) throw fieldCountError(name, columns, record.length, row, line, header);
+      rows.push(record);
+      lines.push(line);
+      if (rows.length >= size) {
+        yield { columns, rows, lines };
+        emitted = true;
+        rows = [];
+        lines = [];
+      }
+    }
+  } catch (err) {
+    if (err instanceof CsvError) throw csvError(name, err, state, header, settings.quote === false ? '"' : settings.quote);
+    throw err;
+  }
+  if (!columns) {
+    throw new DataError({ source: name }, header ? 'the file is empty: expected a header line with column names' : 'the file is empty');
+  }
+  if (rows.length > 0 || !emitted) yield { columns, rows, lines };
+}
+
+function fieldCountError(source: string, columns: string[], got: number, row: number, line: number, header: boolean): DataError {
+  const column = got > columns.length ? `#${columns.length + 1} (extra)` : (columns[got] as string);
+  return new DataError(
+    { source, row, line, column },
+    `expected ${columns.length} fields like the ${header ? 'header' : 'first row'}, found ${got}` +
+      (got < columns.length ? ' (a value is missing, or a quote is not closed)' : ' (a delimiter inside an unquoted value?)'),
+  );
+}
+
+function csvError(source: string, err: CsvError, state: { first?: string[]; last?: RecordEnd }, header: boolean, quote: string): DataError {
+  const e = err as CsvError & { lines?: number; records?: number; empty_lines?: number; column?: number | string | null };
+  // `records` counts the complete records before the bad one (the header included); `state.last` is
+  // where the last of them ended.
+  const done = typeof e.records === 'number' ? e.records : undefined;
+  let row: number | undefined;
+  let line = e.lines;
+  if (done !== undefined && header && done > 0) {
+    row = done;
+    line = startLine(state.last, e.empty_lines ?? state.last?.empty_lines ?? 0);
+  } else if (done !== undefined && !header) {
+    row = done + 1;
+    line = startLine(done > 0 ? state.last : undefined, e.empty_lines ?? 0);
+  }
+  const where = { source, row, line };
+  const index = typeof e.column === 'number' ? e.column : undefined;
+  let column: string | undefined;
+  if (index !== undefined) {
+    const names = header && state.first && row !== undefined ? cleanHeader(state.first, source, []) : undefined;
+    column = header ? (names?.[index] ?? `#${index + 1}`) : `column_${index + 1}`;
+  }
+  switch (e.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return new DataError(where, `a quoted value is never closed (missing ${quote})`);
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return new DataError({ ...where, column }, `unexpected character after a closing quote (a quote inside a value must be doubled: ${quote}${quote})`);
+    case 'INVALID_OPENING_QUOTE':
+      return new DataError({ ...where, column }, `a quote inside an unquoted value (quote the whole value, and double each ${quote} inside it)`);
+    default:
+      return new DataError(where, `malformed CSV: ${messageOf(err)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// JSON and NDJSON
+
+/** Line and column (1-based) of a character offset in a text. */
+function lineColumnAt(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lastBreak = -1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lastBreak = i;
+    }
+  }
+  return { line, column: offset - lastBreak };
+}
+
+/** `lineOffset` is the number of lines before `text` in the input (NDJSON); undefined for a whole file. */
+function parseJsonText(text: string, source: string, lineOffset?: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const m = /position (\d+)/.exec(messageOf(err));
+    const reason = messageOf(err).replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '');
+    if (m) {
+      const { line, column } = lineColumnAt(text, Number(m[1]));
+      throw new DataError({ source, line: line + (lineOffset ?? 0) }, `invalid JSON at character ${column}: ${reason}`);
+    }
+    throw new DataError({ source, line: lineOffset === undefined ? undefined : lineOffset + 1 }, `invalid JSON: ${reason}`);
+  }
+}
+
+/** Collects records (objects of scalars) into rows over the union of their keys, in first-seen order. */
+class RecordCollector {
+  private readonly columns: string[] = [];
+  private readonly index = new Map<string, number>();
+  private rows: RawValue[][] = [];
+  private lines: number[] = [];
+
+  constructor(
+    private readonly source: string,
+    private readonly withLines: boolean,
+  ) {}
+
+  get size(): number {
+    return this.rows.length;
+  }
+
+  add(value: unknown, row: number, line?: number): void {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new DataError({ source: this.source, row, line }, `expected a record (a JSON object), found ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+    }
+    const out: RawValue[] = new Array(this.columns.length);
+    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+      if (v !== null && typeof v === 'object') {
+        throw new DataError(
+          { source: this.source, row, line, column: key },
+          `nested ${Array.isArray(v) ? 'arrays' : 'objects'} are not supported: every value must be a string, number, boolean or null`,
+        );
+      }
+      let j = this.index.get(key);
+      if (j === undefined) {
+        j = this.columns.length;
+        this.columns.push(key);
+        this.index.set(key, j);
+      }
+      out[j] = v as RawValue;
+    }
+    this.rows.push(out);
+    if (line !== undefined) this.lines.push(line);
+  }
+
+  /** The rows collected since the last call, with the columns seen so far. */
+  take(): RawChunk {
+    const chunk: RawChunk = { columns: this.columns.slice(), rows: this.rows };
+    if (this.withLines) chunk.lines = this.lines;
+    this.rows = [];
+    this.lines = [];
+    return chunk;
+  }
+}
+
+/** A JSON array of records (or an object holding exactly one): parsed whole, then yielded in chunks. */
+async function* jsonChunks(text: AsyncIterable<string>, source: string, size: number): AsyncGenerator<RawChunk> {
+  let all = '';
+  for await (const piece of text) all += piece;
+  if (all.trim() === '') throw new DataError({ source }, 'the file is empty: expected a JSON array of records');
+  const doc = parseJsonText(all, source);
+  all = '';
+  let records: unknown = doc;
+  if (!Array.isArray(records)) {
+    // Accept {"records": [...]} / {"data": [...]} wrappers, common in API exports.
+    const wrapped = doc && typeof doc === 'object' ? Object.values(doc as object).filter(Array.isArray) : [];
+    if (wrapped.length === 1) records = wrapped[0];
+    else throw new DataError({ source }, 'expected a JSON array of records (or an object holding exactly one such array)');
+  }
+  const list = records as unknown[];
+  const collector = new RecordCollector(source, false);
+  let emitted = false;
+  for (let i = 0; i < list.length; i++) {
+    collector.add(list[i], i + 1);
+    list[i] = undefined;
+    if (collector.size >= size) {
+      yield collector.take();
+      emitted = true;
+    }
+  }
+  if (collector.size > 0 || !emitted) yield collector.take();
+}
+
+/** One JSON record per line; blank lines are skipped. */
+async function* ndjsonChunks(text: AsyncIterable<string>, source: string, size: number): AsyncGenerator<RawChunk> {
+  const collector = new RecordCollector(source, true);
+  let line = 0;
+  let row = 0;
+  let emitted = false;
+  for await (const batch of splitLines(text)) {
+    for (const raw of batch) {
+      line++;
+      if (raw.trim() === '') continue;
+      row++;
+      collector.add(parseJsonText(raw, source, line - 1), row, line);
+      if (collector.size >= size) {
+        yield collector.take();
+        emitted = true;
+      }
+    }
+  }
+  if (collector.size > 0 || !emitted) yield collector.take();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Commands
+
+type CommandExit = { code: number | null; signal: NodeJS.Signals | null } | { error: Error };
+
+/** Characters of standard error kept while a command runs, and quoted when it fails. */
+const STDERR_KEEP = 4000;
+const STDERR_QUOTE = 300;
+
+/** How a command is named in messages: `command "…"`, shortened when long. */
+function commandName(command: string): string {
+  const oneLine = command.replace(/\s+/g, ' ').trim();
+  return `command "${oneLine.length > 100 ? `${oneLine.slice(0, 99)}…` : oneLine}"`;
+}
+
+/** The last lines of a command's standard error, on one line, at most about 300 characters. */
+function stderrTail(stderr: string): string {
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const kept: string[] = [];
+  let length = 0;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] as string;
+    if (kept.length > 0 && length + line.length + 3 > STDERR_QUOTE) break;
+    kept.unshift(line.length > STDERR_QUOTE ? `…${line.slice(-(STDERR_QUOTE - 1))}` : line);
+    length += line.length + 3;
+  }
+  return kept.join(' | ');
+}
+
+/** The promise's value if it settles within `ms`, else undefined. */
+async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Terminates a command and the processes it started. The shell may run the command as its own child
+ * (dash does), and killing the shell alone would leave that running, so on Linux the process tree is
+ * read from /proc; elsewhere only the shell is signalled (its children stop when they next write to
+ * the closed pipe).
+ */
+function killTree(child: ChildProcess): void {
+  const pids = child.pid === undefined ? [] : [...descendants(child.pid), child.pid];
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function descendants(root: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last `)`.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid);
+    if (list) list.push(Number(entry));
+    else children.set(ppid, [Number(entry)]);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const pid of children.get(queue.shift() as number) ?? []) {
+      found.push(pid);
+      queue.push(pid);
+    }
+  }
+  return found;
+}
