@@ -1,0 +1,187 @@
+/**
+ * SQL database sources: a query or a table read from PostgreSQL, MySQL/MariaDB or an SQLite file.
+ *
+ * The URL picks the driver:
+ * - `postgres://user:pass@host:5432/db` or `postgresql://…`: pg with a server-side cursor (sql-postgres.ts);
+ * - `mysql://user:pass@host:3306/db` or `mariadb://…`: mysql2, streamed (sql-mysql.ts);
+ * - `sqlite:relative/file.db`, `sqlite:///abs/file.db`, or a plain path ending `.db`, `.sqlite`,
+ *   `.sqlite3`: better-sqlite3, read-only (sql-sqlite.ts).
+ *
+ * `${NAME}` anywhere in the URL is read from the environment; in the `user:password@` part the value is
+ * percent-encoded, so `PGPASSWORD` holds the password as it is. An unset variable is a ConfigError
+ * naming it. Every value read from the environment and the URL's password are scrubbed from every
+ * message, and the source's `name` is the URL as written, redacted, so a password never shows in a
+ * message, in `name` or in `lineage()`.
+ *
+ * A `table` is read as `SELECT * FROM <table>`, quoted as an identifier in the dialect's quoting; a
+ * dotted name (`schema.table`) is quoted part by part. Column types come from the database
+ * (sql-types.ts has the mapping table).
+ */
+import { ConfigError } from '../../errors.js';
+import type { ColumnType } from '../../values.js';
+import { expandEnv, redactUrl, scrubSecrets } from './redact.js';
+import { readMysql } from './sql-mysql.js';
+import { readPostgres } from './sql-postgres.js';
+import { readSqlite, type SqliteFileInfo } from './sql-sqlite.js';
+import { oneLine, type SqlRead } from './sql-common.js';
+import type { RawChunk, RecordSource, SourceLineage, SqlSourceSpec } from './types.js';
+
+type Dialect = 'postgres' | 'mysql' | 'sqlite';
+
+const DEFAULT_PORT: Record<'postgres' | 'mysql', number> = { postgres: 5432, mysql: 3306 };
+
+const SUPPORTED = 'postgres://, postgresql://, mysql://, mariadb://, sqlite:<path>, or a path ending .db, .sqlite or .sqlite3';
+
+/** The URL as written, redacted, with `${NAME}` references left readable. */
+function displayName(written: string): string {
+  return redactUrl(written).replace(/\$%7B([A-Za-z_][A-Za-z0-9_]*)%7D/g, '${$1}');
+}
+
+function dialectOf(url: string): Dialect | undefined {
+  const lower = url.trim().toLowerCase();
+  if (/^postgres(ql)?:\/\//.test(lower)) return 'postgres';
+  if (/^(mysql|mariadb):\/\//.test(lower)) return 'mysql';
+  if (lower.startsWith('sqlite:')) return 'sqlite';
+  if (!/^[a-z][a-z0-9+.-]*:\/\//.test(lower) && /\.(db|sqlite|sqlite3)$/.test(lower)) return 'sqlite';
+  return undefined;
+}
+
+/**
+ * Expands `${NAME}` in a URL. Values inside `scheme://user:password@` are percent-encoded; the
+ * secrets returned include both forms.
+ */
+function expandUrl(written: string, env: NodeJS.ProcessEnv): { value: string; secrets: string[]; missing: string[] } {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*@)(.*)$/s.exec(written);
+  if (!m) return expandEnv(written, env);
+  const encoded: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) encoded[k] = encodeURIComponent(v);
+  const user = expandEnv(m[2]!, encoded);
+  const rest = expandEnv(m[3]!, env);
+  const raw = expandEnv(m[2]!, env);
+  return {
+    value: m[1]! + user.value + rest.value,
+    secrets: [...raw.secrets, ...user.secrets, ...rest.secrets],
+    missing: [...new Set([...user.missing, ...rest.missing])],
+  };
+}
+
+/** `sqlite:rel.db` → `rel.db`, `sqlite:///abs.db` → `/abs.db`, a plain path → itself. */
+function sqlitePath(url: string): string {
+  if (!url.toLowerCase().startsWith('sqlite:')) return url;
+  const rest = url.slice('sqlite:'.length);
+  return rest.startsWith('//') ? rest.slice(2) : rest;
+}
+
+/** A table name quoted as an identifier (`schema.table` part by part); undefined when not quotable. */
+function quoteTable(table: string, dialect: Dialect): { sql?: string; problem?: string } {
+  const quote = dialect === 'mysql' ? '`' : '"';
+  if (table.includes('\0')) return { problem: 'contains a NUL character' };
+  if (table.includes(quote)) return { problem: `contains the quote character ${quote}` };
+  const parts = table.split('.');
+  if (parts.some((p) => p.trim() === '')) return { problem: 'has an empty part' };
+  return { sql: parts.map((p) => `${quote}${p}${quote}`).join('.') };
+}
+
+/** Reads a query or a table from an SQL database; see the module comment. */
+export function sqlSource(spec: SqlSourceSpec, env: NodeJS.ProcessEnv): RecordSource {
+  const name = displayName(spec.url);
+  const hasQuery = typeof spec.query === 'string' && spec.query.trim() !== '';
+  const hasTable = typeof spec.table === 'string' && spec.table !== '';
+  if (hasQuery === hasTable) {
+    const problem = hasQuery ? 'give either a query or a table, not both' : 'give a query or a table to read';
+    throw new ConfigError(`${name}: ${problem}`, [{ path: hasQuery ? 'table' : 'query', message: problem }]);
+  }
+
+  const expanded = expandUrl(spec.url, env);
+  if (expanded.missing.length > 0) {
+    const vars = expanded.missing.join(', ');
+    const problem = expanded.missing.length === 1 ? `environment variable ${vars} is not set` : `environment variables ${vars} are not set`;
+    throw new ConfigError(`${name}: ${problem} (it is used in the database URL)`, [{ path: 'url', message: problem }]);
+  }
+  const url = expanded.value.trim();
+  const secrets = [...expanded.secrets];
+  const dialect = dialectOf(url);
+  if (!dialect) {
+    const problem = `not a database URL mlpipe knows; use ${SUPPORTED}`;
+    throw new ConfigError(scrubSecrets(`${name}: ${problem}`, secrets), [{ path: 'url', message: problem }]);
+  }
+
+  let host: string | undefined;
+  let database: string | undefined;
+  let path: string | undefined;
+  if (dialect === 'sqlite') {
+    path = sqlitePath(url);
+    if (path === '') throw new ConfigError(`${name}: the SQLite URL names no file`, [{ path: 'url', message: 'no file' }]);
+  } else {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(`${name}: not a valid URL`, [{ path: 'url', message: 'not a valid URL' }]);
+    }
+    if (parsed.password) {
+      secrets.push(parsed.password);
+      try {
+        secrets.push(decodeURIComponent(parsed.password));
+      } catch {
+        // A malformed escape: the raw form is scrubbed already.
+      }
+    }
+    host = `${parsed.hostname || 'localhost'}:${parsed.port || DEFAULT_PORT[dialect]}`;
+    try {
+      database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || undefined;
+    } catch {
+      database = parsed.pathname.replace(/^\//, '') || undefined;
+    }
+  }
+
+  let sql: string;
+  if (hasTable) {
+    const quoted = quoteTable(spec.table!, dialect);
+    if (quoted.sql === undefined) {
+      const problem = `table name ${JSON.stringify(spec.table)} ${quoted.problem}; read it with a query instead`;
+      throw new ConfigError(`${name}: ${oneLine(problem)}`, [{ path: 'table', message: problem }]);
+    }
+    sql = `SELECT * FROM ${quoted.sql}`;
+  } else {
+    sql = spec.query!;
+  }
+
+  const warnings: string[] = [];
+  const declared: Record<string, ColumnType> = {};
+  const file: SqliteFileInfo = {};
+  let rows = 0;
+  let started = false;
+
+  async function* chunks(chunkRows: number): AsyncGenerator<RawChunk> {
+    if (started) throw new Error(`${name}: an SQL source can be read only once`);
+    started = true;
+    const read: SqlRead = {
+      name,
+      secrets,
+      sql,
+      ...(hasTable ? { table: spec.table! } : {}),
+      chunkRows: Number.isFinite(chunkRows) && chunkRows >= 1 ? Math.floor(chunkRows) : 1000,
+      declared,
+      warnings,
+    };
+    const source =
+      dialect === 'postgres' ? readPostgres(url, read) : dialect === 'mysql' ? readMysql(url, database, read) : readSqlite(path!, read, file);
+    for await (const chunk of source) {
+      rows += chunk.rows.length;
+      yield chunk;
+    }
+  }
+
+  return {
+    name,
+    warnings,
+    declaredTypes: () => ({ ...declared }),
+    chunks,
+    lineage(): SourceLineage {
+      const what = hasTable ? { table: spec.table! } : { query: sql };
+      if (dialect === 'sqlite') return { kind: 'sqlite', path: path!, ...(file.bytes !== undefined ? { bytes: file.bytes } : {}), ...what, rows };
+      return { kind: dialect, host: host!, ...(database !== undefined ? { database } : {}), ...what, rows };
+    },
+  };
+}
