@@ -51,4 +51,6 @@ export async function run(): Promise<void> {
     throw err;
   });
   process.exitCode = await main(process.argv.slice(2));
+  // Interrupted: the command cleaned up; do not wait for a source that may still be stuck in a read.
+  if (process.exitCode === 130) process.exit(130);
 }

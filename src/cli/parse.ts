@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { COLUMN_TYPES, type ColumnType } from '../core/values.js';
 
 /** Commander argument parsers: each rejects a bad value with a message naming what was expected. */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -46,4 +47,23 @@ export function positive(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
   return n;
+}
+
+/** `--types zip=category,price=number`: declared column types. */
+export function columnTypes(value: string): Record<string, ColumnType> {
+  const out: Record<string, ColumnType> = {};
+  for (const part of value.split(',')) {
+    const eq = part.lastIndexOf('=');
+    const name = eq < 0 ? '' : part.slice(0, eq).trim();
+    const type = eq < 0 ? '' : part.slice(eq + 1).trim();
+    if (!name || !type) throw new InvalidArgumentError(`expected column=type[,column=type...], got "${value}"`);
+    if (!(COLUMN_TYPES as readonly string[]).includes(type)) throw new InvalidArgumentError(`unknown type "${type}" for column "${name}": expected one of ${COLUMN_TYPES.join(', ')}`);
+    out[name] = type as ColumnType;
+  }
+  return out;
+}
+
+/** A repeatable option: every value, in order. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }

@@ -30,7 +30,7 @@ export function profileTable(profile: DatasetProfile): string {
       c.type,
       c.count,
       c.missing,
-      c.distinct,
+      c.distinctCapped ? `≥${c.distinct}` : c.distinct,
       fmt(c.min),
       fmt(c.max),
       fmt(c.mean),

@@ -109,6 +109,13 @@ export class ConflictError extends MlpipeError {
   }
 }
 
+/** Work stopped on request (Ctrl-C, SIGTERM): exit code 130, like a shell's interrupted command. */
+export class InterruptedError extends MlpipeError {
+  constructor(message = 'interrupted') {
+    super('internal', message, { exitCode: 130 });
+  }
+}
+
 /** Returns the message of any thrown value. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -208,6 +208,12 @@ describe('values', () => {
   });
 
   describe('toCell', () => {
+    it('reads a database\'s 64-bit integers (bigint) as numbers, or as text in a category', () => {
+      expect(toCell('integer', 42n)).to.equal(42);
+      expect(toCell('number', -(2n ** 40n))).to.equal(-(2 ** 40));
+      expect(toCell('category', 9007199254740993n)).to.equal('9007199254740993');
+    });
+
     it('turns missing values into null for every column type', () => {
       for (const type of COLUMN_TYPES) {
         for (const raw of [null, undefined, Number.NaN, '', ' ', 'NA', '?', 'null']) {

@@ -154,6 +154,8 @@ export function toCell(type: ColumnType, raw: unknown): Cell {
         if (Number.isNaN(n)) throw new CellError(`expected a number, got ${describe(raw)}`);
         return n;
       }
+      // A database's 64-bit integer: a float64 like every number (beyond 2^53 it is rounded).
+      if (typeof raw === 'bigint') return Number(raw);
       throw new CellError(`expected a number, got ${describe(raw)}`);
     }
     case 'boolean': {
@@ -185,7 +187,7 @@ export function toCell(type: ColumnType, raw: unknown): Cell {
     case 'category':
     case 'text': {
       if (typeof raw === 'string') return raw;
-      if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+      if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') return String(raw);
       throw new CellError(`expected a string, got ${describe(raw)}`);
     }
   }

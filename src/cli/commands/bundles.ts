@@ -63,8 +63,8 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       ctx.out(`created ${m.createdAt} by mlpipe ${m.lineage.mlpipeVersion} on Node ${m.lineage.node}${m.lineage.gitCommit ? `, git ${m.lineage.gitCommit}` : ''}`);
       ctx.out(`task ${m.task}: predicts ${m.target.name} (${m.target.type})${m.classes ? `; classes ${m.classes.join(', ')}` : ''}`);
       ctx.out(`model ${m.model.type} (${m.model.engine}): ${Object.entries(m.model.params).map(([k, v]) => `${k}=${v}`).join(' ')}; ${m.model.featureCount} features`);
-      const src = m.lineage.dataset?.source;
-      if (m.lineage.dataset) ctx.out(`data: ${src?.path ?? src?.kind} (${m.lineage.dataset.rows} rows, ${m.lineage.dataset.fingerprint.slice(0, 19)}…)`);
+      const { describeSource } = await import('../../core/lineage.js');
+      if (m.lineage.dataset) ctx.out(`data: ${describeSource(m.lineage.dataset.source)} (${m.lineage.dataset.rows} rows, ${m.lineage.dataset.fingerprint.slice(0, 19)}…)`);
       ctx.out('featurizers:');
       for (const s of m.featurizer.steps) ctx.out(`  ${s}`);
       for (const d of m.featurizer.dropped) ctx.out(`  ${d.column}: dropped (${d.reason})`);

@@ -31,7 +31,7 @@ export function registerFeaturize(program: Command, ctx: CliContext): void {
       const config = opts.config ? await readPipelineConfig(opts.config) : undefined;
       const { loadSource } = await import('../../core/data/load.js');
       const { featurize } = await import('../../core/pipeline/featurize.js');
-      const data = await loadSource({ source: dataset, stdin: ctx.io.stdin, types: config?.source.types });
+      const data = await loadSource({ source: dataset, stdin: ctx.io.stdin, env: ctx.io.env, types: config?.source.types, onBadRow: config?.source.onBadRow, inferRows: config?.source.inferRows, chunkRows: config?.source.chunkRows });
       const result = await featurize({
         data,
         target: (opts.target ?? config?.target) as string,

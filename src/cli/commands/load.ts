@@ -1,31 +1,146 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import type { ColumnType } from '../../core/values.js';
 import type { CliContext } from '../context.js';
+import { collect, columnTypes, integer, oneOf } from '../parse.js';
+import { loadProgressReporter } from '../progress.js';
 import { profileTable } from '../render.js';
 
-/** `mlpipe load <source> --out <dataset.arrow>`: any supported file into a typed Arrow dataset. */
+/** Every option `mlpipe load` takes. */
+interface LoadFlags {
+  out: string;
+  format?: string;
+  delimiter?: string;
+  quote?: string;
+  encoding?: string;
+  header?: boolean;
+  sheet?: string;
+  range?: string;
+  query?: string;
+  table?: string;
+  fromCommand?: string;
+  recordsPath?: string;
+  method?: string;
+  data?: string;
+  httpHeader?: string[];
+  bearerEnv?: string;
+  paginate?: string;
+  pageParam?: string;
+  pageSize?: number;
+  cursorPath?: string;
+  maxRecords?: number;
+  retries?: number;
+  timeout?: number;
+  types?: Record<string, ColumnType>;
+  onBadRow?: 'error' | 'skip';
+  inferRows?: number;
+  chunkRows?: number;
+  profile?: string;
+  json?: boolean;
+}
+
+function method(value: string): string {
+  return oneOf(['GET', 'POST'] as const)(value.toUpperCase());
+}
+
+/**
+ * `mlpipe load [<source>] --out <dataset.arrow>`: a file, stdin, a command's output, an SQL database or
+ * an HTTP JSON API into a typed Arrow dataset, streamed with memory bounded by `--chunk-rows`.
+ */
 export function registerLoad(program: Command, ctx: CliContext): void {
   program
     .command('load')
-    .description('read a CSV/TSV, JSON, NDJSON file (or - for stdin) into a typed Arrow dataset, and profile it')
-    .argument('<source>', 'data file (.csv .tsv .json .ndjson .jsonl .arrow, optionally .gz) or - for stdin')
+    .description('read a file, standard input, a command\'s output, an SQL database or an HTTP JSON API into a typed Arrow dataset, and profile it')
+    .argument(
+      '[source]',
+      'a file (.csv .tsv .json .ndjson .jsonl .xlsx .parquet .arrow, optionally .gz), - for stdin, a database URL (postgres://, mysql://, mariadb://, sqlite:path, or a .db/.sqlite file) or an http(s):// URL; omit it with --from-command',
+    )
     .requiredOption('-o, --out <file>', 'dataset file to write (.arrow)')
-    .option('--format <format>', 'input format, overriding the extension (csv, tsv, json, ndjson, arrow)')
+    .option('--format <format>', 'input format, overriding the extension (csv, tsv, json, ndjson, xlsx, parquet, arrow)')
     .option('--delimiter <char>', 'CSV delimiter (default: sniffed from the header)')
+    .option('--quote <char>', 'CSV quote character (default ")')
+    .option('--encoding <name>', 'text encoding (default utf-8; latin1, utf-16le, windows-1252 …)')
+    // --header (hidden) is defined first so that --no-header gives `header: false` and nothing else a default.
+    .addOption(new Option('--header').hideHelp())
+    .option('--no-header', 'the first line is data: columns are named column_1, column_2 …')
+    .option('--sheet <name>', 'spreadsheet: the sheet to read (default: the first)')
+    .option('--range <A1:B2>', 'spreadsheet: the cell range to read, e.g. B2:F100')
+    .option('--query <sql>', 'SQL source: the query to run')
+    .option('--table <name>', 'SQL source: the table to read')
+    .option('--from-command <cmd>', 'run a shell command and read its standard output (NDJSON unless --format)')
+    .option('--records-path <path>', 'HTTP: where the records are in each response (dotted path or JSON Pointer)')
+    .option('--method <method>', 'HTTP: GET or POST (default GET; POST with --data)', method)
+    .option('--data <json>', 'HTTP: JSON body to POST')
+    .option('-H, --http-header <"Name: value">', 'HTTP: a request header (repeatable); ${NAME} is read from the environment', collect)
+    .option('--bearer-env <VAR>', 'HTTP: send Authorization: Bearer <the value of $VAR>')
+    .option('--paginate <kind>', 'HTTP: page, offset, cursor or link', oneOf(['page', 'offset', 'cursor', 'link'] as const))
+    .option('--page-param <name>', 'HTTP: the query parameter of the page number, offset or cursor')
+    .option('--page-size <n>', 'HTTP: records per page (page, offset)', integer(1))
+    .option('--cursor-path <path>', 'HTTP: where the next cursor is in a response (--paginate cursor)')
+    .option('--max-records <n>', 'HTTP: stop after this many records', integer(1))
+    .option('--retries <n>', 'HTTP: retries on 429, 5xx and network errors (default 4)', integer(0, 20))
+    .option('--timeout <ms>', 'HTTP: per-request timeout in milliseconds (default 30000)', integer(1))
+    .option('--types <col=type,...>', 'declared column types (number, integer, boolean, category, datetime, text), e.g. zip=category', columnTypes)
+    .option('--on-bad-row <error|skip>', 'a value that contradicts its column type: stop (error, default) or leave the row out and count it (skip)', oneOf(['error', 'skip'] as const))
+    .option('--infer-rows <n>', 'infer column types from the first n rows only (default: every row)', integer(1))
+    .option('--chunk-rows <n>', 'rows per chunk: memory is bounded by it (default 10000)', integer(1, 1_000_000))
     .option('--profile <file>', 'also write the profile as JSON')
     .option('--json', 'print one JSON document (profile, lineage, warnings)')
-    .action(async (source: string, opts: { out: string; format?: string; delimiter?: string; profile?: string; json?: boolean }) => {
+    .action(async (source: string | undefined, opts: LoadFlags) => {
+      const { parseSourceArgument, specLabel } = await import('../../core/data/sources/index.js');
+      const spec = parseSourceArgument(source, opts, ctx.io.env);
       const { loadToDataset } = await import('../../core/data/load.js');
-      const result = await loadToDataset({ source, out: opts.out, format: opts.format, delimiter: opts.delimiter, stdin: ctx.io.stdin });
+      const progress = loadProgressReporter(ctx, !opts.json, specLabel(spec));
+      // Ctrl-C / SIGTERM: stop, remove the temporary files, exit 130 (a second Ctrl-C kills at once).
+      const interrupt = new AbortController();
+      const onSignal = () => {
+        stopListening();
+        interrupt.abort();
+      };
+      const stopListening = () => {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const result = await loadToDataset({
+        source: spec,
+        out: opts.out,
+        types: opts.types,
+        onBadRow: opts.onBadRow,
+        inferRows: opts.inferRows,
+        chunkRows: opts.chunkRows,
+        stdin: ctx.io.stdin,
+        env: ctx.io.env,
+        onProgress: progress.onProgress,
+        signal: interrupt.signal,
+      }).finally(() => {
+        stopListening();
+        progress.stop();
+      });
       for (const w of result.warnings) ctx.note(`warning: ${w}`);
       if (opts.profile) {
         const { writeFileAtomic, prettyJson } = await import('../../core/fs-util.js');
         await writeFileAtomic(opts.profile, prettyJson(result.profile));
       }
       if (opts.json) {
-        ctx.json({ out: opts.out, rows: result.table.rowCount, columns: result.table.columns.length, profile: result.profile, lineage: result.lineage, warnings: result.warnings });
+        ctx.json({
+          out: opts.out,
+          rows: result.rows,
+          columns: result.schema.length,
+          schema: result.schema,
+          skipped: result.skipped,
+          profile: result.profile,
+          lineage: result.lineage,
+          warnings: result.warnings,
+        });
         return;
       }
+      const { formatLocation } = await import('../../core/errors.js');
+      for (const s of result.skipped.first) ctx.note(`skipped ${formatLocation({ row: s.row, line: s.line, column: s.column })}: ${s.message}`);
       if (ctx.tty) ctx.out(profileTable(result.profile));
-      ctx.out(`wrote ${opts.out}: ${result.table.rowCount} rows × ${result.table.columns.length} columns (${result.table.columns.map((c) => `${c.name}: ${c.type}`).join(', ')})`);
+      const columns = result.schema.map((c) => `${c.name}: ${c.type}`).join(', ');
+      const { count, first } = result.skipped;
+      const skipped = count > 0 ? `, skipped ${count} bad row${count === 1 ? '' : 's'} (row${count === 1 ? '' : 's'} ${first.map((s) => s.row).join(', ')}${count > first.length ? ', …' : ''})` : '';
+      ctx.out(`wrote ${opts.out}: ${result.rows} rows × ${result.schema.length} columns (${columns})${skipped}`);
     });
 }

@@ -43,6 +43,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
         defaultArtifacts: ctx.artifacts(undefined),
         workDir: opts.workDir,
         stdin: ctx.io.stdin,
+        env: ctx.io.env,
         engine: opts.engine,
         jobs: opts.jobs,
         cv: opts.cv,

@@ -5,10 +5,11 @@ import { expect } from 'chai';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { DataError, NotFoundError } from '../errors.js';
 import type { Lineage } from '../lineage.js';
-import { type Table, cellAt } from '../table.js';
+import { type Table, cellAt, selectRows } from '../table.js';
 import type { Cell, ColumnType } from '../values.js';
 import { buildTable } from './build.js';
 import { fingerprintTable, readDataset, writeDataset } from './dataset.js';
+import { Fingerprinter } from './fingerprint.js';
 import { type RawTable, readRawFile } from './read.js';
 
 /** Every column as name, type and cells (missing as null), for deep comparison. */
@@ -247,5 +248,34 @@ describe('datasets', () => {
       const raw: RawTable = { source: 's', format: 'csv', columnNames: ['a'], rows: [['1'], ['2']], warnings: [] };
       expect(fingerprintTable(buildTable(raw, { types: { a: 'number' } }))).not.to.equal(fingerprintTable(buildTable(raw, { types: { a: 'integer' } })));
     });
+  });
+});
+
+describe('fingerprint (incremental)', () => {
+  it('is the same over any chunking of the rows, and equal to fingerprintTable', () => {
+    const table = buildTable(rawAllTypes());
+    const whole = fingerprintTable(table);
+    for (const size of [1, 2, 4, 5]) {
+      const f = new Fingerprinter(table.columns);
+      for (let start = 0; start < table.rowCount; start += size) {
+        f.add(selectRows(table, Array.from({ length: Math.min(size, table.rowCount - start) }, (_, k) => start + k)));
+      }
+      expect(f.digest(), `chunks of ${size}`).to.equal(whole);
+    }
+  });
+
+  it('changes with a column name, the row order, or a missing value becoming an empty string', () => {
+    const raw: RawTable = { source: 's', format: 'json', columnNames: ['a', 'b'], rows: [[1, 'x'], [2, null]], warnings: [] };
+    const base = fingerprintTable(buildTable(raw));
+    expect(fingerprintTable(buildTable({ ...raw, columnNames: ['a', 'c'] }))).not.to.equal(base);
+    expect(fingerprintTable(buildTable({ ...raw, rows: [[2, null], [1, 'x']] }))).not.to.equal(base);
+    const table = buildTable(raw);
+    (table.columns[1]!.values as (string | null)[])[1] = '';
+    expect(fingerprintTable(table)).not.to.equal(base);
+  });
+
+  it('does not depend on where strings are cut: ["ab", "c"] differs from ["a", "bc"]', () => {
+    const t = (cells: string[]) => buildTable({ source: 's', format: 'json', columnNames: ['s'], rows: cells.map((c) => [c]), warnings: [] }, { types: { s: 'category' } });
+    expect(fingerprintTable(t(['ab', 'c']))).not.to.equal(fingerprintTable(t(['a', 'bc'])));
   });
 });

@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
   Bool,
+  type Data,
   type DataType,
-  Dictionary,
   Field,
   Float64,
-  Int32,
   RecordBatch,
+  RecordBatchFileWriter,
   Schema,
   Struct,
   Table as ArrowTable,
@@ -16,23 +17,25 @@ import {
   Utf8,
   makeData,
   tableFromIPC,
-  tableToIPC,
   vectorFromArray,
 } from 'apache-arrow';
 import { DataError, NotFoundError, messageOf } from '../errors.js';
-import { writeFileAtomic } from '../fs-util.js';
+import { tempPathBeside } from '../fs-util.js';
 import { type Column, type Table, emptyColumn, setCell } from '../table.js';
 import { COLUMN_TYPES, type ColumnType } from '../values.js';
 import type { Lineage } from '../lineage.js';
+import { fingerprintOf } from './fingerprint.js';
 
 const FORMAT = 'mlpipe.dataset';
-const FORMAT_VERSION = '1';
-
 /**
- * `dictionaryId` must be stable: Arrow otherwise takes ids from a process-wide counter, and the id is
- * written into the IPC bytes, so equal tables would get different fingerprints.
+ * Version 2 (issue 5): written in record batches of about `chunkRows` rows; category columns are
+ * plain Utf8 with `mlpipe.type=category` (an Arrow IPC file cannot replace a dictionary between
+ * batches). Version 1 files (one batch, categories dictionary-encoded) are read as before.
  */
-function arrowType(type: ColumnType, dictionaryId: number): DataType {
+const FORMAT_VERSION = '2';
+
+/** The Arrow type a column of each mlpipe type is stored as. */
+function arrowType(type: ColumnType): DataType {
   switch (type) {
     case 'number':
     case 'integer':
@@ -42,43 +45,160 @@ function arrowType(type: ColumnType, dictionaryId: number): DataType {
     case 'boolean':
       return new Bool();
     case 'category':
-      return new Dictionary(new Utf8(), new Int32(), dictionaryId);
     case 'text':
       return new Utf8();
   }
 }
 
-function columnVector(col: Column, index: number) {
-  const type = arrowType(col.type, index);
-  if (col.type === 'number' || col.type === 'integer' || col.type === 'datetime') {
-    const values = Array.from(col.values, (v) => (Number.isNaN(v) ? null : v));
-    return vectorFromArray(values, type);
-  }
-  return vectorFromArray(col.values as unknown[], type);
+/** The Arrow schema of a dataset: one nullable field per column with its mlpipe type in the field metadata. */
+export function datasetSchema(columns: readonly { name: string; type: ColumnType }[], metadata = new Map<string, string>()): Schema {
+  const fields = columns.map((c) => new Field(c.name, arrowType(c.type), true, new Map([['mlpipe.type', c.type]])));
+  return new Schema(fields, metadata);
 }
 
-function toArrow(table: Table, metadata: Map<string, string>): ArrowTable {
-  const vectors = table.columns.map((col, i) => columnVector(col, i));
-  const fields = table.columns.map(
-    (col, i) => new Field(col.name, vectors[i]!.type, true, new Map([['mlpipe.type', col.type]])),
-  );
-  const schema = new Schema(fields, metadata);
-  const data = makeData({
-    type: new Struct(fields),
-    length: table.rowCount,
-    nullCount: 0,
-    children: vectors.map((v) => v.data[0]!),
-  });
-  return new ArrowTable(schema, [new RecordBatch(schema, data)]);
+function columnData(col: Column, rows: number, field: Field): Data {
+  if (col.type === 'number' || col.type === 'integer') {
+    const values = col.values.length === rows ? col.values : col.values.subarray(0, rows);
+    const bitmap = new Uint8Array((rows + 7) >> 3);
+    let nulls = 0;
+    const data = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) {
+      const v = values[i] as number;
+      if (Number.isNaN(v)) nulls++;
+      else {
+        data[i] = v;
+        bitmap[i >> 3]! |= 1 << (i & 7);
+      }
+    }
+    return makeData({ type: field.type as Float64, length: rows, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, data });
+  }
+  if (col.type === 'datetime') {
+    const values = Array.from({ length: rows }, (_, i) => {
+      const v = col.values[i] as number;
+      return Number.isNaN(v) ? null : v;
+    });
+    return vectorFromArray(values, field.type).data[0]!;
+  }
+  const values = col.values.length === rows ? col.values : col.values.slice(0, rows);
+  return vectorFromArray(values as unknown[], field.type).data[0]!;
+}
+
+/** One chunk (a small table with the schema's columns) as an Arrow record batch. */
+function recordBatch(schema: Schema, chunk: Table): RecordBatch {
+  const children = chunk.columns.map((col, j) => columnData(col, chunk.rowCount, schema.fields[j]!));
+  const data = makeData({ type: new Struct(schema.fields), length: chunk.rowCount, nullCount: 0, children });
+  return new RecordBatch(schema, data);
 }
 
 /**
- * The content fingerprint of a table: sha256 of its Arrow IPC form without dataset metadata, so the
- * same data always gives the same fingerprint whatever its lineage or load time.
+ * apache-arrow's RecordBatchFileWriter, writing into a list we flush to a file after every batch
+ * (so memory holds one batch, not the file), and writing the footer with the final schema metadata:
+ * the JS writer puts the schema only in the footer (the file starts with the magic bytes), so the
+ * lineage, known only after the last batch, is the schema's metadata like any other.
+ */
+class BatchFileWriter extends RecordBatchFileWriter {
+  readonly pending: Uint8Array[] = [];
+  finalMetadata: Map<string, string> | undefined;
+
+  protected override _write(chunk: ArrayBufferView | ArrayBuffer | string): this {
+    if (!this._started) return this;
+    const bytes =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk)
+        : chunk instanceof ArrayBuffer
+          ? new Uint8Array(chunk)
+          : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (bytes.byteLength > 0) {
+      this.pending.push(bytes);
+      this._position += bytes.byteLength;
+    }
+    return this;
+  }
+
+  protected override _writeFooter(schema: Schema): this {
+    return super._writeFooter(this.finalMetadata ? new Schema(schema.fields, this.finalMetadata) : schema);
+  }
+}
+
+/**
+ * Writes a dataset file batch by batch: to a temporary file beside `path` (`.<name>.tmp-…`), renamed
+ * onto `path` by {@link finish}. {@link abort} (or any failure) removes the temporary file, so a
+ * dataset is either complete or not there, and an existing file at `path` stays until the rename.
+ */
+export class DatasetWriter {
+  private readonly writer = new BatchFileWriter();
+  private batches = 0;
+  private done = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly tmp: string,
+    private readonly fh: FileHandle,
+    private readonly schema: Schema,
+  ) {}
+
+  static async create(path: string, columns: readonly { name: string; type: ColumnType }[]): Promise<DatasetWriter> {
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = tempPathBeside(path);
+    const fh = await open(tmp, 'wx');
+    return new DatasetWriter(path, tmp, fh, datasetSchema(columns));
+  }
+
+  private async flush(): Promise<void> {
+    const parts = this.writer.pending.splice(0);
+    if (parts.length > 0) await this.fh.writev(parts);
+  }
+
+  /** Writes one chunk (its columns in the schema's order) as a record batch. */
+  async write(chunk: Table): Promise<void> {
+    try {
+      this.writer.write(recordBatch(this.schema, chunk));
+      this.batches++;
+      await this.flush();
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  /** Writes the footer with the lineage and renames the file into place. */
+  async finish(lineage: Lineage | null): Promise<void> {
+    try {
+      if (this.batches === 0) this.writer.write(recordBatch(this.schema, { columns: this.schema.fields.map((f) => emptyColumn(f.name, f.metadata.get('mlpipe.type') as ColumnType, 0)), rowCount: 0 }));
+      const metadata = new Map([
+        ['mlpipe.format', FORMAT],
+        ['mlpipe.formatVersion', FORMAT_VERSION],
+      ]);
+      if (lineage) metadata.set('mlpipe.lineage', JSON.stringify(lineage));
+      this.writer.finalMetadata = metadata;
+      this.writer.close();
+      await this.flush();
+      await this.fh.close();
+      await rename(this.tmp, this.path);
+      this.done = true;
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  /** Removes the temporary file (nothing happens to `path`). Safe to call more than once. */
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.fh.close().catch(() => {});
+    await rm(this.tmp, { force: true });
+  }
+}
+
+/**
+ * The content fingerprint of a table: sha256 over its column names, types and typed values in a
+ * canonical encoding (src/core/data/fingerprint.ts), so the same data always gives the same
+ * fingerprint whatever its source, chunking, lineage or load time. The streaming loader computes the
+ * same value chunk by chunk.
  */
 export function fingerprintTable(table: Table): string {
-  const bytes = tableToIPC(toArrow(table, new Map()), 'file');
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return fingerprintOf(table);
 }
 
 /** A dataset file's contents: the typed table and the lineage recorded when it was written. */
@@ -93,16 +213,13 @@ export interface Dataset {
  * leaves a partial dataset behind.
  */
 export async function writeDataset(path: string, table: Table, lineage: Lineage | null): Promise<void> {
-  const metadata = new Map([
-    ['mlpipe.format', FORMAT],
-    ['mlpipe.formatVersion', FORMAT_VERSION],
-  ]);
-  if (lineage) metadata.set('mlpipe.lineage', JSON.stringify(lineage));
-  const bytes = tableToIPC(toArrow(table, metadata), 'file');
-  await writeFileAtomic(path, bytes);
+  const writer = await DatasetWriter.create(path, table.columns);
+  if (table.rowCount > 0) await writer.write(table);
+  await writer.finish(lineage);
 }
 
-function typeOfField(field: Field): ColumnType {
+/** The mlpipe type of an Arrow field: its `mlpipe.type` metadata, else from the Arrow type. */
+export function typeOfField(field: Field): ColumnType {
   const declared = field.metadata.get('mlpipe.type');
   if (declared && (COLUMN_TYPES as readonly string[]).includes(declared)) return declared as ColumnType;
   switch (field.typeId) {
@@ -125,7 +242,8 @@ function typeOfField(field: Field): ColumnType {
   }
 }
 
-function normalizeArrowValue(type: ColumnType, v: unknown): unknown {
+/** An Arrow value as mlpipe reads it: numbers (datetimes as epoch ms), booleans, strings, null. */
+export function normalizeArrowValue(type: ColumnType, v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (typeof v === 'bigint') return Number(v);
   if (v instanceof Date) return v.getTime();
@@ -133,9 +251,22 @@ function normalizeArrowValue(type: ColumnType, v: unknown): unknown {
   return v;
 }
 
+/** The lineage stored in a dataset's schema metadata, if any. */
+export function lineageOf(metadata: Map<string, string>): Lineage | undefined {
+  const text = metadata.get('mlpipe.lineage');
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as Lineage;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Reads a dataset written by {@link writeDataset} (or any Arrow IPC file with plain column types).
- * Throws {@link NotFoundError} for a missing file and {@link DataError} for a file that is not Arrow.
+ * Reads a dataset written by {@link writeDataset} or {@link DatasetWriter} (format versions 1 and 2),
+ * or any Arrow IPC file with plain column types, whole into memory. (`loadSource` reads datasets
+ * batch by batch through the dataset source instead.) Throws {@link NotFoundError} for a missing file
+ * and {@link DataError} for a file that is not Arrow.
  */
 export async function readDataset(path: string): Promise<Dataset> {
   let bytes: Buffer;
@@ -169,14 +300,5 @@ export async function readDataset(path: string): Promise<Dataset> {
     }
     columns.push(column);
   }
-  const lineageText = arrow.schema.metadata.get('mlpipe.lineage');
-  let lineage: Lineage | undefined;
-  if (lineageText) {
-    try {
-      lineage = JSON.parse(lineageText) as Lineage;
-    } catch {
-      lineage = undefined;
-    }
-  }
-  return { table: { columns, rowCount: arrow.numRows }, lineage };
+  return { table: { columns, rowCount: arrow.numRows }, lineage: lineageOf(arrow.schema.metadata) };
 }

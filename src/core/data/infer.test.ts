@@ -90,3 +90,45 @@ describe('TypeInferrer', () => {
     expect(inferrer.distinctCount).to.equal(3);
   });
 });
+
+describe('TypeInferrer with a distinct-value cap (bounded memory)', () => {
+  function inferCapped(values: unknown[], cap: number): { type: ColumnType; distinct: number; capped: boolean } {
+    const inferrer = new TypeInferrer(cap);
+    for (const v of values) inferrer.add(v);
+    return { type: inferrer.result(), distinct: inferrer.distinctCount, capped: inferrer.distinctCapped };
+  }
+
+  it('gives exactly the uncapped result for columns under the cap', () => {
+    const columns: unknown[][] = [
+      ['red', 'blue', 'red', 'green'],
+      ['The product arrived on time and works well.', 'Terrible packaging, the box was crushed on arrival.', 'Would buy again, but the manual is hard to follow.'],
+      ['1', '2', '2', '3'],
+      ['2024-03-05', '2024-03-06'],
+      [true, false],
+      ['a', 1, true],
+    ];
+    for (const values of columns) {
+      const distinct = new Set(values.map(String)).size;
+      expect(inferCapped(values, distinct), JSON.stringify(values)).to.deep.equal({ type: infer(values), distinct, capped: false });
+    }
+  });
+
+  it('past the cap, stops remembering and counts unseen values as new (an upper bound)', () => {
+    const r = inferCapped(['a', 'b', 'c', 'd', 'a', 'e', 'd'], 3);
+    // a, b, c remembered; d, e, d counted as new
+    expect(r).to.deep.equal({ type: 'category', distinct: 6, capped: true });
+  });
+
+  it('still tells free text from categories past the cap', () => {
+    const sentences = Array.from({ length: 50 }, (_, i) => `Review number ${i} says the product is fine but slow.`);
+    expect(inferCapped(sentences, 10).type).to.equal('text');
+    const repeated = Array.from({ length: 50 }, (_, i) => `Category with spaces number ${i % 3} and more words`);
+    expect(inferCapped(repeated, 2).type).to.equal('category');
+  });
+
+  it('a bigint is an integer (or a number beyond 2^53), a Date a datetime', () => {
+    expect(infer([1n, 2n])).to.equal('integer');
+    expect(infer([2n ** 60n])).to.equal('number');
+    expect(infer([new Date(0), new Date(1e12)])).to.equal('datetime');
+  });
+});

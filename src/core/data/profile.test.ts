@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { ColumnType } from '../values.js';
 import { buildTable } from './build.js';
-import { type ColumnProfile, profileTable } from './profile.js';
+import { selectRows } from '../table.js';
+import { type ColumnProfile, ProfileAccumulator, profileTable } from './profile.js';
 
 /** Profiles one column of the given type built from raw values. */
 function profileOf(type: ColumnType, values: unknown[]): ColumnProfile {
@@ -118,5 +119,45 @@ describe('profileTable', () => {
       ['x', 'integer', 2],
       ['y', 'category', 2],
     ]);
+  });
+});
+
+describe('ProfileAccumulator (chunk by chunk)', () => {
+  const raw = {
+    source: 't',
+    format: 'csv' as const,
+    columnNames: ['n', 'i', 'c', 'b', 'd'],
+    rows: Array.from({ length: 37 }, (_, r) => [
+      r % 5 === 0 ? 'NA' : String(r * 0.75 - 9),
+      String(r % 7),
+      ['x', 'y', 'z', 'x'][r % 4]!,
+      r % 3 === 0 ? 'yes' : 'no',
+      r % 6 === 0 ? '' : `2024-01-${String((r % 28) + 1).padStart(2, '0')}`,
+    ]),
+    warnings: [],
+  };
+
+  it('gives the same profile as profileTable for any chunking', () => {
+    const table = buildTable(raw);
+    const whole = profileTable(table);
+    for (const size of [1, 5, 36, 37]) {
+      const acc = new ProfileAccumulator(table.columns);
+      for (let start = 0; start < table.rowCount; start += size) {
+        const rows = Array.from({ length: Math.min(size, table.rowCount - start) }, (_, k) => start + k);
+        acc.add(selectRows(table, rows));
+      }
+      expect(acc.result(), `chunks of ${size}`).to.deep.equal(whole);
+    }
+  });
+
+  it('counts at most distinctCap values per column, and says the distinct count is a lower bound', () => {
+    const table = buildTable({ source: 't', format: 'csv', columnNames: ['c'], rows: [['a'], ['b'], ['a'], ['c'], ['d'], ['a'], ['d']], warnings: [] });
+    const p = profileTable(table, { distinctCap: 2 }).columns[0]!;
+    expect(p).to.deep.include({ count: 7, missing: 0, distinct: 2, distinctCapped: true });
+    expect(p.top).to.deep.equal([
+      { value: 'a', count: 3 },
+      { value: 'b', count: 1 },
+    ]);
+    expect(profileTable(table).columns[0]!.distinctCapped).to.equal(undefined);
   });
 });

@@ -35,7 +35,35 @@ describe('pipeline config', () => {
     ['an unknown task', 'source: x.csv\ntarget: y\ntask: clustering\n', 'task: must be one of classification, regression (line 3)'],
     ['an unknown featurizer', 'source: x.csv\ntarget: y\nfeatures:\n  columns:\n    age: {kind: zscore}\n', 'features.columns.age.kind: must be one of numeric, one-hot, boolean, datetime-parts (line 5)'],
     ['a bad version', 'source: x.csv\ntarget: y\npackage:\n  version: v1\n', 'package.version: must match pattern'],
-    ['a bad source format', 'source: {path: x.csv, format: xls}\ntarget: y\n', 'source.format: must be one of csv, tsv, json, ndjson, arrow (line 1)'],
+    // Adapted for issue 5: the file formats now include xlsx and parquet.
+    ['a bad source format', 'source: {path: x.csv, format: xls}\ntarget: y\n', 'source.format: must be one of csv, tsv, json, ndjson, xlsx, parquet, arrow (line 1)'],
+    ['a misspelt SQL setting', 'source:\n  sql: sqlite:x.db\n  querry: select 1\ntarget: y\n', 'source.querry: unknown setting (did you mean "query"?); allowed here: sql, query, table, types, onBadRow, inferRows, chunkRows (line 3)'],
+    ['an SQL source with query and table', 'source:\n  sql: sqlite:x.db\n  query: select 1\n  table: t\ntarget: y\n', 'source.table: give query or table, not both (line 4)'],
+    ['an SQL source with neither query nor table', 'source:\n  sql: postgres://h/db\ntarget: y\n', 'source.sql: an SQL source needs query: or table: (line 2)'],
+    ['a misspelt HTTP setting in a list', 'source:\n  - a.csv\n  - http: https://x\n    paginate: {type: page}\ncombine: {how: concat}\ntarget: y\n', 'source[1].paginate: unknown setting (did you mean "pagination"?)'],
+    ['an HTTP URL that is not http(s)', 'source:\n  http: ftp://x\ntarget: y\n', 'source.http: must match pattern'],
+    ['an unknown HTTP method', 'source:\n  http: https://x\n  method: PUT\ntarget: y\n', 'source.method: must be one of GET, POST (line 3)'],
+    ['a body with GET', 'source:\n  http: https://x\n  method: GET\n  body: {a: 1}\ntarget: y\n', 'source.body: a body needs method: POST (line 4)'],
+    ['an unknown pagination', 'source:\n  http: https://x\n  pagination: {type: scroll}\ntarget: y\n', 'source.pagination.type: must be one of page, offset, cursor, link (line 3)'],
+    ['cursor pagination without its path', 'source:\n  http: https://x\n  pagination:\n    type: cursor\n    param: c\ntarget: y\n', 'source.pagination.cursorPath: is required (line 4)'],
+    ['offset pagination without a limit', 'source:\n  http: https://x\n  pagination: {type: offset}\ntarget: y\n', 'source.pagination.limit: is required (line 3)'],
+    ['an extra pagination setting', 'source:\n  http: https://x\n  pagination: {type: link, size: 3}\ntarget: y\n', 'source.pagination.size: unknown setting; allowed here: type (line 3)'],
+    ['a negative retry count', 'source:\n  http: https://x\n  retries: -1\ntarget: y\n', 'source.retries: must be >= 0 (line 3)'],
+    ['a command with a spreadsheet format', 'source:\n  command: ls\n  format: xlsx\ntarget: y\n', 'source.format: must be one of csv, tsv, json, ndjson (line 3)'],
+    ['a bad onBadRow', 'source:\n  path: a.csv\n  onBadRow: ignore\ntarget: y\n', 'source.onBadRow: must be one of error, skip (line 3)'],
+    ['a zero chunkRows', 'source:\n  path: a.csv\n  chunkRows: 0\ntarget: y\n', 'source.chunkRows: must be >= 1 (line 3)'],
+    ['an unknown declared type', 'source:\n  path: a.csv\n  types: {zip: string}\ntarget: y\n', 'source.types.zip: must be one of number, integer, boolean, category, datetime, text (line 3)'],
+    ['a bad spreadsheet range', 'source:\n  path: a.xlsx\n  range: 2B\ntarget: y\n', 'source.range: must match pattern'],
+    ['a source that is a number', 'source: 3\ntarget: y\n', 'source: must be string, object or array (line 1)'],
+    ['an empty source list', 'source: []\ntarget: y\n', 'source: must NOT have fewer than 1 items (line 1)'],
+    ['several sources without combine', 'source:\n  - a.csv\n  - b.csv\ntarget: y\n', 'source: several sources need combine: {how: concat} or {how: inner|left, on: [key, ...]} (line 2)'],
+    ['combine with one source', 'source: a.csv\ncombine: {how: concat}\ntarget: y\n', 'combine: combines a list of two or more sources (source: [..., ...]) (line 2)'],
+    ['a join without keys', 'source: [a.csv, b.csv]\ncombine: {how: inner}\ntarget: y\n', 'combine.on: is required with how: inner (the key columns) (line 2)'],
+    ['keys with concat', 'source: [a.csv, b.csv]\ncombine: {how: concat, on: [id]}\ntarget: y\n', 'combine.on: only with how: inner or left (a join) (line 2)'],
+    ['an unknown combine', 'source: [a.csv, b.csv]\ncombine: {how: outer, on: [id]}\ntarget: y\n', 'combine.how: must be one of concat, inner, left (line 2)'],
+    ['a misspelt combine setting', 'source: [a.csv, b.csv]\ncombine:\n  how: left\n  onn: [id]\ntarget: y\n', 'combine.onn: unknown setting (did you mean "on"?); allowed here: how, on (line 4)'],
+    ['conflicting load options in a list', 'source:\n  - path: a.csv\n    onBadRow: skip\n  - path: b.csv\n    onBadRow: error\ncombine: {how: concat}\ntarget: y\n', 'source[1].onBadRow: conflicts with "skip" given by source[0]: load options apply to the combined table (line 5)'],
+    ['conflicting declared types in a list', 'source:\n  - {path: a.csv, types: {zip: category}}\n  - {path: b.csv, types: {zip: integer}}\ncombine: {how: concat}\ntarget: y\n', 'source[1].types.zip: conflicts with the type category given for "zip" by source[0] (line 3)'],
   ];
   for (const [what, yaml, message] of wrong) {
     it(`reports ${what} with its path and line`, async () => {
@@ -49,6 +77,64 @@ describe('pipeline config', () => {
       }
     });
   }
+
+  it('reads every source form, resolving relative file and sqlite paths against its folder', async () => {
+    const yaml = [
+      'source:',
+      '  - {path: data/a.csv, delimiter: ";", quote: "\'", encoding: latin1, header: false, types: {zip: category}, onBadRow: skip}',
+      '  - {sql: "sqlite:db/x.sqlite", table: customers, inferRows: 100}',
+      '  - {sql: "postgres://u:${PW}@h:5432/db", query: "select 1"}',
+      '  - {sql: /abs/y.db, table: t}',
+      '  - http: https://api.example.com/v1/items',
+      '    method: POST',
+      '    body: {filter: new}',
+      '    headers: {X-Key: "${KEY}"}',
+      '    bearerToken: "${TOKEN}"',
+      '    recordsPath: data.items',
+      '    pagination: {type: cursor, cursorPath: next, param: after}',
+      '    retries: 2',
+      '    timeoutMs: 5000',
+      '    maxRecords: 1000',
+      '  - {command: "cat x.ndjson", format: ndjson, chunkRows: 500}',
+      'combine: {how: left, on: [id]}',
+      'target: y',
+      '',
+    ].join('\n');
+    const cfg = await read(yaml);
+    expect(cfg.source.sources).to.deep.equal([
+      { kind: 'file', path: join(dir, 'data/a.csv'), delimiter: ';', quote: "'", encoding: 'latin1', header: false },
+      { kind: 'sql', url: `sqlite:${join(dir, 'db/x.sqlite')}`, table: 'customers' },
+      { kind: 'sql', url: 'postgres://u:${PW}@h:5432/db', query: 'select 1' },
+      { kind: 'sql', url: '/abs/y.db', table: 't' },
+      {
+        kind: 'http',
+        url: 'https://api.example.com/v1/items',
+        method: 'POST',
+        body: { filter: 'new' },
+        headers: { 'X-Key': '${KEY}' },
+        bearerToken: '${TOKEN}',
+        recordsPath: 'data.items',
+        pagination: { type: 'cursor', cursorPath: 'next', param: 'after' },
+        retries: 2,
+        timeoutMs: 5000,
+        maxRecords: 1000,
+      },
+      { kind: 'command', command: 'cat x.ndjson', format: 'ndjson' },
+    ]);
+    expect(cfg.source.combine).to.deep.equal({ how: 'left', on: ['id'] });
+    expect(cfg.source).to.include({ onBadRow: 'skip', inferRows: 100, chunkRows: 500, path: join(dir, 'data/a.csv') });
+    expect(cfg.source.types).to.deep.equal({ zip: 'category' });
+    expect(cfg.source.keyLocations[1]).to.deep.equal({ path: `${join(dir, 'pipeline.yaml')}: source[1].on`, line: 3 });
+  });
+
+  it('a relative sqlite path without the scheme, and a string source, resolve against the folder', async () => {
+    const sql = await read('source: {sql: data/x.db, table: t}\ntarget: y\n');
+    expect(sql.source.sources).to.deep.equal([{ kind: 'sql', url: join(dir, 'data/x.db'), table: 't' }]);
+    expect(sql.source.path).to.equal(undefined);
+    const file = await read('source: x.csv\ntarget: y\n');
+    expect(file.source.sources).to.deep.equal([{ kind: 'file', path: join(dir, 'x.csv') }]);
+    expect(file.source.combine).to.equal(undefined);
+  });
 
   it('reports the required target by name', async () => {
     try {

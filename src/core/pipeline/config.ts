@@ -10,6 +10,35 @@ import type { Engine, ForestParams, Task } from '../models/forest-format.js';
 import type { SearchOptions } from './train.js';
 import { suggest } from '../suggest.js';
 import { COLUMN_TYPES, type ColumnType } from '../values.js';
+import type { CombineSpec } from '../data/combine.js';
+import type { SourceSpec } from '../data/sources/types.js';
+import type { OnBadRow } from '../data/stream-load.js';
+
+/** Where something sits in a config, for messages: `pipeline.yaml: source[1].on` and its line. */
+export interface ConfigLocation {
+  path: string;
+  line?: number;
+}
+
+/**
+ * pipeline.yaml's `source:` after validation: one source or several (with how to combine them), and
+ * the options of loading them. Relative paths (files, `sqlite:` databases) are resolved against the
+ * config's folder.
+ */
+export interface PipelineSource {
+  sources: SourceSpec[];
+  /** How several sources become one table; set when `sources` has two or more. */
+  combine?: CombineSpec;
+  /** Declared column types (they win over the sources' own types and over inference). */
+  types?: Record<string, ColumnType>;
+  onBadRow?: OnBadRow;
+  inferRows?: number;
+  chunkRows?: number;
+  /** The first source's path when it is a file (what messages and older callers show). */
+  path?: string;
+  /** For each source, where a join's missing key is reported: `<file>: source[i].on` and the source's line. */
+  keyLocations: ConfigLocation[];
+}
 
 /** A pipeline config (pipeline.yaml) after validation, with paths resolved against its folder. */
 export interface PipelineConfig {
@@ -18,7 +47,7 @@ export interface PipelineConfig {
   /** sha256 of the file's bytes, recorded in the lineage. */
   sha256: string;
   name?: string;
-  source: { path: string; format?: string; delimiter?: string; types?: Record<string, ColumnType> };
+  source: PipelineSource;
   target: string;
   task?: Task;
   seed?: number;
@@ -30,6 +59,125 @@ export interface PipelineConfig {
 
 const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
+/** Options of loading, written on a source (`types:`, `onBadRow:`, `inferRows:`, `chunkRows:`). */
+const LOAD_OPTIONS = {
+  types: { type: 'object', description: 'declared column types, e.g. {zip: category}', additionalProperties: { enum: [...COLUMN_TYPES] } },
+  onBadRow: { enum: ['error', 'skip'], description: 'a value that contradicts its column type: stop (error) or leave the row out and count it (skip)' },
+  inferRows: { type: 'integer', minimum: 1, description: 'infer column types from the first N rows only' },
+  chunkRows: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'rows per chunk (memory is bounded by it); default 10000' },
+} as const;
+
+/** Options of delimited text (CSV/TSV). */
+const CSV_OPTIONS = {
+  delimiter: { type: 'string', minLength: 1, maxLength: 1 },
+  quote: { type: 'string', minLength: 1, maxLength: 1 },
+  encoding: { type: 'string', minLength: 1, description: 'text encoding: utf-8 (default), latin1, utf-16le, windows-1252 …' },
+  header: { type: 'boolean', description: 'false: the first line is data; columns are named column_1, column_2 …' },
+} as const;
+
+const TEXT_FORMATS = ['csv', 'tsv', 'json', 'ndjson'] as const;
+
+const FILE_SOURCE = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['path'],
+  properties: {
+    path: { type: 'string', minLength: 1, description: 'a file relative to this config, or - for standard input' },
+    format: { enum: [...TEXT_FORMATS, 'xlsx', 'parquet', 'arrow'] },
+    ...CSV_OPTIONS,
+    sheet: { type: 'string', minLength: 1 },
+    range: { type: 'string', pattern: '^[A-Za-z]{1,3}[0-9]*(:[A-Za-z]{1,3}[0-9]*)?$' },
+    ...LOAD_OPTIONS,
+  },
+} as const;
+
+const SQL_SOURCE = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sql'],
+  properties: {
+    sql: { type: 'string', minLength: 1, description: 'postgres://user:${PGPASSWORD}@host:5432/db, mysql://…, mariadb://…, sqlite:path.db or a .db/.sqlite/.sqlite3 path; ${NAME} is read from the environment' },
+    query: { type: 'string', minLength: 1 },
+    table: { type: 'string', minLength: 1 },
+    ...LOAD_OPTIONS,
+  },
+} as const;
+
+const PAGINATION = {
+  type: 'object',
+  required: ['type'],
+  properties: { type: { enum: ['page', 'offset', 'cursor', 'link'] } },
+  allOf: [
+    {
+      if: { properties: { type: { const: 'page' } } },
+      then: {
+        additionalProperties: false,
+        properties: { type: {}, param: { type: 'string', minLength: 1 }, start: { type: 'integer', minimum: 0 }, sizeParam: { type: 'string', minLength: 1 }, size: { type: 'integer', minimum: 1 } },
+      },
+    },
+    {
+      if: { properties: { type: { const: 'offset' } } },
+      then: {
+        additionalProperties: false,
+        required: ['limit'],
+        properties: { type: {}, param: { type: 'string', minLength: 1 }, limitParam: { type: 'string', minLength: 1 }, limit: { type: 'integer', minimum: 1 } },
+      },
+    },
+    {
+      if: { properties: { type: { const: 'cursor' } } },
+      then: {
+        additionalProperties: false,
+        required: ['cursorPath', 'param'],
+        properties: { type: {}, cursorPath: { type: 'string', minLength: 1 }, param: { type: 'string', minLength: 1 } },
+      },
+    },
+    { if: { properties: { type: { const: 'link' } } }, then: { additionalProperties: false, properties: { type: {} } } },
+  ],
+} as const;
+
+const HTTP_SOURCE = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['http'],
+  properties: {
+    http: { type: 'string', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', description: 'the API URL; ${NAME} is read from the environment' },
+    method: { enum: ['GET', 'POST'] },
+    body: { description: 'JSON body of a POST' },
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+    bearerToken: { type: 'string', minLength: 1, description: 'sent as Authorization: Bearer …; normally ${API_TOKEN}' },
+    recordsPath: { type: 'string', minLength: 1 },
+    pagination: PAGINATION,
+    retries: { type: 'integer', minimum: 0, maximum: 20 },
+    timeoutMs: { type: 'integer', minimum: 1 },
+    maxRecords: { type: 'integer', minimum: 1 },
+    ...LOAD_OPTIONS,
+  },
+} as const;
+
+const COMMAND_SOURCE = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['command'],
+  properties: {
+    command: { type: 'string', minLength: 1, description: 'a shell command whose standard output is the data' },
+    format: { enum: [...TEXT_FORMATS] },
+    ...CSV_OPTIONS,
+    ...LOAD_OPTIONS,
+  },
+} as const;
+
+/** One source: a path, or an object whose kind is told by its key (sql, http, command, else path). */
+const SOURCE_ITEM = {
+  type: ['string', 'object'],
+  if: { type: 'string' },
+  then: { minLength: 1 },
+  else: {
+    if: { required: ['sql'] },
+    then: SQL_SOURCE,
+    else: { if: { required: ['http'] }, then: HTTP_SOURCE, else: { if: { required: ['command'] }, then: COMMAND_SOURCE, else: FILE_SOURCE } },
+  },
+} as const;
+
 /** The JSON Schema every pipeline.yaml is validated against (also printed by `mlpipe schema`). */
 export const PIPELINE_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -40,21 +188,21 @@ export const PIPELINE_SCHEMA = {
   properties: {
     name: { type: 'string', pattern: NAME_PATTERN, description: 'bundle name' },
     source: {
-      description: 'data file (relative to this config), or an object with path and read options',
-      oneOf: [
-        { type: 'string', minLength: 1 },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['path'],
-          properties: {
-            path: { type: 'string', minLength: 1 },
-            format: { enum: ['csv', 'tsv', 'json', 'ndjson', 'arrow'] },
-            delimiter: { type: 'string', minLength: 1, maxLength: 1 },
-            types: { type: 'object', additionalProperties: { enum: [...COLUMN_TYPES] } },
-          },
-        },
-      ],
+      description: 'where the data comes from: a file path (relative to this config), one source object (file, sql, http or command), or a list of them combined by combine:',
+      type: ['string', 'object', 'array'],
+      if: { type: 'array' },
+      then: { type: 'array', minItems: 1, items: SOURCE_ITEM },
+      else: SOURCE_ITEM,
+    },
+    combine: {
+      description: 'how a list of sources becomes one table: {how: concat} (rows after rows, columns by name) or {how: inner|left, on: [key, ...]} (a join on key columns)',
+      type: 'object',
+      additionalProperties: false,
+      required: ['how'],
+      properties: {
+        how: { enum: ['concat', 'inner', 'left'] },
+        on: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+      },
     },
     target: { type: 'string', minLength: 1, description: 'column to predict' },
     task: { enum: ['classification', 'regression'] },
@@ -122,17 +270,24 @@ function dotted(pointer: string): string[] {
   return pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-/** Schema node at a path (following properties / additionalProperties), for suggestions. */
-function schemaAt(path: string[]): Record<string, unknown> | undefined {
-  let node: Record<string, unknown> | undefined = PIPELINE_SCHEMA as unknown as Record<string, unknown>;
-  for (const key of path) {
-    const props = node?.properties as Record<string, Record<string, unknown>> | undefined;
-    node = props?.[key] ?? (node?.additionalProperties as Record<string, unknown> | undefined);
-    if (node && !node.properties && Array.isArray(node.oneOf)) {
-      node = (node.oneOf as Record<string, unknown>[]).find((s) => s.properties) ?? node;
-    }
+/** The schema node an ajv error's `schemaPath` (`#/properties/source/else/then/additionalProperties`) points into. */
+function schemaNode(schemaPath: string): Record<string, unknown> | undefined {
+  let node: unknown = PIPELINE_SCHEMA;
+  for (const key of dotted(schemaPath.replace(/^#/, ''))) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
   }
-  return node;
+  return node !== null && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
+}
+
+/** A config path for people: `source[1].table`, `model.trees`. */
+export function formatConfigPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number' || /^\d+$/.test(key)) out += `[${key}]`;
+    else out += out === '' ? key : `.${key}`;
+  }
+  return out;
 }
 
 function describeError(err: ErrorObject): { path: string[]; message: string } | undefined {
@@ -141,7 +296,8 @@ function describeError(err: ErrorObject): { path: string[]; message: string } | 
     case 'additionalProperty':
     case 'additionalProperties': {
       const prop = (err.params as { additionalProperty: string }).additionalProperty;
-      const known = Object.keys((schemaAt(path)?.properties as object) ?? {});
+      const node = schemaNode(err.schemaPath.replace(/\/additionalProperties$/, ''));
+      const known = Object.keys((node?.properties as object) ?? {});
       const hint = suggest(prop, known);
       return { path: [...path, prop], message: `unknown setting${hint ? ` (did you mean "${hint}"?)` : ''}; allowed here: ${known.join(', ')}` };
     }
@@ -153,6 +309,11 @@ function describeError(err: ErrorObject): { path: string[]; message: string } | 
     }
     case 'const':
       return { path, message: `must be ${JSON.stringify((err.params as { allowedValue: unknown }).allowedValue)}` };
+    case 'type': {
+      const t = (err.params as { type: string | string[] }).type;
+      const types = Array.isArray(t) ? t : String(t).split(',');
+      return { path, message: types.length === 1 ? `must be ${types[0]}` : `must be ${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}` };
+    }
     case 'oneOf':
     case 'if':
       return undefined; // the branch errors say more
@@ -201,10 +362,16 @@ export async function readPipelineConfig(file: string): Promise<PipelineConfig> 
   if (!validate(raw)) {
     const details: ErrorDetail[] = [];
     const seen = new Set<string>();
+    const typed = new Set<string>();
     for (const err of validate.errors ?? []) {
       const d = describeError(err);
       if (!d) continue;
-      const path = d.path.join('.') || '(top level)';
+      const path = formatConfigPath(d.path) || '(top level)';
+      // Nested if/else branches repeat a type error for the same value; the first (widest) says it all.
+      if (err.keyword === 'type') {
+        if (typed.has(path)) continue;
+        typed.add(path);
+      }
       const line = lineOf(d.path);
       const key = `${path}: ${d.message}`;
       if (seen.has(key)) continue;
@@ -218,13 +385,19 @@ export async function readPipelineConfig(file: string): Promise<PipelineConfig> 
   const cfg = raw as unknown as Record<string, unknown>;
   const base = dirname(file);
   const rel = (p: string) => (isAbsolute(p) || p === '-' ? p : join(base, p));
-  const source = typeof cfg.source === 'string' ? { path: cfg.source } : (cfg.source as PipelineConfig['source']);
+  const fail = (path: (string | number)[], message: string): never => {
+    const line = lineOf(path.map(String));
+    const where = formatConfigPath(path);
+    const text = `${message}${line !== undefined ? ` (line ${line})` : ''}`;
+    throw new ConfigError(`${file}: ${where}: ${text}`, [{ path: where, message: text }]);
+  };
+  const source = pipelineSource(cfg, rel, fail, (path) => ({ path: `${file}: ${formatConfigPath(path)}`, line: lineOf(path.map(String)) }));
   const pkg = (cfg.package ?? {}) as PipelineConfig['package'];
   return {
     file,
     sha256: createHash('sha256').update(bytes).digest('hex'),
     name: cfg.name as string | undefined,
-    source: { ...source, path: rel(source.path) },
+    source,
     target: cfg.target as string,
     task: cfg.task as Task | undefined,
     seed: cfg.seed as number | undefined,
@@ -232,5 +405,96 @@ export async function readPipelineConfig(file: string): Promise<PipelineConfig> 
     model: { type: 'random-forest', ...((cfg.model ?? {}) as object) },
     evaluation: (cfg.evaluation ?? {}) as PipelineConfig['evaluation'],
     package: { ...pkg, ...(pkg.artifacts ? { artifacts: rel(pkg.artifacts) } : {}) },
+  };
+}
+
+type Fail = (path: (string | number)[], message: string) => never;
+
+/** `sqlite:rel.db`, `sqlite://rel.db` or `rel.db` resolved against the config's folder; other URLs as written. */
+function resolveSqlUrl(url: string, rel: (p: string) => string): string {
+  const m = /^sqlite:(\/\/)?(.*)$/i.exec(url);
+  if (m) {
+    const path = m[2] as string;
+    if (path === '' || path === ':memory:' || isAbsolute(path)) return url;
+    return `sqlite:${rel(path)}`;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
+  return /\.(db|sqlite|sqlite3)$/i.test(url) ? rel(url) : url;
+}
+
+const LOAD_OPTION_KEYS = ['types', 'onBadRow', 'inferRows', 'chunkRows'] as const;
+
+/** One validated `source:` item as a spec (relative paths resolved). */
+function sourceSpec(item: unknown, path: (string | number)[], rel: (p: string) => string, fail: Fail): SourceSpec {
+  if (typeof item === 'string') return { kind: 'file', path: rel(item) };
+  const o = item as Record<string, unknown>;
+  const pick = (...keys: string[]) => Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+  if (typeof o.sql === 'string') {
+    if (o.query !== undefined && o.table !== undefined) fail([...path, 'table'], 'give query or table, not both');
+    if (o.query === undefined && o.table === undefined) fail([...path, 'sql'], 'an SQL source needs query: or table:');
+    return { kind: 'sql', url: resolveSqlUrl(o.sql, rel), ...pick('query', 'table') } as SourceSpec;
+  }
+  if (typeof o.http === 'string') {
+    if (o.body !== undefined && o.method === 'GET') fail([...path, 'body'], 'a body needs method: POST');
+    const { http, ...rest } = pick('http', 'method', 'body', 'headers', 'bearerToken', 'recordsPath', 'pagination', 'retries', 'timeoutMs', 'maxRecords');
+    return { kind: 'http', url: http, ...(rest.body !== undefined && rest.method === undefined ? { method: 'POST' } : {}), ...rest } as SourceSpec;
+  }
+  if (typeof o.command === 'string') {
+    return { kind: 'command', ...pick('command', 'format', 'delimiter', 'quote', 'encoding', 'header') } as SourceSpec;
+  }
+  const spec = { kind: 'file', ...pick('path', 'format', 'delimiter', 'quote', 'encoding', 'header', 'sheet', 'range') } as SourceSpec & { path: string };
+  spec.path = rel(spec.path);
+  return spec;
+}
+
+/** Builds the validated `source:` (and `combine:`), checking what the schema cannot say, each with its path and line. */
+function pipelineSource(
+  cfg: Record<string, unknown>,
+  rel: (p: string) => string,
+  fail: Fail,
+  locate: (path: (string | number)[]) => ConfigLocation,
+): PipelineSource {
+  const list = Array.isArray(cfg.source);
+  const items: unknown[] = list ? (cfg.source as unknown[]) : [cfg.source];
+  const combine = cfg.combine as { how: 'concat' | 'inner' | 'left'; on?: string[] } | undefined;
+  if (combine && items.length < 2) fail(['combine'], 'combines a list of two or more sources (source: [..., ...])');
+  if (!combine && items.length > 1) fail(['source'], 'several sources need combine: {how: concat} or {how: inner|left, on: [key, ...]}');
+  if (combine?.how === 'concat' && combine.on !== undefined) fail(['combine', 'on'], 'only with how: inner or left (a join)');
+  if (combine && combine.how !== 'concat' && combine.on === undefined) fail(['combine', 'on'], `is required with how: ${combine.how} (the key columns)`);
+  const itemPath = (i: number): (string | number)[] => (list ? ['source', i] : ['source']);
+  const sources = items.map((item, i) => sourceSpec(item, itemPath(i), rel, fail));
+  // Load options may be written on any item of a list; they apply to the combined table and must agree.
+  const options: Partial<Pick<PipelineSource, (typeof LOAD_OPTION_KEYS)[number]>> = {};
+  const setBy: Record<string, number> = {};
+  items.forEach((item, i) => {
+    if (item === null || typeof item !== 'object') return;
+    const o = item as Record<string, unknown>;
+    for (const key of LOAD_OPTION_KEYS) {
+      const value = o[key];
+      if (value === undefined) continue;
+      if (key === 'types') {
+        const types = (options.types ??= {});
+        for (const [column, type] of Object.entries(value as Record<string, ColumnType>)) {
+          if (types[column] !== undefined && types[column] !== type) fail([...itemPath(i), 'types', column], `conflicts with the type ${types[column]} given for "${column}" by source[${setBy[`types.${column}`]}]`);
+          types[column] = type;
+          setBy[`types.${column}`] = i;
+        }
+        continue;
+      }
+      if (options[key] !== undefined && options[key] !== value) fail([...itemPath(i), key], `conflicts with ${JSON.stringify(options[key])} given by source[${setBy[key]}]: load options apply to the combined table`);
+      (options as Record<string, unknown>)[key] = value;
+      setBy[key] = i;
+    }
+  });
+  const first = sources[0]!;
+  return {
+    sources,
+    ...(combine ? { combine: combine.how === 'concat' ? { how: 'concat' } : { how: combine.how, on: combine.on as string[] } } : {}),
+    ...options,
+    ...(first.kind === 'file' ? { path: first.path } : {}),
+    keyLocations: items.map((_, i) => {
+      const at = locate(itemPath(i));
+      return { path: `${at.path}.on`, ...(at.line !== undefined ? { line: at.line } : {}) };
+    }),
   };
 }

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type PackageResult, packageModel } from '../bundle/package.js';
-import { type LoadResult, loadSource } from '../data/load.js';
+import { type LoadOptions, type LoadResult, loadSource } from '../data/load.js';
+import type { LoadProgress } from '../data/stream-load.js';
+import { specLabel } from '../data/sources/index.js';
 import { ConfigError } from '../errors.js';
 import type { Engine, ForestParams, Task } from '../models/forest-format.js';
 import type { PipelineConfig } from './config.js';
@@ -13,6 +15,7 @@ import { type SearchOptions, type TrainProgress, type TrainResult, train } from 
 /** Options of {@link runPipeline}: a config, and/or values that override it. */
 export interface RunOptions {
   config?: PipelineConfig;
+  /** A data file (or `-`) given on the command line; wins over the config's `source:`. */
   source?: string;
   format?: string;
   target?: string;
@@ -29,6 +32,10 @@ export interface RunOptions {
   /** Keep the intermediate dataset, features and model folders here (default: a temporary folder, removed). */
   workDir?: string;
   stdin?: Readable;
+  /** Environment for `${NAME}` in database URLs, HTTP headers and tokens (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** Rows read and written while loading. */
+  onLoadProgress?: (p: LoadProgress) => void;
   /** Engine, worker threads and evaluation choices for `train` (command-line values win over the config's). */
   engine?: Engine;
   jobs?: number;
@@ -53,23 +60,28 @@ export interface RunResult {
  */
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const cfg = options.config;
-  const source = options.source ?? cfg?.source.path;
   const target = options.target ?? cfg?.target;
   const name = options.name ?? cfg?.name;
-  if (!source) throw new ConfigError('source: no data source given');
+  if (!options.source && !cfg) throw new ConfigError('source: no data source given');
   if (!target) throw new ConfigError('target: no target column given (--target or target: in the config)');
   if (!name) throw new ConfigError('name: no bundle name given (--name or name: in the config)');
   const work = options.workDir ?? (await mkdtemp(join(tmpdir(), 'mlpipe-run-')));
   const stage = (name: string) => options.onProgress?.({ stage: name, done: 0, total: 0 });
   try {
-    stage(`load ${source}`);
-    const load = await loadSource({
-      source,
-      format: options.format ?? cfg?.source.format,
-      delimiter: cfg?.source.delimiter,
-      types: cfg?.source.types,
-      stdin: options.stdin,
-    });
+    const common = { stdin: options.stdin, env: options.env, onProgress: options.onLoadProgress };
+    const loadOptions: LoadOptions = options.source
+      ? { source: options.source, format: options.format, types: cfg?.source.types, ...common }
+      : {
+          source: { sources: withFormat(cfg!.source.sources, options.format), combine: cfg!.source.combine },
+          types: cfg!.source.types,
+          onBadRow: cfg!.source.onBadRow,
+          inferRows: cfg!.source.inferRows,
+          chunkRows: cfg!.source.chunkRows,
+          keyLocation: (i) => cfg!.source.keyLocations[i] ?? { path: `source[${i}].on` },
+          ...common,
+        };
+    stage(`load ${options.source ?? cfg!.source.path ?? describeSpecs(cfg!)}`);
+    const load = await loadSource(loadOptions);
     stage('featurize');
     const features: FeatureOptions = cfg?.features ?? {};
     const featurized = await featurize({
@@ -108,4 +120,16 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   } finally {
     if (!options.workDir) await rm(work, { recursive: true, force: true });
   }
+}
+
+/** A short name for a config's sources (URLs redacted). */
+function describeSpecs(cfg: PipelineConfig): string {
+  return cfg.source.sources.map(specLabel).join(', ');
+}
+
+/** `--format` on the command line overrides the format of a config's single file source (as before issue 5). */
+function withFormat(sources: PipelineConfig['source']['sources'], format: string | undefined): PipelineConfig['source']['sources'] {
+  const only = sources[0];
+  if (format === undefined || sources.length !== 1 || only?.kind !== 'file') return sources;
+  return [{ ...only, format: format.toLowerCase() as typeof only.format }];
 }

@@ -1,0 +1,86 @@
+import { open, stat } from 'node:fs/promises';
+import { type RecordBatch, RecordBatchReader, type Schema } from 'apache-arrow';
+import { DataError, MlpipeError, NotFoundError, messageOf } from '../../errors.js';
+import { sha256File } from '../../fs-util.js';
+import type { ColumnType } from '../../values.js';
+import { lineageOf, normalizeArrowValue, typeOfField } from '../dataset.js';
+import type { RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
+
+/**
+ * An mlpipe dataset (`.arrow`, written by `mlpipe load`), or any Arrow IPC file with plain column
+ * types, read record batch by record batch (never whole). Its column types come from the field
+ * metadata `mlpipe.type` (else from the Arrow types), so nothing is inferred again; its lineage is
+ * `{kind: 'dataset', path, format: 'arrow', bytes, sha256, parent: <the lineage stored in it>}`.
+ */
+export function datasetSource(path: string): RecordSource {
+  let types: Record<string, ColumnType> = {};
+  let lineage: SourceLineage = { kind: 'dataset', path, format: 'arrow' };
+  let rows = 0;
+  let used = false;
+
+  async function* chunks(chunkRows: number): AsyncGenerator<RawChunk> {
+    if (used) throw new MlpipeError('internal', `${path}: a source can be read only once`);
+    used = true;
+    let size: number;
+    try {
+      const st = await stat(path);
+      if (st.isDirectory()) throw new DataError({ source: path }, 'is a folder, not a file');
+      size = st.size;
+    } catch (err) {
+      if (err instanceof MlpipeError) throw err;
+      throw new NotFoundError(`${path}: file not found`);
+    }
+    const fh = await open(path, 'r');
+    try {
+      let schema: Schema;
+      let reader: Awaited<ReturnType<typeof RecordBatchReader.from>>;
+      try {
+        reader = await RecordBatchReader.from(fh);
+        await reader.open();
+        schema = reader.schema;
+        if (!schema) throw new Error('no schema');
+      } catch (err) {
+        throw new DataError({ source: path }, `not an Arrow IPC dataset (${messageOf(err)})`);
+      }
+      const columns = schema.fields.map((f) => f.name);
+      const columnTypes: ColumnType[] = schema.fields.map((field) => {
+        try {
+          return typeOfField(field);
+        } catch (err) {
+          throw new DataError({ source: path, column: field.name }, messageOf(err));
+        }
+      });
+      types = Object.fromEntries(columns.map((c, j) => [c, columnTypes[j]!]));
+      const parent = lineageOf(schema.metadata);
+      lineage = { kind: 'dataset', path, format: 'arrow', ...(parent ? { parent } : {}) };
+      let yielded = false;
+      for await (const batch of reader as AsyncIterable<RecordBatch>) {
+        for (let start = 0; start < batch.numRows; start += chunkRows) {
+          const end = Math.min(batch.numRows, start + chunkRows);
+          const out: RawValue[][] = Array.from({ length: end - start }, () => new Array<RawValue>(columns.length));
+          columns.forEach((_, j) => {
+            const vector = batch.getChildAt(j);
+            if (!vector) return;
+            const type = columnTypes[j]!;
+            for (let i = start; i < end; i++) out[i - start]![j] = normalizeArrowValue(type, vector.get(i)) as RawValue;
+          });
+          rows += out.length;
+          yielded = true;
+          yield { columns, rows: out };
+        }
+      }
+      if (!yielded) yield { columns, rows: [] };
+      lineage = { ...lineage, bytes: size, sha256: await sha256File(path) };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  return {
+    name: path,
+    warnings: [],
+    declaredTypes: () => types,
+    chunks,
+    lineage: () => lineage,
+  };
+}
