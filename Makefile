@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: help install build typecheck test demo bench bench-deps bench-serve bench-train clean
+.PHONY: help install build typecheck test demo bench bench-deps bench-load bench-serve bench-train clean
 
 help:
 	@echo "make demo       install, train + package the example, serve it, send it predictions"
@@ -11,7 +11,7 @@ help:
 	@echo "make install    npm ci (from the lockfile; also builds dist/)"
 	@echo "make typecheck  tsc --noEmit over sources, tests and benchmarks"
 	@echo "make bench      benchmarks (ratios against a baseline measured in the same run)"
-	@echo "make bench-deps Debian's python3-sklearn, the optional scikit-learn side of bench/train (root)"
+	@echo "make bench-deps Debian's python3-sklearn and python3-pandas, the optional Python side of bench/ (root)"
 	@echo "make clean      remove dist/, the artifacts store and temporary files"
 
 $(NODE_MODULES): package.json package-lock.json
@@ -35,11 +35,16 @@ demo: build
 
 bench: build
 	node --import tsx bench/serve.ts
+	node --import tsx bench/load.ts
 	node --import tsx bench/train.ts
+
+# Loading speed and memory against danfojs-node and pandas (ARGS=--quick: 100k rows).
+bench-load: build
+	node --import tsx bench/load.ts $(ARGS)
 
 # scikit-learn for the side-by-side columns of bench/train (optional: without it they say "skipped").
 bench-deps:
-	/usr/bin/python3 -c "import sklearn" 2>/dev/null || (apt-get update && apt-get install -y -o DPkg::Lock::Timeout=300 python3-sklearn)
+	/usr/bin/python3 -c "import sklearn, pandas" 2>/dev/null || (apt-get update && apt-get install -y -o DPkg::Lock::Timeout=300 python3-sklearn python3-pandas)
 
 # Training speed against scikit-learn and ml-random-forest (~1 h on 2 cores; ARGS=--quick for a smoke check).
 bench-train: build
