@@ -306,6 +306,25 @@ describe('CLI load and run with every source kind (real process)', function () {
       expectOneLineError(await cli(['run', 'nokey.yaml']), 'nokey.yaml: source[1].on: key column "id" is not in sqlite:', '(columns: name) (line 3)');
     });
 
+    it('run <source> reads every source kind with the same flags as load; source flags beside a pipeline.yaml are usage errors', async () => {
+      const db = await cli(['run', 'shop.db', '--query', 'SELECT id % 7 AS k, id % 3 AS m, vip FROM customers', '--target', 'vip', '--name', 'fromdb', '--trees', '3', '--artifacts', 'artifacts', '--json']);
+      expect(db.code, db.stderr).to.equal(0);
+      const dbOut = JSON.parse(db.stdout) as { bundle: string; rows: number };
+      expect(dbOut).to.include({ bundle: 'fromdb@1.0.0', rows: 90 });
+      const manifest = JSON.parse(await readFile(join(dir, 'artifacts', 'fromdb', '1.0.0', 'manifest.json'), 'utf8')) as { lineage: { dataset: { source: { kind: string; query: string } } } };
+      expect(manifest.lineage.dataset.source).to.deep.include({ kind: 'sqlite', query: 'SELECT id % 7 AS k, id % 3 AS m, vip FROM customers' });
+      const cmd = await cli([
+        'run', '--from-command', `node -e "for (let i = 0; i < 40; i++) console.log(JSON.stringify({x: i % 9, y: i % 4, even: i % 2 === 0}))"`,
+        '--target', 'even', '--name', 'fromcmd', '--trees', '3', '--artifacts', 'artifacts', '--types', 'y=category', '--json',
+      ]);
+      expect(cmd.code, cmd.stderr).to.equal(0);
+      expect(JSON.parse(cmd.stdout) as { bundle: string; rows: number }).to.include({ bundle: 'fromcmd@1.0.0', rows: 40 });
+      await writeFile(join(dir, 'plain.yaml'), ['name: plain', 'source: orders.csv', 'target: label', ''].join('\n'));
+      expectUsageError(await cli(['run', 'plain.yaml', '--query', 'SELECT 1']), '--query');
+      expectUsageError(await cli(['run', 'plain.yaml', '--no-header']), '--header');
+      expectUsageError(await cli(['run', 'shop.db', '--target', 'vip', '--name', 'x']), '--query');
+    });
+
     it('featurize and run keep working on files', async () => {
       const penguins = join(EXAMPLES, 'penguins', 'penguins.csv');
       const f = await cli(['featurize', penguins, '--target', 'Species', '--out', 'pf']);

@@ -5,9 +5,8 @@ import { collect, columnTypes, integer, oneOf } from '../parse.js';
 import { loadProgressReporter } from '../progress.js';
 import { profileTable } from '../render.js';
 
-/** Every option `mlpipe load` takes. */
-interface LoadFlags {
-  out: string;
+/** The source options of {@link sourceOptions}. */
+export interface SourceFlags {
   format?: string;
   delimiter?: string;
   quote?: string;
@@ -34,6 +33,11 @@ interface LoadFlags {
   onBadRow?: 'error' | 'skip';
   inferRows?: number;
   chunkRows?: number;
+}
+
+/** Every option `mlpipe load` takes. */
+interface LoadFlags extends SourceFlags {
+  out: string;
   profile?: string;
   json?: boolean;
 }
@@ -42,19 +46,13 @@ function method(value: string): string {
   return oneOf(['GET', 'POST'] as const)(value.toUpperCase());
 }
 
-/**
- * `mlpipe load [<source>] --out <dataset.arrow>`: a file, stdin, a command's output, an SQL database or
- * an HTTP JSON API into a typed Arrow dataset, streamed with memory bounded by `--chunk-rows`.
- */
-export function registerLoad(program: Command, ctx: CliContext): void {
-  program
-    .command('load')
-    .description('read a file, standard input, a command\'s output, an SQL database or an HTTP JSON API into a typed Arrow dataset, and profile it')
-    .argument(
-      '[source]',
-      'a file (.csv .tsv .json .ndjson .jsonl .xlsx .parquet .arrow, optionally .gz), - for stdin, a database URL (postgres://, mysql://, mariadb://, sqlite:path, or a .db/.sqlite file) or an http(s):// URL; omit it with --from-command',
-    )
-    .requiredOption('-o, --out <file>', 'dataset file to write (.arrow)')
+/** What `<source>` can be, in `--help`. */
+export const SOURCE_ARGUMENT =
+  'a file (.csv .tsv .json .ndjson .jsonl .xlsx .parquet .arrow, optionally .gz), - for stdin, a database URL (postgres://, mysql://, mariadb://, sqlite:path, or a .db/.sqlite file) or an http(s):// URL; omit it with --from-command';
+
+/** The options that say what to read and how: `mlpipe load`'s, and `mlpipe run <source>`'s. */
+export function sourceOptions(command: Command): Command {
+  return command
     .option('--format <format>', 'input format, overriding the extension (csv, tsv, json, ndjson, xlsx, parquet, arrow)')
     .option('--delimiter <char>', 'CSV delimiter (default: sniffed from the header)')
     .option('--quote <char>', 'CSV quote character (default ")')
@@ -82,7 +80,21 @@ export function registerLoad(program: Command, ctx: CliContext): void {
     .option('--types <col=type,...>', 'declared column types (number, integer, boolean, category, datetime, text), e.g. zip=category', columnTypes)
     .option('--on-bad-row <error|skip>', 'a value that contradicts its column type: stop (error, default) or leave the row out and count it (skip)', oneOf(['error', 'skip'] as const))
     .option('--infer-rows <n>', 'infer column types from the first n rows only (default: every row)', integer(1))
-    .option('--chunk-rows <n>', 'rows per chunk: memory is bounded by it (default 10000)', integer(1, 1_000_000))
+    .option('--chunk-rows <n>', 'rows per chunk: memory is bounded by it (default 10000)', integer(1, 1_000_000));
+}
+
+/**
+ * `mlpipe load [<source>] --out <dataset.arrow>`: a file, stdin, a command's output, an SQL database or
+ * an HTTP JSON API into a typed Arrow dataset, streamed with memory bounded by `--chunk-rows`.
+ */
+export function registerLoad(program: Command, ctx: CliContext): void {
+  sourceOptions(
+    program
+      .command('load')
+      .description('read a file, standard input, a command\'s output, an SQL database or an HTTP JSON API into a typed Arrow dataset, and profile it')
+      .argument('[source]', SOURCE_ARGUMENT)
+      .requiredOption('-o, --out <file>', 'dataset file to write (.arrow)'),
+  )
     .option('--profile <file>', 'also write the profile as JSON')
     .option('--json', 'print one JSON document (profile, lineage, warnings)')
     .action(async (source: string | undefined, opts: LoadFlags) => {

@@ -1,37 +1,60 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { MlpipeError } from '../../core/errors.js';
+import type { SourceSpec } from '../../core/data/sources/types.js';
 import { featurizeLines } from './featurize.js';
+import { SOURCE_ARGUMENT, type SourceFlags, sourceOptions } from './load.js';
 import { type ModelFlags, forestParamsFrom, modelOptions, searchFrom } from './train.js';
 import { progressReporter } from '../progress.js';
 import { metricsLines } from '../render.js';
 
 const CONFIG_EXT = /\.(ya?ml)$/i;
 
+/** Source flags that make no sense beside a pipeline.yaml (its source: section says all of it). */
+const SOURCE_FLAG_KEYS: Record<string, true> = Object.fromEntries(
+  ['delimiter', 'quote', 'encoding', 'sheet', 'range', 'query', 'table', 'fromCommand', 'recordsPath', 'method', 'data', 'httpHeader', 'bearerEnv', 'paginate', 'pageParam', 'pageSize', 'cursorPath', 'maxRecords', 'retries', 'timeout', 'types', 'onBadRow', 'inferRows', 'chunkRows'].map((k) => [k, true]),
+);
+
 /** `mlpipe run (<pipeline.yaml> | <source> --target <col> --name <name>)`: load → featurize → train → package. */
 export function registerRun(program: Command, ctx: CliContext): void {
   modelOptions(
+    sourceOptions(
     program
       .command('run')
       .description('load, featurize, train and package in one go; prints the bundle reference (name@version) last')
-      .argument('<config-or-source>', 'a pipeline.yaml, or a data file (then --target and --name are needed)')
+      .argument('[config-or-source]', `a pipeline.yaml, or a source as for load (then --target and --name are needed): ${SOURCE_ARGUMENT}`)
       .option('-t, --target <column>', 'column to predict')
       .option('-n, --name <name>', 'bundle name')
-      .option('--format <format>', 'input format, overriding the extension')
       .option('--version <X.Y.Z>', 'bundle version (default: next patch version)')
       .option('--artifacts <dir>', 'bundle store (default: the config\'s package.artifacts, $MLPIPE_ARTIFACTS or ./artifacts)')
       .option('--work-dir <dir>', 'keep the intermediate dataset, features and model folders here'),
+    ),
   )
     .option('--json', 'print one JSON document (with the bundle reference as "bundle")')
-    .action(async (input: string, opts: ModelFlags & { target?: string; name?: string; format?: string; version?: string; artifacts?: string; workDir?: string }) => {
+    .action(async (input: string | undefined, opts: ModelFlags & SourceFlags & { target?: string; name?: string; version?: string; artifacts?: string; workDir?: string }) => {
       const { readPipelineConfig } = await import('../../core/pipeline/config.js');
       const { runPipeline } = await import('../../core/pipeline/run.js');
-      const isConfig = CONFIG_EXT.test(input);
+      const isConfig = input !== undefined && CONFIG_EXT.test(input);
       const config = isConfig ? await readPipelineConfig(input) : undefined;
+      // A config's source can only be changed by --format; a source on the command line takes every source flag.
+      let source: SourceSpec | undefined;
+      if (!isConfig) {
+        const { parseSourceArgument } = await import('../../core/data/sources/index.js');
+        source = parseSourceArgument(input, opts, ctx.io.env);
+      } else {
+        const { format: _format, ...rest } = opts;
+        const stray = Object.entries(rest).find(([k, v]) => (v !== undefined && k in SOURCE_FLAG_KEYS) || (k === 'header' && v === false));
+        if (stray) throw new MlpipeError('usage', `--${stray[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: give source options in the config's source: section, not with a pipeline.yaml`);
+      }
       const progress = progressReporter(ctx, !opts.json);
       const result = await runPipeline({
         config,
-        source: isConfig ? undefined : input,
-        format: opts.format,
+        source,
+        format: isConfig ? opts.format : undefined,
+        types: opts.types,
+        onBadRow: opts.onBadRow,
+        inferRows: opts.inferRows,
+        chunkRows: opts.chunkRows,
         target: opts.target,
         name: opts.name,
         task: opts.task,

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type PackageResult, packageModel } from '../bundle/package.js';
 import { type LoadOptions, type LoadResult, loadSource } from '../data/load.js';
-import type { LoadProgress } from '../data/stream-load.js';
+import type { LoadProgress, OnBadRow } from '../data/stream-load.js';
+import type { SourceSpec } from '../data/sources/types.js';
 import { specLabel } from '../data/sources/index.js';
 import { ConfigError } from '../errors.js';
 import type { Engine, ForestParams, Task } from '../models/forest-format.js';
+import type { ColumnType } from '../values.js';
 import type { PipelineConfig } from './config.js';
 import { type FeatureOptions, type FeaturizeResult, featurize } from './featurize.js';
 import { type SearchOptions, type TrainProgress, type TrainResult, train } from './train.js';
@@ -15,9 +17,15 @@ import { type SearchOptions, type TrainProgress, type TrainResult, train } from 
 /** Options of {@link runPipeline}: a config, and/or values that override it. */
 export interface RunOptions {
   config?: PipelineConfig;
-  /** A data file (or `-`) given on the command line; wins over the config's `source:`. */
-  source?: string;
+  /** A source given on the command line (a path, `-`, or any source spec); wins over the config's `source:`. */
+  source?: string | SourceSpec;
+  /** The format of a path given as `source`, or of a config's single file source. */
   format?: string;
+  /** With `source`: declared column types, bad-row handling, inference rows and chunk size, as for load. */
+  types?: Record<string, ColumnType>;
+  onBadRow?: OnBadRow;
+  inferRows?: number;
+  chunkRows?: number;
   target?: string;
   name?: string;
   task?: Task;
@@ -70,7 +78,15 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   try {
     const common = { stdin: options.stdin, env: options.env, onProgress: options.onLoadProgress };
     const loadOptions: LoadOptions = options.source
-      ? { source: options.source, format: options.format, types: cfg?.source.types, ...common }
+      ? {
+          source: options.source,
+          format: options.format,
+          types: options.types ?? cfg?.source.types,
+          onBadRow: options.onBadRow,
+          inferRows: options.inferRows,
+          chunkRows: options.chunkRows,
+          ...common,
+        }
       : {
           source: { sources: withFormat(cfg!.source.sources, options.format), combine: cfg!.source.combine },
           types: cfg!.source.types,
@@ -80,7 +96,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
           keyLocation: (i) => cfg!.source.keyLocations[i] ?? { path: `source[${i}].on` },
           ...common,
         };
-    stage(`load ${options.source ?? cfg!.source.path ?? describeSpecs(cfg!)}`);
+    const what = options.source === undefined ? (cfg!.source.path ?? describeSpecs(cfg!)) : typeof options.source === 'string' ? options.source : specLabel(options.source);
+    stage(`load ${what}`);
     const load = await loadSource(loadOptions);
     stage('featurize');
     const features: FeatureOptions = cfg?.features ?? {};
