@@ -1,34 +1,13 @@
 import { type Command, Option } from 'commander';
+import type { SourceFlags as SourceSpecFlags } from '../../core/data/sources/index.js';
 import type { ColumnType } from '../../core/values.js';
 import type { CliContext } from '../context.js';
 import { collect, columnTypes, integer, oneOf } from '../parse.js';
 import { loadProgressReporter } from '../progress.js';
 import { profileTable } from '../render.js';
 
-/** The source options of {@link sourceOptions}. */
-export interface SourceFlags {
-  format?: string;
-  delimiter?: string;
-  quote?: string;
-  encoding?: string;
-  header?: boolean;
-  sheet?: string;
-  range?: string;
-  query?: string;
-  table?: string;
-  fromCommand?: string;
-  recordsPath?: string;
-  method?: string;
-  data?: string;
-  httpHeader?: string[];
-  bearerEnv?: string;
-  paginate?: string;
-  pageParam?: string;
-  pageSize?: number;
-  cursorPath?: string;
-  maxRecords?: number;
-  retries?: number;
-  timeout?: number;
+/** The options of {@link sourceOptions}: what the core turns into a source spec, and how to load it. */
+export interface SourceFlags extends SourceSpecFlags {
   types?: Record<string, ColumnType>;
   onBadRow?: 'error' | 'skip';
   inferRows?: number;

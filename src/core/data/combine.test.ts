@@ -8,6 +8,7 @@ import type { Cell, ColumnType } from '../values.js';
 import { concatSources, joinSources } from './combine.js';
 import type { RecordSource } from './sources/types.js';
 import { MemoryTableSink, streamLoad } from './stream-load.js';
+import { rejection } from '../../test-helpers/async.js';
 
 let dir: string;
 
@@ -23,15 +24,6 @@ function rows(table: Table): Cell[][] {
 
 function schema(table: Table): [string, ColumnType][] {
   return table.columns.map((c) => [c.name, c.type]);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 const people = () =>

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { DataError, MlpipeError, NotFoundError } from '../errors.js';
 import { type ReadOptions, type RawTable, cleanHeader, detectFormat, readRawFile, sniffDelimiter } from './read.js';
+import { rejection } from '../../test-helpers/async.js';
 
 let dir: string;
 
@@ -19,17 +20,6 @@ async function file(name: string, content: string | Uint8Array): Promise<string>
 /** Writes a file and reads it back. */
 async function read(name: string, content: string | Uint8Array, options?: ReadOptions): Promise<RawTable> {
   return readRawFile(await file(name, content), options);
-}
-
-/** The error a promise rejects with; fails the test when it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(Error);
-    return err as Error;
-  }
-  return expect.fail('expected a rejection');
 }
 
 /** The DataError raised by reading `content` as file `name`, with the file's path. */

@@ -13,6 +13,7 @@ import { fingerprintTable, readDataset } from './dataset.js';
 import { profileTable } from './profile.js';
 import type { RawValue, RecordSource } from './sources/types.js';
 import { ArrowFileSink, type LoadProgress, MemoryTableSink, type StreamLoadOptions, streamLoad } from './stream-load.js';
+import { rejection } from '../../test-helpers/async.js';
 
 const TEXT = ['The product arrived on time and works well.', 'Terrible packaging, the box was crushed on arrival.', 'Would buy again, but the manual is hard to follow.'];
 const COLUMNS = ['num', 'int', 'flag', 'color', 'when', 'review'];
@@ -41,15 +42,6 @@ async function toMemory(rows: RawValue[][], options: StreamLoadOptions & { colum
   const source = memorySource(options.columns ?? COLUMNS, rows, { declared: options.declared, lines: options.lines, columnsAt: options.columnsAt, name: 'mem.csv' });
   const result = await streamLoad(source, sink, { spoolNear: join(dir, 'spool-here'), ...options });
   return { ...result, table: sink.table() };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 let dir: string;

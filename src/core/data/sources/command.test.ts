@@ -3,27 +3,11 @@ import { expect } from 'chai';
 import { DataError } from '../../errors.js';
 import { SourceError } from './errors.js';
 import { commandSource } from './file.js';
-import type { RawChunk, RecordSource } from './types.js';
+import { rejection, chunksOf } from '../../../test-helpers/async.js';
 
 /** A `node -e` command line running `script` (given in single quotes to the shell). */
 function node(script: string): string {
   return `"${process.execPath}" -e '${script}'`;
-}
-
-async function chunksOf(source: RecordSource, chunkRows = 1000): Promise<RawChunk[]> {
-  const out: RawChunk[] = [];
-  for await (const chunk of source.chunks(chunkRows)) out.push(chunk);
-  return out;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(Error);
-    return err as Error;
-  }
-  return expect.fail('expected a rejection');
 }
 
 /** True while a process with this id runs (a zombie waiting to be reaped by init does not count). */

@@ -27,24 +27,9 @@ import { fingerprintTable, readDataset } from '../dataset.js';
 import { loadSource } from '../load.js';
 import { ArrowFileSink, streamLoad } from '../stream-load.js';
 import { datasetSource } from './dataset.js';
-import type { RawChunk, RecordSource } from './types.js';
+import { rejection, chunksOf } from '../../../test-helpers/async.js';
 
 let dir: string;
-
-async function chunksOf(source: RecordSource, chunkRows: number): Promise<RawChunk[]> {
-  const out: RawChunk[] = [];
-  for await (const c of source.chunks(chunkRows)) out.push(c);
-  return out;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 const PARENT: Lineage = {
   source: { kind: 'file', path: 'old.csv', format: 'csv', bytes: 10, sha256: 'ab'.repeat(32) },

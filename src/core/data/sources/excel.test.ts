@@ -7,31 +7,16 @@ import { ConfigError, DataError, NotFoundError } from '../../errors.js';
 import { sha256File } from '../../fs-util.js';
 import { excelSource } from './excel.js';
 import { fileSource } from './file.js';
-import type { FileSourceSpec, RawChunk, RawValue, RecordSource } from './types.js';
+import type { FileSourceSpec, RawValue, RecordSource } from './types.js';
+import { rejection, chunksOf } from '../../../test-helpers/async.js';
 
 let dir: string;
 let book: string;
-
-async function chunksOf(source: RecordSource, chunkRows = 1000): Promise<RawChunk[]> {
-  const out: RawChunk[] = [];
-  for await (const chunk of source.chunks(chunkRows)) out.push(chunk);
-  return out;
-}
 
 async function readAll(spec: Omit<FileSourceSpec, 'kind'>): Promise<{ columns: string[]; rows: RawValue[][]; source: RecordSource }> {
   const source = fileSource({ kind: 'file', ...spec });
   const chunks = await chunksOf(source);
   return { columns: chunks[chunks.length - 1]?.columns ?? [], rows: chunks.flatMap((c) => c.rows), source };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(Error);
-    return err as Error;
-  }
-  return expect.fail('expected a rejection');
 }
 
 const utc = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d));

@@ -7,7 +7,8 @@ import { cleanupTempDirs, tempDir } from '../../../test-helpers/fixtures.js';
 import { ConfigError, DataError, MlpipeError, NotFoundError } from '../../errors.js';
 import { sha256File } from '../../fs-util.js';
 import { fileSource, stdinSource, textStreamSource } from './file.js';
-import type { FileSourceSpec, RawChunk, RawValue, RecordSource } from './types.js';
+import type { FileSourceSpec, RawValue, RecordSource } from './types.js';
+import { rejection, chunksOf } from '../../../test-helpers/async.js';
 
 let dir: string;
 
@@ -15,13 +16,6 @@ async function file(name: string, content: string | Uint8Array): Promise<string>
   const path = join(dir, name);
   await writeFile(path, content);
   return path;
-}
-
-/** Every chunk of a source. */
-async function chunksOf(source: RecordSource, chunkRows = 1000): Promise<RawChunk[]> {
-  const out: RawChunk[] = [];
-  for await (const chunk of source.chunks(chunkRows)) out.push(chunk);
-  return out;
 }
 
 /** Columns (of the last chunk) and all rows of a source. */
@@ -36,16 +30,6 @@ async function readAll(source: RecordSource, chunkRows = 1000): Promise<{ column
 
 async function readFile(name: string, content: string | Uint8Array, options: Omit<FileSourceSpec, 'kind' | 'path'> = {}) {
   return readAll(fileSource({ kind: 'file', path: await file(name, content), ...options }));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(Error);
-    return err as Error;
-  }
-  return expect.fail('expected a rejection');
 }
 
 describe('fileSource', () => {

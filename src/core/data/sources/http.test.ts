@@ -5,6 +5,7 @@ import { ConfigError, DataError } from '../../errors.js';
 import { SourceError } from './errors.js';
 import { httpSource } from './http.js';
 import type { HttpSourceSpec, RawChunk, RawValue, RecordSource } from './types.js';
+import { chunksOf as collect } from '../../../test-helpers/async.js';
 
 /** One request as the test server saw it. */
 interface Seen {
@@ -54,12 +55,6 @@ async function serve(handler: Handler): Promise<TestServer> {
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
-}
-
-async function collect(source: RecordSource, chunkRows = 1000): Promise<RawChunk[]> {
-  const chunks: RawChunk[] = [];
-  for await (const chunk of source.chunks(chunkRows)) chunks.push(chunk);
-  return chunks;
 }
 
 /** All rows of all chunks, padded to the final column count. */

@@ -8,26 +8,11 @@ import { DataError, NotFoundError } from '../../errors.js';
 import { sha256File } from '../../fs-util.js';
 import { fileSource } from './file.js';
 import { parquetSource } from './parquet.js';
-import type { RawChunk, RecordSource } from './types.js';
+import type { RawChunk } from './types.js';
+import { rejection, chunksOf } from '../../../test-helpers/async.js';
 
 let dir: string;
 let path: string;
-
-async function chunksOf(source: RecordSource, chunkRows = 1000): Promise<RawChunk[]> {
-  const out: RawChunk[] = [];
-  for await (const chunk of source.chunks(chunkRows)) out.push(chunk);
-  return out;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(Error);
-    return err as Error;
-  }
-  return expect.fail('expected a rejection');
-}
 
 const ROWS = 10;
 const BIG = 9_007_199_254_740_993n; // 2^53 + 1: not exact as a number

@@ -6,6 +6,7 @@ import { messageOf } from '../../errors.js';
 import type { ColumnType } from '../../values.js';
 import { SourceError } from './errors.js';
 import { scrubSecrets } from './redact.js';
+import { cleanHeader } from '../read.js';
 
 /** Connection timeout of the network drivers. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -72,22 +73,7 @@ export function positionText(sql: string, position: number): string {
  * header.
  */
 export function uniqueColumns(names: readonly string[], source: string, warnings: string[]): string[] {
-  const seen = new Set<string>();
-  return names.map((raw, i) => {
-    let name = raw.trim();
-    if (name === '') {
-      name = `unnamed_${i + 1}`;
-      warnings.push(`${source}: column ${i + 1} has no name; calling it "${name}"`);
-    }
-    if (seen.has(name)) {
-      let k = 2;
-      while (seen.has(`${name}_${k}`)) k++;
-      warnings.push(`${source}: column name "${name}" appears more than once; column ${i + 1} is renamed "${name}_${k}"`);
-      name = `${name}_${k}`;
-    }
-    seen.add(name);
-    return name;
-  });
+  return cleanHeader([...names], source, warnings);
 }
 
 /** Resolves with `promise`, or with undefined after `ms` (a clean-up step that must not hang). */
