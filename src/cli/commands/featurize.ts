@@ -39,6 +39,7 @@ export function registerFeaturize(program: Command, ctx: CliContext): void {
         features: config?.features,
         task: opts.task ?? config?.task,
         configSha256: config?.sha256,
+        seed: config?.seed,
       });
       if (opts.json) {
         ctx.json({ out: opts.out, ...result.info, profile: undefined, lineage: result.info.lineage });

@@ -17,7 +17,7 @@ describe('automatic featurizer choice', () => {
     ['booleans → boolean', column('b', 'boolean', [true, false, null]), { kind: 'boolean' }],
     ['dates → datetime-parts', column('d', 'datetime', [0, 86_400_000, null]), { kind: 'datetime-parts' }],
     ['categories → one-hot', column('c', 'category', ['a', 'b', 'a', null]), { kind: 'one-hot' }],
-    ['free text → dropped', column('t', 'text', ['a long sentence here', 'and another one']), { drop: 'free text: no text featurizer is available yet (drop it or declare it a category)' }],
+    ['free text → dropped', column('t', 'text', ['a long sentence here', 'and another one']), { drop: 'free text: not featurized automatically (choose kind: tfidf or hashing for it in features.columns, or declare it a category)' }],
     ['all-distinct strings → dropped as id-like', column('code', 'category', ['k1', 'k2', 'k3', null]), { drop: 'id-like: every value is distinct' }],
     ['a row number → dropped as id-like', column('n', 'integer', [3, 1, 2, 4]), { drop: 'id-like: every value is distinct (a row number or key)' }],
     ['a distinct integer named like an id → dropped', column('customer_id', 'integer', [17, 3, 99]), { drop: 'id-like: every value is distinct (a row number or key)' }],

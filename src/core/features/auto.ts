@@ -1,20 +1,30 @@
 import { ConfigError } from '../errors.js';
 import { suggest } from '../suggest.js';
 import { type Column, type Table, cellAt } from '../table.js';
+import type { ColumnType } from '../values.js';
 import type { FeaturePlan, StepPlan } from './pipeline.js';
 import type { DroppedColumn } from './types.js';
 
 /** A per-column choice in a config: a featurizer (kind + parameters) or `drop`. */
 export type ColumnChoice = 'drop' | { kind?: string; [param: string]: unknown };
 
+/**
+ * An item of `features.drop`: a column name, every column of a type (`{type: text}`), or every
+ * column whose name matches a regular expression (`{pattern: "^id_"}`, JavaScript syntax, searched
+ * anywhere in the name: anchor it to match whole names).
+ */
+export type ColumnSelector = string | { type: ColumnType } | { pattern: string };
+
 /** Options of {@link planFeatures}. */
 export interface PlanOptions {
   /** The target column: never a feature. */
   target: string;
-  /** Columns to leave out. */
-  drop?: string[];
+  /** Columns to leave out: names, types or name patterns. A column named in `columns` is kept even when a type or pattern matches it. */
+  drop?: ColumnSelector[];
   /** Per-column choices that replace the automatic one. */
   columns?: Record<string, ColumnChoice>;
+  /** Config lines of the entries (`features.drop[0]`, `features.columns.age`), added to error messages. */
+  lines?: Record<string, number>;
 }
 
 /** A category with at least this share of distinct values (over enough rows) is treated as id-like. */
@@ -68,7 +78,8 @@ export function autoChoice(column: Column): { kind: string } | { drop: string } 
   if (s.distinct === 1) return { drop: 'constant: a single value in every row' };
   switch (column.type) {
     case 'text':
-      return { drop: 'free text: no text featurizer is available yet (drop it or declare it a category)' };
+      // tfidf and hashing exist, but each adds dozens to hundreds of columns: a choice to make, not a default.
+      return { drop: 'free text: not featurized automatically (choose kind: tfidf or hashing for it in features.columns, or declare it a category)' };
     case 'category':
       if (s.distinct === s.present && s.present >= 2) return { drop: 'id-like: every value is distinct' };
       // Titles, names, free-form codes: a handful of repeats among thousands of values is noise.
@@ -88,25 +99,51 @@ export function autoChoice(column: Column): { kind: string } | { drop: string } 
   }
 }
 
+/** Describes a selector for messages and drop reasons: `type text`, `pattern ^id_`. */
+function selectorText(selector: Exclude<ColumnSelector, string>): string {
+  return 'type' in selector ? `type ${selector.type}` : `pattern ${selector.pattern}`;
+}
+
 /**
  * Plans the featurizers for every column but the target: the automatic choice, unless the options
  * drop the column or name a featurizer for it. Unknown column names in the options are ConfigErrors
- * with a suggestion.
+ * with a suggestion (and the config line when known); a type or pattern that matches no column is not
+ * an error (the same config may serve several tables).
  */
 export function planFeatures(table: Table, options: PlanOptions): FeaturePlan {
   const names = table.columns.map((c) => c.name);
-  const checkName = (name: string, path: string) => {
+  const lines = options.lines ?? {};
+  const at = (path: string) => (lines[path] !== undefined ? ` (line ${lines[path]})` : '');
+  const checkName = (name: string, path: string, linePath = path) => {
     if (!names.includes(name)) {
       const hint = suggest(name, names);
-      throw new ConfigError(`${path}: no column "${name}" in the dataset${hint ? ` (did you mean "${hint}"?)` : ''}`);
+      throw new ConfigError(`${path}: no column "${name}" in the dataset${hint ? ` (did you mean "${hint}"?)` : ''}${at(linePath)}`);
     }
   };
-  const drop = new Set(options.drop ?? []);
-  for (const name of drop) checkName(name, 'features.drop');
+  const drop = new Set<string>();
+  const selectors: { selector: Exclude<ColumnSelector, string>; path: string; test: (column: Column) => boolean }[] = [];
+  (options.drop ?? []).forEach((item, i) => {
+    const path = `features.drop[${i}]`;
+    if (typeof item === 'string') {
+      checkName(item, 'features.drop', path);
+      drop.add(item);
+    } else if ('type' in item) {
+      selectors.push({ selector: item, path, test: (c) => c.type === item.type });
+    } else {
+      let re: RegExp;
+      try {
+        re = new RegExp(item.pattern, 'u');
+      } catch (err) {
+        throw new ConfigError(`${path}.pattern: not a valid regular expression (${(err as Error).message})${at(path)}`);
+      }
+      selectors.push({ selector: item, path, test: (c) => re.test(c.name) });
+    }
+  });
   const choices = options.columns ?? {};
   for (const name of Object.keys(choices)) {
-    checkName(name, `features.columns.${name}`);
-    if (name === options.target) throw new ConfigError(`features.columns.${name}: "${name}" is the target; it cannot also be a feature`);
+    const path = `features.columns.${name}`;
+    checkName(name, path);
+    if (name === options.target) throw new ConfigError(`${path}: "${name}" is the target; it cannot also be a feature${at(path)}`);
   }
   const steps: StepPlan[] = [];
   const dropped: DroppedColumn[] = [];
@@ -117,17 +154,25 @@ export function planFeatures(table: Table, options: PlanOptions): FeaturePlan {
       dropped.push({ column: column.name, type: column.type, reason: 'dropped by the config' });
       continue;
     }
+    // A column the config names in features.columns is wanted: a broad type or pattern does not drop it.
+    const selected = choice !== undefined ? undefined : selectors.find((s) => s.test(column));
+    if (selected) {
+      dropped.push({ column: column.name, type: column.type, reason: `dropped by the config (${selected.path}: ${selectorText(selected.selector)})` });
+      continue;
+    }
     if (choice !== undefined) {
       const { kind, ...params } = choice;
       const path = `features.columns.${column.name}`;
-      if (kind !== undefined && typeof kind !== 'string') throw new ConfigError(`${path}.kind: must be a featurizer name`);
+      const line = lines[path];
+      const withLine = line !== undefined ? { line } : {};
+      if (kind !== undefined && typeof kind !== 'string') throw new ConfigError(`${path}.kind: must be a featurizer name${at(path)}`);
       const chosen = kind ?? autoChoice(column);
       if (typeof chosen === 'string') {
-        steps.push({ column: column.name, kind: chosen, params, path });
+        steps.push({ column: column.name, kind: chosen, params, path, ...withLine });
         continue;
       }
-      if ('drop' in chosen) throw new ConfigError(`${path}: parameters are given but the column would be dropped (${chosen.drop}); name a "kind"`);
-      steps.push({ column: column.name, kind: chosen.kind, params, path });
+      if ('drop' in chosen) throw new ConfigError(`${path}: parameters are given but the column would be dropped (${chosen.drop}); name a "kind"${at(path)}`);
+      steps.push({ column: column.name, kind: chosen.kind, params, path, ...withLine });
       continue;
     }
     const auto = autoChoice(column);

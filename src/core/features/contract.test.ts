@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { ConfigError, ValidationError } from '../errors.js';
 import { type Column, type Table, cellAt, emptyColumn, setCell } from '../table.js';
 import type { Cell, ColumnType } from '../values.js';
-import { FeatureTransformer, fitPipeline } from './pipeline.js';
+import { FeatureTransformer, fitPipeline, fitTransform } from './pipeline.js';
 import { FEATURIZER_KINDS } from './registry.js';
-import type { FittedPipeline, Json } from './types.js';
+import type { FitContext, FittedPipeline, Json } from './types.js';
 
 /** A column of a type, from cells (null = missing). */
 function column(name: string, type: ColumnType, cells: Cell[]): Column {
@@ -25,7 +25,7 @@ const FIT_CELLS: Record<ColumnType, Cell[]> = {
   boolean: [true, false, true, null, true, false, true, true],
   category: ['red', 'blue', 'red', null, 'green', 'red', 'blue', 'mauve'],
   datetime: [D('2024-01-31T10:00:00Z'), D('1999-12-31T23:59:59Z'), null, D('2024-02-29T00:00:00Z'), D('1969-07-20T20:17:00Z'), D('2000-03-01'), D('2024-12-31'), D('2010-06-15T12:30:00Z')],
-  text: ['a b c', 'd e f', null, 'g h i', 'j k l', 'm n o', 'p q r', 's t u'],
+  text: ['The cat sat on the mat', 'A dog; a cat!', null, '', 'Über café naïve — déjà vu', 'cat cat cat dog', 'the THE the', '42 is the answer_to everything'],
 };
 /** Raw values at serving time (JSON), including unseen categories and values missing in new ways. */
 const SERVE_VALUES: Record<ColumnType, unknown[]> = {
@@ -34,16 +34,28 @@ const SERVE_VALUES: Record<ColumnType, unknown[]> = {
   boolean: [true, false, null, undefined, 'yes', 'false', true],
   category: ['red', 'turquoise', null, undefined, 'mauve', 'blue', ''],
   datetime: ['2024-02-29', '1900-01-01T00:00:00Z', null, undefined, D('2020-05-05T05:05:05Z'), '2024-03-10 14:30:00+02:00', '1970-01-01'],
-  text: ['x', null, undefined, 'y', 'z', 'w', 'v'],
+  text: ['x', null, undefined, 'a cat and a DOG', 'never seen words here', 'ÜBER Café', '🙂 emoji 𝐀𝐁 tokens', 'NA', 42],
+};
+
+/**
+ * The training target given to every fit (kinds that do not learn from it must ignore it): a
+ * 3-class target, one class index per row of the FIT_CELLS columns.
+ */
+const CONTEXT: FitContext = { target: { task: 'classification', values: Float64Array.from([0, 1, 2, 0, 1, 0, 2, 1]), classes: ['a', 'b', 'c'] }, seed: 7 };
+
+/** Parameters the contract runs a kind with, where its defaults refuse the shared training columns. */
+const CONTRACT_PARAMS: Record<string, Record<string, unknown>> = {
+  // log1p refuses negative training values by default; the number column has -3.25.
+  log1p: { negative: 'clip' },
 };
 
 function tableOf(col: Column): Table {
   return { columns: [col], rowCount: col.values.length };
 }
 
-function fitOne(kind: string, type: ColumnType, params: Record<string, unknown> = {}): FittedPipeline {
+function fitOne(kind: string, type: ColumnType, params: Record<string, unknown> = {}, context: FitContext = CONTEXT): FittedPipeline {
   const col = column('c', type, FIT_CELLS[type]);
-  return fitPipeline(tableOf(col), { steps: [{ column: 'c', kind, params }], dropped: [] });
+  return fitPipeline(tableOf(col), { steps: [{ column: 'c', kind, params: { ...CONTRACT_PARAMS[kind], ...params } }], dropped: [] }, context);
 }
 
 function deepFreeze<T>(o: T): T {
@@ -71,12 +83,35 @@ describe('featurizer contract (every registered kind)', () => {
             }
           });
 
-          it('fit neither mutates its params nor its column', () => {
+          it('fit neither mutates its params nor its column (nor the target)', () => {
             const col = column('c', type, FIT_CELLS[type]);
             const before = Array.from({ length: col.values.length }, (_, i) => cellAt(col, i));
-            const params = deepFreeze(kind.params({}));
-            expect(() => kind.fit(col, params)).not.to.throw();
+            const targetBefore = Array.from(CONTEXT.target!.values);
+            const params = deepFreeze(kind.params(CONTRACT_PARAMS[name] ?? {}));
+            expect(() => kind.fit(col, params, CONTEXT)).not.to.throw();
+            if (kind.outOfFold) kind.outOfFold(col, params, CONTEXT, new Float64Array(col.values.length * 10), 10, 0);
             expect(Array.from({ length: col.values.length }, (_, i) => cellAt(col, i))).to.deep.equal(before);
+            expect(Array.from(CONTEXT.target!.values)).to.deep.equal(targetBefore);
+          });
+
+          it(kind.needsTarget ? 'refuses to fit without a target' : 'ignores the target: the same state with or without one', () => {
+            if (kind.needsTarget) {
+              expect(() => fitOne(name, type, {}, {})).to.throw(ConfigError, /features\.columns\.c\.kind: featurizer ".*" learns from the target, and no target was given/);
+              return;
+            }
+            expect(fitOne(name, type, {}, {})).to.deep.equal(fitOne(name, type));
+          });
+
+          it('the training matrix (fitTransform) is transformTable, but for out-of-fold encodings of target kinds', () => {
+            const col = column('c', type, FIT_CELLS[type]);
+            const plan = { steps: [{ column: 'c', kind: name, params: { ...CONTRACT_PARAMS[name] } }], dropped: [] };
+            const fitted = fitTransform(tableOf(col), plan, CONTEXT);
+            expect(fitted.pipeline).to.deep.equal(fitPipeline(tableOf(col), plan, CONTEXT));
+            const full = fitted.transformer.transformTable(tableOf(col));
+            expect(fitted.matrix.length).to.equal(full.length);
+            for (const v of fitted.matrix) expect(Number.isFinite(v)).to.equal(true);
+            if (!kind.outOfFold) expect(Array.from(fitted.matrix)).to.deep.equal(Array.from(full));
+            else expect(Array.from(fitted.matrix)).not.to.deep.equal(Array.from(full));
           });
 
           it('outputs one finite number per output name for every value, seen or not, missing or not', () => {
@@ -99,6 +134,7 @@ describe('featurizer contract (every registered kind)', () => {
             cells.forEach((cell, i) => {
               // Records arrive as JSON: a datetime as an ISO string, a missing value as null or absent.
               const raw = cell === null ? (i % 2 ? null : undefined) : type === 'datetime' ? new Date(cell as number).toISOString() : cell;
+              // (A text cell "" is read as missing by both paths.)
               const one = t.transformRecord(raw === undefined ? {} : { c: raw });
               expect(Array.from(one), `row ${i}`).to.deep.equal(Array.from(batch.subarray(i * w, (i + 1) * w)));
             });
@@ -108,6 +144,16 @@ describe('featurizer contract (every registered kind)', () => {
             const pipeline = fitOne(name, type);
             const unfitted = { ...pipeline, steps: pipeline.steps.map((s) => ({ ...s, state: null as unknown as Json })) };
             expect(() => new FeatureTransformer(unfitted)).to.throw(ConfigError, /steps\[0\] \(column "c", .*\) is not fitted/);
+          });
+
+          it('parsed parameters, as saved, parse back to themselves, and re-fitting from the saved plan gives the same pipeline', () => {
+            const parsed = kind.params(CONTRACT_PARAMS[name] ?? {});
+            expect(kind.params(JSON.parse(JSON.stringify(parsed)) as Record<string, unknown>)).to.deep.equal(parsed);
+            // train re-fits featurizers from featurizer.json's kinds and parameters (planOf)
+            const pipeline = fitOne(name, type);
+            const col = column('c', type, FIT_CELLS[type]);
+            const plan = { steps: pipeline.steps.map((s) => ({ column: s.column, kind: s.kind, params: JSON.parse(JSON.stringify(s.params)) as Record<string, unknown> })), dropped: [] };
+            expect(fitPipeline(tableOf(col), plan, CONTEXT)).to.deep.equal(pipeline);
           });
 
           it('rejects unknown parameters by name', () => {

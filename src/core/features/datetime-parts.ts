@@ -1,90 +1,57 @@
-import { countMissing, median } from './numeric.js';
+import { F, FIELDS, civil, localTime } from './calendar.js';
+import { countMissing } from './impute.js';
+import { median } from './numeric.js';
 import { param } from './params.js';
 import type { FeaturizerKind } from './types.js';
 
 export const DATE_PARTS = ['year', 'month', 'day', 'dayofyear', 'dayofweek', 'hour', 'minute', 'epochdays'] as const;
-/** A calendar part of a date, computed in UTC. `dayofweek` is 0 for Monday … 6 for Sunday (as pandas). */
+/**
+ * A calendar part of a date, in the step's time zone (UTC by default). `dayofweek` is 0 for Monday …
+ * 6 for Sunday (as pandas); `dayofyear` 1 … 366; `epochdays` the days from 1970-01-01 to the (local) date.
+ */
 export type DatePart = (typeof DATE_PARTS)[number];
 
 /** Parameters of {@link datetimeParts}. */
-export type DatetimeParams = { parts: DatePart[]; indicator: boolean | 'auto' };
+export type DatetimeParams = {
+  /** Parts to write, in order (default year, month, dayofyear, dayofweek). */
+  parts: DatePart[];
+  /** Missing indicator: always, never, or (`auto`) when the training data had missing dates. */
+  indicator: boolean | 'auto';
+  /** IANA time zone the parts are computed in (default `UTC`), e.g. `Europe/Paris`; checked when the config is read. */
+  timezone: string;
+};
 /**
- * Fitted state: the parts to write, the fill for a missing date (the median instant at fit) and the
- * indicator flag. The state holds everything `transform` needs.
+ * Fitted state: the parts to write, the fill for a missing date (the median instant at fit), the
+ * indicator flag, and the time zone (absent for UTC, as in states written before it existed). The
+ * state holds everything `transform` needs.
  */
-export type DatetimeState = { parts: DatePart[]; fill: number; indicator: boolean };
+export type DatetimeState = { parts: DatePart[]; fill: number; indicator: boolean; timezone?: string };
 
-const DAY_MS = 86_400_000;
-const CUMULATIVE_DAYS = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-
-/**
- * Writes the requested parts of an instant (epoch ms, UTC) without allocating (no Date object):
- * days-from-civil arithmetic after Howard Hinnant's algorithm.
- */
-function writeParts(t: number, parts: readonly DatePart[], out: Float64Array, offset: number): void {
-  const days = Math.floor(t / DAY_MS);
-  const msOfDay = t - days * DAY_MS;
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  for (let j = 0; j < parts.length; j++) {
-    let v: number;
-    switch (parts[j]) {
-      case 'year':
-        v = year;
-        break;
-      case 'month':
-        v = month;
-        break;
-      case 'day':
-        v = day;
-        break;
-      case 'dayofyear': {
-        const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-        v = (CUMULATIVE_DAYS[month - 1] as number) + day + (leap && month > 2 ? 1 : 0);
-        break;
-      }
-      case 'dayofweek':
-        v = (((days + 3) % 7) + 7) % 7;
-        break;
-      case 'hour':
-        v = Math.floor(msOfDay / 3_600_000);
-        break;
-      case 'minute':
-        v = Math.floor((msOfDay % 3_600_000) / 60_000);
-        break;
-      default:
-        v = days;
-    }
-    out[offset + j] = v;
-  }
-}
+const PART_FIELD: Record<DatePart, number> = F;
 
 /**
- * Splits a date into numeric parts (by default year, month, day of year, day of week; all in UTC).
- * A missing date is filled with the median instant at fit, flagged by `<column>__missing` when the
- * training data had missing dates.
+ * Splits a date into numeric parts (by default year, month, day of year, day of week), computed in
+ * UTC or in `timezone` (offsets and daylight saving time from the platform's time-zone data through
+ * Intl). A missing date is filled with the median instant at fit, flagged by `<column>__missing` when
+ * the training data had missing dates. Any date, seen or not, has parts.
  */
 export const datetimeParts: FeaturizerKind<DatetimeParams, DatetimeState> = {
   kind: 'datetime-parts',
-  description: 'date → year, month, day of year, day of week (UTC; configurable parts); missing → median date',
+  description: 'date → year, month, day of year, day of week (UTC or a time zone; configurable parts); missing → median date',
   accepts: ['datetime'],
   params(raw) {
-    param.only(raw, ['parts', 'indicator']);
+    param.only(raw, ['parts', 'indicator', 'timezone']);
     return {
       parts: param.listOf(raw, 'parts', DATE_PARTS, ['year', 'month', 'dayofyear', 'dayofweek']),
       indicator: param.autoBoolean(raw, 'indicator'),
+      timezone: param.timezone(raw, 'timezone', 'UTC'),
     };
   },
   fit(column, params) {
     const indicator = params.indicator === 'auto' ? countMissing(column) > 0 : params.indicator;
-    return { parts: [...params.parts], fill: median(column.values as Float64Array), indicator };
+    const state: DatetimeState = { parts: [...params.parts], fill: median(column.values as Float64Array), indicator };
+    if (params.timezone !== 'UTC') state.timezone = params.timezone;
+    return state;
   },
   outputs(column, _params, state) {
     const names = state.parts.map((p) => `${column}.${p}`);
@@ -93,10 +60,12 @@ export const datetimeParts: FeaturizerKind<DatetimeParams, DatetimeState> = {
   },
   transform(state, cell, out, offset) {
     const missing = cell === null;
-    writeParts(missing ? state.fill : (cell as number), state.parts, out, offset);
+    const t = missing ? state.fill : (cell as number);
+    civil(state.timezone === undefined ? t : localTime(t, state.timezone));
+    for (let j = 0; j < state.parts.length; j++) out[offset + j] = FIELDS[PART_FIELD[state.parts[j] as DatePart]] as number;
     if (state.indicator) out[offset + state.parts.length] = missing ? 1 : 0;
   },
   summary(_params, state) {
-    return `${state.parts.join(', ')} (UTC); missing → ${new Date(state.fill).toISOString().slice(0, 10)} (median)${state.indicator ? ' + missing indicator' : ''}`;
+    return `${state.parts.join(', ')} (${state.timezone ?? 'UTC'}); missing → ${new Date(state.fill).toISOString().slice(0, 10)} (median)${state.indicator ? ' + missing indicator' : ''}`;
   },
 };

@@ -1,9 +1,10 @@
-import { ConfigError, ValidationError, messageOf } from '../errors.js';
+import { ConfigError, ValidationError } from '../errors.js';
 import { type Table, cellAt, findColumn } from '../table.js';
 import { CellError, type ColumnType, toCell } from '../values.js';
-import { countMissing } from './numeric.js';
+import { countMissing } from './impute.js';
+import { ParamError } from './params.js';
 import { getKind } from './registry.js';
-import type { DroppedColumn, FeaturizerKind, FittedPipeline, FittedStep, InputColumn, Json } from './types.js';
+import type { DroppedColumn, FeaturizerKind, FitContext, FittedPipeline, FittedStep, InputColumn, Json } from './types.js';
 
 /** One planned step: which featurizer kind to fit on which column, with which parameters. */
 export interface StepPlan {
@@ -12,6 +13,8 @@ export interface StepPlan {
   params?: Record<string, unknown>;
   /** Config path that asked for this step, for error messages (`features.columns.age`). */
   path?: string;
+  /** Line of that config entry, for error messages. */
+  line?: number;
 }
 
 /** What to fit: the steps, and the columns left out with their reasons. */
@@ -26,31 +29,41 @@ export function pointerToken(name: string): string {
 }
 
 /**
- * Fits every planned step on the table. Steps are independent: each sees only its own column.
- * Throws ConfigError (with the config path) for an unknown column, a kind that does not accept the
- * column's type, or bad parameters.
+ * Fits every planned step on the table. Steps are independent: each sees only its own column (and,
+ * for kinds that learn from it, the target in `context`). Throws ConfigError (with the config path,
+ * down to the parameter: `features.columns.age.impute`) for an unknown column, a kind that does not
+ * accept the column's type, a kind that needs the target when none is given, or bad parameters.
+ *
+ * The training matrix of the returned pipeline must come from {@link fitTransform}, not from
+ * `transformTable` on the same rows: see `needsTarget` in types.ts.
  */
-export function fitPipeline(table: Table, plan: FeaturePlan): FittedPipeline {
+export function fitPipeline(table: Table, plan: FeaturePlan, context: FitContext = {}): FittedPipeline {
   const steps: FittedStep[] = [];
   const inputs = new Map<string, InputColumn>();
   const used = new Set<string>();
   for (const stepPlan of plan.steps) {
     const path = stepPlan.path ?? `features.columns.${stepPlan.column}`;
+    const at = stepPlan.line !== undefined ? ` (line ${stepPlan.line})` : '';
     const column = findColumn(table, stepPlan.column);
     if (!column) {
-      throw new ConfigError(`${path}: no column "${stepPlan.column}" in the dataset (columns: ${table.columns.map((c) => c.name).join(', ')})`);
+      throw new ConfigError(`${path}: no column "${stepPlan.column}" in the dataset (columns: ${table.columns.map((c) => c.name).join(', ')})${at}`);
     }
     const kind = getKind(stepPlan.kind, `${path}.kind`);
     if (!kind.accepts.includes(column.type)) {
-      throw new ConfigError(`${path}.kind: featurizer "${kind.kind}" does not accept a ${column.type} column (it takes ${kind.accepts.join(', ')})`);
+      throw new ConfigError(`${path}.kind: featurizer "${kind.kind}" does not accept a ${column.type} column (it takes ${kind.accepts.join(', ')})${at}`);
+    }
+    if (kind.needsTarget && !context.target) {
+      throw new ConfigError(`${path}.kind: featurizer "${kind.kind}" learns from the target, and no target was given${at}`);
     }
     let params: Record<string, Json>;
+    let state: Json;
     try {
       params = kind.params(stepPlan.params ?? {});
+      state = kind.fit(column, params, context);
     } catch (err) {
-      throw new ConfigError(`${path}: ${messageOf(err)}`);
+      if (err instanceof ParamError) throw new ConfigError(`${path}.${err.param}: ${err.problem}${at}`, [{ path: `${path}.${err.param}`, message: err.problem }]);
+      throw err;
     }
-    const state = kind.fit(column, params);
     const outputs = kind.outputs(column.name, params, state).map((name) => uniqueName(name, used));
     steps.push({ column: column.name, type: column.type, kind: kind.kind, params, state, outputs });
     if (!inputs.has(column.name)) inputs.set(column.name, { name: column.name, type: column.type, nullable: countMissing(column) > 0 });
@@ -63,6 +76,28 @@ export function fitPipeline(table: Table, plan: FeaturePlan): FittedPipeline {
     dropped: plan.dropped,
     featureNames: steps.flatMap((s) => s.outputs),
   };
+}
+
+/** A fitted pipeline, its transformer, and the training matrix of the rows it was fitted on. */
+export interface FitTransformResult {
+  pipeline: FittedPipeline;
+  transformer: FeatureTransformer;
+  /** Row-major `rows × width`: what a model trains on. */
+  matrix: Float64Array;
+}
+
+/**
+ * Fits the pipeline on a table and featurizes that same table for training: every step through its
+ * `transform`, except steps whose kind learns from the target, whose columns are their out-of-fold
+ * encodings (`outOfFold`), so that no training row's features depend on its own target. Use it for
+ * every training matrix; use `transformTable`/`transformRecord` for rows the fit did not see.
+ */
+export function fitTransform(table: Table, plan: FeaturePlan, context: FitContext = {}): FitTransformResult {
+  const pipeline = fitPipeline(table, plan, context);
+  const transformer = new FeatureTransformer(pipeline);
+  const matrix = transformer.transformTable(table);
+  transformer.writeOutOfFold(table, context, matrix);
+  return { pipeline, transformer, matrix };
 }
 
 function uniqueName(name: string, used: Set<string>): string {
@@ -167,6 +202,20 @@ export class FeatureTransformer {
       }
     }
     return matrix;
+  }
+
+  /**
+   * Overwrites, in a matrix from {@link transformTable} of the training table, the columns of steps
+   * whose kind learns from the target with their out-of-fold encodings. Only {@link fitTransform}
+   * calls it, with the table and context the pipeline was fitted on.
+   */
+  writeOutOfFold(table: Table, context: FitContext, matrix: Float64Array): void {
+    for (const r of this.resolved) {
+      if (!r.kind.outOfFold) continue;
+      const column = findColumn(table, r.step.column);
+      if (!column) throw new ConfigError(`the data has no column "${r.step.column}", which the featurizer needs`);
+      r.kind.outOfFold(column, r.step.params, context, matrix, this.width, r.offset);
+    }
   }
 
   /** One line per step: `column (type) → kind: summary`. */

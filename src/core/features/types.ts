@@ -5,12 +5,44 @@ import type { Cell, ColumnType } from '../values.js';
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
+ * The training target, for the kinds that learn from it (`needsTarget`). One value per row of the
+ * column being fitted, in the same order; rows without a target were removed before fitting.
+ */
+export interface FitTarget {
+  task: 'classification' | 'regression';
+  /** Regression: the target value. Classification: the class index into `classes` (0 … k − 1). */
+  values: Float64Array;
+  /** Class labels in index order (classification only). */
+  classes?: readonly string[];
+}
+
+/** What a fit may know beyond its column and parameters. */
+export interface FitContext {
+  /** The training target; given to every kind, read only by kinds with `needsTarget`. */
+  target?: FitTarget;
+  /** Seed of every random choice a fit makes (out-of-fold splits); default 0. */
+  seed?: number;
+}
+
+/**
  * A featurizer kind: a pair of pure functions, `fit(column) → state` and
  * `transform(state, cell) → numbers`. Training (batch over a table) and serving (one record) call
  * the same `transform`; the state is plain JSON, so a fitted featurizer is data, never code.
  *
- * A kind reads one input column. It never mutates its params, and `fit` never looks at anything but
- * the column it is given (no target leakage).
+ * A kind reads one input column. It never mutates its params or its column.
+ *
+ * **Kinds that learn from the target** (`needsTarget`, e.g. `target` encoding) get the training
+ * target in `fit`'s `context`. Their `fit` returns the state used at serving, learnt on every
+ * training row. Encoding the *training* rows with that state would leak each row's own target into
+ * its feature (the model then trusts the encoding far more than it deserves on new data). So such a
+ * kind also has {@link FeaturizerKind.outOfFold}: it splits the training rows into seeded folds, fits
+ * on all folds but one, and encodes the held-out fold with that fit — a training row's features never
+ * depend on its own target. The pipeline's `fitTransform` (pipeline.ts) is the one
+ * place that builds a training matrix: `transform` (full state) for every other kind, `outOfFold` for
+ * these. `transform` of the full state is what held-out rows, `mlpipe predict` and the server see.
+ * This is scikit-learn's `TargetEncoder` contract: `fit_transform(X, y)` ≠ `fit(X, y).transform(X)`.
+ * Kinds without `needsTarget` must not read `context.target` (a test feeds them a target and checks
+ * that nothing changes).
  */
 export interface FeaturizerKind<P extends Record<string, Json> = Record<string, Json>, S extends Json = Json> {
   /** Name used in configs and fitted state (`numeric`, `one-hot`, ...). */
@@ -19,15 +51,30 @@ export interface FeaturizerKind<P extends Record<string, Json> = Record<string, 
   readonly description: string;
   /** Column types this kind accepts. */
   readonly accepts: readonly ColumnType[];
-  /** Fills in defaults and checks parameter values; throws Error with a readable message when invalid. */
+  /** True when `fit` needs `context.target`; such a kind also implements `outOfFold`. */
+  readonly needsTarget?: boolean;
+  /**
+   * Fills in defaults and checks parameter values; throws a ParamError (params.ts) naming the
+   * parameter, with the allowed values, when one is invalid or unknown.
+   */
   params(raw: Record<string, unknown>): P;
-  /** Learns state from the column (missing values are `null`/NaN in it). */
-  fit(column: Column, params: P): S;
+  /**
+   * Learns state from the column (missing values are `null`/NaN in it). May throw a ParamError when
+   * the data rules a parameter choice out (e.g. `log1p` of negative values with `negative: error`).
+   */
+  fit(column: Column, params: P, context?: FitContext): S;
+  /**
+   * Only for `needsTarget` kinds: writes the out-of-fold outputs of every row of `column` (the rows
+   * `fit` saw, with the same context) into `out[i * stride + offset …]`. Row i's outputs come from
+   * a fit that did not see row i's target.
+   */
+  outOfFold?(column: Column, params: P, context: FitContext, out: Float64Array, stride: number, offset: number): void;
   /** Output feature names, in order, e.g. `["age", "age__missing"]`. */
   outputs(column: string, params: P, state: S): string[];
   /**
    * Writes this kind's outputs for one normalized cell (`null` when missing) into
-   * `out[offset .. offset + outputs.length)`. Allocates nothing.
+   * `out[offset .. offset + outputs.length)`. Allocates nothing (lookup tables a state needs are
+   * built once per state object and cached, never per call).
    */
   transform(state: S, cell: Cell, out: Float64Array, offset: number): void;
   /** Human description of what was fitted, e.g. `median 44.5 + missing indicator`. */

@@ -3,7 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { ConfigError, NotFoundError } from '../errors.js';
+import { FEATURIZER_KINDS } from '../features/registry.js';
 import { readPipelineConfig } from './config.js';
+
+const KINDS = [...FEATURIZER_KINDS.keys()].join(', ');
 
 describe('pipeline config', () => {
   let dir: string;
@@ -33,7 +36,21 @@ describe('pipeline config', () => {
     ['a wrong type', 'source: x.csv\ntarget: y\nmodel:\n  trees: many\n', 'model.trees: must be integer (line 4)'],
     ['an out-of-range value', 'source: x.csv\ntarget: y\nevaluation:\n  holdout: 1.5\n', 'evaluation.holdout: must be <= 0.9 (line 4)'],
     ['an unknown task', 'source: x.csv\ntarget: y\ntask: clustering\n', 'task: must be one of classification, regression (line 3)'],
-    ['an unknown featurizer', 'source: x.csv\ntarget: y\nfeatures:\n  columns:\n    age: {kind: zscore}\n', 'features.columns.age.kind: must be one of numeric, one-hot, boolean, datetime-parts (line 5)'],
+    // Adapted for issue 6: the kinds are checked by the registry (with a suggestion), and there are more of them.
+    ['an unknown featurizer', 'source: x.csv\ntarget: y\nfeatures:\n  columns:\n    age: {kind: zscore}\n', `pipeline.yaml: features.columns.age.kind: unknown featurizer "zscore"; must be one of ${KINDS} (line 5)`],
+    ['a misspelt featurizer', 'source: x.csv\ntarget: y\nfeatures:\n  columns:\n    age:\n      kind: standard-scal\n', `pipeline.yaml: features.columns.age.kind: unknown featurizer "standard-scal" (did you mean "standard-scale"?); must be one of ${KINDS} (line 6)`],
+    ['a featurizer parameter with a wrong value', 'source: x.csv\ntarget: y\nfeatures:\n  columns:\n    age: {kind: numeric, impute: avg}\n', 'pipeline.yaml: features.columns.age.impute: must be one of median, mean, most_frequent, constant, got "avg" (line 5)'],
+    ['a misspelt featurizer parameter', 'source: x.csv\ntarget: y\nfeatures:\n  columns:\n    age:\n      kind: standard-scale\n      imputee: mean\n', 'pipeline.yaml: features.columns.age.imputee: unknown parameter "imputee" (did you mean "impute"?); known: impute, fillValue, indicator (line 7)'],
+    ['a misspelt value in a parameter list', 'source: x.csv\ntarget: y\nfeatures:\n  columns:\n    when:\n      kind: datetime-cyclic\n      parts: [month, weekday]\n', 'pipeline.yaml: features.columns.when.parts: has "weekday"; allowed: month, dayofweek, hour, dayofyear (line 7)'],
+    ['an unknown time zone', 'source: x.csv\ntarget: y\nfeatures:\n  columns:\n    when: {kind: datetime-parts, timezone: Europe/Pariss}\n', 'pipeline.yaml: features.columns.when.timezone: must be an IANA time zone like "Europe/Paris", "America/New_York" or "UTC", got "Europe/Pariss" (line 5)'],
+    ['a parameter that needs another', 'source: x.csv\ntarget: y\nfeatures:\n  columns:\n    city:\n      kind: one-hot\n      impute: constant\n', 'pipeline.yaml: features.columns.city.fillValue: is required with impute: constant (the value a missing one is read as) (line 6)'],
+    ['bins and edges together', 'source: x.csv\ntarget: y\nfeatures:\n  columns:\n    age: {kind: bin, bins: 4, edges: [18, 65]}\n', 'pipeline.yaml: features.columns.age.bins: cannot be given with edges (fixed edges decide the bins) (line 5)'],
+    ['a misspelt drop selector', 'source: x.csv\ntarget: y\nfeatures:\n  drop:\n    - id\n    - {typ: text}\n', 'pipeline.yaml: features.drop[1].typ: unknown setting (did you mean "type"?); allowed here: type, pattern (line 6)'],
+    ['an unknown column type in drop', 'source: x.csv\ntarget: y\nfeatures:\n  drop: [{type: txt}]\n', 'pipeline.yaml: features.drop[0].type: must be one of number, integer, boolean, category, datetime, text (line 4)'],
+    ['a drop selector with type and pattern', 'source: x.csv\ntarget: y\nfeatures:\n  drop:\n    - {type: text, pattern: "^id_"}\n', 'pipeline.yaml: features.drop[0]: give type: or pattern:, not both (use two items) (line 5)'],
+    ['an empty drop selector', 'source: x.csv\ntarget: y\nfeatures:\n  drop:\n    - {}\n', 'pipeline.yaml: features.drop[0]: give type: (a column type) or pattern: (a regular expression) (line 5)'],
+    ['a drop pattern that is not a regular expression', 'source: x.csv\ntarget: y\nfeatures:\n  drop:\n    - pattern: "id_("\n', 'pipeline.yaml: features.drop[0].pattern: not a valid regular expression (Invalid regular expression: /id_(/u: Unterminated group) (line 5)'],
+    ['a drop item that is a number', 'source: x.csv\ntarget: y\nfeatures:\n  drop: [3]\n', 'pipeline.yaml: features.drop[0]: must be string or object (line 4)'],
     ['a bad version', 'source: x.csv\ntarget: y\npackage:\n  version: v1\n', 'package.version: must match pattern'],
     // Adapted for issue 5: the file formats now include xlsx and parquet.
     ['a bad source format', 'source: {path: x.csv, format: xls}\ntarget: y\n', 'source.format: must be one of csv, tsv, json, ndjson, xlsx, parquet, arrow (line 1)'],
@@ -125,6 +142,29 @@ describe('pipeline config', () => {
     expect(cfg.source).to.include({ onBadRow: 'skip', inferRows: 100, chunkRows: 500, path: join(dir, 'data/a.csv') });
     expect(cfg.source.types).to.deep.equal({ zip: 'category' });
     expect(cfg.source.keyLocations[1]).to.deep.equal({ path: `${join(dir, 'pipeline.yaml')}: source[1].on`, line: 3 });
+  });
+
+  it('reads drop selectors and featurizer choices, with the line of each entry', async () => {
+    const cfg = await read(
+      [
+        'source: x.csv',
+        'target: y',
+        'features:',
+        '  drop:',
+        '    - customer_id',
+        '    - {type: text}',
+        '    - pattern: "^tmp_"',
+        '  columns:',
+        '    age: {kind: standard-scale, impute: mean}',
+        '    city: drop',
+        '',
+      ].join('\n'),
+    );
+    expect(cfg.features).to.deep.equal({
+      drop: ['customer_id', { type: 'text' }, { pattern: '^tmp_' }],
+      columns: { age: { kind: 'standard-scale', impute: 'mean' }, city: 'drop' },
+      lines: { 'features.drop[0]': 5, 'features.drop[1]': 6, 'features.drop[2]': 7, 'features.columns.age': 9, 'features.columns.city': 10 },
+    });
   });
 
   it('a relative sqlite path without the scheme, and a string source, resolve against the folder', async () => {

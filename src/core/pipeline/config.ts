@@ -4,7 +4,8 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, type Node, isNode, parseDocument } from 'yaml';
 import { ConfigError, type ErrorDetail, NotFoundError } from '../errors.js';
-import type { ColumnChoice } from '../features/auto.js';
+import type { ColumnChoice, ColumnSelector } from '../features/auto.js';
+import { ParamError } from '../features/params.js';
 import { FEATURIZER_KINDS } from '../features/registry.js';
 import type { Engine, ForestParams, Task } from '../models/forest-format.js';
 import type { SearchOptions } from './train.js';
@@ -51,7 +52,11 @@ export interface PipelineConfig {
   target: string;
   task?: Task;
   seed?: number;
-  features: { drop?: string[]; columns?: Record<string, ColumnChoice> };
+  /**
+   * Feature choices: `drop` (names, `{type: text}` or `{pattern: "^id_"}`), per-column `columns`, and
+   * the config lines of those entries (`features.drop[1]`, `features.columns.age`) for later messages.
+   */
+  features: { drop?: ColumnSelector[]; columns?: Record<string, ColumnChoice>; lines?: Record<string, number> };
   model: Partial<Omit<ForestParams, 'seed'>> & { type: 'random-forest'; engine?: Engine };
   evaluation: { holdout?: number; cv?: number; oob?: boolean; permutationRepeats?: number; search?: SearchOptions };
   package: { version?: string; artifacts?: string };
@@ -211,13 +216,30 @@ export const PIPELINE_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        drop: { type: 'array', items: { type: 'string' } },
+        drop: {
+          type: 'array',
+          description: 'columns to leave out: a name, {type: text} (every column of a type) or {pattern: "^id_"} (names matching a regular expression)',
+          items: {
+            type: ['string', 'object'],
+            if: { type: 'object' },
+            then: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                type: { enum: [...COLUMN_TYPES] },
+                pattern: { type: 'string', minLength: 1, description: 'a JavaScript regular expression, searched in the column name (anchor with ^…$ for whole names)' },
+              },
+            },
+            else: { type: 'string', minLength: 1 },
+          },
+        },
         columns: {
           type: 'object',
           additionalProperties: {
             oneOf: [
               { const: 'drop' },
-              { type: 'object', properties: { kind: { enum: [...FEATURIZER_KINDS.keys()] } } },
+              // The kind and its parameters are checked by the kind itself (readPipelineConfig), with suggestions.
+              { type: 'object', properties: { kind: { type: 'string' } } },
             ],
           },
         },
@@ -392,6 +414,7 @@ export async function readPipelineConfig(file: string): Promise<PipelineConfig> 
     throw new ConfigError(`${file}: ${where}: ${text}`, [{ path: where, message: text }]);
   };
   const source = pipelineSource(cfg, rel, fail, (path) => ({ path: `${file}: ${formatConfigPath(path)}`, line: lineOf(path.map(String)) }));
+  const features = featureChoices((cfg.features ?? {}) as PipelineConfig['features'], fail, (path) => lineOf(path.map(String)));
   const pkg = (cfg.package ?? {}) as PipelineConfig['package'];
   return {
     file,
@@ -401,7 +424,7 @@ export async function readPipelineConfig(file: string): Promise<PipelineConfig> 
     target: cfg.target as string,
     task: cfg.task as Task | undefined,
     seed: cfg.seed as number | undefined,
-    features: (cfg.features ?? {}) as PipelineConfig['features'],
+    features,
     model: { type: 'random-forest', ...((cfg.model ?? {}) as object) },
     evaluation: (cfg.evaluation ?? {}) as PipelineConfig['evaluation'],
     package: { ...pkg, ...(pkg.artifacts ? { artifacts: rel(pkg.artifacts) } : {}) },
@@ -409,6 +432,54 @@ export async function readPipelineConfig(file: string): Promise<PipelineConfig> 
 }
 
 type Fail = (path: (string | number)[], message: string) => never;
+
+/**
+ * Checks what the schema cannot say about `features:` — a drop selector has exactly one of type and
+ * pattern, a pattern compiles, every named featurizer exists (with a suggestion) and accepts its
+ * parameters (checked by the kind: the message names the parameter and the allowed values) — and
+ * records the line of each entry for the messages of later steps (unknown columns are only known once
+ * the data is loaded).
+ */
+function featureChoices(features: PipelineConfig['features'], fail: Fail, lineOf: (path: (string | number)[]) => number | undefined): PipelineConfig['features'] {
+  const lines: Record<string, number> = {};
+  const note = (key: string, path: (string | number)[]) => {
+    const line = lineOf(path);
+    if (line !== undefined) lines[key] = line;
+  };
+  (features.drop ?? []).forEach((item, i) => {
+    const path = ['features', 'drop', i];
+    note(`features.drop[${i}]`, path);
+    if (typeof item === 'string') return;
+    const keys = Object.keys(item);
+    if (keys.length !== 1) fail(path, keys.length === 0 ? 'give type: (a column type) or pattern: (a regular expression)' : 'give type: or pattern:, not both (use two items)');
+    if ('pattern' in item) {
+      try {
+        new RegExp(item.pattern, 'u');
+      } catch (err) {
+        fail([...path, 'pattern'], `not a valid regular expression (${(err as Error).message})`);
+      }
+    }
+  });
+  const known = [...FEATURIZER_KINDS.keys()];
+  for (const [name, choice] of Object.entries(features.columns ?? {})) {
+    const path = ['features', 'columns', name];
+    note(`features.columns.${name}`, path);
+    if (choice === 'drop' || typeof choice.kind !== 'string') continue;
+    const kind = FEATURIZER_KINDS.get(choice.kind);
+    if (!kind) {
+      const hint = suggest(choice.kind, known);
+      fail([...path, 'kind'], `unknown featurizer "${choice.kind}"${hint ? ` (did you mean "${hint}"?)` : ''}; must be one of ${known.join(', ')}`);
+    }
+    const { kind: _kind, ...params } = choice;
+    try {
+      kind!.params(params);
+    } catch (err) {
+      if (err instanceof ParamError) fail([...path, err.param], err.problem);
+      throw err;
+    }
+  }
+  return Object.keys(lines).length > 0 ? { ...features, lines } : features;
+}
 
 /** `sqlite:rel.db`, `sqlite://rel.db` or `rel.db` resolved against the config's folder; other URLs as written. */
 function resolveSqlUrl(url: string, rel: (p: string) => string): string {

@@ -1,9 +1,9 @@
 import type { LoadResult } from '../data/load.js';
 import { ConfigError } from '../errors.js';
-import { type ColumnChoice, planFeatures } from '../features/auto.js';
+import { type ColumnChoice, type ColumnSelector, planFeatures } from '../features/auto.js';
 import { inputSchema } from '../features/input-schema.js';
-import { FeatureTransformer, type FeaturePlan, fitPipeline } from '../features/pipeline.js';
-import type { FittedPipeline } from '../features/types.js';
+import { type FeaturePlan, fitTransform } from '../features/pipeline.js';
+import type { FitTarget, FittedPipeline } from '../features/types.js';
 import type { Task } from '../models/forest-format.js';
 import { classLabels, inferTask, targetCells } from '../models/target.js';
 import { suggest } from '../suggest.js';
@@ -12,8 +12,11 @@ import { FEATURES_FILES, type FeaturesInfo, writeFeaturesDir } from './features-
 
 /** Feature choices from a config or the command line. */
 export interface FeatureOptions {
-  drop?: string[];
+  /** Columns to leave out: names, `{type}` or `{pattern}` selectors. */
+  drop?: ColumnSelector[];
   columns?: Record<string, ColumnChoice>;
+  /** Config lines of the entries (`features.drop[0]`, `features.columns.age`), for error messages. */
+  lines?: Record<string, number>;
 }
 
 /** Options of {@link featurize}. */
@@ -27,6 +30,8 @@ export interface FeaturizeOptions {
   /** Overrides the task implied by the target. */
   task?: Task;
   configSha256?: string;
+  /** Seed of the featurizers' random choices (target encoding's out-of-fold split); default 0. */
+  seed?: number;
 }
 
 /** What {@link featurize} did. */
@@ -78,12 +83,12 @@ export async function featurize(options: FeaturizeOptions): Promise<FeaturizeRes
   });
   if (keep.length === 0) throw new ConfigError(`target: every row's "${target}" is missing; nothing to train on`);
   const table = keep.length === data.table.rowCount ? data.table : selectRows(data.table, keep);
-  const plan = planFeatures(table, { target, drop: options.features?.drop, columns: options.features?.columns });
-  const pipeline = fitPipeline(table, plan);
-  const transformer = new FeatureTransformer(pipeline);
-  const matrix = transformer.transformTable(table);
+  const plan = planFeatures(table, { target, drop: options.features?.drop, columns: options.features?.columns, lines: options.features?.lines });
   const targetColumn = findColumn(table, target)!;
   const targetValues = targetCells(targetColumn).map((v) => (typeof v === 'number' ? v : String(v)));
+  // Target-learning featurizers (target encoding) fit on these; the matrix gets their out-of-fold values.
+  const fitTarget = featureTarget(targetValues, resolved.task, resolved.classes);
+  const { pipeline, transformer, matrix } = fitTransform(table, plan, { target: fitTarget, seed: options.seed ?? 0 });
   const info: FeaturesInfo = {
     format: 'mlpipe.features',
     formatVersion: 1,
@@ -104,6 +109,16 @@ export async function featurize(options: FeaturizeOptions): Promise<FeaturizeRes
     table,
   });
   return { out: options.out, info, pipeline };
+}
+
+/**
+ * The target as featurizers see it: regression values, or class indices into `classes`. A regression
+ * value that is not a number (a task forced onto a non-numeric target is refused earlier) is NaN.
+ */
+export function featureTarget(values: readonly (number | string)[], task: Task, classes: readonly string[] | undefined): FitTarget {
+  if (task === 'regression') return { task, values: Float64Array.from(values, (v) => (typeof v === 'number' ? v : Number(v))) };
+  const index = new Map((classes ?? []).map((c, i) => [c, i]));
+  return { task, values: Float64Array.from(values, (v) => index.get(String(v)) ?? -1), classes: classes ?? [] };
 }
 
 export { FEATURES_FILES };

@@ -108,6 +108,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       features,
       task: options.task ?? cfg?.task,
       configSha256: cfg?.sha256,
+      seed: options.seed ?? cfg?.seed,
     });
     const { type: _type, engine: configEngine, ...configModel } = cfg?.model ?? { type: 'random-forest' };
     const evaluation = cfg?.evaluation ?? {};

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { FeatureTransformer, fitPipeline } from '../features/pipeline.js';
+import { fitTransform } from '../features/pipeline.js';
 import { prettyJson, tempPathBeside, writeFileAtomic } from '../fs-util.js';
 import { kFoldSplit, summarize } from '../models/cv.js';
 import type { Engine, ForestParams, Task } from '../models/forest-format.js';
@@ -107,12 +107,14 @@ interface Context {
 async function fitAndScore(ctx: Context, train: number[], test: number[], params: ForestParams, stage: string) {
   const plan = planOf(ctx.dir.pipeline);
   const trainTable = selectRows(ctx.dir.table, train);
-  const transformer = new FeatureTransformer(fitPipeline(trainTable, plan));
-  const xTrain = transformer.transformTable(trainTable);
-  const testTable: Table = selectRows(ctx.dir.table, test);
-  const xTest = transformer.transformTable(testTable);
   const yTrain = Float64Array.from(train, (i) => ctx.y[i]!);
   const yTest = Float64Array.from(test, (i) => ctx.y[i]!);
+  // Featurizers that learn from the target see only the training rows' targets, and encode the
+  // training rows out of fold; the test rows go through the fitted state, as at serving time.
+  const target = { task: ctx.task, values: yTrain, ...(ctx.classes ? { classes: ctx.classes } : {}) };
+  const { transformer, matrix: xTrain } = fitTransform(trainTable, plan, { target, seed: params.seed });
+  const testTable: Table = selectRows(ctx.dir.table, test);
+  const xTest = transformer.transformTable(testTable);
   const model = await trainForest(
     { matrix: xTrain, rows: train.length, featureNames: transformer.pipeline.featureNames, y: yTrain, task: ctx.task, classes: ctx.classes },
     params,
