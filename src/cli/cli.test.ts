@@ -218,7 +218,7 @@ describe('CLI (real process)', function () {
     it('--help and --version exit 0', async () => {
       const help = await cli(['--help']);
       expect(help.code).to.equal(0);
-      for (const c of ['load', 'featurize', 'train', 'package', 'run', 'predict', 'bundles', 'serve']) expect(help.stdout).to.contain(c);
+      for (const c of ['load', 'featurize', 'train', 'package', 'init', 'run', 'predict', 'bundles', 'serve']) expect(help.stdout).to.contain(c);
       const version = await cli(['--version']);
       expect(version.stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
     });
@@ -254,6 +254,7 @@ describe('CLI argument parsing (argv → options)', () => {
     [['train', 'f', '-o', 'm', '--seed', '7', '--trees', '50', '--max-features', '0.5', '--max-depth', '6', '--holdout', '0.25'], 'train', ['f'], { out: 'm', seed: 7, trees: 50, maxFeatures: 0.5, maxDepth: 6, holdout: 0.25, model: 'random-forest' }],
     [['train', 'f', '-o', 'm', '--max-features', 'sqrt'], 'train', ['f'], { out: 'm', maxFeatures: 'sqrt', model: 'random-forest' }],
     [['package', 'm', '--name', 'x', '--version', '1.2.3'], 'package', ['m'], { name: 'x', version: '1.2.3' }],
+    [['init', 'd.csv', '-t', 'y', '-o', 'p.yaml', '--name', 'm', '--force'], 'init', ['d.csv'], { target: 'y', out: 'p.yaml', name: 'm', force: true }],
     [['run', 'p.yaml', '--seed', '1'], 'run', ['p.yaml'], { seed: 1 }],
     [['run', 'd.csv', '-t', 'y', '-n', 'x', '--work-dir', 'w'], 'run', ['d.csv'], { target: 'y', name: 'x', workDir: 'w' }],
     [['predict', 'x@1.0.0', '-i', 'in.csv', '-o', 'out.csv', '--id', 'key'], 'predict', ['x@1.0.0'], { input: 'in.csv', out: 'out.csv', id: 'key' }],

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { mlpipeVersion } from '../core/version.js';
 import { registerBundles } from './commands/bundles.js';
 import { registerFeaturize } from './commands/featurize.js';
+import { registerInit } from './commands/init.js';
 import { registerLoad } from './commands/load.js';
 import { registerPackage } from './commands/package.js';
 import { registerPredict } from './commands/predict.js';
@@ -41,6 +42,7 @@ Exit codes: 0 success, 1 bad input/config/verification (one line says what and w
   registerFeaturize(program, ctx);
   registerTrain(program, ctx);
   registerPackage(program, ctx);
+  registerInit(program, ctx);
   registerRun(program, ctx);
   registerPredict(program, ctx);
   registerBundles(program, ctx);
