@@ -2,7 +2,8 @@ import { ConfigError } from '../errors.js';
 import { suggest } from '../suggest.js';
 import { type Column, type Table, cellAt } from '../table.js';
 import type { ColumnType } from '../values.js';
-import type { FeaturePlan, StepPlan } from './pipeline.js';
+import { parseExpression } from './derive.js';
+import { type DerivePlan, type FeaturePlan, type StepPlan, planDeriver } from './pipeline.js';
 import type { DroppedColumn } from './types.js';
 
 /** A per-column choice in a config: a featurizer (kind + parameters) or `drop`. */
@@ -25,6 +26,8 @@ export interface PlanOptions {
   columns?: Record<string, ColumnChoice>;
   /** Config lines of the entries (`features.drop[0]`, `features.columns.age`), added to error messages. */
   lines?: Record<string, number>;
+  /** Derived columns (`features.derive`): numeric columns featurized with `numeric` unless `columns` says otherwise. */
+  derive?: DerivePlan[];
 }
 
 /** A category with at least this share of distinct values (over enough rows) is treated as id-like. */
@@ -111,7 +114,16 @@ function selectorText(selector: Exclude<ColumnSelector, string>): string {
  * an error (the same config may serve several tables).
  */
 export function planFeatures(table: Table, options: PlanOptions): FeaturePlan {
-  const names = table.columns.map((c) => c.name);
+  const derive = options.derive ?? [];
+  // Unknown names (with a suggestion), clashes and unreadable column types, at the derived column's path and line.
+  const derived: Column[] = derive.length > 0 ? planDeriver(derive, new Map(table.columns.map((c) => [c.name, c.type]))).names.map((name) => ({ name, type: 'number', values: new Float64Array(0) })) : [];
+  for (const d of derive) {
+    if (parseExpression(d.expression).names.includes(options.target)) {
+      const path = d.path ?? `features.derive.${d.name}`;
+      throw new ConfigError(`${path}: uses the target "${options.target}", which is unknown when predicting${d.line !== undefined ? ` (line ${d.line})` : ''}`);
+    }
+  }
+  const names = [...table.columns.map((c) => c.name), ...derived.map((c) => c.name)];
   const lines = options.lines ?? {};
   const at = (path: string) => (lines[path] !== undefined ? ` (line ${lines[path]})` : '');
   const checkName = (name: string, path: string, linePath = path) => {
@@ -147,7 +159,10 @@ export function planFeatures(table: Table, options: PlanOptions): FeaturePlan {
   }
   const steps: StepPlan[] = [];
   const dropped: DroppedColumn[] = [];
-  for (const column of table.columns) {
+  const isDerived = new Set(derived.map((c) => c.name));
+  // A derived column was asked for by name: `numeric` unless the config chooses (its values are not known yet).
+  const auto = (column: Column) => (isDerived.has(column.name) ? { kind: 'numeric' } : autoChoice(column));
+  for (const column of [...table.columns, ...derived]) {
     if (column.name === options.target) continue;
     const choice = choices[column.name];
     if (drop.has(column.name) || choice === 'drop') {
@@ -166,7 +181,7 @@ export function planFeatures(table: Table, options: PlanOptions): FeaturePlan {
       const line = lines[path];
       const withLine = line !== undefined ? { line } : {};
       if (kind !== undefined && typeof kind !== 'string') throw new ConfigError(`${path}.kind: must be a featurizer name${at(path)}`);
-      const chosen = kind ?? autoChoice(column);
+      const chosen = kind ?? auto(column);
       if (typeof chosen === 'string') {
         steps.push({ column: column.name, kind: chosen, params, path, ...withLine });
         continue;
@@ -175,9 +190,9 @@ export function planFeatures(table: Table, options: PlanOptions): FeaturePlan {
       steps.push({ column: column.name, kind: chosen.kind, params, path, ...withLine });
       continue;
     }
-    const auto = autoChoice(column);
-    if ('drop' in auto) dropped.push({ column: column.name, type: column.type, reason: auto.drop });
-    else steps.push({ column: column.name, kind: auto.kind });
+    const automatic = auto(column);
+    if ('drop' in automatic) dropped.push({ column: column.name, type: column.type, reason: automatic.drop });
+    else steps.push({ column: column.name, kind: automatic.kind });
   }
-  return { steps, dropped };
+  return { ...(derive.length > 0 ? { derive } : {}), steps, dropped };
 }

@@ -1,6 +1,7 @@
 import { ConfigError, ValidationError } from '../errors.js';
-import { type Table, cellAt, findColumn } from '../table.js';
-import { CellError, type ColumnType, toCell } from '../values.js';
+import { type Column, type Table, cellAt, findColumn } from '../table.js';
+import { type Cell, CellError, type ColumnType, toCell } from '../values.js';
+import { DeriveError, type DeriveSpec, Deriver } from './derive.js';
 import { countMissing } from './impute.js';
 import { ParamError } from './params.js';
 import { getKind } from './registry.js';
@@ -17,10 +18,66 @@ export interface StepPlan {
   line?: number;
 }
 
-/** What to fit: the steps, and the columns left out with their reasons. */
+/** A derived column to compute before fitting, with where the config asked for it. */
+export interface DerivePlan extends DeriveSpec {
+  /** Config path, for error messages (`features.derive.ratio`). */
+  path?: string;
+  line?: number;
+}
+
+/** What to fit: the derived columns, the steps, and the columns left out with their reasons. */
 export interface FeaturePlan {
+  /** Derived columns (`features.derive`), computed in order; steps may name them like input columns. */
+  derive?: DerivePlan[];
   steps: StepPlan[];
   dropped: DroppedColumn[];
+}
+
+/**
+ * Builds a {@link Deriver} over a table's columns; a problem becomes a ConfigError at the derived
+ * column's config path and line (`features.derive.ratio: … (line 7)`).
+ */
+export function planDeriver(derive: readonly DerivePlan[], columns: ReadonlyMap<string, ColumnType>): Deriver {
+  try {
+    return new Deriver(derive.map((d) => ({ name: d.name, expression: d.expression })), columns);
+  } catch (err) {
+    if (!(err instanceof DeriveError)) throw err;
+    const d = derive[err.index]!;
+    const path = d.path ?? `features.derive.${d.name}`;
+    const at = d.line !== undefined ? ` (line ${d.line})` : '';
+    throw new ConfigError(`${path}: ${err.problem}${at}`, [{ path, message: `${err.problem}${at}` }]);
+  }
+}
+
+/**
+ * The table with its derived columns appended (computed row by row through the same
+ * `toCell` + {@link Deriver.derive} as one record at serving). Throws ValidationError naming the row
+ * and column of a value that cannot be read, and ConfigError for a missing input column.
+ */
+export function deriveColumns(table: Table, deriver: Deriver): Table {
+  const inputs = deriver.inputs.map((input) => {
+    const column = findColumn(table, input.name);
+    if (!column) throw new ConfigError(`the data has no column "${input.name}", which the derived columns need`);
+    return { input, column, pointer: `/${pointerToken(input.name)}` };
+  });
+  const derived = deriver.names.map((name): Column => ({ name, type: 'number', values: new Float64Array(table.rowCount) }));
+  const cells: Cell[] = new Array<Cell>(inputs.length).fill(null);
+  const out = new Float64Array(derived.length);
+  for (let i = 0; i < table.rowCount; i++) {
+    for (let k = 0; k < inputs.length; k++) {
+      const { input, column, pointer } = inputs[k]!;
+      try {
+        cells[k] = toCell(input.type, cellAt(column, i));
+      } catch (err) {
+        if (!(err instanceof CellError)) throw err;
+        throw new ValidationError(`row ${i + 1}, column ${JSON.stringify(input.name)}: ${err.message}`, [{ path: `/${i}${pointer}`, message: err.message }]);
+      }
+    }
+    deriver.derive(cells, out);
+    for (let j = 0; j < derived.length; j++) derived[j]!.values[i] = out[j] as number;
+  }
+  const names = new Set(deriver.names);
+  return { columns: [...table.columns.filter((c) => !names.has(c.name)), ...derived], rowCount: table.rowCount };
 }
 
 /** Escapes a property name for a JSON Pointer (RFC 6901). */
@@ -37,10 +94,14 @@ export function pointerToken(name: string): string {
  * The training matrix of the returned pipeline must come from {@link fitTransform}, not from
  * `transformTable` on the same rows: see `needsTarget` in types.ts.
  */
-export function fitPipeline(table: Table, plan: FeaturePlan, context: FitContext = {}): FittedPipeline {
+export function fitPipeline(input: Table, plan: FeaturePlan, context: FitContext = {}): FittedPipeline {
   const steps: FittedStep[] = [];
   const inputs = new Map<string, InputColumn>();
   const used = new Set<string>();
+  const derive = plan.derive ?? [];
+  const deriver = derive.length > 0 ? planDeriver(derive, new Map(input.columns.map((c) => [c.name, c.type]))) : undefined;
+  const derivedNames = new Set(deriver?.names ?? []);
+  const table = deriver ? deriveColumns(input, deriver) : input;
   for (const stepPlan of plan.steps) {
     const path = stepPlan.path ?? `features.columns.${stepPlan.column}`;
     const at = stepPlan.line !== undefined ? ` (line ${stepPlan.line})` : '';
@@ -66,12 +127,17 @@ export function fitPipeline(table: Table, plan: FeaturePlan, context: FitContext
     }
     const outputs = kind.outputs(column.name, params, state).map((name) => uniqueName(name, used));
     steps.push({ column: column.name, type: column.type, kind: kind.kind, params, state, outputs });
-    if (!inputs.has(column.name)) inputs.set(column.name, { name: column.name, type: column.type, nullable: countMissing(column) > 0 });
+    if (!inputs.has(column.name) && !derivedNames.has(column.name)) inputs.set(column.name, { name: column.name, type: column.type, nullable: countMissing(column) > 0 });
+  }
+  for (const read of deriver?.inputs ?? []) {
+    if (!inputs.has(read.name)) inputs.set(read.name, { name: read.name, type: read.type, nullable: countMissing(findColumn(input, read.name)!) > 0 });
   }
   return {
     format: 'mlpipe.featurizer',
-    formatVersion: 1,
+    // Version 2 only when there are derived columns: older files stay byte-identical.
+    formatVersion: deriver ? 2 : 1,
     inputs: [...inputs.values()],
+    ...(deriver ? { derive: derive.map((d) => ({ name: d.name, expression: d.expression })) } : {}),
     steps,
     dropped: plan.dropped,
     featureNames: steps.flatMap((s) => s.outputs),
@@ -112,6 +178,8 @@ interface ResolvedStep {
   kind: FeaturizerKind;
   offset: number;
   pointer: string;
+  /** For a step on a derived column: its index among the derived columns. */
+  derived?: number;
 }
 
 /**
@@ -123,13 +191,21 @@ export class FeatureTransformer {
   readonly pipeline: FittedPipeline;
   readonly width: number;
   private readonly resolved: ResolvedStep[];
+  /** Derived columns, re-parsed from the saved expressions' text (never saved code). */
+  private readonly deriver: Deriver | undefined;
+  private readonly deriveCells: Cell[];
+  private readonly derivedValues: Float64Array;
 
   /** Checks a saved pipeline (e.g. from a bundle) and prepares it; throws ConfigError when malformed. */
   constructor(pipeline: FittedPipeline) {
-    if (pipeline?.format !== 'mlpipe.featurizer' || pipeline.formatVersion !== 1 || !Array.isArray(pipeline.steps)) {
-      throw new ConfigError('featurizer.json: not an mlpipe featurizer (format mlpipe.featurizer, version 1)');
+    if (pipeline?.format !== 'mlpipe.featurizer' || (pipeline.formatVersion !== 1 && pipeline.formatVersion !== 2) || !Array.isArray(pipeline.steps)) {
+      throw new ConfigError('featurizer.json: not an mlpipe featurizer (format mlpipe.featurizer, version 1 or 2)');
     }
     this.pipeline = pipeline;
+    this.deriver = savedDeriver(pipeline);
+    this.deriveCells = new Array<Cell>(this.deriver?.inputs.length ?? 0).fill(null);
+    this.derivedValues = new Float64Array(this.deriver?.names.length ?? 0);
+    const derivedIndex = new Map((this.deriver?.names ?? []).map((name, j) => [name, j]));
     let offset = 0;
     this.resolved = pipeline.steps.map((step, i) => {
       const kind = getKind(step.kind, `featurizer.json: steps[${i}].kind`);
@@ -144,7 +220,8 @@ export class FeatureTransformer {
       if (!expected || !Array.isArray(step.outputs) || expected.length !== step.outputs.length) {
         throw new ConfigError(`featurizer.json: steps[${i}] (column ${JSON.stringify(step.column)}, ${step.kind}) is not fitted: fit it before transforming`);
       }
-      const r = { step, kind, offset, pointer: `/${pointerToken(step.column)}` };
+      const j = derivedIndex.get(step.column);
+      const r: ResolvedStep = { step, kind, offset, pointer: `/${pointerToken(step.column)}`, ...(j !== undefined ? { derived: j } : {}) };
       offset += step.outputs.length;
       return r;
     });
@@ -161,14 +238,37 @@ export class FeatureTransformer {
    */
   transformRecord(record: Record<string, unknown>, out: Float64Array = new Float64Array(this.width), pathPrefix = ''): Float64Array {
     let details: { path: string; message: string }[] | undefined;
+    const report = (path: string, message: string) => {
+      if (!details?.some((d) => d.path === path)) (details ??= []).push({ path, message });
+    };
+    if (this.deriver) {
+      // Derived values come from the record's input columns; a field named like a derived column is ignored.
+      const inputs = this.deriver.inputs;
+      for (let k = 0; k < inputs.length; k++) {
+        const name = inputs[k]!.name;
+        try {
+          this.deriveCells[k] = toCell(inputs[k]!.type, Object.hasOwn(record, name) ? record[name] : undefined);
+        } catch (err) {
+          if (!(err instanceof CellError)) throw err;
+          report(`${pathPrefix}/${pointerToken(name)}`, err.message);
+          this.deriveCells[k] = null;
+        }
+      }
+      this.deriver.derive(this.deriveCells, this.derivedValues);
+    }
     for (const r of this.resolved) {
+      if (r.derived !== undefined) {
+        const v = this.derivedValues[r.derived] as number;
+        r.kind.transform(r.step.state, Number.isNaN(v) ? null : v, out, r.offset);
+        continue;
+      }
       const raw = Object.hasOwn(record, r.step.column) ? record[r.step.column] : undefined;
       let cell;
       try {
         cell = toCell(r.step.type, raw);
       } catch (err) {
         if (!(err instanceof CellError)) throw err;
-        (details ??= []).push({ path: `${pathPrefix}${r.pointer}`, message: err.message });
+        report(`${pathPrefix}${r.pointer}`, err.message);
         continue;
       }
       r.kind.transform(r.step.state, cell, out, r.offset);
@@ -182,7 +282,8 @@ export class FeatureTransformer {
    * same `toCell` + `transform` as {@link transformRecord}. Throws ValidationError naming the row and
    * column of a value that cannot be read, and ConfigError for a missing column.
    */
-  transformTable(table: Table): Float64Array {
+  transformTable(input: Table): Float64Array {
+    const table = this.deriver ? deriveColumns(input, this.deriver) : input;
     const matrix = new Float64Array(table.rowCount * this.width);
     for (const r of this.resolved) {
       const column = findColumn(table, r.step.column);
@@ -209,7 +310,9 @@ export class FeatureTransformer {
    * whose kind learns from the target with their out-of-fold encodings. Only {@link fitTransform}
    * calls it, with the table and context the pipeline was fitted on.
    */
-  writeOutOfFold(table: Table, context: FitContext, matrix: Float64Array): void {
+  writeOutOfFold(input: Table, context: FitContext, matrix: Float64Array): void {
+    if (!this.resolved.some((r) => r.kind.outOfFold)) return;
+    const table = this.deriver ? deriveColumns(input, this.deriver) : input;
     for (const r of this.resolved) {
       if (!r.kind.outOfFold) continue;
       const column = findColumn(table, r.step.column);
@@ -220,6 +323,26 @@ export class FeatureTransformer {
 
   /** One line per step: `column (type) → kind: summary`. */
   describe(): string[] {
-    return this.resolved.map((r) => `${r.step.column} (${r.step.type}) → ${r.kind.kind}: ${r.kind.summary(r.step.params, r.step.state)}`);
+    return this.resolved.map((r) => {
+      const what = r.derived !== undefined ? `derived: ${this.deriver!.specs[r.derived]!.expression}` : r.step.type;
+      return `${r.step.column} (${what}) → ${r.kind.kind}: ${r.kind.summary(r.step.params, r.step.state)}`;
+    });
+  }
+}
+
+/** The Deriver of a saved pipeline's `derive` list (types of its inputs from `inputs`); ConfigError when malformed. */
+function savedDeriver(pipeline: FittedPipeline): Deriver | undefined {
+  const derive: unknown = pipeline.derive;
+  if (derive === undefined) return undefined;
+  if (pipeline.formatVersion !== 2 || !Array.isArray(derive) || !derive.every((d) => typeof d?.name === 'string' && typeof d?.expression === 'string')) {
+    throw new ConfigError('featurizer.json: derive must be a list of {name, expression} strings (format version 2)');
+  }
+  const columns = new Map((pipeline.inputs ?? []).map((c) => [c.name, c.type]));
+  try {
+    return new Deriver(derive as DeriveSpec[], columns);
+  } catch (err) {
+    if (!(err instanceof DeriveError)) throw err;
+    const d = derive[err.index] as DeriveSpec;
+    throw new ConfigError(`featurizer.json: derive[${err.index}] (${JSON.stringify(d.name)}): ${err.problem}`);
   }
 }

@@ -107,11 +107,21 @@ export interface InputColumn {
   nullable: boolean;
 }
 
-/** The whole fitted feature pipeline, as saved in `featurizer.json`. */
+/**
+ * The whole fitted feature pipeline, as saved in `featurizer.json`. Format version 1 has no derived
+ * columns; version 2 adds `derive` (written only when there are derived columns, so that an older
+ * mlpipe refuses such a file instead of predicting without them). Both load.
+ */
 export interface FittedPipeline {
   format: 'mlpipe.featurizer';
-  formatVersion: 1;
+  formatVersion: 1 | 2;
+  /** Real input columns: those steps read and those derived columns read (never a derived column). */
   inputs: InputColumn[];
+  /**
+   * Derived columns (version 2), in order: the expressions as text, re-parsed on load. Steps name
+   * a derived column like any other; its value is computed from the record, never read from it.
+   */
+  derive?: { name: string; expression: string }[];
   steps: FittedStep[];
   dropped: DroppedColumn[];
   featureNames: string[];

@@ -5,7 +5,9 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, type Node, isNode, parseDocument } from 'yaml';
 import { ConfigError, type ErrorDetail, NotFoundError } from '../errors.js';
 import type { ColumnChoice, ColumnSelector } from '../features/auto.js';
+import { DeriveError, checkDerivations } from '../features/derive.js';
 import { ParamError } from '../features/params.js';
+import type { DerivePlan } from '../features/pipeline.js';
 import { FEATURIZER_KINDS } from '../features/registry.js';
 import type { Engine, ForestParams, Task } from '../models/forest-format.js';
 import type { SearchOptions } from './train.js';
@@ -56,7 +58,7 @@ export interface PipelineConfig {
    * Feature choices: `drop` (names, `{type: text}` or `{pattern: "^id_"}`), per-column `columns`, and
    * the config lines of those entries (`features.drop[1]`, `features.columns.age`) for later messages.
    */
-  features: { drop?: ColumnSelector[]; columns?: Record<string, ColumnChoice>; lines?: Record<string, number> };
+  features: { drop?: ColumnSelector[]; columns?: Record<string, ColumnChoice>; lines?: Record<string, number>; derive?: DerivePlan[] };
   model: Partial<Omit<ForestParams, 'seed'>> & { type: 'random-forest'; engine?: Engine };
   evaluation: { holdout?: number; cv?: number; oob?: boolean; permutationRepeats?: number; search?: SearchOptions };
   package: { version?: string; artifacts?: string };
@@ -232,6 +234,12 @@ export const PIPELINE_SCHEMA = {
             },
             else: { type: 'string', minLength: 1 },
           },
+        },
+        derive: {
+          type: 'object',
+          description:
+            'derived numeric columns, in order: name: "expression", e.g. ratio: "income / (debt + 1)". Operators + - * / % ^, == != < <= > >=, and or not; functions log exp sqrt abs round floor ceil min max if(cond, a, b). Booleans are 1/0, datetimes days since 1970-01-01; a missing input or a non-finite result gives a missing value',
+          additionalProperties: { type: 'string', minLength: 1 },
         },
         columns: {
           type: 'object',
@@ -460,6 +468,7 @@ function featureChoices(features: PipelineConfig['features'], fail: Fail, lineOf
       }
     }
   });
+  const derive = deriveList((features as { derive?: Record<string, string> }).derive, fail, lineOf);
   const known = [...FEATURIZER_KINDS.keys()];
   for (const [name, choice] of Object.entries(features.columns ?? {})) {
     const path = ['features', 'columns', name];
@@ -478,7 +487,28 @@ function featureChoices(features: PipelineConfig['features'], fail: Fail, lineOf
       throw err;
     }
   }
-  return Object.keys(lines).length > 0 ? { ...features, lines } : features;
+  const { derive: _raw, ...rest } = features as PipelineConfig['features'];
+  return { ...rest, ...(Object.keys(lines).length > 0 ? { lines } : {}), ...(derive ? { derive } : {}) };
+}
+
+/**
+ * `features.derive` as an ordered list with each entry's path and line, checked as far as it can be
+ * without the data: names, syntax (with the position in the expression), functions, and no use of
+ * itself or of a later derived column. Unknown column names are reported once the data is loaded.
+ */
+function deriveList(raw: Record<string, string> | undefined, fail: Fail, lineOf: (path: (string | number)[]) => number | undefined): DerivePlan[] | undefined {
+  if (raw === undefined) return undefined;
+  const list: DerivePlan[] = Object.entries(raw).map(([name, expression]) => {
+    const line = lineOf(['features', 'derive', name]);
+    return { name, expression, path: `features.derive.${name}`, ...(line !== undefined ? { line } : {}) };
+  });
+  try {
+    checkDerivations(list);
+  } catch (err) {
+    if (err instanceof DeriveError) fail(['features', 'derive', list[err.index]!.name], err.problem);
+    throw err;
+  }
+  return list;
 }
 
 /** `sqlite:rel.db`, `sqlite://rel.db` or `rel.db` resolved against the config's folder; other URLs as written. */

@@ -2,7 +2,7 @@ import type { LoadResult } from '../data/load.js';
 import { ConfigError } from '../errors.js';
 import { type ColumnChoice, type ColumnSelector, planFeatures } from '../features/auto.js';
 import { inputSchema } from '../features/input-schema.js';
-import { type FeaturePlan, fitTransform } from '../features/pipeline.js';
+import { type DerivePlan, type FeaturePlan, fitTransform } from '../features/pipeline.js';
 import type { FitTarget, FittedPipeline } from '../features/types.js';
 import type { Task } from '../models/forest-format.js';
 import { classLabels, inferTask, targetCells } from '../models/target.js';
@@ -17,6 +17,8 @@ export interface FeatureOptions {
   columns?: Record<string, ColumnChoice>;
   /** Config lines of the entries (`features.drop[0]`, `features.columns.age`), for error messages. */
   lines?: Record<string, number>;
+  /** Derived columns (`features.derive`), in order. */
+  derive?: DerivePlan[];
 }
 
 /** Options of {@link featurize}. */
@@ -43,7 +45,11 @@ export interface FeaturizeResult {
 
 /** The plan a fitted pipeline was made from: same columns, kinds and parameters. */
 export function planOf(pipeline: FittedPipeline): FeaturePlan {
-  return { steps: pipeline.steps.map((s) => ({ column: s.column, kind: s.kind, params: s.params })), dropped: pipeline.dropped };
+  return {
+    ...(pipeline.derive ? { derive: pipeline.derive.map((d) => ({ name: d.name, expression: d.expression })) } : {}),
+    steps: pipeline.steps.map((s) => ({ column: s.column, kind: s.kind, params: s.params })),
+    dropped: pipeline.dropped,
+  };
 }
 
 /** Checks the target column and decides the task and class labels. */
@@ -83,7 +89,7 @@ export async function featurize(options: FeaturizeOptions): Promise<FeaturizeRes
   });
   if (keep.length === 0) throw new ConfigError(`target: every row's "${target}" is missing; nothing to train on`);
   const table = keep.length === data.table.rowCount ? data.table : selectRows(data.table, keep);
-  const plan = planFeatures(table, { target, drop: options.features?.drop, columns: options.features?.columns, lines: options.features?.lines });
+  const plan = planFeatures(table, { target, drop: options.features?.drop, columns: options.features?.columns, lines: options.features?.lines, derive: options.features?.derive });
   const targetColumn = findColumn(table, target)!;
   const targetValues = targetCells(targetColumn).map((v) => (typeof v === 'number' ? v : String(v)));
   // Target-learning featurizers (target encoding) fit on these; the matrix gets their out-of-fold values.
