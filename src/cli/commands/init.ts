@@ -4,7 +4,7 @@ import { MlpipeError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { oneOf } from '../parse.js';
 import { loadProgressReporter } from '../progress.js';
-import { SOURCE_ARGUMENT, type SourceFlags, sourceOptions } from './load.js';
+import { SOURCE_ARGUMENT, type SourceFlags, loadingOptions, sourceOptions } from './load.js';
 
 /** Every option `mlpipe init` takes. */
 interface InitFlags extends SourceFlags {
@@ -67,12 +67,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
         out: opts.out,
         name: opts.name,
         task: opts.task,
-        types: opts.types,
-        onBadRow: opts.onBadRow,
-        inferRows: opts.inferRows,
-        chunkRows: opts.chunkRows,
-        stdin: ctx.io.stdin,
-        env: ctx.io.env,
+        ...loadingOptions(opts, ctx),
         onProgress: progress.onProgress,
       }).finally(() => progress.stop());
       // The source may take a while to read: check again just before writing.

@@ -25,6 +25,11 @@ function method(value: string): string {
   return oneOf(['GET', 'POST'] as const)(value.toUpperCase());
 }
 
+/** How to load, from the source flags, and the process's stdin and environment (load, init). */
+export function loadingOptions(opts: SourceFlags, ctx: CliContext) {
+  return { types: opts.types, onBadRow: opts.onBadRow, inferRows: opts.inferRows, chunkRows: opts.chunkRows, stdin: ctx.io.stdin, env: ctx.io.env };
+}
+
 /** What `<source>` can be, in `--help`. */
 export const SOURCE_ARGUMENT =
   'a file (.csv .tsv .json .ndjson .jsonl .xlsx .parquet .arrow, optionally .gz), - for stdin, a database URL (postgres://, mysql://, mariadb://, sqlite:path, or a .db/.sqlite file) or an http(s):// URL; omit it with --from-command';
@@ -96,12 +101,7 @@ export function registerLoad(program: Command, ctx: CliContext): void {
       const result = await loadToDataset({
         source: spec,
         out: opts.out,
-        types: opts.types,
-        onBadRow: opts.onBadRow,
-        inferRows: opts.inferRows,
-        chunkRows: opts.chunkRows,
-        stdin: ctx.io.stdin,
-        env: ctx.io.env,
+        ...loadingOptions(opts, ctx),
         onProgress: progress.onProgress,
         signal: interrupt.signal,
       }).finally(() => {
