@@ -25,19 +25,131 @@ export const MISSING_TOKENS: ReadonlySet<string> = new Set([
   'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null', '?',
 ]);
 
+/** The longest missing token, and the characters missing tokens start and end with (fast rejection). */
+const MISSING_MAX_LENGTH = Math.max(...[...MISSING_TOKENS].map((t) => t.length));
+const MISSING_FIRST = new Uint8Array(128);
+const MISSING_LAST = new Uint8Array(128);
+for (const t of MISSING_TOKENS) {
+  if (t === '') continue;
+  MISSING_FIRST[t.charCodeAt(0)] = 1;
+  MISSING_LAST[t.charCodeAt(t.length - 1)] = 1;
+}
+
+/** True for a printable ASCII character other than a space (never white space that `trim` removes). */
+function isPlainAscii(c: number): boolean {
+  return c > 32 && c < 127;
+}
+
 /** True when a raw value stands for "missing": null, undefined, NaN or a missing token. */
 export function isMissing(raw: unknown): boolean {
   if (raw === null || raw === undefined) return true;
   if (typeof raw === 'number') return Number.isNaN(raw);
-  if (typeof raw === 'string') return MISSING_TOKENS.has(raw.trim());
+  if (typeof raw === 'string') {
+    const n = raw.length;
+    if (n === 0) return true;
+    // Without white space around it (`trim` would change nothing), a string that is longer than every
+    // token, or does not start and end like one, is no token.
+    const first = raw.charCodeAt(0);
+    const last = raw.charCodeAt(n - 1);
+    if (isPlainAscii(first) && isPlainAscii(last) && (n > MISSING_MAX_LENGTH || MISSING_FIRST[first] === 0 || MISSING_LAST[last] === 0)) return false;
+    return MISSING_TOKENS.has(raw.trim());
+  }
   return false;
 }
 
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INTEGER_RE = /^[+-]?\d+$/;
 
+/** The shape of a number literal. */
+const enum NumberShape {
+  /** Not a number literal. */
+  None = 0,
+  /** An integer literal (`-12`, `007`). */
+  Integer = 1,
+  /** A decimal or scientific literal (`1.5`, `.5`, `1e3`). */
+  Decimal = 2,
+}
+
+/** Powers of ten that are exact doubles. */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/** Set by {@link scanNumber}: the shape of the text, and whether its return value is the number. */
+let scannedShape: NumberShape = NumberShape.None;
+let scannedExact = false;
+
+/**
+ * Reads the number literal `t.slice(start, end)` (written without surrounding white space), by the
+ * grammar of {@link parseNumber} (`[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?`), and
+ * sets `scannedShape`. When the literal has at most 15 digits and no exponent it also computes its
+ * value (`scannedExact`): the digits as an integer (exact, below 2^53) divided by a power of ten
+ * (exact), one correctly rounded division, which is the correctly rounded value `Number()` gives.
+ * Otherwise returns NaN and the caller asks `Number()`.
+ */
+function scanNumber(t: string, start: number, end: number): number {
+  scannedExact = false;
+  scannedShape = NumberShape.None;
+  let i = start;
+  let c = i < end ? t.charCodeAt(i) : -1;
+  let negative = false;
+  if (c === 43 || c === 45) {
+    negative = c === 45;
+    c = ++i < end ? t.charCodeAt(i) : -1;
+  }
+  let m = 0;
+  let digits = 0;
+  while (c >= 48 && c <= 57) {
+    m = m * 10 + (c - 48);
+    digits++;
+    c = ++i < end ? t.charCodeAt(i) : -1;
+  }
+  if (i === end) {
+    if (digits === 0) return Number.NaN;
+    scannedShape = NumberShape.Integer;
+    if (digits > 15) return Number.NaN;
+    scannedExact = true;
+    return negative ? -m : m;
+  }
+  let fraction = 0;
+  if (c === 46) {
+    c = ++i < end ? t.charCodeAt(i) : -1;
+    while (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      fraction++;
+      c = ++i < end ? t.charCodeAt(i) : -1;
+    }
+  }
+  if (digits === 0) return Number.NaN;
+  if (i === end) {
+    scannedShape = NumberShape.Decimal;
+    if (digits > 15) return Number.NaN;
+    scannedExact = true;
+    const v = m / (POW10[fraction] as number);
+    return negative ? -v : v;
+  }
+  if (c !== 101 && c !== 69) return Number.NaN;
+  c = ++i < end ? t.charCodeAt(i) : -1;
+  if (c === 43 || c === 45) c = ++i < end ? t.charCodeAt(i) : -1;
+  const exponent = i;
+  while (c >= 48 && c <= 57) c = ++i < end ? t.charCodeAt(i) : -1;
+  if (i > exponent && i === end) scannedShape = NumberShape.Decimal;
+  return Number.NaN;
+}
+
+/** True when `text` has white space that `trim` would remove (or may have: any non-ASCII end). */
+function mayNeedTrim(text: string): boolean {
+  return !isPlainAscii(text.charCodeAt(0)) || !isPlainAscii(text.charCodeAt(text.length - 1));
+}
+
 /** Parses a number written in decimal or scientific notation; NaN when it is not one. */
 export function parseNumber(text: string): number {
+  if (text.length > 0 && !mayNeedTrim(text)) {
+    const v = scanNumber(text, 0, text.length);
+    if (scannedExact) return v;
+    if (scannedShape === NumberShape.None) return Number.NaN;
+    const n = Number(text);
+    return Number.isFinite(n) ? n : Number.NaN;
+  }
   const t = text.trim();
   if (!NUMBER_RE.test(t)) return Number.NaN;
   const n = Number(t);
@@ -46,15 +158,85 @@ export function parseNumber(text: string): number {
 
 /** True when `text` is an integer literal within JavaScript's safe integer range. */
 export function isIntegerText(text: string): boolean {
+  if (text.length > 0 && !mayNeedTrim(text)) {
+    scanNumber(text, 0, text.length);
+    if (scannedShape !== NumberShape.Integer) return false;
+    return scannedExact || Number.isSafeInteger(Number(text));
+  }
   const t = text.trim();
   return INTEGER_RE.test(t) && Number.isSafeInteger(Number(t));
+}
+
+/**
+ * {@link parseNumber} and {@link isIntegerText} in one reading: the number (NaN when the text is not
+ * one), and in `info.integer` whether the text is an integer literal within the safe range.
+ */
+export function parseNumberText(text: string, info: { integer: boolean }): number {
+  if (text.length > 0 && !mayNeedTrim(text)) {
+    const v = scanNumber(text, 0, text.length);
+    const shape = scannedShape;
+    if (scannedExact) {
+      info.integer = shape === NumberShape.Integer;
+      return v;
+    }
+    info.integer = false;
+    if (shape === NumberShape.None) return Number.NaN;
+    const n = Number(text);
+    if (!Number.isFinite(n)) return Number.NaN;
+    info.integer = shape === NumberShape.Integer && Number.isSafeInteger(n);
+    return n;
+  }
+  info.integer = isIntegerText(text);
+  return parseNumber(text);
+}
+
+/**
+ * What a text is as a number, in one reading: 0 not a number ({@link parseNumber} gives NaN), 1 an
+ * integer within the safe range ({@link isIntegerText}), 2 any other number.
+ */
+export function numberKind(text: string): 0 | 1 | 2 {
+  if (text.length > 0 && !mayNeedTrim(text)) {
+    scanNumber(text, 0, text.length);
+    const shape = scannedShape;
+    if (shape === NumberShape.None) return 0;
+    if (scannedExact) return shape === NumberShape.Integer ? 1 : 2;
+    const n = Number(text);
+    if (!Number.isFinite(n)) return 0;
+    return shape === NumberShape.Integer && Number.isSafeInteger(n) ? 1 : 2;
+  }
+  if (isIntegerText(text)) return 1;
+  return Number.isNaN(parseNumber(text)) ? 0 : 2;
 }
 
 const TRUE_TOKENS = new Set(['true', 'yes']);
 const FALSE_TOKENS = new Set(['false', 'no']);
 
+/** True when `text` (ASCII, no white space around it) equals `word` (lower case) in any letter case. */
+function equalsIgnoringCase(text: string, word: string): boolean {
+  for (let i = 0; i < word.length; i++) if ((text.charCodeAt(i) | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Parses `true/false/yes/no` in any letter case; undefined when it is not a boolean. */
 export function parseBoolean(text: string): boolean | undefined {
+  const n = text.length;
+  if (n > 0 && !mayNeedTrim(text)) {
+    // `| 0x20` lowers exactly the upper-case ASCII letters; no other character lower-cases to a
+    // letter of these words (checked over all of Unicode), so they stay different.
+    switch (n) {
+      case 2:
+        return equalsIgnoringCase(text, 'no') ? false : undefined;
+      case 3:
+        return equalsIgnoringCase(text, 'yes') ? true : undefined;
+      case 4:
+        return equalsIgnoringCase(text, 'true') ? true : undefined;
+      case 5:
+        return equalsIgnoringCase(text, 'false') ? false : undefined;
+      default:
+        // No character lower-cases to fewer characters, nor a non-ASCII one to a letter of these words.
+        return undefined;
+    }
+  }
   const t = text.trim().toLowerCase();
   if (TRUE_TOKENS.has(t)) return true;
   if (FALSE_TOKENS.has(t)) return false;
@@ -98,6 +280,15 @@ function dateParts(text: string): [number, number, number, (string | undefined)[
  * (`03/05/2024`) are ambiguous and are not dates here.
  */
 export function parseDatetime(text: string): number {
+  const fast = parseIsoFast(text, 0, text.length);
+  return fast === undefined ? parseDatetimeGeneral(text) : fast;
+}
+
+/**
+ * {@link parseDatetime} by its regular expressions and Date objects: what it does for every text the
+ * fast path does not take, and the reference the fast path is tested against.
+ */
+export function parseDatetimeGeneral(text: string): number {
   const parts = dateParts(text.trim());
   if (!parts) return Number.NaN;
   const [year, month, day, time] = parts;
@@ -123,6 +314,169 @@ export function parseDatetime(text: string): number {
     t -= sign * offsetMin * 60_000;
   }
   return t;
+}
+
+const MS_PER_DAY = 86_400_000;
+
+/** The value of `count` ASCII digits at `at`, or -1 when they are not all digits. */
+function digitsAt(t: string, at: number, count: number): number {
+  let v = 0;
+  for (let i = at; i < at + count; i++) {
+    const c = t.charCodeAt(i) - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** Days from 1970-01-01 to a day of the proleptic Gregorian calendar (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * ((month + 9) % 12) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[month - 1] as number;
+}
+
+/**
+ * The fast path of {@link parseDatetime} for ISO dates as machines write them: `YYYY-MM-DD`, then
+ * optionally `T`, `t` or a space and `HH:MM`, `:SS`, `.fff` (or `,fff`, 1 to 9 digits) and `Z`, `z`,
+ * `±hh`, `±hhmm` or `±hh:mm`, with nothing around it. Day arithmetic instead of Date objects and
+ * regular expressions; the same result as {@link parseDatetimeGeneral}, NaN included. Undefined for
+ * any other text (the general path decides).
+ */
+function parseIsoFast(t: string, start: number, end: number): number | undefined {
+  const n = end - start;
+  const o = start;
+  if (n < 10 || t.charCodeAt(o + 4) !== 45 || t.charCodeAt(o + 7) !== 45 || !isPlainAscii(t.charCodeAt(end - 1))) return undefined;
+  const year = digitsAt(t, o, 4);
+  const month = digitsAt(t, o + 5, 2);
+  const day = digitsAt(t, o + 8, 2);
+  if (year < 0 || month < 0 || day < 0) return undefined;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let ms = 0;
+  let offsetMs = 0;
+  if (n > 10) {
+    const sep = t.charCodeAt(o + 10);
+    if (sep !== 84 && sep !== 116 && sep !== 32) return undefined;
+    if (n < 16 || t.charCodeAt(o + 13) !== 58) return undefined;
+    hour = digitsAt(t, o + 11, 2);
+    minute = digitsAt(t, o + 14, 2);
+    if (hour < 0 || minute < 0) return undefined;
+    // `i` is relative to `start` from here on.
+    let i = 16;
+    if (i < n && t.charCodeAt(o + i) === 58) {
+      if (i + 3 > n) return undefined;
+      second = digitsAt(t, o + i + 1, 2);
+      if (second < 0) return undefined;
+      i += 3;
+      const dot = i < n ? t.charCodeAt(o + i) : -1;
+      if (dot === 46 || dot === 44) {
+        let j = i + 1;
+        while (j < n && j - i <= 9) {
+          const c = t.charCodeAt(o + j);
+          if (c < 48 || c > 57) break;
+          j++;
+        }
+        if (j === i + 1) return undefined;
+        ms = Math.floor(Number(`0.${t.slice(o + i + 1, o + j)}`) * 1000);
+        i = j;
+      }
+    }
+    if (i < n) {
+      const z = t.charCodeAt(o + i);
+      if (z === 90 || z === 122) {
+        if (i + 1 !== n) return undefined;
+      } else if (z === 43 || z === 45) {
+        const rest = n - (i + 3);
+        if (rest < 0) return undefined;
+        const hh = digitsAt(t, o + i + 1, 2);
+        if (hh < 0) return undefined;
+        let mm = 0;
+        if (rest === 2) mm = digitsAt(t, o + i + 3, 2);
+        else if (rest === 3 && t.charCodeAt(o + i + 3) === 58) mm = digitsAt(t, o + i + 4, 2);
+        else if (rest !== 0) return undefined;
+        if (mm < 0) return undefined;
+        offsetMs = (z === 45 ? -1 : 1) * (hh * 60 + mm) * 60_000;
+      } else return undefined;
+    }
+  }
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return Number.NaN;
+  if (day > daysInMonth(year, month)) return Number.NaN;
+  return daysFromCivil(year, month, day) * MS_PER_DAY + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms - offsetMs;
+}
+
+// Span versions: the answer of the function above for `text.slice(start, end)`, without making that
+// string when they can (the CSV loader keeps values as spans of the text it read).
+
+/** {@link isMissing} of `text.slice(start, end)`. */
+export function isMissingSpan(text: string, start: number, end: number): boolean {
+  const n = end - start;
+  if (n <= 0) return true;
+  const first = text.charCodeAt(start);
+  const last = text.charCodeAt(end - 1);
+  if (isPlainAscii(first) && isPlainAscii(last) && (n > MISSING_MAX_LENGTH || MISSING_FIRST[first] === 0 || MISSING_LAST[last] === 0)) return false;
+  return MISSING_TOKENS.has(text.slice(start, end).trim());
+}
+
+/** True when the span has no white space around it that `trim` would remove (see {@link mayNeedTrim}). */
+function plainSpan(text: string, start: number, end: number): boolean {
+  return end > start && isPlainAscii(text.charCodeAt(start)) && isPlainAscii(text.charCodeAt(end - 1));
+}
+
+function spanEqualsIgnoringCase(text: string, start: number, word: string): boolean {
+  for (let i = 0; i < word.length; i++) if ((text.charCodeAt(start + i) | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+/** {@link parseBoolean} of `text.slice(start, end)`. */
+export function parseBooleanSpan(text: string, start: number, end: number): boolean | undefined {
+  if (!plainSpan(text, start, end)) return parseBoolean(text.slice(start, end));
+  switch (end - start) {
+    case 2:
+      return spanEqualsIgnoringCase(text, start, 'no') ? false : undefined;
+    case 3:
+      return spanEqualsIgnoringCase(text, start, 'yes') ? true : undefined;
+    case 4:
+      return spanEqualsIgnoringCase(text, start, 'true') ? true : undefined;
+    case 5:
+      return spanEqualsIgnoringCase(text, start, 'false') ? false : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** {@link parseNumberText} of `text.slice(start, end)`. */
+export function parseNumberSpan(text: string, start: number, end: number, info: { integer: boolean }): number {
+  if (!plainSpan(text, start, end)) return parseNumberText(text.slice(start, end), info);
+  const v = scanNumber(text, start, end);
+  const shape = scannedShape;
+  if (scannedExact) {
+    info.integer = shape === NumberShape.Integer;
+    return v;
+  }
+  info.integer = false;
+  if (shape === NumberShape.None) return Number.NaN;
+  const n = Number(text.slice(start, end));
+  if (!Number.isFinite(n)) return Number.NaN;
+  info.integer = shape === NumberShape.Integer && Number.isSafeInteger(n);
+  return n;
+}
+
+/** {@link parseDatetime} of `text.slice(start, end)`. */
+export function parseDatetimeSpan(text: string, start: number, end: number): number {
+  const fast = end > start ? parseIsoFast(text, start, end) : undefined;
+  return fast === undefined ? parseDatetimeGeneral(text.slice(start, end)) : fast;
 }
 
 /** Why {@link toCell} refused a value, e.g. `expected a number, got "abc"`. */

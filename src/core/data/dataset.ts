@@ -1,30 +1,34 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  Bool,
-  type Data,
-  type DataType,
-  Field,
-  Float64,
-  RecordBatch,
-  RecordBatchFileWriter,
-  Schema,
-  Struct,
-  Table as ArrowTable,
-  TimestampMillisecond,
-  Type,
-  Utf8,
-  makeData,
-  tableFromIPC,
-  vectorFromArray,
-} from 'apache-arrow';
+import { createRequire } from 'node:module';
+import type * as Arrow from 'apache-arrow';
+import type { Data, DataType, Table as ArrowTable } from 'apache-arrow';
 import { DataError, NotFoundError, messageOf } from '../errors.js';
 import { tempPathBeside } from '../fs-util.js';
 import { type Column, type Table, emptyColumn, setCell } from '../table.js';
 import { COLUMN_TYPES, type ColumnType } from '../values.js';
 import type { Lineage } from '../lineage.js';
 import { fingerprintOf } from './fingerprint.js';
+
+/**
+ * apache-arrow through `require`, its CommonJS build, loaded when first needed: the same library
+ * and version as `import 'apache-arrow'`, but it loads in about half the time (the ES module build is
+ * two hundred modules to resolve and link), and the loader loads it while the source opens
+ * ({@link loadArrow}). Every Arrow object this module makes stays in this module (it returns mlpipe
+ * tables and writes bytes), so none meets an object of the other build.
+ */
+let arrowModule: typeof Arrow | undefined;
+export function loadArrow(): typeof Arrow {
+  return (arrowModule ??= createRequire(import.meta.url)('apache-arrow') as typeof Arrow);
+}
+type Bool = Arrow.Bool;
+type Field = Arrow.Field;
+type Float64 = Arrow.Float64;
+type RecordBatch = Arrow.RecordBatch;
+type Schema = Arrow.Schema;
+type TimestampMillisecond = Arrow.TimestampMillisecond;
+type Utf8 = Arrow.Utf8;
 
 const FORMAT = 'mlpipe.dataset';
 /**
@@ -39,53 +43,130 @@ function arrowType(type: ColumnType): DataType {
   switch (type) {
     case 'number':
     case 'integer':
-      return new Float64();
+      return new (loadArrow().Float64)();
     case 'datetime':
-      return new TimestampMillisecond();
+      return new (loadArrow().TimestampMillisecond)();
     case 'boolean':
-      return new Bool();
+      return new (loadArrow().Bool)();
     case 'category':
     case 'text':
-      return new Utf8();
+      return new (loadArrow().Utf8)();
   }
 }
 
 /** The Arrow schema of a dataset: one nullable field per column with its mlpipe type in the field metadata. */
 export function datasetSchema(columns: readonly { name: string; type: ColumnType }[], metadata = new Map<string, string>()): Schema {
+  const { Field, Schema } = loadArrow();
   const fields = columns.map((c) => new Field(c.name, arrowType(c.type), true, new Map([['mlpipe.type', c.type]])));
   return new Schema(fields, metadata);
 }
 
+/**
+ * Bytes of a bitmap of `rows` bits as apache-arrow's builders size it (a multiple of 64, at least 64):
+ * the IPC writer writes bitmaps whole, so this keeps the files byte for byte what `vectorFromArray` made.
+ */
+function bitmapBytes(rows: number): number {
+  return Math.max(64, (((rows + 7) >> 3) + 63) & ~63);
+}
+
+/** A validity bitmap (a bit per row, set when the value is present) and the number of missing values. */
+function validity(rows: number, missing: (i: number) => boolean): { bitmap: Uint8Array; nulls: number } {
+  const bitmap = new Uint8Array(bitmapBytes(rows));
+  let nulls = 0;
+  for (let i = 0; i < rows; i++) {
+    if (missing(i)) nulls++;
+    else bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  return { bitmap, nulls };
+}
+
+/** The present strings of a column chunk, and its validity bitmap. */
+function presentStrings(values: readonly (string | null | undefined)[], rows: number, bitmap: Uint8Array): string[] {
+  const present: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) {
+      present.push(v);
+      bitmap[i >> 3]! |= 1 << (i & 7);
+    }
+  }
+  return present;
+}
+
+/** Offsets of the values' UTF-8 bytes: with `ascii`, each string's length is its byte length. */
+function utf8Offsets(values: readonly (string | null | undefined)[], rows: number, ascii: boolean): Int32Array {
+  const offsets = new Int32Array(rows + 1);
+  let at = 0;
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) at += ascii ? v.length : Buffer.byteLength(v, 'utf8');
+    offsets[i + 1] = at;
+  }
+  return offsets;
+}
+
+/**
+ * Utf8 data: the strings' UTF-8 bytes one after the other, with their offsets (written directly, no
+ * builder; one loop per function, so that each is optimized as a whole).
+ */
+function utf8Data(values: readonly (string | null | undefined)[], rows: number, type: Utf8): Data {
+  const bitmap = new Uint8Array(bitmapBytes(rows));
+  const present = presentStrings(values, rows, bitmap);
+  const nulls = rows - present.length;
+  const joined = present.join('');
+  // All ASCII when the UTF-8 length is the number of characters: one encoding call.
+  const ascii = Buffer.byteLength(joined, 'utf8') === joined.length;
+  const bytes = Buffer.from(joined, ascii ? 'latin1' : 'utf8');
+  const offsets = utf8Offsets(values, rows, ascii);
+  return loadArrow().makeData({ type, length: rows, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, valueOffsets: offsets, data: bytes });
+}
+
 function columnData(col: Column, rows: number, field: Field): Data {
+  const { makeData } = loadArrow();
   if (col.type === 'number' || col.type === 'integer') {
     const values = col.values.length === rows ? col.values : col.values.subarray(0, rows);
     const bitmap = new Uint8Array((rows + 7) >> 3);
     let nulls = 0;
-    const data = new Float64Array(rows);
     for (let i = 0; i < rows; i++) {
       const v = values[i] as number;
-      if (Number.isNaN(v)) nulls++;
-      else {
-        data[i] = v;
-        bitmap[i >> 3]! |= 1 << (i & 7);
+      if (v !== v) nulls++;
+      else bitmap[i >> 3]! |= 1 << (i & 7);
+    }
+    // A missing value is 0 in the data (and NaN in the column): a copy only when there are some.
+    let data = values;
+    if (nulls > 0) {
+      data = new Float64Array(rows);
+      for (let i = 0; i < rows; i++) {
+        const v = values[i] as number;
+        if (v === v) data[i] = v;
       }
     }
     return makeData({ type: field.type as Float64, length: rows, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, data });
   }
   if (col.type === 'datetime') {
-    const values = Array.from({ length: rows }, (_, i) => {
-      const v = col.values[i] as number;
-      return Number.isNaN(v) ? null : v;
-    });
-    return vectorFromArray(values, field.type).data[0]!;
+    const values = col.values;
+    const data = new BigInt64Array(rows);
+    const { bitmap, nulls } = validity(rows, (i) => Number.isNaN(values[i] as number));
+    for (let i = 0; i < rows; i++) {
+      const v = values[i] as number;
+      if (!Number.isNaN(v)) data[i] = BigInt(v);
+    }
+    return makeData({ type: field.type as TimestampMillisecond, length: rows, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, data });
   }
-  const values = col.values.length === rows ? col.values : col.values.slice(0, rows);
-  return vectorFromArray(values as unknown[], field.type).data[0]!;
+  if (col.type === 'boolean') {
+    const values = col.values;
+    const { bitmap, nulls } = validity(rows, (i) => values[i] === null || values[i] === undefined);
+    const data = new Uint8Array(bitmapBytes(rows));
+    for (let i = 0; i < rows; i++) if (values[i] === true) data[i >> 3]! |= 1 << (i & 7);
+    return makeData({ type: field.type as Bool, length: rows, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, data });
+  }
+  return utf8Data(col.values as readonly (string | null)[], rows, field.type as Utf8);
 }
 
 /** One chunk (a small table with the schema's columns) as an Arrow record batch. */
 function recordBatch(schema: Schema, chunk: Table): RecordBatch {
   const children = chunk.columns.map((col, j) => columnData(col, chunk.rowCount, schema.fields[j]!));
+  const { RecordBatch, Struct, makeData } = loadArrow();
   const data = makeData({ type: new Struct(schema.fields), length: chunk.rowCount, nullCount: 0, children });
   return new RecordBatch(schema, data);
 }
@@ -96,28 +177,42 @@ function recordBatch(schema: Schema, chunk: Table): RecordBatch {
  * the JS writer puts the schema only in the footer (the file starts with the magic bytes), so the
  * lineage, known only after the last batch, is the schema's metadata like any other.
  */
-class BatchFileWriter extends RecordBatchFileWriter {
-  readonly pending: Uint8Array[] = [];
+interface BatchFileWriter extends Arrow.RecordBatchFileWriter {
+  readonly pending: Uint8Array[];
   finalMetadata: Map<string, string> | undefined;
+}
 
-  protected override _write(chunk: ArrayBufferView | ArrayBuffer | string): this {
-    if (!this._started) return this;
-    const bytes =
-      typeof chunk === 'string'
-        ? Buffer.from(chunk)
-        : chunk instanceof ArrayBuffer
-          ? new Uint8Array(chunk)
-          : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (bytes.byteLength > 0) {
-      this.pending.push(bytes);
-      this._position += bytes.byteLength;
-    }
-    return this;
-  }
+let batchFileWriterClass: (new () => BatchFileWriter) | undefined;
 
-  protected override _writeFooter(schema: Schema): this {
-    return super._writeFooter(this.finalMetadata ? new Schema(schema.fields, this.finalMetadata) : schema);
-  }
+/** A new {@link BatchFileWriter} (the class is made when apache-arrow is loaded). */
+function newBatchFileWriter(): BatchFileWriter {
+  batchFileWriterClass ??= (() => {
+    const { RecordBatchFileWriter, Schema } = loadArrow();
+    return class extends RecordBatchFileWriter {
+      readonly pending: Uint8Array[] = [];
+      finalMetadata: Map<string, string> | undefined;
+
+      protected override _write(chunk: ArrayBufferView | ArrayBuffer | string): this {
+        if (!this._started) return this;
+        const bytes =
+          typeof chunk === 'string'
+            ? Buffer.from(chunk)
+            : chunk instanceof ArrayBuffer
+              ? new Uint8Array(chunk)
+              : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        if (bytes.byteLength > 0) {
+          this.pending.push(bytes);
+          this._position += bytes.byteLength;
+        }
+        return this;
+      }
+
+      protected override _writeFooter(schema: Schema): this {
+        return super._writeFooter(this.finalMetadata ? new Schema(schema.fields, this.finalMetadata) : schema);
+      }
+    };
+  })();
+  return new batchFileWriterClass();
 }
 
 /**
@@ -126,7 +221,7 @@ class BatchFileWriter extends RecordBatchFileWriter {
  * dataset is either complete or not there, and an existing file at `path` stays until the rename.
  */
 export class DatasetWriter {
-  private readonly writer = new BatchFileWriter();
+  private readonly writer = newBatchFileWriter();
   private batches = 0;
   private done = false;
 
@@ -144,12 +239,26 @@ export class DatasetWriter {
     return new DatasetWriter(path, tmp, fh, datasetSchema(columns));
   }
 
+  /** The file write under way: it goes on while the caller makes the next batch (one at a time). */
+  private writing: Promise<unknown> | undefined;
+
   private async flush(): Promise<void> {
     const parts = this.writer.pending.splice(0);
-    if (parts.length > 0) await this.fh.writev(parts);
+    await this.writing;
+    this.writing = undefined;
+    if (parts.length > 0) {
+      const writing = this.fh.writev(parts);
+      // Handled here so that a failure waits for the next write (or finish) to be reported.
+      writing.catch(() => {});
+      this.writing = writing;
+    }
   }
 
-  /** Writes one chunk (its columns in the schema's order) as a record batch. */
+  /**
+   * Writes one chunk (its columns in the schema's order) as a record batch. The file write may go on
+   * after this returns and may read the chunk's number arrays: do not change them until the next
+   * write or {@link finish}.
+   */
   async write(chunk: Table): Promise<void> {
     try {
       this.writer.write(recordBatch(this.schema, chunk));
@@ -173,6 +282,7 @@ export class DatasetWriter {
       this.writer.finalMetadata = metadata;
       this.writer.close();
       await this.flush();
+      await this.writing;
       await this.fh.close();
       await rename(this.tmp, this.path);
       this.done = true;
@@ -186,6 +296,7 @@ export class DatasetWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    await this.writing?.catch(() => {});
     await this.fh.close().catch(() => {});
     await rm(this.tmp, { force: true });
   }
@@ -221,6 +332,7 @@ export async function writeDataset(path: string, table: Table, lineage: Lineage 
 /** The mlpipe type of an Arrow field: its `mlpipe.type` metadata, else from the Arrow type. */
 export function typeOfField(field: Field): ColumnType {
   const declared = field.metadata.get('mlpipe.type');
+  const { Type } = loadArrow();
   if (declared && (COLUMN_TYPES as readonly string[]).includes(declared)) return declared as ColumnType;
   switch (field.typeId) {
     case Type.Bool:
@@ -277,7 +389,7 @@ export async function readDataset(path: string): Promise<Dataset> {
   }
   let arrow: ArrowTable;
   try {
-    arrow = tableFromIPC(bytes);
+    arrow = loadArrow().tableFromIPC(bytes);
   } catch (err) {
     throw new DataError({ source: path }, `not an Arrow IPC dataset (${messageOf(err)})`);
   }

@@ -8,17 +8,20 @@ const ENCODING = 'mlpipe.fingerprint.v2';
 /** A growable byte buffer for one chunk of one column. */
 class Bytes {
   buf: Buffer;
+  view: DataView;
   length = 0;
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(Math.max(64, size));
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
   ensure(extra: number): void {
     if (this.length + extra <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + extra));
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
-  view(): Buffer {
+  bytes(): Buffer {
     return this.buf.subarray(0, this.length);
   }
 }
@@ -34,15 +37,15 @@ function encodeColumn(col: Column, rows: number, out: Bytes): void {
     case 'integer':
     case 'datetime': {
       out.ensure(rows * 9);
-      const { buf } = out;
+      const { buf, view } = out;
       let p = out.length;
       const values = col.values;
       for (let i = 0; i < rows; i++) {
         const v = values[i] as number;
-        if (Number.isNaN(v)) buf[p++] = 0;
+        if (v !== v) buf[p++] = 0;
         else {
           buf[p] = 1;
-          buf.writeDoubleLE(v, p + 1);
+          view.setFloat64(p + 1, v, true);
           p += 9;
         }
       }
@@ -67,11 +70,22 @@ function encodeColumn(col: Column, rows: number, out: Bytes): void {
           continue;
         }
         // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-        out.ensure(5 + v.length * 3);
+        const length = v.length;
+        out.ensure(5 + length * 3);
+        const { buf } = out;
         const start = out.length;
-        const written = out.buf.write(v, start + 5, 'utf8');
-        out.buf[start] = 1;
-        out.buf.writeUInt32LE(written, start + 1);
+        // ASCII is copied here (a native call per short string costs more); anything else is encoded by Buffer.
+        let written = length;
+        for (let k = 0; k < length; k++) {
+          const c = v.charCodeAt(k);
+          if (c >= 0x80) {
+            written = buf.write(v, start + 5, 'utf8');
+            break;
+          }
+          buf[start + 5 + k] = c;
+        }
+        buf[start] = 1;
+        out.view.setUint32(start + 1, written, true);
         out.length = start + 5 + written;
       }
       return;
@@ -101,7 +115,7 @@ export class Fingerprinter {
     chunk.columns.forEach((col, j) => {
       this.scratch.length = 0;
       encodeColumn(col, chunk.rowCount, this.scratch);
-      this.hashes[j]?.update(this.scratch.view());
+      this.hashes[j]?.update(this.scratch.bytes());
     });
     return this;
   }

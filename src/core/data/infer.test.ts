@@ -80,7 +80,9 @@ describe('TypeInferrer', () => {
     const inferrer = new TypeInferrer();
     for (const v of ['1.5', '?', 'n/a', '2', ' ', 'NaN', '#N/A', '1.5']) inferrer.add(v);
     expect(inferrer.result()).to.equal('number');
-    expect(inferrer.distinctCount).to.equal(2);
+    // A numeric column keeps no set of its values: the count is the upper bound (3 values, 2 distinct).
+    expect(inferrer.distinctCount).to.equal(3);
+    expect(inferrer.distinctCapped).to.equal(true);
     expect(infer(['3', 'NULL', '-4', 'None'])).to.equal('integer');
   });
 
@@ -102,15 +104,30 @@ describe('TypeInferrer with a distinct-value cap (bounded memory)', () => {
     const columns: unknown[][] = [
       ['red', 'blue', 'red', 'green'],
       ['The product arrived on time and works well.', 'Terrible packaging, the box was crushed on arrival.', 'Would buy again, but the manual is hard to follow.'],
-      ['1', '2', '2', '3'],
-      ['2024-03-05', '2024-03-06'],
-      [true, false],
       ['a', 1, true],
     ];
     for (const values of columns) {
       const distinct = new Set(values.map(String)).size;
       expect(inferCapped(values, distinct), JSON.stringify(values)).to.deep.equal({ type: infer(values), distinct, capped: false });
     }
+    // Typed columns (numbers, dates, booleans) keep no distinct values: their count is the number of values.
+    const typed: unknown[][] = [
+      ['1', '2', '2', '3'],
+      ['2024-03-05', '2024-03-06'],
+      [true, false],
+    ];
+    for (const values of typed) {
+      expect(inferCapped(values, 2), JSON.stringify(values)).to.deep.equal({ type: infer(values), distinct: values.length, capped: true });
+    }
+  });
+
+  it('starts counting distinct values when a column stops looking typed, counting the earlier values as distinct', () => {
+    // 1, 2, 2 while it could be integer (3 values, not remembered), then x, y, x: 2 distinct.
+    expect(inferCapped(['1', '2', '2', 'x', 'y', 'x'], 100)).to.deep.equal({ type: 'category', distinct: 5, capped: true });
+    // Text is still told from categories when the first values looked like dates.
+    const reviews = Array.from({ length: 20 }, (_, i) => `Review number ${i} says the product is fine but slow.`);
+    expect(inferCapped(['2024-03-05', ...reviews], 100).type).to.equal('text');
+    expect(inferCapped(['2024-03-05', ...reviews.map(() => 'the same long sentence with many spaces in it')], 100).type).to.equal('category');
   });
 
   it('past the cap, stops remembering and counts unseen values as new (an upper bound)', () => {

@@ -1,4 +1,17 @@
-import { type ColumnType, isIntegerText, isMissing, parseBoolean, parseDatetime, parseNumber } from '../values.js';
+import {
+  type ColumnType,
+  isMissing,
+  isMissingSpan,
+  numberKind,
+  parseBoolean,
+  parseBooleanSpan,
+  parseDatetime,
+  parseDatetimeSpan,
+  parseNumberSpan,
+  parseNumberText,
+} from '../values.js';
+import type { TextRows } from './sources/types.js';
+import { StringCounts } from './string-counts.js';
 
 /** Longest average string length, with spaces, still treated as a category rather than free text. */
 const TEXT_MIN_AVG_LENGTH = 25;
@@ -6,15 +19,56 @@ const TEXT_MIN_AVG_LENGTH = 25;
 /** Distinct values a {@link TypeInferrer} remembers by default: bounds its memory on huge columns. */
 export const DEFAULT_DISTINCT_CAP = 100_000;
 
+/** Typed values of a column chunk, computed while inferring it ({@link TypeInferrer.addChunk}). */
+export interface TypedChunk {
+  /** `parseNumber` of each value, NaN for a missing one: for a column that can still be a number or an integer. */
+  numbers: Float64Array | undefined;
+  /** `parseDatetime` of each value, NaN for a missing one: for a column that can still be a datetime. */
+  datetimes: Float64Array | undefined;
+  /** `parseBoolean` of each value, null for a missing one: for a column that can still be a boolean. */
+  booleans: (boolean | null)[] | undefined;
+}
+
+/** Marks value `i` of a chunk's typed values missing. */
+function setMissing(out: TypedChunk, i: number): void {
+  if (out.numbers) out.numbers[i] = Number.NaN;
+  if (out.datetimes) out.datetimes[i] = Number.NaN;
+  if (out.booleans) out.booleans[i] = null;
+}
+
+/** True for the characters of `\s` (and of `trim`): the ECMAScript white space and line terminators. */
+function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** `/\s/.test(text.slice(start, end).trim())`: white space between the first and last other characters. */
+export function hasInnerSpace(text: string, start: number, end: number): boolean {
+  let first = start;
+  while (first < end && isSpace(text.charCodeAt(first))) first++;
+  let last = end - 1;
+  while (last > first && isSpace(text.charCodeAt(last))) last--;
+  for (let p = first + 1; p < last; p++) if (isSpace(text.charCodeAt(p))) return true;
+  return false;
+}
+
 /**
  * Infers one column's type from every value it sees (a whole-column pass, not a sample), in this
  * order of preference: boolean, integer, number, datetime, then category or text for strings.
  * Free text is told from a category by long values that contain spaces and rarely repeat.
  *
- * Memory is bounded: at most `distinctCap` distinct values are remembered. Below the cap the result
- * is exact. Past it, every value not among the remembered ones is counted as new, so the distinct
- * count is an upper bound (`distinctCapped` is true) — which only matters for telling free text from
- * a category, and then errs towards text for columns of long, spaced, hardly repeating values.
+ * Distinct values matter only for telling text from a category, so they are remembered only once the
+ * column cannot be typed any more (no longer all booleans, integers, numbers or dates): a numeric or
+ * date column keeps no set of its values. The values seen before that point are not remembered and
+ * each counts as a new distinct value, so the distinct count is then an upper bound (erring towards
+ * text, and only for columns whose values are also long and mostly spaced) and `distinctCapped` is
+ * true; a column that is untyped from its first value is counted exactly.
+ *
+ * Memory is bounded: at most `distinctCap` distinct values are remembered. Below the cap the count
+ * is exact (but for the values before the column stopped being typed, above). Past it, every value
+ * not among the remembered ones is counted as new, so the distinct count is again an upper bound
+ * (`distinctCapped` is true).
  */
 export class TypeInferrer {
   private nonMissing = 0;
@@ -25,16 +79,21 @@ export class TypeInferrer {
   private strings = 0;
   private totalLength = 0;
   private withSpace = 0;
-  private readonly distinct = new Set<string>();
+  /** The remembered values and how many times each was seen. */
+  private readonly distinct = new StringCounts();
   /** Values seen after the set was full that were not in it (each counted as a new distinct value). */
   private unseenAfterCap = 0;
+  /** Values seen while the column could still be typed, not remembered (each counted as distinct). */
+  private whileTyped = 0;
 
   constructor(private readonly distinctCap = DEFAULT_DISTINCT_CAP) {}
 
   private remember(key: string): void {
-    if (this.distinct.has(key)) return;
-    if (this.distinct.size < this.distinctCap) this.distinct.add(key);
-    else this.unseenAfterCap++;
+    if (this.allBoolean || this.allNumber || this.allDatetime) {
+      this.whileTyped++;
+      return;
+    }
+    if (!this.distinct.count(key, this.distinctCap)) this.unseenAfterCap++;
   }
 
   /** Feeds one raw value (CSV string, JSON value). */
@@ -55,22 +114,216 @@ export class TypeInferrer {
     const text = typeof raw === 'string' ? raw : raw instanceof Date ? raw.toISOString() : typeof raw === 'bigint' ? String(raw) : JSON.stringify(raw);
     this.strings++;
     this.totalLength += text.length;
-    if (/\s/.test(text.trim())) this.withSpace++;
-    this.remember(text);
-    if (this.allBoolean && parseBoolean(text) === undefined) this.allBoolean = false;
-    if (this.allInteger && !isIntegerText(text)) this.allInteger = false;
-    if (this.allNumber && Number.isNaN(parseNumber(text))) this.allNumber = false;
+    // A boolean or number literal has no white space inside: only other values need the test.
+    let literal = false;
+    if (this.allBoolean) {
+      if (parseBoolean(text) === undefined) this.allBoolean = false;
+      else literal = true;
+    }
+    if (this.allNumber) {
+      const kind = numberKind(text);
+      if (kind === 0) this.allNumber = this.allInteger = false;
+      else {
+        literal = true;
+        if (kind === 2) this.allInteger = false;
+      }
+    }
     if (this.allDatetime && Number.isNaN(parseDatetime(text))) this.allDatetime = false;
+    if (!literal && /\s/.test(text.trim())) this.withSpace++;
+    this.remember(text);
   }
 
-  /** Number of distinct non-missing values seen (an upper bound once {@link distinctCapped}). */
+  /**
+   * Feeds the first `n` values of a column chunk (as {@link add} does one by one) and returns the typed
+   * values computed on the way: the values as the types the column can still be, each present only
+   * when the column can still be of that type after the chunk (so every value of the chunk was such a
+   * value or missing). They are what `toCell` gives for that type, so the loader's second pass can use
+   * them instead of reading the text again. Values that are not strings (JSON, databases) give none.
+   */
+  addChunk(values: readonly unknown[], n: number): TypedChunk {
+    const out = this.typedArrays(n);
+    for (let i = 0; i < n; i++) {
+      const raw = values[i];
+      if (typeof raw === 'string') {
+        this.addText(raw, i, out);
+        continue;
+      }
+      if (raw === null || raw === undefined) {
+        setMissing(out, i);
+        continue;
+      }
+      for (let k = i; k < n; k++) this.add(values[k]);
+      return { numbers: undefined, datetimes: undefined, booleans: undefined };
+    }
+    return this.typedResult(out);
+  }
+
+  /**
+   * {@link addChunk} for column `column` of rows kept as spans of a text (a CSV chunk): while the
+   * column can still be typed, its values are checked on the text without making a string of each.
+   */
+  addSpans(spans: TextRows, column: number): TypedChunk {
+    const { text, rowCount: n, width, starts, ends, escaped } = spans;
+    const out = this.typedArrays(n);
+    const info = this.info;
+    for (let i = 0, k = column; i < n; i++, k += width) {
+      const escapedValue = escaped?.get(k);
+      if (escapedValue !== undefined) {
+        this.addText(escapedValue, i, out);
+        continue;
+      }
+      const a = starts[k] as number;
+      const b = ends[k] as number;
+      // The common cases first: a column that can only be a number, or only a date, and a value that
+      // is one (no missing token is a number or a date). The same as the general steps below.
+      if (this.allNumber && !this.allBoolean && !this.allDatetime) {
+        const v = parseNumberSpan(text, a, b, info);
+        if (v === v) {
+          this.nonMissing++;
+          this.strings++;
+          this.totalLength += b - a;
+          if (!info.integer) this.allInteger = false;
+          if (out.numbers) out.numbers[i] = v;
+          this.whileTyped++;
+          continue;
+        }
+      } else if (this.allDatetime && !this.allBoolean && !this.allNumber) {
+        const t = parseDatetimeSpan(text, a, b);
+        if (t === t) {
+          this.nonMissing++;
+          this.strings++;
+          this.totalLength += b - a;
+          if (out.datetimes) out.datetimes[i] = t;
+          if (hasInnerSpace(text, a, b)) this.withSpace++;
+          this.whileTyped++;
+          continue;
+        }
+      }
+      if (isMissingSpan(text, a, b)) {
+        setMissing(out, i);
+        continue;
+      }
+      if (!(this.allBoolean || this.allNumber || this.allDatetime)) {
+        // An untyped column: counted on the text, no string made (but for a new distinct value).
+        this.nonMissing++;
+        this.strings++;
+        this.totalLength += b - a;
+        if (hasInnerSpace(text, a, b)) this.withSpace++;
+        if (!this.distinct.countSpan(text, a, b, this.distinctCap)) this.unseenAfterCap++;
+        continue;
+      }
+      this.nonMissing++;
+      this.strings++;
+      this.totalLength += b - a;
+      let literal = false;
+      if (this.allBoolean) {
+        const v = parseBooleanSpan(text, a, b);
+        if (v === undefined) this.allBoolean = false;
+        else {
+          literal = true;
+          if (out.booleans) out.booleans[i] = v;
+        }
+      }
+      if (this.allNumber) {
+        const v = parseNumberSpan(text, a, b, info);
+        if (Number.isNaN(v)) this.allNumber = this.allInteger = false;
+        else {
+          literal = true;
+          if (!info.integer) this.allInteger = false;
+          if (out.numbers) out.numbers[i] = v;
+        }
+      }
+      if (this.allDatetime) {
+        const t = parseDatetimeSpan(text, a, b);
+        if (Number.isNaN(t)) this.allDatetime = false;
+        else if (out.datetimes) out.datetimes[i] = t;
+      }
+      if (!literal && hasInnerSpace(text, a, b)) this.withSpace++;
+      if (this.allBoolean || this.allNumber || this.allDatetime) this.whileTyped++;
+      else if (!this.distinct.countSpan(text, a, b, this.distinctCap)) this.unseenAfterCap++;
+    }
+    return this.typedResult(out);
+  }
+
+  private readonly info = { integer: false };
+
+  /** Arrays for the typed values of a chunk of `n` values, for the types the column can still be. */
+  private typedArrays(n: number): TypedChunk {
+    // Every key always there (undefined or not): objects of one shape keep the code using them fast.
+    return {
+      numbers: this.allNumber ? new Float64Array(n) : undefined,
+      datetimes: this.allDatetime ? new Float64Array(n) : undefined,
+      booleans: this.allBoolean ? new Array<boolean | null>(n) : undefined,
+    };
+  }
+
+  /** The typed values of a chunk, for the types the column can still be after it. */
+  private typedResult(out: TypedChunk): TypedChunk {
+    return {
+      numbers: this.allNumber ? out.numbers : undefined,
+      datetimes: this.allDatetime ? out.datetimes : undefined,
+      booleans: this.allBoolean ? out.booleans : undefined,
+    };
+  }
+
+  /** {@link add} of a string, writing its typed values at `i`. */
+  private addText(raw: string, i: number, out: TypedChunk): void {
+    if (isMissing(raw)) {
+      setMissing(out, i);
+      return;
+    }
+    this.nonMissing++;
+    this.strings++;
+    this.totalLength += raw.length;
+    let literal = false;
+    if (this.allBoolean) {
+      const b = parseBoolean(raw);
+      if (b === undefined) this.allBoolean = false;
+      else {
+        literal = true;
+        if (out.booleans) out.booleans[i] = b;
+      }
+    }
+    if (this.allNumber) {
+      const v = parseNumberText(raw, this.info);
+      if (Number.isNaN(v)) this.allNumber = this.allInteger = false;
+      else {
+        literal = true;
+        if (!this.info.integer) this.allInteger = false;
+        if (out.numbers) out.numbers[i] = v;
+      }
+    }
+    if (this.allDatetime) {
+      const t = parseDatetime(raw);
+      if (Number.isNaN(t)) this.allDatetime = false;
+      else if (out.datetimes) out.datetimes[i] = t;
+    }
+    if (!literal && /\s/.test(raw.trim())) this.withSpace++;
+    this.remember(raw);
+  }
+
+  /**
+   * The count of each distinct value, when every non-missing value was remembered (the column was
+   * never typed-looking): what a profile of the same values with the same cap counts, which the
+   * loader then need not count again. `capped` as {@link distinctCapped}; `count` the non-missing values.
+   */
+  valueCounts(): { counts: StringCounts; capped: boolean; count: number } | undefined {
+    if (this.whileTyped > 0) return undefined;
+    return { counts: this.distinct, capped: this.unseenAfterCap > 0, count: this.nonMissing };
+  }
+
+
+  /**
+   * Number of distinct non-missing values seen: exact for a column that was never typed-looking and
+   * stayed under the cap, else an upper bound ({@link distinctCapped}).
+   */
   get distinctCount(): number {
-    return this.distinct.size + this.unseenAfterCap;
+    return this.distinct.size + this.unseenAfterCap + this.whileTyped;
   }
 
-  /** True when more distinct values came than the inferrer remembers. */
+  /** True when {@link distinctCount} is an upper bound: values were not remembered (typed-looking, or past the cap). */
   get distinctCapped(): boolean {
-    return this.unseenAfterCap > 0;
+    return this.unseenAfterCap > 0 || this.whileTyped > 0;
   }
 
   /** The inferred type. A column with no values at all is a `category` (featurize drops it). */

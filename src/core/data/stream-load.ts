@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { DataError, InterruptedError } from '../errors.js';
 import type { Lineage, SkippedRow } from '../lineage.js';
 import { type Column, type Table, emptyColumn, setCell } from '../table.js';
-import { CellError, type ColumnType, toCell } from '../values.js';
+import { CellError, type ColumnType, isMissing, isMissingSpan, toCell } from '../values.js';
 import { mlpipeVersion } from '../version.js';
 import { DatasetWriter } from './dataset.js';
 import { Fingerprinter } from './fingerprint.js';
-import { DEFAULT_DISTINCT_CAP, TypeInferrer } from './infer.js';
+import { DEFAULT_DISTINCT_CAP, TypeInferrer, type TypedChunk } from './infer.js';
 import { type DatasetProfile, PROFILE_DISTINCT_CAP, ProfileAccumulator } from './profile.js';
-import type { RecordSource } from './sources/types.js';
-import { Spool } from './spool.js';
+import { type RawValue, type RecordSource, type TextRows, chunkRowCount, textRowsValue } from './sources/types.js';
+import { Spool, type SpoolChunk, type SpoolColumn, spoolColumn, spoolSpanColumn, spooledValue } from './spool.js';
 
 /** What to do with a row whose value contradicts its column's type. */
 export type OnBadRow = 'error' | 'skip';
@@ -53,6 +53,10 @@ export interface StreamLoadOptions {
 /**
  * The chunks of a source, but rejecting with an InterruptedError as soon as `signal` aborts, even while
  * the source is waiting for a slow server or command (the source is then asked to stop).
+ *
+ * Each wait races the next chunk against its own abort promise, dropped after it: racing every chunk
+ * against one long-lived promise would add a reaction to it per chunk, and through the reactions keep
+ * every chunk ever read in memory.
  */
 async function* interruptible<T>(iterable: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
   if (!signal) {
@@ -60,17 +64,21 @@ async function* interruptible<T>(iterable: AsyncIterable<T>, signal: AbortSignal
     return;
   }
   const iterator = iterable[Symbol.asyncIterator]();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new InterruptedError());
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => {});
   let done = false;
   try {
     while (true) {
-      const next = await Promise.race([iterator.next(), aborted]);
+      if (signal.aborted) throw new InterruptedError();
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(new InterruptedError());
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      let next: IteratorResult<T>;
+      try {
+        next = await Promise.race([iterator.next(), aborted]);
+      } finally {
+        signal.removeEventListener('abort', onAbort!);
+      }
       if (next.done) {
         done = true;
         return;
@@ -78,10 +86,76 @@ async function* interruptible<T>(iterable: AsyncIterable<T>, signal: AbortSignal
       yield next.value;
     }
   } finally {
-    signal.removeEventListener('abort', onAbort!);
     // Ask the source to stop (close connections, kill a command); do not wait for a source stuck in a read.
     if (!done) void Promise.resolve(iterator.return?.()).catch(() => {});
   }
+}
+
+/**
+ * True when column `j` of a spooled chunk can be made a typed column without checking its values one
+ * by one ({@link fastColumn}): inference computed its values for its type (pass 1), or it is a
+ * category or text column of strings (which `toCell` takes as they are, missing tokens aside).
+ */
+function hasFastColumn(type: ColumnType, chunk: SpoolChunk, j: number): boolean {
+  const spooled = chunk.columns[j];
+  if (!spooled || 'values' in spooled) return false;
+  switch (type) {
+    case 'number':
+    case 'integer':
+      return spooled.typed?.numbers !== undefined;
+    case 'datetime':
+      return spooled.typed?.datetimes !== undefined;
+    case 'boolean':
+      return spooled.typed?.booleans !== undefined;
+    case 'category':
+    case 'text':
+      return true;
+  }
+}
+
+/** Column `j` of a spooled chunk as a typed column, when {@link hasFastColumn}. */
+function fastColumn(name: string, type: ColumnType, chunk: SpoolChunk, j: number): Column {
+  const spooled = chunk.columns[j] as Exclude<SpoolColumn, { values: RawValue[] }>;
+  const typed = spooled.typed;
+  switch (type) {
+    case 'number':
+    case 'integer':
+      return { name, type, values: typed!.numbers! };
+    case 'datetime':
+      return { name, type, values: typed!.datetimes! };
+    case 'boolean':
+      return { name, type, values: typed!.booleans! };
+    case 'category':
+    case 'text':
+      return { name, type, values: 'span' in spooled ? spanStrings(chunk.spans!, spooled.span, chunk.rowCount) : joinedStrings(spooled.text, spooled.ends, chunk.rowCount) };
+  }
+}
+
+/** Column `column` of rows as spans, as strings (null for a missing value). */
+function spanStrings(spans: TextRows, column: number, n: number): (string | null)[] {
+  const { text, width, starts, ends, escaped } = spans;
+  const values = new Array<string | null>(n);
+  for (let i = 0, k = column; i < n; i++, k += width) {
+    const a = starts[k] as number;
+    const b = ends[k] as number;
+    const escapedValue = escaped === undefined ? undefined : escaped.get(k);
+    if (escapedValue !== undefined) values[i] = isMissing(escapedValue) ? null : escapedValue;
+    else values[i] = isMissingSpan(text, a, b) ? null : text.slice(a, b);
+  }
+  return values;
+}
+
+/** Values joined into one text with the end of each, as strings (null for a missing value). */
+function joinedStrings(text: string, ends: Int32Array, n: number): (string | null)[] {
+  const values = new Array<string | null>(n);
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const end = ends[i] as number;
+    const value = text.slice(start, end);
+    values[i] = isMissing(value) ? null : value;
+    start = end;
+  }
+  return values;
 }
 
 /** The columns of a loaded dataset, in order. */
@@ -170,13 +244,18 @@ export interface StreamLoadResult {
  *
  * Pass 1 reads the source chunk by chunk, feeds one {@link TypeInferrer} per column (only the first
  * `inferRows` rows, and only columns whose type is not declared) and spools the raw rows to a
- * temporary file. Then each column's type is the user's declared type, else the source's own
- * (database and Parquet column types), else the inferred one.
+ * temporary file, column by column (a CSV chunk as its text and the spans of its values), with the
+ * typed values inference computed on the way. Then each column's type is the user's declared type,
+ * else the source's own (database and Parquet column types), else the inferred one.
  *
  * Pass 2 reads the spool back chunk by chunk, converts every value with the shared {@link toCell}
  * (a contradicting value is a DataError naming source, row, line and column, or with `onBadRow: skip`
  * the row is dropped and counted), and feeds each typed chunk to the profile, the fingerprint and the
- * sink. The spool is always deleted; on any error the sink is aborted (no partial dataset).
+ * sink. Work of pass 1 is not done again where that gives the same result: a column inferred over a
+ * whole chunk takes the values inference computed for its type (they are what `toCell` gives, and
+ * none can be refused), a category or text column takes its strings as they are, and with
+ * `onBadRow: error` a category or text column's profile takes the counts inference made of every
+ * value. The spool is always deleted; on any error the sink is aborted (no partial dataset).
  */
 export async function streamLoad(source: RecordSource, sink: TableSink, options: StreamLoadOptions = {}): Promise<StreamLoadResult> {
   const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
@@ -200,14 +279,35 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
         }
         names = chunk.columns.slice();
       }
-      const inferUpTo = Math.min(chunk.rows.length, Math.max(0, inferRows - rows));
-      for (let i = 0; i < inferUpTo; i++) {
-        const row = chunk.rows[i]!;
-        const width = Math.min(row.length, names.length);
-        for (let j = 0; j < width; j++) inferrers[j]?.add(row[j]);
+      const n = chunkRowCount(chunk);
+      const inferUpTo = Math.min(n, Math.max(0, inferRows - rows));
+      const { spans } = chunk;
+      if (spans && n > 0) {
+        // Rows as spans of a text (CSV): inferred column by column on the text, spooled as the text.
+        const spooled: SpoolColumn[] = [];
+        for (let j = 0; j < names.length; j++) {
+          const inferrer = inferrers[j];
+          let typed: TypedChunk | undefined;
+          if (inferrer && inferUpTo === n) typed = inferrer.addSpans(spans, j);
+          else if (inferrer) for (let i = 0; i < inferUpTo; i++) inferrer.add(textRowsValue(spans, i * spans.width + j));
+          spooled.push(spoolSpanColumn(j, typed));
+        }
+        await spool.write({ rowCount: n, columns: spooled, spans, ...(chunk.lines ? { lines: chunk.lines } : {}) });
+      } else if (n > 0) {
+        // Column by column: each column's values are inferred and spooled together.
+        const spooled: SpoolColumn[] = [];
+        for (let j = 0; j < names.length; j++) {
+          const values: RawValue[] = new Array<RawValue>(n);
+          for (let i = 0; i < n; i++) values[i] = chunk.rows[i]![j];
+          const inferrer = inferrers[j];
+          let typed: TypedChunk | undefined;
+          if (inferrer && inferUpTo === n) typed = inferrer.addChunk(values, n);
+          else if (inferrer) for (let i = 0; i < inferUpTo; i++) inferrer.add(values[i]);
+          spooled.push(spoolColumn(values, typed));
+        }
+        await spool.write({ rowCount: n, columns: spooled, ...(chunk.lines ? { lines: chunk.lines } : {}) });
       }
-      if (chunk.rows.length > 0) await spool.write({ rows: chunk.rows, ...(chunk.lines ? { lines: chunk.lines } : {}) });
-      rows += chunk.rows.length;
+      rows += n;
       options.onProgress?.({ phase: 'read', rows });
     }
 
@@ -219,13 +319,24 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
       }
     }
     const schema: DatasetSchema = names.map((name, j) => ({ name, type: userTypes[name] ?? declared[name] ?? inferrers[j]?.result() ?? 'category' }));
+    // Category and text columns inferred over every row: inference counted each value already, and
+    // with onBadRow 'error' the profile sees every row (else the load fails), so its counts are those.
+    const profileCap = options.distinctCap ?? PROFILE_DISTINCT_CAP;
+    const profile = new ProfileAccumulator(schema, { distinctCap: profileCap });
+    if (onBadRow === 'error' && inferRows >= rows && profileCap === (options.distinctCap ?? DEFAULT_DISTINCT_CAP)) {
+      schema.forEach((c, j) => {
+        const inferrer = inferrers[j];
+        if (!inferrer || (c.type !== 'category' && c.type !== 'text')) return;
+        const shared = inferrer.valueCounts();
+        if (shared) profile.adoptCounts(j, shared);
+      });
+    }
     inferrers.length = 0;
     const usedTypes = Object.keys(userTypes).filter((n) => names.includes(n));
 
     // Pass 2: type, profile, fingerprint, write.
     await sink.start(schema, rows);
     started = true;
-    const profile = new ProfileAccumulator(schema, { distinctCap: options.distinctCap ?? PROFILE_DISTINCT_CAP });
     const fingerprint = new Fingerprinter(schema);
     const skipped: StreamLoadResult['skipped'] = { count: 0, first: [] };
     const width = schema.length;
@@ -233,32 +344,40 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
     let kept = 0;
     for await (const chunk of spool.chunks()) {
       if (options.signal?.aborted) throw new InterruptedError();
-      const n = chunk.rows.length;
-      const columns = schema.map((c) => emptyColumn(c.name, c.type, n));
+      const n = chunk.rowCount;
+      let columns: Column[];
       let k = 0;
-      for (let i = 0; i < n; i++) {
-        const row = chunk.rows[i]!;
-        rowNumber++;
-        let bad = false;
-        for (let j = 0; j < width; j++) {
-          const type = schema[j]!.type;
-          let cell;
-          try {
-            cell = toCell(type, row[j]);
-          } catch (err) {
-            if (!(err instanceof CellError)) throw err;
-            const line = chunk.lines?.[i];
-            const column = schema[j]!.name;
-            const message = `${err.message} (column type ${type})`;
-            if (onBadRow === 'error') throw new DataError({ source: source.name, row: rowNumber, line, column }, message);
-            skipped.count++;
-            if (skipped.first.length < SKIPPED_EXAMPLES) skipped.first.push({ row: rowNumber, ...(line !== undefined ? { line } : {}), column, message });
-            bad = true;
-            break;
+      if (schema.every((c, j) => hasFastColumn(c.type, chunk, j))) {
+        // Every column is typed already (by inference in pass 1) or is text, where no value can be
+        // wrong: no row is refused.
+        columns = schema.map((c, j) => fastColumn(c.name, c.type, chunk, j));
+        k = n;
+        rowNumber += n;
+      } else {
+        columns = schema.map((c) => emptyColumn(c.name, c.type, n));
+        for (let i = 0; i < n; i++) {
+          rowNumber++;
+          let bad = false;
+          for (let j = 0; j < width; j++) {
+            const type = schema[j]!.type;
+            let cell;
+            try {
+              cell = toCell(type, spooledValue(chunk, j, i));
+            } catch (err) {
+              if (!(err instanceof CellError)) throw err;
+              const line = chunk.lines?.[i];
+              const column = schema[j]!.name;
+              const message = `${err.message} (column type ${type})`;
+              if (onBadRow === 'error') throw new DataError({ source: source.name, row: rowNumber, line, column }, message);
+              skipped.count++;
+              if (skipped.first.length < SKIPPED_EXAMPLES) skipped.first.push({ row: rowNumber, ...(line !== undefined ? { line } : {}), column, message });
+              bad = true;
+              break;
+            }
+            setCell(columns[j]!, k, cell);
           }
-          setCell(columns[j]!, k, cell);
+          if (!bad) k++;
         }
-        if (!bad) k++;
       }
       const typed: Table = { columns, rowCount: k };
       profile.add(typed);

@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import { type RecordBatch, RecordBatchReader, type Schema } from 'apache-arrow';
+import type { RecordBatch, RecordBatchReader, Schema } from 'apache-arrow';
 import { DataError, MlpipeError, NotFoundError, messageOf } from '../../errors.js';
 import { sha256File } from '../../fs-util.js';
 import type { ColumnType } from '../../values.js';
@@ -35,7 +35,9 @@ export function datasetSource(path: string): RecordSource {
       let schema: Schema;
       let reader: Awaited<ReturnType<typeof RecordBatchReader.from>>;
       try {
-        reader = await RecordBatchReader.from(fh);
+        // Loaded here, not with the module: a CSV load never needs apache-arrow's reader.
+        const { RecordBatchReader: Reader } = await import('apache-arrow');
+        reader = await Reader.from(fh);
         await reader.open();
         schema = reader.schema;
         if (!schema) throw new Error('no schema');

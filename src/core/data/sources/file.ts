@@ -3,32 +3,33 @@
  * the output of a command. One parser ({@link textStreamSource}) serves all three; `.xlsx` and
  * `.parquet` files are handed to excel.ts and parquet.ts.
  *
- * Memory stays flat whatever the size of the input: CSV/TSV goes through csv-parse's streaming parser,
- * NDJSON is read line by line, and rows leave in chunks of about `chunkRows`. The one exception is a
- * JSON array (`[{…}, {…}]`), which has to be parsed whole: its text and records are held in memory
+ * Memory stays flat whatever the size of the input: CSV/TSV goes through mlpipe's own streaming parser
+ * (csv-parser.ts), NDJSON is read line by line, and rows leave in chunks of about `chunkRows`. The one
+ * exception is a JSON array (`[{…}, {…}]`), which has to be parsed whole: its text and records are held in memory
  * (use NDJSON for large data).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname } from 'node:path';
-import { PassThrough, Readable, pipeline } from 'node:stream';
+import { PassThrough, type Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { CsvError, type Info, type Options as CsvParseOptions, parse as parseCsv } from 'csv-parse';
-import { ConfigError, DataError, MlpipeError, messageOf } from '../../errors.js';
-import { type SourceFile, cleanHeader, detectFormat, openSourceFile, sniffDelimiter } from '../read.js';
+import { DataError, MlpipeError, messageOf } from '../../errors.js';
+import { type SourceFile, detectFormat, openSourceFile } from '../read.js';
+import { TextInput, asSourceError, csvChunks, csvSettings, decodeText } from './csv-chunks.js';
 import { SourceError } from './errors.js';
 import { excelSource } from './excel.js';
 import { parquetSource } from './parquet.js';
-import type {
-  CommandSourceSpec,
-  CsvOptions,
-  FileSourceSpec,
-  RawChunk,
-  RawValue,
-  RecordSource,
-  SourceLineage,
-  StdinSourceSpec,
-  TextFormat,
+import {
+  type CommandSourceSpec,
+  type CsvOptions,
+  type FileSourceSpec,
+  type RawChunk,
+  type RawValue,
+  type RecordSource,
+  type SourceLineage,
+  type StdinSourceSpec,
+  type TextFormat,
+  chunkRowCount,
 } from './types.js';
 
 type FileFormat = NonNullable<FileSourceSpec['format']>;
@@ -209,7 +210,7 @@ function streamSource(
               ? ndjsonChunks(text, name, size)
               : csvChunks(text, { name, size, warnings, settings, tsv: format === 'tsv' });
         for await (const chunk of parts) {
-          rows += chunk.rows.length;
+          rows += chunkRowCount(chunk);
           yield chunk;
         }
       } catch (err) {
@@ -224,35 +225,8 @@ function streamSource(
 // ---------------------------------------------------------------------------------------------------
 // Options
 
-interface CsvSettings {
-  /** undefined: sniffed (tab for TSV). */
-  delimiter?: string;
-  /** false: no quoting. */
-  quote: string | false;
-  encoding: string;
-  header: boolean;
-}
-
 function csvOptionsOf(spec: CsvOptions): CsvOptions {
   return { delimiter: spec.delimiter, quote: spec.quote, encoding: spec.encoding, header: spec.header };
-}
-
-/** Checks the CSV options up front, so that a typo is reported before anything is read. */
-function csvSettings(options: CsvOptions, name: string): CsvSettings {
-  let { delimiter } = options;
-  if (delimiter !== undefined) {
-    if (delimiter === 'tab' || delimiter === '\\t') delimiter = '\t';
-    if (delimiter === '') throw new ConfigError(`${name}: the delimiter must not be empty`);
-  }
-  const quote = options.quote === undefined ? '"' : options.quote === '' ? false : options.quote;
-  if (quote !== false && quote.length !== 1) throw new ConfigError(`${name}: the quote must be one character, not ${JSON.stringify(quote)}`);
-  const encoding = options.encoding ?? 'utf-8';
-  try {
-    new TextDecoder(encoding);
-  } catch {
-    throw new ConfigError(`${name}: unknown encoding "${encoding}": use a label such as utf-8, latin1, windows-1252 or utf-16le`);
-  }
-  return { delimiter, quote, encoding, header: options.header ?? true };
 }
 
 function checkFormat<F extends string>(format: string, allowed: readonly F[]): F {
@@ -285,74 +259,8 @@ function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** Errors of the stream (a corrupt gzip file, a read error) as DataErrors naming the source. */
-function asSourceError(err: unknown, source: string): Error {
-  if (err instanceof MlpipeError) return err;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'Z_DATA_ERROR') return new DataError({ source }, 'not a valid gzip file');
-  if (code === 'Z_BUF_ERROR') return new DataError({ source }, 'not a valid gzip file (it ends too early)');
-  return new DataError({ source }, messageOf(err), { cause: err });
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Text
-
-/** Decodes a byte stream to text, with streaming TextDecoder (a byte-order mark is removed). */
-async function* decodeText(input: AsyncIterable<unknown>, encoding: string): AsyncGenerator<string> {
-  const decoder = new TextDecoder(encoding);
-  let first = true;
-  for await (const chunk of input) {
-    let text = typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
-    if (first && text !== '') {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
-    }
-    if (text !== '') yield text;
-  }
-  const rest = decoder.decode();
-  if (rest !== '') yield rest;
-}
-
-/** Pieces of text that can be looked ahead into (format and delimiter sniffing) and then read from the start. */
-class TextInput implements AsyncIterable<string> {
-  private buffered = '';
-  private done = false;
-  private readonly source: AsyncIterator<string>;
-
-  constructor(source: AsyncIterable<string>) {
-    this.source = source[Symbol.asyncIterator]();
-  }
-
-  /** Reads ahead until `enough(text read ahead)` or the end, and returns the text read ahead. */
-  async peek(enough: (text: string) => boolean): Promise<string> {
-    while (!this.done && !enough(this.buffered)) {
-      const next = await this.source.next();
-      if (next.done) this.done = true;
-      else this.buffered += next.value;
-    }
-    return this.buffered;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<string> {
-    try {
-      if (this.buffered !== '') {
-        const text = this.buffered;
-        this.buffered = '';
-        yield text;
-      }
-      while (!this.done) {
-        const next = await this.source.next();
-        if (next.done) this.done = true;
-        else yield next.value;
-      }
-    } finally {
-      if (!this.done) {
-        this.done = true;
-        await this.source.return?.();
-      }
-    }
-  }
-}
 
 /** Lines of a text, split at `\n`, `\r\n` or `\r`, without their ends; in batches (one per piece of text). */
 async function* splitLines(text: AsyncIterable<string>): AsyncGenerator<string[]> {
@@ -373,145 +281,6 @@ async function* splitLines(text: AsyncIterable<string>): AsyncGenerator<string[]
   }
   if (buffer.endsWith('\r')) yield [buffer.slice(0, -1)];
   else if (buffer !== '') yield [buffer];
-}
-
-// ---------------------------------------------------------------------------------------------------
-// CSV
-
-interface CsvContext {
-  name: string;
-  size: number;
-  warnings: string[];
-  settings: CsvSettings;
-  tsv: boolean;
-}
-
-/** A parsed record and the physical line where it starts. */
-interface CsvRecord {
-  record: string[];
-  line: number;
-}
-
-/** Where the parser was: lines read when a record ended, empty lines skipped so far. */
-type RecordEnd = Pick<Info, 'lines' | 'empty_lines'>;
-
-/**
- * The physical line where a record starts: the line after the previous record ends, plus the empty
- * lines skipped in between (`empty_lines` counts them cumulatively).
- */
-function startLine(previous: RecordEnd | undefined, emptyLinesSoFar: number): number {
-  return (previous?.lines ?? 0) + 1 + (emptyLinesSoFar - (previous?.empty_lines ?? 0));
-}
-
-async function* csvChunks(text: TextInput, ctx: CsvContext): AsyncGenerator<RawChunk> {
-  const { name, size, warnings, settings } = ctx;
-  let delimiter = settings.delimiter;
-  if (delimiter === undefined) {
-    if (ctx.tsv) delimiter = '\t';
-    else {
-      const head = await text.peek((t) => t.includes('\n'));
-      const newline = head.indexOf('\n');
-      delimiter = sniffDelimiter(newline < 0 ? head : head.slice(0, newline), settings.quote === false ? '' : settings.quote);
-    }
-  }
-  // Tracked as the parser goes (ahead of what has been consumed), for the location of its errors.
-  const state: { first?: string[]; last?: RecordEnd } = {};
-  const options: CsvParseOptions<CsvRecord, string[]> = {
-    delimiter,
-    quote: settings.quote,
-    escape: settings.quote === false ? null : settings.quote,
-    bom: true,
-    trim: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    on_record: (record: string[], info) => {
-      const line = startLine(state.last, info.empty_lines);
-      state.last = { lines: info.lines, empty_lines: info.empty_lines };
-      state.first ??= record;
-      return { record, line };
-    },
-  };
-  const parser = parseCsv(options as unknown as CsvParseOptions);
-  pipeline(Readable.from(text), parser, () => {
-    // errors reach the loop below through the parser
-  });
-  const { header } = settings;
-  let columns: string[] | undefined;
-  let rows: RawValue[][] = [];
-  let lines: number[] = [];
-  let row = 0;
-  let emitted = false;
-  try {
-    for await (const { record, line } of parser as AsyncIterable<CsvRecord>) {
-      if (!columns) {
-        if (header) {
-          columns = cleanHeader(record, name, warnings);
-          continue;
-        }
-        columns = record.map((_, i) => `column_${i + 1}`);
-      }
-      row++;
-      if (record.length !== columns.length) throw fieldCountError(name, columns, record.length, row, line, header);
-      rows.push(record);
-      lines.push(line);
-      if (rows.length >= size) {
-        yield { columns, rows, lines };
-        emitted = true;
-        rows = [];
-        lines = [];
-      }
-    }
-  } catch (err) {
-    if (err instanceof CsvError) throw csvError(name, err, state, header, settings.quote === false ? '"' : settings.quote);
-    throw err;
-  }
-  if (!columns) {
-    throw new DataError({ source: name }, header ? 'the file is empty: expected a header line with column names' : 'the file is empty');
-  }
-  if (rows.length > 0 || !emitted) yield { columns, rows, lines };
-}
-
-function fieldCountError(source: string, columns: string[], got: number, row: number, line: number, header: boolean): DataError {
-  const column = got > columns.length ? `#${columns.length + 1} (extra)` : (columns[got] as string);
-  return new DataError(
-    { source, row, line, column },
-    `expected ${columns.length} fields like the ${header ? 'header' : 'first row'}, found ${got}` +
-      (got < columns.length ? ' (a value is missing, or a quote is not closed)' : ' (a delimiter inside an unquoted value?)'),
-  );
-}
-
-function csvError(source: string, err: CsvError, state: { first?: string[]; last?: RecordEnd }, header: boolean, quote: string): DataError {
-  const e = err as CsvError & { lines?: number; records?: number; empty_lines?: number; column?: number | string | null };
-  // `records` counts the complete records before the bad one (the header included); `state.last` is
-  // where the last of them ended.
-  const done = typeof e.records === 'number' ? e.records : undefined;
-  let row: number | undefined;
-  let line = e.lines;
-  if (done !== undefined && header && done > 0) {
-    row = done;
-    line = startLine(state.last, e.empty_lines ?? state.last?.empty_lines ?? 0);
-  } else if (done !== undefined && !header) {
-    row = done + 1;
-    line = startLine(done > 0 ? state.last : undefined, e.empty_lines ?? 0);
-  }
-  const where = { source, row, line };
-  const index = typeof e.column === 'number' ? e.column : undefined;
-  let column: string | undefined;
-  if (index !== undefined) {
-    const names = header && state.first && row !== undefined ? cleanHeader(state.first, source, []) : undefined;
-    column = header ? (names?.[index] ?? `#${index + 1}`) : `column_${index + 1}`;
-  }
-  switch (e.code) {
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return new DataError(where, `a quoted value is never closed (missing ${quote})`);
-    case 'CSV_INVALID_CLOSING_QUOTE':
-    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
-      return new DataError({ ...where, column }, `unexpected character after a closing quote (a quote inside a value must be doubled: ${quote}${quote})`);
-    case 'INVALID_OPENING_QUOTE':
-      return new DataError({ ...where, column }, `a quote inside an unquoted value (quote the whole value, and double each ${quote} inside it)`);
-    default:
-      return new DataError(where, `malformed CSV: ${messageOf(err)}`);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -2,15 +2,7 @@
  * `.parquet` files, read with hyparquet one row group at a time: memory is bounded by the largest row
  * group, not by the file.
  */
-import {
-  type FileMetaData,
-  type SchemaElement,
-  type SchemaTree,
-  asyncBufferFromFile,
-  parquetMetadataAsync,
-  parquetRead,
-  parquetSchema,
-} from 'hyparquet';
+import type { FileMetaData, SchemaElement, SchemaTree } from 'hyparquet';
 import { DataError, MlpipeError, messageOf } from '../../errors.js';
 import { sha256File } from '../../fs-util.js';
 import type { ColumnType } from '../../values.js';
@@ -34,6 +26,8 @@ export function parquetSource(spec: FileSourceSpec): RecordSource {
 
   async function* read(size: number): AsyncGenerator<RawChunk> {
     bytes = await statSourceFile(path);
+    // Loaded when a Parquet file is read, not by every load.
+    const { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } = await import('hyparquet');
     let metadata: FileMetaData;
     const file = await asyncBufferFromFile(path);
     try {

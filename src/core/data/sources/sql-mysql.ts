@@ -3,13 +3,17 @@
  * the socket while mlpipe has not taken the buffered rows, so memory stays flat) and grouped into
  * chunks. Values are converted as sql-types.ts describes; the session reads TIMESTAMPs in UTC.
  */
-import mysql from 'mysql2';
+import { createRequire } from 'node:module';
+import type mysql from 'mysql2';
 import type { FieldPacket, QueryError } from 'mysql2';
 import { messageOf } from '../../errors.js';
 import type { RawChunk, RawValue } from './types.js';
 import { CONNECT_TIMEOUT_MS, cannotConnect, errorCode, sourceError, uniqueColumns, withTimeout, type SqlRead } from './sql-common.js';
 import type { SourceError } from './errors.js';
 import { mysqlDeclaredType, mysqlValue } from './sql-types.js';
+
+/** `mysql2`, loaded when a MySQL source is read (it takes a while to load; most loads read no database). */
+const load = createRequire(import.meta.url);
 
 const LOGIN_ERRORS = new Set([
   'ER_ACCESS_DENIED_ERROR',
@@ -62,7 +66,7 @@ function end(conn: mysql.Connection): Promise<void> {
  * the URL's database, for messages.
  */
 export async function* readMysql(uri: string, database: string | undefined, read: SqlRead): AsyncGenerator<RawChunk> {
-  const conn = mysql.createConnection({
+  const conn = (load('mysql2') as typeof mysql).createConnection({
     uri,
     connectTimeout: CONNECT_TIMEOUT_MS,
     supportBigNumbers: true,

@@ -3,13 +3,23 @@
  * result and sends `chunkRows` rows per round trip, so memory stays flat whatever the result's size.
  * Values are converted by type parsers set on this client only (sql-types.ts).
  */
-import pg from 'pg';
-import Cursor from 'pg-cursor';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
+import type Cursor from 'pg-cursor';
 import { messageOf } from '../../errors.js';
 import type { RawChunk, RawValue } from './types.js';
 import { CONNECT_TIMEOUT_MS, cannotConnect, positionText, sourceError, uniqueColumns, withTimeout, type SqlRead } from './sql-common.js';
 import type { SourceError } from './errors.js';
 import { pgDeclaredType, pgGetTypeParser } from './sql-types.js';
+
+/**
+ * `pg` and `pg-cursor`, loaded when a PostgreSQL source is read: they take a while to load, and most
+ * loads read no database. (Required, not imported, so that the module graph stays the same.)
+ */
+const load = createRequire(import.meta.url);
+function driver(): { pg: typeof pg; Cursor: typeof Cursor } {
+  return { pg: load('pg') as typeof pg, Cursor: load('pg-cursor') as typeof Cursor };
+}
 
 /** SQLSTATEs of a refused login: invalid_authorization_specification, invalid_password. */
 const LOGIN_STATES = new Set(['28000', '28P01']);
@@ -17,7 +27,7 @@ const UNKNOWN_DATABASE = '3D000';
 const UNDEFINED_TABLE = '42P01';
 
 function isDatabaseError(err: unknown): err is pg.DatabaseError {
-  return err instanceof pg.DatabaseError;
+  return err instanceof driver().pg.DatabaseError;
 }
 
 function connectError(read: SqlRead, err: unknown, elapsedMs: number): SourceError {
@@ -51,7 +61,8 @@ function readCursor(cursor: Cursor, rows: number): Promise<{ rows: RawValue[][];
 
 /** Runs `read.sql` on the server at `connectionString` (expanded, with its password), chunk by chunk. */
 export async function* readPostgres(connectionString: string, read: SqlRead): AsyncGenerator<RawChunk> {
-  const client = new pg.Client({
+  const { pg: lib, Cursor: CursorClass } = driver();
+  const client = new lib.Client({
     connectionString,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: 'mlpipe',
@@ -70,7 +81,7 @@ export async function* readPostgres(connectionString: string, read: SqlRead): As
   let cursor: Cursor | undefined;
   let done = false;
   try {
-    cursor = client.query(new Cursor(read.sql, undefined, { rowMode: 'array' }));
+    cursor = client.query(new CursorClass(read.sql, undefined, { rowMode: 'array' }));
     let columns: string[] | undefined;
     for (;;) {
       let got: { rows: RawValue[][]; fields: pg.FieldDef[] };

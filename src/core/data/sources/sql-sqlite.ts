@@ -4,13 +4,17 @@
  * bigint and narrowed as sql-types.ts describes, so a 64-bit value is never silently rounded.
  */
 import { statSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { NotFoundError, messageOf } from '../../errors.js';
 import type { ColumnType } from '../../values.js';
 import type { RawChunk, RawValue } from './types.js';
 import { sourceError, uniqueColumns, type SqlRead } from './sql-common.js';
 import { SourceError } from './errors.js';
 import { sqliteDeclaredType, sqliteValue } from './sql-types.js';
+
+/** `better-sqlite3`, loaded when an SQLite source is read (most loads read no database). */
+const load = createRequire(import.meta.url);
 
 /** SQLite result codes meaning the file itself cannot be used. */
 const OPEN_ERRORS = new Set(['SQLITE_NOTADB', 'SQLITE_CANTOPEN', 'SQLITE_CORRUPT', 'SQLITE_PERM', 'SQLITE_AUTH']);
@@ -41,7 +45,8 @@ export async function* readSqlite(path: string, read: SqlRead, info: SqliteFileI
 
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    const Sqlite = load('better-sqlite3') as typeof Database;
+    db = new Sqlite(path, { readonly: true, fileMustExist: true });
   } catch (err) {
     throw sqlError(read, err);
   }

@@ -27,7 +27,8 @@
  * - json/jsonb/JSON are their JSON text; pg arrays become JSON text; binary values (bytea, BLOB,
  *   VARBINARY) become `\x`-prefixed hex text; other values (time, interval, uuid, enum…) their text.
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { FieldPacket } from 'mysql2';
 import type { ColumnType } from '../../values.js';
 import type { RawValue } from './types.js';
@@ -108,8 +109,11 @@ type TextParser = (text: string) => unknown;
 
 const identity: TextParser = (text) => text;
 
+/** `pg`, loaded when first needed (it takes a while to load; most loads read no database). */
+const load = createRequire(import.meta.url);
+
 function pgDefaultParser(oid: number): TextParser {
-  return pg.types.getTypeParser(oid, 'text') as TextParser;
+  return (load('pg') as typeof pg).types.getTypeParser(oid, 'text') as TextParser;
 }
 
 /** A value from one of pg's default parsers as a RawValue: arrays as JSON text, other objects as the text. */
@@ -123,14 +127,14 @@ function fromDefault(parse: TextParser): TextParser {
   };
 }
 
-const timestamptz = pgDefaultParser(PG_OID.timestamptz);
+let timestamptz: TextParser | undefined;
 
 const PG_PARSERS: ReadonlyMap<number, TextParser> = new Map<number, TextParser>([
   [PG_OID.int8, parseInt64],
   [PG_OID.numeric, (text) => Number(text)],
   [PG_OID.date, parsePgDate],
   [PG_OID.timestamp, parsePgTimestamp],
-  [PG_OID.timestamptz, (text) => (INFINITY_RE.test(text) ? text : fromDefault(timestamptz)(text))],
+  [PG_OID.timestamptz, (text) => (INFINITY_RE.test(text) ? text : fromDefault((timestamptz ??= pgDefaultParser(PG_OID.timestamptz)))(text))],
   [PG_OID.json, identity],
   [PG_OID.jsonb, identity],
   [PG_OID.bytea, identity],

@@ -18,6 +18,67 @@ export interface RawChunk {
   rows: RawValue[][];
   /** Physical line (1-based) where each row starts, when the source is a text file. */
   lines?: number[];
+  /**
+   * The same rows as spans of one text, when the source has them (CSV): the loader reads the values
+   * there without a string per value, and `rows` is then made only when it is read. Not enumerable.
+   */
+  spans?: TextRows;
+}
+
+/**
+ * Rows of strings as spans of one text: the value of row `i`, column `j` is
+ * `text.slice(starts[k], ends[k])` with `k = i * width + j`, unless `escaped` holds it.
+ */
+export interface TextRows {
+  text: string;
+  rowCount: number;
+  width: number;
+  starts: Int32Array;
+  ends: Int32Array;
+  /** Values that are not a span of the text (a quoted CSV value with a doubled quote), by `k`. */
+  escaped?: Map<number, string>;
+}
+
+/** Value `k` (`row * width + column`) of {@link TextRows}. */
+export function textRowsValue(spans: TextRows, k: number): string {
+  const escaped = spans.escaped?.get(k);
+  return escaped ?? spans.text.slice(spans.starts[k], spans.ends[k]);
+}
+
+/** The number of rows of a chunk (without making the rows of a chunk of spans). */
+export function chunkRowCount(chunk: RawChunk): number {
+  return chunk.spans ? chunk.spans.rowCount : chunk.rows.length;
+}
+
+/**
+ * A chunk of {@link TextRows}: `rows` is made from the spans when first read, `spans` is not
+ * enumerable (so a chunk compares equal to one of the same rows).
+ */
+export function textRowsChunk(columns: string[], spans: TextRows, lines: number[]): RawChunk {
+  let rows: RawValue[][] | undefined;
+  const chunk = { columns } as RawChunk;
+  Object.defineProperty(chunk, 'rows', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (!rows) {
+        const { rowCount, width } = spans;
+        rows = new Array<RawValue[]>(rowCount);
+        for (let i = 0; i < rowCount; i++) {
+          const row = new Array<RawValue>(width);
+          for (let j = 0; j < width; j++) row[j] = textRowsValue(spans, i * width + j);
+          rows[i] = row;
+        }
+      }
+      return rows;
+    },
+    set: (value: RawValue[][]) => {
+      rows = value;
+    },
+  });
+  chunk.lines = lines;
+  Object.defineProperty(chunk, 'spans', { value: spans, enumerable: false });
+  return chunk;
 }
 
 /**
