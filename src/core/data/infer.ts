@@ -163,86 +163,127 @@ export class TypeInferrer {
    * column can still be typed, its values are checked on the text without making a string of each.
    */
   addSpans(spans: TextRows, column: number): TypedChunk {
-    const { text, rowCount: n, width, starts, ends, escaped } = spans;
-    const out = this.typedArrays(n);
+    const out = this.typedArrays(spans.rowCount);
+    // One loop for each common state of a column (each optimized on its own, on the values it sees),
+    // and one value at a time otherwise; a loop hands a value it does not expect to the general step.
+    if (spans.escaped === undefined) {
+      if (this.allNumber && !this.allBoolean && !this.allDatetime) this.addNumberSpans(spans, column, out);
+      else if (this.allDatetime && !this.allBoolean && !this.allNumber) this.addDatetimeSpans(spans, column, out);
+      else if (!this.allBoolean && !this.allNumber && !this.allDatetime) this.addUntypedSpans(spans, column, out);
+      else this.addEachSpan(spans, column, out, 0);
+    } else this.addEachSpan(spans, column, out, 0);
+    return this.typedResult(out);
+  }
+
+  /** Values of a column that can only be a number: a number is taken here, anything else by {@link addSpanValue}. */
+  private addNumberSpans(spans: TextRows, column: number, out: TypedChunk): void {
+    const { text, rowCount: n, width, starts, ends } = spans;
+    const numbers = out.numbers as Float64Array;
     const info = this.info;
     for (let i = 0, k = column; i < n; i++, k += width) {
-      const escapedValue = escaped?.get(k);
-      if (escapedValue !== undefined) {
-        this.addText(escapedValue, i, out);
-        continue;
-      }
       const a = starts[k] as number;
       const b = ends[k] as number;
-      // The common cases first: a column that can only be a number, or only a date, and a value that
-      // is one (no missing token is a number or a date). The same as the general steps below.
-      if (this.allNumber && !this.allBoolean && !this.allDatetime) {
-        const v = parseNumberSpan(text, a, b, info);
-        if (v === v) {
-          this.nonMissing++;
-          this.strings++;
-          this.totalLength += b - a;
-          if (!info.integer) this.allInteger = false;
-          if (out.numbers) out.numbers[i] = v;
-          this.whileTyped++;
-          continue;
-        }
-      } else if (this.allDatetime && !this.allBoolean && !this.allNumber) {
-        const t = parseDatetimeSpan(text, a, b);
-        if (t === t) {
-          this.nonMissing++;
-          this.strings++;
-          this.totalLength += b - a;
-          if (out.datetimes) out.datetimes[i] = t;
-          if (hasInnerSpace(text, a, b)) this.withSpace++;
-          this.whileTyped++;
-          continue;
-        }
-      }
-      if (isMissingSpan(text, a, b)) {
-        setMissing(out, i);
-        continue;
-      }
-      if (!(this.allBoolean || this.allNumber || this.allDatetime)) {
-        // An untyped column: counted on the text, no string made (but for a new distinct value).
+      // No missing token is a number: a number is counted as the general step would.
+      const v = this.allNumber ? parseNumberSpan(text, a, b, info) : Number.NaN;
+      if (v === v) {
         this.nonMissing++;
         this.strings++;
         this.totalLength += b - a;
+        if (!info.integer) this.allInteger = false;
+        numbers[i] = v;
+        this.whileTyped++;
+      } else this.addSpanValue(spans, k, i, out);
+    }
+  }
+
+  /** Values of a column that can only be a date: a date is taken here, anything else by {@link addSpanValue}. */
+  private addDatetimeSpans(spans: TextRows, column: number, out: TypedChunk): void {
+    const { text, rowCount: n, width, starts, ends } = spans;
+    const datetimes = out.datetimes as Float64Array;
+    for (let i = 0, k = column; i < n; i++, k += width) {
+      const a = starts[k] as number;
+      const b = ends[k] as number;
+      // No missing token is a date: a date is counted as the general step would.
+      const t = this.allDatetime ? parseDatetimeSpan(text, a, b) : Number.NaN;
+      if (t === t) {
+        this.nonMissing++;
+        this.strings++;
+        this.totalLength += b - a;
+        datetimes[i] = t;
         if (hasInnerSpace(text, a, b)) this.withSpace++;
-        if (!this.distinct.countSpan(text, a, b, this.distinctCap)) this.unseenAfterCap++;
+        this.whileTyped++;
+      } else this.addSpanValue(spans, k, i, out);
+    }
+  }
+
+  /** Values of a column that cannot be typed any more: counted on the text (a new distinct value made a string). */
+  private addUntypedSpans(spans: TextRows, column: number, out: TypedChunk): void {
+    const { text, rowCount: n, width, starts, ends } = spans;
+    const cap = this.distinctCap;
+    for (let i = 0, k = column; i < n; i++, k += width) {
+      const a = starts[k] as number;
+      const b = ends[k] as number;
+      if (isMissingSpan(text, a, b)) {
+        setMissing(out, i);
         continue;
       }
       this.nonMissing++;
       this.strings++;
       this.totalLength += b - a;
-      let literal = false;
-      if (this.allBoolean) {
-        const v = parseBooleanSpan(text, a, b);
-        if (v === undefined) this.allBoolean = false;
-        else {
-          literal = true;
-          if (out.booleans) out.booleans[i] = v;
-        }
-      }
-      if (this.allNumber) {
-        const v = parseNumberSpan(text, a, b, info);
-        if (Number.isNaN(v)) this.allNumber = this.allInteger = false;
-        else {
-          literal = true;
-          if (!info.integer) this.allInteger = false;
-          if (out.numbers) out.numbers[i] = v;
-        }
-      }
-      if (this.allDatetime) {
-        const t = parseDatetimeSpan(text, a, b);
-        if (Number.isNaN(t)) this.allDatetime = false;
-        else if (out.datetimes) out.datetimes[i] = t;
-      }
-      if (!literal && hasInnerSpace(text, a, b)) this.withSpace++;
-      if (this.allBoolean || this.allNumber || this.allDatetime) this.whileTyped++;
-      else if (!this.distinct.countSpan(text, a, b, this.distinctCap)) this.unseenAfterCap++;
+      if (hasInnerSpace(text, a, b)) this.withSpace++;
+      if (!this.distinct.countSpan(text, a, b, cap)) this.unseenAfterCap++;
     }
-    return this.typedResult(out);
+  }
+
+  /** Values from row `from` on, one by one. */
+  private addEachSpan(spans: TextRows, column: number, out: TypedChunk, from: number): void {
+    const { rowCount: n, width } = spans;
+    for (let i = from, k = column + from * width; i < n; i++, k += width) this.addSpanValue(spans, k, i, out);
+  }
+
+  /** Value `k` of rows as spans (row `i` of the chunk), as {@link add} would take it, its typed values written at `i`. */
+  private addSpanValue(spans: TextRows, k: number, i: number, out: TypedChunk): void {
+    const escapedValue = spans.escaped === undefined ? undefined : spans.escaped.get(k);
+    if (escapedValue !== undefined) {
+      this.addText(escapedValue, i, out);
+      return;
+    }
+    const { text } = spans;
+    const a = spans.starts[k] as number;
+    const b = spans.ends[k] as number;
+    if (isMissingSpan(text, a, b)) {
+      setMissing(out, i);
+      return;
+    }
+    this.nonMissing++;
+    this.strings++;
+    this.totalLength += b - a;
+    let literal = false;
+    if (this.allBoolean) {
+      const v = parseBooleanSpan(text, a, b);
+      if (v === undefined) this.allBoolean = false;
+      else {
+        literal = true;
+        if (out.booleans) out.booleans[i] = v;
+      }
+    }
+    if (this.allNumber) {
+      const v = parseNumberSpan(text, a, b, this.info);
+      if (Number.isNaN(v)) this.allNumber = this.allInteger = false;
+      else {
+        literal = true;
+        if (!this.info.integer) this.allInteger = false;
+        if (out.numbers) out.numbers[i] = v;
+      }
+    }
+    if (this.allDatetime) {
+      const t = parseDatetimeSpan(text, a, b);
+      if (Number.isNaN(t)) this.allDatetime = false;
+      else if (out.datetimes) out.datetimes[i] = t;
+    }
+    if (!literal && hasInnerSpace(text, a, b)) this.withSpace++;
+    if (this.allBoolean || this.allNumber || this.allDatetime) this.whileTyped++;
+    else if (!this.distinct.countSpan(text, a, b, this.distinctCap)) this.unseenAfterCap++;
   }
 
   private readonly info = { integer: false };
