@@ -14,22 +14,12 @@ import {
   parseNumberSpan,
   parseNumberText,
 } from './values.js';
+import { mulberry32, pick } from '../test-helpers/random.js';
 
 /**
  * The fast paths of values.ts against the definitions they replace (regular expressions, `trim`,
  * Date objects), on seeded random inputs, valid and invalid.
  */
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // The definitions before the fast paths.
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -62,7 +52,6 @@ function sameAsParseNumberText(s: string): boolean {
   return Object.is(v, reference.parseNumber(s)) && info.integer === reference.isIntegerText(s);
 }
 
-const pick = <T>(rnd: () => number, items: readonly T[]): T => items[Math.floor(rnd() * items.length)] as T;
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
 /** A random ISO-looking date-time, often valid, sometimes with impossible parts. */

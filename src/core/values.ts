@@ -172,22 +172,7 @@ export function isIntegerText(text: string): boolean {
  * one), and in `info.integer` whether the text is an integer literal within the safe range.
  */
 export function parseNumberText(text: string, info: { integer: boolean }): number {
-  if (text.length > 0 && !mayNeedTrim(text)) {
-    const v = scanNumber(text, 0, text.length);
-    const shape = scannedShape;
-    if (scannedExact) {
-      info.integer = shape === NumberShape.Integer;
-      return v;
-    }
-    info.integer = false;
-    if (shape === NumberShape.None) return Number.NaN;
-    const n = Number(text);
-    if (!Number.isFinite(n)) return Number.NaN;
-    info.integer = shape === NumberShape.Integer && Number.isSafeInteger(n);
-    return n;
-  }
-  info.integer = isIntegerText(text);
-  return parseNumber(text);
+  return parseNumberSpan(text, 0, text.length, info);
 }
 
 /**
@@ -458,7 +443,12 @@ export function parseBooleanSpan(text: string, start: number, end: number): bool
 
 /** {@link parseNumberText} of `text.slice(start, end)`. */
 export function parseNumberSpan(text: string, start: number, end: number, info: { integer: boolean }): number {
-  if (!plainSpan(text, start, end)) return parseNumberText(text.slice(start, end), info);
+  if (!plainSpan(text, start, end)) {
+    // White space to trim, or an empty or non-ASCII end: the general readers.
+    const t = text.slice(start, end);
+    info.integer = isIntegerText(t);
+    return parseNumber(t);
+  }
   const v = scanNumber(text, start, end);
   const shape = scannedShape;
   if (scannedExact) {

@@ -3,25 +3,13 @@ import { type ColumnType, MISSING_TOKENS, toCell } from '../values.js';
 import { TypeInferrer, type TypedChunk, hasInnerSpace } from './infer.js';
 import type { TextRows } from './sources/types.js';
 import { StringCounts } from './string-counts.js';
+import { mulberry32, pick } from '../../test-helpers/random.js';
 
 /**
  * The inferrer's chunk paths (values as spans of a text, values as strings) against feeding the same
  * values one by one to `add`, on seeded random columns: same type, same distinct count, and typed
  * values equal to what `toCell` makes of each value.
  */
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pick = <T>(rnd: () => number, items: readonly T[]): T => items[Math.floor(rnd() * items.length)] as T;
 
 /** A value of a column that is mostly of one kind, with now and then a missing token, white space or an odd one out. */
 function value(rnd: () => number, kind: string): string {

@@ -8,7 +8,6 @@ import {
   parseDatetime,
   parseDatetimeSpan,
   parseNumberSpan,
-  parseNumberText,
 } from '../values.js';
 import type { TextRows } from './sources/types.js';
 import { StringCounts } from './string-counts.js';
@@ -145,7 +144,7 @@ export class TypeInferrer {
     for (let i = 0; i < n; i++) {
       const raw = values[i];
       if (typeof raw === 'string') {
-        this.addText(raw, i, out);
+        this.addText(raw, 0, raw.length, i, out);
         continue;
       }
       if (raw === null || raw === undefined) {
@@ -244,13 +243,12 @@ export class TypeInferrer {
   /** Value `k` of rows as spans (row `i` of the chunk), as {@link add} would take it, its typed values written at `i`. */
   private addSpanValue(spans: TextRows, k: number, i: number, out: TypedChunk): void {
     const escapedValue = spans.escaped === undefined ? undefined : spans.escaped.get(k);
-    if (escapedValue !== undefined) {
-      this.addText(escapedValue, i, out);
-      return;
-    }
-    const { text } = spans;
-    const a = spans.starts[k] as number;
-    const b = spans.ends[k] as number;
+    if (escapedValue !== undefined) this.addText(escapedValue, 0, escapedValue.length, i, out);
+    else this.addText(spans.text, spans.starts[k] as number, spans.ends[k] as number, i, out);
+  }
+
+  /** {@link add} of the string `text.slice(a, b)` (read in place), its typed values written at `i`. */
+  private addText(text: string, a: number, b: number, i: number, out: TypedChunk): void {
     if (isMissingSpan(text, a, b)) {
       setMissing(out, i);
       return;
@@ -305,42 +303,6 @@ export class TypeInferrer {
       datetimes: this.allDatetime ? out.datetimes : undefined,
       booleans: this.allBoolean ? out.booleans : undefined,
     };
-  }
-
-  /** {@link add} of a string, writing its typed values at `i`. */
-  private addText(raw: string, i: number, out: TypedChunk): void {
-    if (isMissing(raw)) {
-      setMissing(out, i);
-      return;
-    }
-    this.nonMissing++;
-    this.strings++;
-    this.totalLength += raw.length;
-    let literal = false;
-    if (this.allBoolean) {
-      const b = parseBoolean(raw);
-      if (b === undefined) this.allBoolean = false;
-      else {
-        literal = true;
-        if (out.booleans) out.booleans[i] = b;
-      }
-    }
-    if (this.allNumber) {
-      const v = parseNumberText(raw, this.info);
-      if (Number.isNaN(v)) this.allNumber = this.allInteger = false;
-      else {
-        literal = true;
-        if (!this.info.integer) this.allInteger = false;
-        if (out.numbers) out.numbers[i] = v;
-      }
-    }
-    if (this.allDatetime) {
-      const t = parseDatetime(raw);
-      if (Number.isNaN(t)) this.allDatetime = false;
-      else if (out.datetimes) out.datetimes[i] = t;
-    }
-    if (!literal && /\s/.test(raw.trim())) this.withSpace++;
-    this.remember(raw);
   }
 
   /**

@@ -2,22 +2,12 @@ import { expect } from 'chai';
 import { type Column, type Table, cellAt } from '../table.js';
 import type { ColumnType } from '../values.js';
 import { type ColumnProfile, type DatasetProfile, ProfileAccumulator } from './profile.js';
+import { mulberry32 } from '../../test-helpers/random.js';
 
 /**
  * The profile with its hash table of numbers and its one-pass top values, against the definition it
  * replaced (a Map of every cell value, a full sort), on seeded random columns fed in random chunks.
  */
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The profile as it was computed before: a Map of counts by cell, every entry sorted for the top values. */
 function referenceProfile(table: Table, cap: number): DatasetProfile {

@@ -6,6 +6,7 @@ import type { ColumnType } from '../values.js';
 import { fileSource } from './sources/file.js';
 import type { RawChunk, RecordSource } from './sources/types.js';
 import { MemoryTableSink, type StreamLoadOptions, streamLoad } from './stream-load.js';
+import { mulberry32, pick } from '../../test-helpers/random.js';
 
 /**
  * The loader's fast paths against its general one, end to end on seeded random CSV files: rows read
@@ -13,19 +14,6 @@ import { MemoryTableSink, type StreamLoadOptions, streamLoad } from './stream-lo
  * strings (another source), and every type declared (each value through `toCell`) give the same
  * table, profile and fingerprint, in any chunking.
  */
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pick = <T>(rnd: () => number, items: readonly T[]): T => items[Math.floor(rnd() * items.length)] as T;
 
 /** A CSV of columns of every kind, with missing tokens, padding, quoted values (doubled quotes too) and non-ASCII text. */
 function randomCsv(rnd: () => number, rows: number): string {

@@ -52,6 +52,20 @@ export function planOf(pipeline: FittedPipeline): FeaturePlan {
   };
 }
 
+/**
+ * {@link resolveTarget}, and the rows whose target is present (the rows featurize and train use);
+ * ConfigError when there are none.
+ */
+export function rowsWithTarget(all: Table, target: string, task: Task | undefined): { resolved: ReturnType<typeof resolveTarget>; table: Table } {
+  const resolved = resolveTarget(all, target, task);
+  const keep: number[] = [];
+  resolved.cells.forEach((v, i) => {
+    if (v !== null) keep.push(i);
+  });
+  if (keep.length === 0) throw new ConfigError(`target: every row's "${target}" is missing; nothing to train on`);
+  return { resolved, table: keep.length === all.rowCount ? all : selectRows(all, keep) };
+}
+
 /** Checks the target column and decides the task and class labels. */
 export function resolveTarget(table: Table, target: string, task: Task | undefined) {
   const column = findColumn(table, target);
@@ -82,13 +96,7 @@ export function resolveTarget(table: Table, target: string, task: Task | undefin
  */
 export async function featurize(options: FeaturizeOptions): Promise<FeaturizeResult> {
   const { data, target } = options;
-  const resolved = resolveTarget(data.table, target, options.task);
-  const keep: number[] = [];
-  resolved.cells.forEach((v, i) => {
-    if (v !== null) keep.push(i);
-  });
-  if (keep.length === 0) throw new ConfigError(`target: every row's "${target}" is missing; nothing to train on`);
-  const table = keep.length === data.table.rowCount ? data.table : selectRows(data.table, keep);
+  const { resolved, table } = rowsWithTarget(data.table, target, options.task);
   const plan = planFeatures(table, { target, drop: options.features?.drop, columns: options.features?.columns, lines: options.features?.lines, derive: options.features?.derive });
   const targetColumn = findColumn(table, target)!;
   const targetValues = targetCells(targetColumn).map((v) => (typeof v === 'number' ? v : String(v)));

@@ -15,11 +15,10 @@ import { FEATURIZER_KINDS, getKind } from '../features/registry.js';
 import type { DroppedColumn, Json } from '../features/types.js';
 import type { Task } from '../models/forest-format.js';
 import { defaultForestParams } from '../models/random-forest.js';
-import { selectRows } from '../table.js';
 import type { ColumnType } from '../values.js';
 import { mlpipeVersion } from '../version.js';
 import { PIPELINE_SCHEMA } from './config.js';
-import { resolveTarget } from './featurize.js';
+import { rowsWithTarget } from './featurize.js';
 
 /** Options of {@link initConfig}. */
 export interface InitOptions {
@@ -393,14 +392,8 @@ export async function initConfig(options: InitOptions): Promise<InitResult> {
     signal: options.signal,
   });
   const { target } = options;
-  const resolved = resolveTarget(data.table, target, options.task);
-  const keep: number[] = [];
-  resolved.cells.forEach((v, i) => {
-    if (v !== null) keep.push(i);
-  });
-  if (keep.length === 0) throw new ConfigError(`target: every row's "${target}" is missing; nothing to train on`);
   // The plan is made on the rows featurize will see (rows with a target), as `mlpipe run` does.
-  const table = keep.length === data.table.rowCount ? data.table : selectRows(data.table, keep);
+  const { resolved, table } = rowsWithTarget(data.table, target, options.task);
   const plan = planFeatures(table, { target });
   const features: InitColumn[] = plan.steps.map((s) => ({
     column: s.column,

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { parse as parseSync } from 'csv-parse/sync';
 import { CsvParser, type CsvParserOptions, CsvSyntaxError } from './csv-parser.js';
+import { mulberry32 } from '../../../test-helpers/random.js';
 
 interface Parsed {
   rows: string[][];
@@ -50,17 +51,6 @@ function parseAnyHow(text: string, options: Partial<CsvParserOptions> = {}): Par
     });
   }
   return whole;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('CsvParser', () => {
