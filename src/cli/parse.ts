@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { COLUMN_TYPES, type ColumnType } from '../core/values.js';
 
@@ -61,6 +62,29 @@ export function columnTypes(value: string): Record<string, ColumnType> {
     out[name] = type as ColumnType;
   }
   return out;
+}
+
+/** A custom featurizer module given on the command line (`--featurizer-module name=path`). */
+export interface FeaturizerModuleFlag {
+  name: string;
+  /** Absolute (resolved against the current folder). */
+  path: string;
+  /** How it was given, for messages: `--featurizer-module zip-prefix=zip.ts`. */
+  origin: string;
+}
+
+/**
+ * `--featurizer-module name=path`, repeatable: the name of a custom featurizer kind and the module
+ * to load it from. A name given twice is refused.
+ */
+export function featurizerModule(value: string, previous: FeaturizerModuleFlag[] | undefined): FeaturizerModuleFlag[] {
+  const eq = value.indexOf('=');
+  const name = eq < 0 ? '' : value.slice(0, eq).trim();
+  const path = eq < 0 ? '' : value.slice(eq + 1).trim();
+  if (!name || !path) throw new InvalidArgumentError(`expected name=path (a custom featurizer's name and its module), got "${value}"`);
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new InvalidArgumentError(`"${name}" is not a featurizer name (lower-case letters, digits and -, starting with a letter)`);
+  if (previous?.some((m) => m.name === name)) throw new InvalidArgumentError(`"${name}" is given twice`);
+  return [...(previous ?? []), { name, path: resolve(path), origin: `--featurizer-module ${value}` }];
 }
 
 /** A repeatable option: every value, in order. */

@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadBundle } from '../core/bundle/load.js';
+import { customKindsUsed, loadBundle } from '../core/bundle/load.js';
 import { ModelRegistry } from '../core/bundle/registry.js';
+import { type CustomModuleSpec, checkModulesUsed } from '../core/features/custom.js';
 import { type AppOptions, createApp } from './app.js';
 
 /** Options of {@link startServer}. */
@@ -14,6 +15,11 @@ export interface StartOptions extends Partial<AppOptions> {
   /** How long a shutdown waits for in-flight requests before closing their connections (ms). */
   shutdownTimeoutMs?: number;
   log?: (message: string) => void;
+  /**
+   * Custom featurizer modules (`--featurizer-module name=path`), for every bundle that uses the kind;
+   * one that no bundle uses is refused (a misspelt name).
+   */
+  featurizers?: readonly CustomModuleSpec[];
 }
 
 /** A running server. */
@@ -33,7 +39,8 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const log = options.log ?? (() => {});
   const registry = new ModelRegistry();
-  for (const ref of options.refs) registry.add(await loadBundle(ref, options.artifacts));
+  for (const ref of options.refs) registry.add(await loadBundle(ref, options.artifacts, { featurizers: options.featurizers }));
+  checkModulesUsed(options.featurizers ?? [], customKindsUsed(registry.list()), registry.list().map((m) => m.ref).join(', '));
   const app = createApp(registry, { ...options, log });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port, options.host, (err?: Error) => (err ? reject(err) : resolve(s)));

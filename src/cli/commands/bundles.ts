@@ -68,6 +68,10 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       ctx.out('featurizers:');
       for (const s of m.featurizer.steps) ctx.out(`  ${s}`);
       for (const d of m.featurizer.dropped) ctx.out(`  ${d.column}: dropped (${d.reason})`);
+      if (m.customFeaturizers?.length) {
+        ctx.out('custom featurizers (their code is not in the bundle: serve and predict load it with --featurizer-module name=path, checked against this sha256):');
+        for (const c of m.customFeaturizers) ctx.out(`  ${c.name}: ${c.module}  sha256 ${c.sha256}`);
+      }
       for (const line of metricsLines(m.metrics)) ctx.out(line);
       ctx.out('files:');
       for (const [file, f] of Object.entries(m.files)) ctx.out(`  ${file}  ${f.bytes} bytes  sha256 ${f.sha256}`);

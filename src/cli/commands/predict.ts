@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { integer, oneOf } from '../parse.js';
+import { type FeaturizerModuleFlag, featurizerModule, integer, oneOf } from '../parse.js';
 
 /** `mlpipe predict <bundle-ref> --input <file|-> --out <file|->`. */
 export function registerPredict(program: Command, ctx: CliContext): void {
@@ -15,7 +15,8 @@ export function registerPredict(program: Command, ctx: CliContext): void {
     .option('--id <column>', 'copy this input column into each output record')
     .option('-j, --jobs <n>', 'threads for big inputs (default: every core; results do not depend on it)', integer(1, 256))
     .option('--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)')
-    .action(async (ref: string, opts: { input: string; out: string; format?: string; outFormat?: 'csv' | 'json' | 'ndjson'; id?: string; jobs?: number; artifacts?: string }) => {
+    .option('--featurizer-module <name=path>', "a custom featurizer's module (repeatable); refused unless its sha256 is the one the bundle recorded", featurizerModule)
+    .action(async (ref: string, opts: { input: string; out: string; format?: string; outFormat?: 'csv' | 'json' | 'ndjson'; id?: string; jobs?: number; artifacts?: string; featurizerModule?: FeaturizerModuleFlag[] }) => {
       const { predictFile } = await import('../../core/pipeline/predict.js');
       const result = await predictFile({
         ref,
@@ -26,6 +27,7 @@ export function registerPredict(program: Command, ctx: CliContext): void {
         outFormat: opts.outFormat,
         id: opts.id,
         jobs: opts.jobs,
+        featurizers: opts.featurizerModule,
         stdin: ctx.io.stdin,
         stdout: ctx.io.stdout,
       });

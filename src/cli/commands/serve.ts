@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { integer, size } from '../parse.js';
+import { type FeaturizerModuleFlag, featurizerModule, integer, size } from '../parse.js';
 
 interface ServeFlags {
   port: number;
@@ -12,6 +12,7 @@ interface ServeFlags {
   bodyLimit: string;
   trustProxy: number;
   shutdownTimeout: number;
+  featurizerModule?: FeaturizerModuleFlag[];
 }
 
 /** `mlpipe serve [<bundle-ref>...]`: verify and load bundles, then serve them over HTTP until SIGTERM. */
@@ -29,6 +30,9 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .addOption(new Option('--body-limit <size>', 'largest request body').argParser(size).default('10mb').env('MLPIPE_BODY_LIMIT'))
     .addOption(new Option('--trust-proxy <hops>', 'proxy hops whose X-Forwarded-For is trusted for the client address (0 = none)').argParser(integer(0, 32)).default(0).env('MLPIPE_TRUST_PROXY'))
     .addOption(new Option('--shutdown-timeout <ms>', 'how long SIGTERM waits for in-flight requests').argParser(integer(0)).default(10_000).env('MLPIPE_SHUTDOWN_TIMEOUT'))
+    .addOption(
+      new Option('--featurizer-module <name=path>', "a custom featurizer's module, for every bundle that uses it (repeatable); refused unless its sha256 is the one the bundle recorded").argParser(featurizerModule),
+    )
     .action(async (refs: string[], opts: ServeFlags) => {
       const { closeOnSignals, startServer } = await import('../../server/start.js');
       const artifacts = ctx.artifacts(opts.artifacts);
@@ -44,6 +48,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         bodyLimit: opts.bodyLimit,
         trustProxy: opts.trustProxy,
         shutdownTimeoutMs: opts.shutdownTimeout,
+        featurizers: opts.featurizerModule,
         log: (m) => ctx.note(m),
       });
       for (const m of running.registry.list()) ctx.note(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name})`);

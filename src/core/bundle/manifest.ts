@@ -41,6 +41,12 @@ export interface Manifest {
     featureCount: number;
   };
   featurizer: { file: string; steps: string[]; dropped: { column: string; reason: string }[] };
+  /**
+   * Custom featurizer kinds the featurizer uses: name, module file name and sha256 (present only when
+   * there are some). The bundle holds no code: `serve` and `predict` load each module from a path on
+   * their command line (`--featurizer-module name=path`) and refuse one whose sha256 differs.
+   */
+  customFeaturizers?: { name: string; sha256: string; module: string }[];
   metrics: MetricsReport;
   inputSchema: JsonSchema;
   lineage: {
@@ -86,6 +92,14 @@ export const MANIFEST_SCHEMA: JsonSchema = {
       properties: { type: { const: 'random-forest' }, engine: { type: 'string' }, params: { type: 'object' }, file: { type: 'string' }, compiled: { type: 'string' } },
     },
     featurizer: { type: 'object', required: ['file'], properties: { file: { type: 'string' } } },
+    customFeaturizers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'sha256', 'module'],
+        properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, module: { type: 'string', pattern: '^[^/\\\\]+$' } },
+      },
+    },
     metrics: { type: 'object' },
     inputSchema: { type: 'object' },
     lineage: { type: 'object' },

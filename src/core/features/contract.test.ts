@@ -1,10 +1,12 @@
 import { expect } from 'chai';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, ValidationError } from '../errors.js';
 import { type Column, type Table, cellAt, emptyColumn, setCell } from '../table.js';
 import type { Cell, ColumnType } from '../values.js';
+import { loadCustomKind } from './custom.js';
 import { FeatureTransformer, fitPipeline, fitTransform } from './pipeline.js';
 import { FEATURIZER_KINDS } from './registry.js';
-import type { FitContext, FittedPipeline, Json } from './types.js';
+import type { FeaturizerKind, FitContext, FittedPipeline, Json } from './types.js';
 
 /** A column of a type, from cells (null = missing). */
 function column(name: string, type: ColumnType, cells: Cell[]): Column {
@@ -66,8 +68,15 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+/**
+ * A custom kind (the module of test/fixtures/zip-prefix.ts, loaded as a project's config would load
+ * it) is held to the same contract as the built-in ones.
+ */
+const custom = await loadCustomKind({ name: 'zip-prefix', path: fileURLToPath(new URL('../../../test/fixtures/zip-prefix.ts', import.meta.url)) });
+const CONTRACT_KINDS: [string, FeaturizerKind][] = [...FEATURIZER_KINDS, [custom.kind.kind, custom.kind]];
+
 describe('featurizer contract (every registered kind)', () => {
-  for (const [name, kind] of FEATURIZER_KINDS) {
+  for (const [name, kind] of CONTRACT_KINDS) {
     describe(name, () => {
       for (const type of kind.accepts) {
         describe(`on a ${type} column`, () => {

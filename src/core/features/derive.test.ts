@@ -1,5 +1,11 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { column } from '../../test-helpers/features.js';
+import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
+import { loadBundle } from '../bundle/load.js';
+import { readPipelineConfig } from '../pipeline/config.js';
+import { runPipeline } from '../pipeline/run.js';
 import { ConfigError } from '../errors.js';
 import type { Table } from '../table.js';
 import type { ColumnType } from '../values.js';
@@ -271,4 +277,144 @@ describe('derived columns in the feature pipeline', () => {
       expect(() => planFeatures(loans(), { target: 'paid', derive: [{ ...spec, path: `features.derive.${spec.name}`, line: 7 }] })).to.throw(ConfigError, message);
     });
   }
+});
+
+describe('derived columns: names in backticks', () => {
+  it('reads columns whose names are not identifiers: spaces, dots, dashes, leading digits, unicode', () => {
+    expect(calc('`Miles per Gallon` / Weight', { 'Miles per Gallon': 30, Weight: 3 })).to.equal(10);
+    expect(calc('`price.usd` * 2', { 'price.usd': 4.5 })).to.equal(9);
+    expect(calc('`2nd-reading` - `1st-reading`', { '2nd-reading': 7, '1st-reading': 2 })).to.equal(5);
+    expect(calc('`Größe (cm)` + `日本` + `🙂`', { 'Größe (cm)': 1, 日本: 2, '🙂': 3 })).to.equal(6);
+    expect(calc('`Beak Length (mm)` > 40 and not `is-adult?`', { 'Beak Length (mm)': 41, 'is-adult?': 0 })).to.equal(1);
+  });
+
+  it('doubles a backtick inside a quoted name, quotes a column named like a function, and a quoted identifier is the plain name', () => {
+    expect(calc('`a``b` + 1', { 'a`b': 1 })).to.equal(2);
+    expect(calc('`log` + log(1)', { log: 5 })).to.equal(5);
+    expect(calc('`income` + income', { income: 2 })).to.equal(4);
+    const p = parseExpression('`Miles per Gallon` / (`Miles per Gallon` + Weight)');
+    expect(p.names).to.deep.equal(['Miles per Gallon', 'Weight']);
+    expect(p.text).to.equal('`Miles per Gallon` / (`Miles per Gallon` + Weight)');
+  });
+
+  it('never confuses a quoted name with a name written in the text', () => {
+    // `_0_` is what the first quoted name would be replaced by: it must be skipped.
+    expect(calc('`a b` + _0_ * 10', { 'a b': 1, _0_: 2 })).to.equal(21);
+    expect(parseExpression('`a b` + _0_ + `c d`').names).to.deep.equal(['a b', '_0_', 'c d']);
+  });
+
+  const refused: [string, string][] = [
+    ['`Miles per Gallon` / (Weight + 1', 'syntax error: expected ")" at character 33'],
+    ['`Miles per Gallon` + * 2', 'syntax error: unexpected "*" at character 22'],
+    ['`a b` + `c d', 'syntax error: "`" is not closed (a name in backticks ends with another `) at character 9'],
+    ['`unclosed', 'syntax error: "`" is not closed (a name in backticks ends with another `) at character 1'],
+    ['`` + 1', 'syntax error: empty name in backticks at character 1'],
+    ['`a b`c', 'syntax error: unexpected text (a missing operator?) at character 6'],
+    ['2`a b`', 'syntax error: unexpected text (a missing operator?) at character 2'],
+    ['`a b` `c d`', 'syntax error: unexpected text (a missing operator?) at character 7'],
+    ["`it's` + \"x\"", 'text in quotes is not allowed: expressions compute numbers at character 10'],
+    ['`price.usd`.x', 'syntax error: "." is not allowed (no member access) at character 12'],
+    ['`constructor` + 1', 'the name "constructor" is not allowed at character 1'],
+    ['1 + `__proto__`', 'the name "__proto__" is not allowed at character 5'],
+    ['`a b`(2)', 'unknown function "a b"'],
+    ['Größe + 1', '"Größe" is not allowed here (write a name with other characters in backticks: `Größe`) at character 1'],
+  ];
+  for (const [expression, message] of refused) {
+    it(`refuses ${JSON.stringify(expression)}, the position counted in the text as written`, () => {
+      expect(parseFails(expression).message).to.contain(message);
+    });
+  }
+
+  it('suggests a misspelt quoted name, written as it must be quoted; an unquoted near miss gets the quoted form', () => {
+    const columns = new Map<string, ColumnType>([
+      ['Miles per Gallon', 'number'],
+      ['Weight', 'number'],
+    ]);
+    const fails = (expression: string) => {
+      try {
+        new Deriver([{ name: 'r', expression }], columns);
+      } catch (err) {
+        return (err as DeriveError).problem;
+      }
+      return 'ok';
+    };
+    expect(fails('`Miles per Galon` / Weight')).to.equal('no column "Miles per Galon" in the dataset (did you mean `Miles per Gallon`?)');
+    expect(fails('Miles_per_Gallon / Weight')).to.equal('no column "Miles_per_Gallon" in the dataset (did you mean `Miles per Gallon`?)');
+    expect(fails('`Wieght` + 1')).to.equal('no column "Wieght" in the dataset (did you mean "Weight"?)');
+    expect(() => planFeatures(cars(), { target: 'origin', derive: [{ name: 'r', expression: '`Miles per Galon` / 2', path: 'features.derive.r', line: 9 }] })).to.throw(
+      ConfigError,
+      'features.derive.r: no column "Miles per Galon" in the dataset (did you mean `Miles per Gallon`?) (line 9)',
+    );
+    expect(() => checkDerivations([{ name: 'r', expression: '`Miles per Gallon` / (2' }])).to.throw(DeriveError, 'syntax error: expected ")" at character 24 of "`Miles per Gallon` / (2"');
+  });
+
+  function cars(): Table {
+    return {
+      rowCount: 6,
+      columns: [
+        column('Miles per Gallon', 'number', [18, 15, null, 32, 27, 24]),
+        column('weight.kg', 'integer', [1500, 1800, 1200, 900, 1000, 0]),
+        column('2nd-owner', 'boolean', [true, false, true, null, false, true]),
+        column('origin', 'category', ['us', 'us', 'eu', 'jp', 'jp', 'eu']),
+      ],
+    };
+  }
+
+  it('fits, saves the expressions as written (format version 2) and transforms records the same way after a JSON round trip', () => {
+    const table = cars();
+    const derive = [
+      { name: 'per_kg', expression: '`Miles per Gallon` / `weight.kg` * 1000' },
+      { name: 'second', expression: 'if(`2nd-owner`, per_kg, 0)' },
+    ];
+    const { pipeline, matrix, transformer } = fitTransform(table, planFeatures(table, { target: 'origin', derive }));
+    expect(pipeline.formatVersion).to.equal(2);
+    expect(pipeline.derive).to.deep.equal(derive);
+    expect(pipeline.inputs.map((i) => i.name)).to.deep.equal(['Miles per Gallon', 'weight.kg', '2nd-owner']);
+    const reloaded = new FeatureTransformer(JSON.parse(JSON.stringify(pipeline)) as FittedPipeline);
+    const records = [
+      { 'Miles per Gallon': 18, 'weight.kg': 1500, '2nd-owner': true },
+      { 'Miles per Gallon': 15, 'weight.kg': 1800, '2nd-owner': false },
+      { 'weight.kg': 1200, '2nd-owner': true },
+      { 'Miles per Gallon': 32, 'weight.kg': 900, '2nd-owner': null },
+      { 'Miles per Gallon': 27, 'weight.kg': 1000, '2nd-owner': false },
+      { 'Miles per Gallon': 24, 'weight.kg': 0, '2nd-owner': true },
+    ];
+    const w = transformer.width;
+    records.forEach((r, i) => expect([...reloaded.transformRecord(r)], `row ${i + 1}`).to.deep.equal([...matrix.subarray(i * w, (i + 1) * w)]));
+    expect(reloaded.transformRecord(records[0]!)[pipeline.featureNames.indexOf('per_kg')]).to.equal(12);
+    expect(reloaded.transformRecord(records[0]!)[pipeline.featureNames.indexOf('second')]).to.equal(12);
+    expect(reloaded.transformRecord(records[1]!)[pipeline.featureNames.indexOf('second')]).to.equal(0);
+  });
+});
+
+describe('derived columns with names in backticks, through a bundle', function () {
+  this.timeout(120_000);
+  after(cleanupTempDirs);
+
+  it('pipeline.yaml → run → bundle: featurizer.json keeps the text as written, and the loaded bundle computes the same values', async () => {
+    const dir = await tempDir();
+    const lines = ['Miles per Gallon,weight.kg,2nd-owner,Größe,origin'];
+    for (let i = 0; i < 60; i++) lines.push(`${i % 7 === 3 ? '' : 10 + (i % 23)},${800 + ((i * 37) % 1200)},${i % 3 === 0},${i % 5},${['us', 'eu', 'jp'][i % 3]}`);
+    await writeFile(join(dir, 'cars.csv'), `${lines.join('\n')}\n`);
+    const expression = '`Miles per Gallon` / `weight.kg` * 1000 + if(`2nd-owner`, `Größe`, 0)';
+    await writeFile(
+      join(dir, 'pipeline.yaml'),
+      ['name: quoted', 'source: cars.csv', 'target: origin', 'seed: 1', 'features:', '  derive:', `    per_kg: ${JSON.stringify(expression)}`, 'model: {trees: 5}', ''].join('\n'),
+    );
+    const config = await readPipelineConfig(join(dir, 'pipeline.yaml'));
+    expect(config.features.derive?.[0]).to.include({ name: 'per_kg', expression, line: 7 });
+    const artifacts = join(dir, 'artifacts');
+    const run = await runPipeline({ config, artifacts, defaultArtifacts: artifacts });
+    const saved = JSON.parse(await readFile(join(run.package.dir, 'featurizer.json'), 'utf8')) as FittedPipeline;
+    expect(saved.formatVersion).to.equal(2);
+    expect(saved.derive).to.deep.equal([{ name: 'per_kg', expression }]);
+    const model = await loadBundle(run.package.ref, artifacts);
+    const at = model.transformer.pipeline.featureNames.indexOf('per_kg');
+    const record = { 'Miles per Gallon': 20, 'weight.kg': 1000, '2nd-owner': true, Größe: 3 };
+    expect(model.transformer.transformRecord(record)[at]).to.equal(23);
+    expect(model.transformer.transformRecord({ ...record, '2nd-owner': false })[at]).to.equal(20);
+    // one record (the server's path) and a batch (mlpipe predict's) agree
+    const records = [record, { ...record, 'Miles per Gallon': null }, { ...record, Größe: 1, 'weight.kg': 900 }];
+    expect(records.map((r) => model.predictOne(r))).to.deep.equal(model.predictMany(records));
+  });
 });

@@ -7,7 +7,9 @@
  * to JavaScript (no `toJSFunction`, no `eval`, no `new Function`), no property of any object is read,
  * and a fitted featurizer stores the expressions as text, re-parsed on load: a bundle stays data.
  *
- * Grammar: numbers; input column names and earlier derived names (identifiers: letters, digits, `_`);
+ * Grammar: numbers; input column names and earlier derived names (identifiers: letters, digits, `_`;
+ * any other name in backticks, as in pandas' `DataFrame.eval`: `` `Miles per Gallon` / Weight ``, a
+ * backtick inside one doubled: `` `a``b` `` is the column a`b);
  * `+ - * / % ^` (power), unary `-`/`+`; `== != < <= > >=` (1 or 0); `and`, `or`, `not` (non-zero is
  * true; 1 or 0); `log` (natural), `exp`, `sqrt`, `abs`, `round`, `floor`, `ceil` of one argument;
  * `min(a, b, …)`, `max(a, b, …)`; `if(condition, then, else)`. Precedence, loosest first:
@@ -16,6 +18,14 @@
  * Values: numbers and integers as they are, booleans as 1/0, datetimes as days since 1970-01-01 UTC
  * (fractional). A derived value is missing when a column it reads is missing, and when any step gives
  * a number that is not finite (division by zero, `log(0)`, `sqrt(-1)`).
+ *
+ * Backtick-quoted names are replaced, before the library sees the text, by placeholder identifiers of
+ * exactly the same length (`_0_`, `_1___` …, none occurring in the text), and mapped back to the real
+ * names in the tree and in messages: every character position the parser reports is a position in the
+ * text as written. The expressions stay stored as text (featurizer format 2), quotes included, and
+ * are parsed by this same code when a bundle is loaded, so the same text gives the same values in
+ * `featurize`, `predict` and `serve`. (An mlpipe without backtick quoting refuses such a bundle at
+ * load with a syntax error; it can never compute something else from it.)
  */
 import { Parser } from 'expr-eval-fork';
 import { suggest } from '../suggest.js';
@@ -149,13 +159,13 @@ interface Instruction {
 
 /** 1-based position of the first whole-word use of `name` in `text`, if any. */
 function positionOf(text: string, name: string): number | undefined {
-  const re = new RegExp(`(^|[^A-Za-z0-9_$])${name.replace(/[$]/g, '\\$')}(?![A-Za-z0-9_])`);
+  const re = new RegExp(`(^|[^A-Za-z0-9_$])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_])`);
   const m = re.exec(text);
   return m ? m.index + m[1]!.length + 1 : undefined;
 }
 
-/** Turns expr-eval's messages into ours, with the position in the expression. */
-function syntaxError(text: string, err: unknown): ExpressionError {
+/** Turns expr-eval's messages into ours, with the position in the expression (`text`: with placeholders). */
+function syntaxError(text: string, err: unknown, quoted: Quoted): ExpressionError {
   const message = err instanceof Error ? err.message : String(err);
   const located = /^parse error \[(\d+):(\d+)\]: (.*)$/.exec(message);
   if (located) {
@@ -204,16 +214,89 @@ function syntaxError(text: string, err: unknown): ExpressionError {
         }
       }
     }
-    return new ExpressionError(`syntax error: unexpected "${value}"`, position);
+    return new ExpressionError(`syntax error: unexpected ${quoted.names.has(value) ? referenceOf(quoted.names.get(value)!) : `"${value}"`}`, position);
   }
   return new ExpressionError(`syntax error: ${message}`);
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** True when `name` can be referenced in an expression (an identifier that is no function or operator name). */
+/** True when `name` can be referenced in an expression as it is (an identifier that is no function or operator name). */
 export function isReferenceableName(name: string): boolean {
   return IDENTIFIER.test(name) && !RESERVED.has(name) && !FORBIDDEN.has(name);
+}
+
+/** A column name as an expression writes it: as is when it is a plain identifier, else in backticks (`` ` `` doubled). */
+export function referenceOf(name: string): string {
+  return isReferenceableName(name) ? name : `\`${name.replace(/`/g, '``')}\``;
+}
+
+/** Backtick-quoted names of an expression, by the placeholder that stands for each in the parsed text. */
+interface Quoted {
+  /** The text with every quoted name replaced by its placeholder: same length, same positions. */
+  text: string;
+  /** placeholder → name */
+  names: Map<string, string>;
+  /** name → placeholder */
+  words: Map<string, string>;
+}
+
+/** A character that continues a name for the library's tokenizer (letters of any script, digits, `_`, `$`). */
+function isNameChar(c: string | undefined): boolean {
+  return c !== undefined && /[\p{L}\p{N}_$]/u.test(c);
+}
+
+/**
+ * Replaces each backtick-quoted name (`` `Miles per Gallon` ``, a backtick inside doubled) by an
+ * identifier of the same length that does not occur in the text: `_` + a base-36 counter, padded with
+ * `_`. Throws ExpressionError at the opening backtick for one that is not closed or an empty name,
+ * and where a quoted name touches a name or number without an operator between them.
+ */
+function unquote(text: string): Quoted {
+  const quoted: Quoted = { text, names: new Map(), words: new Map() };
+  if (!text.includes('`')) return quoted;
+  let out = '';
+  let counter = 0;
+  let i = 0;
+  for (let open = text.indexOf('`'); open >= 0; open = text.indexOf('`', i)) {
+    out += text.slice(i, open);
+    let name = '';
+    let j = open + 1;
+    let closed = false;
+    while (j < text.length) {
+      const c = text.charAt(j);
+      if (c === '`') {
+        if (text.charAt(j + 1) !== '`') {
+          closed = true;
+          break;
+        }
+        name += '`';
+        j += 2;
+        continue;
+      }
+      name += c;
+      j++;
+    }
+    if (!closed) throw new ExpressionError('syntax error: "`" is not closed (a name in backticks ends with another `)', open + 1);
+    if (name === '') throw new ExpressionError('syntax error: empty name in backticks', open + 1);
+    if (isNameChar(text.charAt(open - 1) || undefined)) throw new ExpressionError('syntax error: unexpected text (a missing operator?)', open + 1);
+    if (isNameChar(text.charAt(j + 1) || undefined)) throw new ExpressionError('syntax error: unexpected text (a missing operator?)', j + 2);
+    const length = j + 1 - open;
+    let word = quoted.words.get(name);
+    if (word === undefined) {
+      do {
+        const digits = (counter++).toString(36);
+        if (digits.length > length - 1) throw new ExpressionError('too many names in backticks', open + 1);
+        word = `_${digits}`.padEnd(length, '_');
+      } while (text.includes(word));
+      quoted.words.set(name, word);
+      quoted.names.set(word, name);
+    }
+    out += word;
+    i = j + 1;
+  }
+  quoted.text = out + text.slice(i);
+  return quoted;
 }
 
 /**
@@ -224,21 +307,29 @@ export function isReferenceableName(name: string): boolean {
 export function parseExpression(text: string): ParsedExpression {
   if (typeof text !== 'string' || text.trim() === '') throw new ExpressionError('the expression is empty');
   if (text.length > MAX_EXPRESSION_LENGTH) throw new ExpressionError(`the expression is ${text.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are allowed`);
+  const quoted = unquote(text);
   let tokens: Instruction[];
   try {
-    tokens = (PARSER.parse(text) as unknown as { tokens: Instruction[] }).tokens;
+    tokens = (PARSER.parse(quoted.text) as unknown as { tokens: Instruction[] }).tokens;
   } catch (err) {
-    throw syntaxError(text, err);
+    throw syntaxError(quoted.text, err, quoted);
   }
   const names: string[] = [];
-  const root = toTree(tokens, text, names);
+  const root = toTree(tokens, quoted, names);
   return { text, root, names };
 }
 
 type Item = ExprNode | { t: 'fn'; name: string };
 
-/** Rebuilds a tree from expr-eval's postfix instructions, refusing every instruction outside our language. */
-function toTree(tokens: Instruction[], text: string, names: string[]): ExprNode {
+/**
+ * Rebuilds a tree from expr-eval's postfix instructions, refusing every instruction outside our
+ * language. Positions are looked up in the text with placeholders (`quoted.text`): the same as in the
+ * text as written.
+ */
+function toTree(tokens: Instruction[], quoted: Quoted, names: string[]): ExprNode {
+  const text = quoted.text;
+  /** Position of a name's first use, quoted or not. */
+  const at = (name: string) => positionOf(text, quoted.words.get(name) ?? name) ?? positionOf(text, name);
   const stack: Item[] = [];
   const node = (item: Item | undefined): ExprNode => {
     if (item === undefined) throw new ExpressionError('syntax error: incomplete expression');
@@ -252,13 +343,15 @@ function toTree(tokens: Instruction[], text: string, names: string[]): ExprNode 
         stack.push({ t: 'num', v: tok.value });
         break;
       case 'IVAR': {
-        const name = String(tok.value);
-        if (Object.hasOwn(UNARY, name) || Object.hasOwn(CALLS, name)) {
+        const word = String(tok.value);
+        const name = quoted.names.get(word) ?? word;
+        // A quoted name is always a column, even `log` (a column named like a function).
+        if (!quoted.names.has(word) && (Object.hasOwn(UNARY, name) || Object.hasOwn(CALLS, name))) {
           stack.push({ t: 'fn', name });
           break;
         }
-        if (FORBIDDEN.has(name)) throw new ExpressionError(`the name "${name}" is not allowed`, positionOf(text, name));
-        if (!IDENTIFIER.test(name)) throw new ExpressionError(`"${name}" is not allowed here`, positionOf(text, name));
+        if (FORBIDDEN.has(name)) throw new ExpressionError(`the name "${name}" is not allowed`, positionOf(text, word));
+        if (!quoted.names.has(word) && !IDENTIFIER.test(name)) throw new ExpressionError(`"${name}" is not allowed here (write a name with other characters in backticks: ${referenceOf(name)})`, positionOf(text, word));
         if (!names.includes(name)) names.push(name);
         stack.push({ t: 'var', name, slot: -1 });
         break;
@@ -282,7 +375,7 @@ function toTree(tokens: Instruction[], text: string, names: string[]): ExprNode 
         // The right side of and/or, kept apart by the library for short-circuiting.
         const inner = tok.value as Instruction[];
         if (inner.some((t) => t.type === 'IENDSTATEMENT')) throw new ExpressionError('";" is not allowed: one expression per derived column', text.indexOf(';') + 1 || undefined);
-        stack.push(toTree(inner, text, names));
+        stack.push(toTree(inner, quoted, names));
         break;
       }
       case 'IFUNCALL': {
@@ -292,12 +385,12 @@ function toTree(tokens: Instruction[], text: string, names: string[]): ExprNode 
         const callee = stack.pop();
         if (callee?.t === 'var') {
           const hint = suggest(callee.name, FUNCTION_NAMES);
-          throw new ExpressionError(`unknown function "${callee.name}"${hint ? ` (did you mean "${hint}"?)` : ''}; functions: ${FUNCTION_NAMES.join(', ')}`, positionOf(text, callee.name));
+          throw new ExpressionError(`unknown function "${callee.name}"${hint ? ` (did you mean "${hint}"?)` : ''}; functions: ${FUNCTION_NAMES.join(', ')}`, at(callee.name));
         }
         if (callee?.t !== 'fn') throw new ExpressionError('only functions can be called', undefined);
-        const at = positionOf(text, callee.name);
+        const where = at(callee.name);
         if (Object.hasOwn(UNARY, callee.name)) {
-          if (count !== 1) throw new ExpressionError(`${callee.name}() takes one argument, got ${count}`, at);
+          if (count !== 1) throw new ExpressionError(`${callee.name}() takes one argument, got ${count}`, where);
           stack.push({ t: 'un', f: UNARY[callee.name as UnaryOp], a: args[0]! });
           break;
         }
@@ -305,7 +398,7 @@ function toTree(tokens: Instruction[], text: string, names: string[]): ExprNode 
         if (count < arity.min || count > arity.max) {
           throw new ExpressionError(
             callee.name === 'if' ? `if() takes three arguments (condition, then, else), got ${count}` : `${callee.name}() takes 1 to ${arity.max} arguments, got ${count}`,
-            at,
+            where,
           );
         }
         if (callee.name === 'if') stack.push({ t: 'if', c: args[0]!, a: args[1]!, b: args[2]! });
@@ -454,7 +547,9 @@ function bind(specs: readonly DeriveSpec[], columns: ReadonlyMap<string, ColumnT
       const type = columns.get(name);
       if (type === undefined) {
         const hint = suggest(name, [...columns.keys(), ...specs.slice(0, i).map((s) => s.name)]);
-        throw new DeriveError(i, `no column "${name}" in the dataset${hint ? ` (did you mean "${hint}"?)` : ''}`);
+        // A name that needs backticks is suggested as it must be written.
+        const written = hint === undefined ? '' : isReferenceableName(hint) ? ` (did you mean "${hint}"?)` : ` (did you mean ${referenceOf(hint)}?)`;
+        throw new DeriveError(i, `no column "${name}" in the dataset${written}`);
       }
       if (!DERIVE_INPUT_TYPES.includes(type)) throw new DeriveError(i, `"${name}" is a ${type} column; expressions read number, integer, boolean and datetime columns`);
       if (!inputSlot.has(name)) {

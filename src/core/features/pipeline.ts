@@ -1,11 +1,11 @@
-import { ConfigError, ValidationError } from '../errors.js';
+import { ConfigError, ValidationError, VerificationError, messageOf } from '../errors.js';
 import { type Column, type Table, cellAt, findColumn } from '../table.js';
 import { type Cell, CellError, type ColumnType, toCell } from '../values.js';
 import { DeriveError, type DeriveSpec, Deriver } from './derive.js';
 import { countMissing } from './impute.js';
 import { ParamError } from './params.js';
-import { getKind } from './registry.js';
-import type { DroppedColumn, FeaturizerKind, FitContext, FittedPipeline, FittedStep, InputColumn, Json } from './types.js';
+import { builtinKind, customKind, getKind } from './registry.js';
+import type { CustomStepOrigin, DroppedColumn, FeaturizerKind, FitContext, FittedPipeline, FittedStep, InputColumn, Json } from './types.js';
 
 /** One planned step: which featurizer kind to fit on which column, with which parameters. */
 export interface StepPlan {
@@ -116,17 +116,31 @@ export function fitPipeline(input: Table, plan: FeaturePlan, context: FitContext
     if (kind.needsTarget && !context.target) {
       throw new ConfigError(`${path}.kind: featurizer "${kind.kind}" learns from the target, and no target was given${at}`);
     }
+    const custom = customKind(kind.kind);
     let params: Record<string, Json>;
     let state: Json;
+    let origin: CustomStepOrigin | undefined;
+    let names: string[];
     try {
       params = kind.params(stepPlan.params ?? {});
       state = kind.fit(column, params, context);
+      if (custom) {
+        // What serving will read is the JSON of featurizer.json: the training matrix is made from
+        // exactly that, so a custom kind whose state is not plain JSON cannot make them differ.
+        params = jsonCopy(params, 'its parameters');
+        state = jsonCopy(state, 'its fitted state');
+        origin = { sha256: custom.sha256, module: custom.module, summary: kind.summary(params, state) };
+      }
+      names = kind.outputs(column.name, params, state);
+      if (custom && (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string'))) throw new Error('outputs must return a non-empty list of feature names');
     } catch (err) {
       if (err instanceof ParamError) throw new ConfigError(`${path}.${err.param}: ${err.problem}${at}`, [{ path: `${path}.${err.param}`, message: err.problem }]);
+      // A custom module cannot throw mlpipe's own ParamError (it runs on its own copy of mlpipe, if any).
+      if (custom) throw new ConfigError(`${path}: custom featurizer "${kind.kind}" (${custom.module}): ${messageOf(err)}${at}`, [{ path, message: messageOf(err) }]);
       throw err;
     }
-    const outputs = kind.outputs(column.name, params, state).map((name) => uniqueName(name, used));
-    steps.push({ column: column.name, type: column.type, kind: kind.kind, params, state, outputs });
+    const outputs = names.map((name) => uniqueName(name, used));
+    steps.push({ column: column.name, type: column.type, kind: kind.kind, params, state, outputs, ...(origin ? { custom: origin } : {}) });
     if (!inputs.has(column.name) && !derivedNames.has(column.name)) inputs.set(column.name, { name: column.name, type: column.type, nullable: countMissing(column) > 0 });
   }
   for (const read of deriver?.inputs ?? []) {
@@ -166,6 +180,18 @@ export function fitTransform(table: Table, plan: FeaturePlan, context: FitContex
   return { pipeline, transformer, matrix };
 }
 
+/** A value as it reads back from JSON; throws when it has no JSON form (a function, a BigInt, a cycle). */
+function jsonCopy<T extends Json>(value: T, what: string): T {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new Error(`${what} cannot be saved as JSON (${messageOf(err)})`);
+  }
+  if (text === undefined) throw new Error(`${what} cannot be saved as JSON (got ${typeof value})`);
+  return JSON.parse(text) as T;
+}
+
 function uniqueName(name: string, used: Set<string>): string {
   let out = name;
   for (let k = 2; used.has(out); k++) out = `${name}#${k}`;
@@ -196,8 +222,13 @@ export class FeatureTransformer {
   private readonly deriveCells: Cell[];
   private readonly derivedValues: Float64Array;
 
-  /** Checks a saved pipeline (e.g. from a bundle) and prepares it; throws ConfigError when malformed. */
-  constructor(pipeline: FittedPipeline) {
+  /**
+   * Checks a saved pipeline (e.g. from a bundle) and prepares it; throws ConfigError when malformed.
+   * A step of a custom kind needs that kind loaded in this process from a module with the sha256 the
+   * step records (ConfigError when it is not loaded, VerificationError when the hash differs), unless
+   * `unloadedCustom: 'describe'`: then such a step can be described and counted, not transformed.
+   */
+  constructor(pipeline: FittedPipeline, options: { unloadedCustom?: 'refuse' | 'describe' } = {}) {
     if (pipeline?.format !== 'mlpipe.featurizer' || (pipeline.formatVersion !== 1 && pipeline.formatVersion !== 2) || !Array.isArray(pipeline.steps)) {
       throw new ConfigError('featurizer.json: not an mlpipe featurizer (format mlpipe.featurizer, version 1 or 2)');
     }
@@ -208,7 +239,7 @@ export class FeatureTransformer {
     const derivedIndex = new Map((this.deriver?.names ?? []).map((name, j) => [name, j]));
     let offset = 0;
     this.resolved = pipeline.steps.map((step, i) => {
-      const kind = getKind(step.kind, `featurizer.json: steps[${i}].kind`);
+      const kind = step.custom !== undefined ? customStepKind(step, i, options.unloadedCustom ?? 'refuse') : builtinKind(step.kind, `featurizer.json: steps[${i}].kind`);
       // A step without fitted state (transform before fit) or with state of another shape is refused
       // here, with its column named, rather than failing inside transform.
       let expected: string[] | undefined;
@@ -328,6 +359,47 @@ export class FeatureTransformer {
       return `${r.step.column} (${what}) → ${r.kind.kind}: ${r.kind.summary(r.step.params, r.step.state)}`;
     });
   }
+}
+
+/**
+ * The loaded custom kind a saved step names, when its module's sha256 is the one the step records.
+ * The step's record only ever selects among kinds already loaded from paths the user gave.
+ */
+function customStepKind(step: FittedStep, i: number, unloaded: 'refuse' | 'describe'): FeaturizerKind {
+  const origin: unknown = step.custom;
+  const o = origin as Partial<CustomStepOrigin> | null;
+  if (o === null || typeof o !== 'object' || typeof o.sha256 !== 'string' || typeof o.module !== 'string') {
+    throw new ConfigError(`featurizer.json: steps[${i}].custom: must be {sha256, module, summary} (a custom featurizer's record)`);
+  }
+  const what = `featurizer.json: steps[${i}] (column ${JSON.stringify(step.column)}, custom featurizer "${step.kind}")`;
+  const loaded = customKind(step.kind);
+  if (!loaded) {
+    if (unloaded === 'describe') return describeOnly(step, o as CustomStepOrigin);
+    throw new ConfigError(
+      `${what} needs its module ${o.module} (sha256 ${o.sha256}), which is not loaded; a bundle never contains code: give the module's path (serve and predict: --featurizer-module ${step.kind}=PATH)`,
+    );
+  }
+  if (loaded.sha256 !== o.sha256) {
+    throw new VerificationError(loaded.path, `${what} was fitted with ${o.module} of sha256 ${o.sha256}, but the loaded ${loaded.path} has sha256 ${loaded.sha256}: refusing to use a different module`);
+  }
+  return loaded.kind;
+}
+
+/** A stand-in for a custom kind that is not loaded: it has the step's outputs and summary, and transforms nothing. */
+function describeOnly(step: FittedStep, origin: CustomStepOrigin): FeaturizerKind {
+  const refuse = (): never => {
+    throw new ConfigError(`custom featurizer "${step.kind}" (${origin.module}, sha256 ${origin.sha256}) is not loaded: give its module's path (--featurizer-module ${step.kind}=PATH)`);
+  };
+  return {
+    kind: step.kind,
+    description: `custom featurizer from ${origin.module} (not loaded)`,
+    accepts: [step.type],
+    params: refuse,
+    fit: refuse,
+    outputs: () => (Array.isArray(step.outputs) ? step.outputs : refuse()),
+    transform: refuse,
+    summary: () => (typeof origin.summary === 'string' ? origin.summary : `custom featurizer from ${origin.module}`),
+  };
 }
 
 /** The Deriver of a saved pipeline's `derive` list (types of its inputs from `inputs`); ConfigError when malformed. */

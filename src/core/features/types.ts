@@ -1,6 +1,9 @@
 import type { Column } from '../table.js';
 import type { Cell, ColumnType } from '../values.js';
 
+// What a custom featurizer module needs besides the types below (README: "Custom featurizers").
+export type { Cell, Column, ColumnType };
+
 /** JSON-serializable value: what fitted state and parameters are made of. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -81,6 +84,20 @@ export interface FeaturizerKind<P extends Record<string, Json> = Record<string, 
   summary(params: P, state: S): string;
 }
 
+/**
+ * Where a custom featurizer kind came from (custom.ts): never its code, only what identifies it. A
+ * step with this record is resolved only among the custom kinds loaded in this process, and only when
+ * the loaded module's sha256 is this one.
+ */
+export interface CustomStepOrigin {
+  /** sha256 (hex) of the module file's bytes when the step was fitted. */
+  sha256: string;
+  /** The module's file name, without its folder (the bundle never names a path to import). */
+  module: string;
+  /** The kind's `summary` at fit time, so the step can be described without loading the module. */
+  summary: string;
+}
+
 /** A fitted step: one featurizer kind applied to one input column. */
 export interface FittedStep {
   column: string;
@@ -90,6 +107,8 @@ export interface FittedStep {
   params: Record<string, Json>;
   state: Json;
   outputs: string[];
+  /** Only for a custom kind (a module named in `features.custom`). */
+  custom?: CustomStepOrigin;
 }
 
 /** An input column the pipeline does not use, and why. */
@@ -110,7 +129,9 @@ export interface InputColumn {
 /**
  * The whole fitted feature pipeline, as saved in `featurizer.json`. Format version 1 has no derived
  * columns; version 2 adds `derive` (written only when there are derived columns, so that an older
- * mlpipe refuses such a file instead of predicting without them). Both load.
+ * mlpipe refuses such a file instead of predicting without them). Both load. A step of a custom kind
+ * (with `custom`) needs no new version: an mlpipe without custom featurizers already refuses it, as a
+ * step of a kind it does not know.
  */
 export interface FittedPipeline {
   format: 'mlpipe.featurizer';

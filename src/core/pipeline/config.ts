@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, type Node, isNode, parseDocument } from 'yaml';
 import { ConfigError, type ErrorDetail, NotFoundError } from '../errors.js';
 import type { ColumnChoice, ColumnSelector } from '../features/auto.js';
 import { DeriveError, checkDerivations } from '../features/derive.js';
+import { CUSTOM_MODULE_EXTENSIONS, type CustomModuleSpec } from '../features/custom.js';
 import { ParamError } from '../features/params.js';
 import type { DerivePlan } from '../features/pipeline.js';
 import { FEATURIZER_KINDS } from '../features/registry.js';
@@ -58,7 +59,7 @@ export interface PipelineConfig {
    * Feature choices: `drop` (names, `{type: text}` or `{pattern: "^id_"}`), per-column `columns`, and
    * the config lines of those entries (`features.drop[1]`, `features.columns.age`) for later messages.
    */
-  features: { drop?: ColumnSelector[]; columns?: Record<string, ColumnChoice>; lines?: Record<string, number>; derive?: DerivePlan[] };
+  features: { drop?: ColumnSelector[]; columns?: Record<string, ColumnChoice>; lines?: Record<string, number>; derive?: DerivePlan[]; custom?: CustomModuleSpec[] };
   model: Partial<Omit<ForestParams, 'seed'>> & { type: 'random-forest'; engine?: Engine };
   evaluation: { holdout?: number; cv?: number; oob?: boolean; permutationRepeats?: number; search?: SearchOptions };
   package: { version?: string; artifacts?: string };
@@ -68,58 +69,67 @@ const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
 /** Options of loading, written on a source (`types:`, `onBadRow:`, `inferRows:`, `chunkRows:`). */
 const LOAD_OPTIONS = {
-  types: { type: 'object', description: 'declared column types, e.g. {zip: category}', additionalProperties: { enum: [...COLUMN_TYPES] } },
-  onBadRow: { enum: ['error', 'skip'], description: 'a value that contradicts its column type: stop (error) or leave the row out and count it (skip)' },
-  inferRows: { type: 'integer', minimum: 1, description: 'infer column types from the first N rows only' },
-  chunkRows: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'rows per chunk (memory is bounded by it); default 10000' },
+  types: { type: 'object', description: 'declared column types, e.g. {zip: category}; they win over the source\'s own types and over inference', propertyNames: { title: 'column' }, additionalProperties: { enum: [...COLUMN_TYPES] } },
+  onBadRow: { enum: ['error', 'skip'], default: 'error', description: 'a value that contradicts its column type: stop (error) or leave the row out and count it (skip)' },
+  inferRows: { type: 'integer', minimum: 1, description: 'infer column types from the first N rows only; default: every row' },
+  chunkRows: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10000, description: 'rows per chunk (memory is bounded by it)' },
 } as const;
 
 /** Options of delimited text (CSV/TSV). */
 const CSV_OPTIONS = {
-  delimiter: { type: 'string', minLength: 1, maxLength: 1 },
-  quote: { type: 'string', minLength: 1, maxLength: 1 },
-  encoding: { type: 'string', minLength: 1, description: 'text encoding: utf-8 (default), latin1, utf-16le, windows-1252 …' },
-  header: { type: 'boolean', description: 'false: the first line is data; columns are named column_1, column_2 …' },
+  delimiter: { type: 'string', minLength: 1, maxLength: 1, description: 'CSV field separator; default: sniffed from the first lines (comma, semicolon, tab or |)' },
+  quote: { type: 'string', minLength: 1, maxLength: 1, default: '"', description: 'CSV quote character' },
+  encoding: { type: 'string', minLength: 1, default: 'utf-8', description: 'text encoding: utf-8, latin1, utf-16le, windows-1252 …' },
+  header: { type: 'boolean', default: true, description: 'false: the first line is data; columns are named column_1, column_2 …' },
 } as const;
 
 const TEXT_FORMATS = ['csv', 'tsv', 'json', 'ndjson'] as const;
 
 const FILE_SOURCE = {
+  title: 'file source',
   type: 'object',
   additionalProperties: false,
   required: ['path'],
   properties: {
     path: { type: 'string', minLength: 1, description: 'a file relative to this config, or - for standard input' },
-    format: { enum: [...TEXT_FORMATS, 'xlsx', 'parquet', 'arrow'] },
+    format: { enum: [...TEXT_FORMATS, 'xlsx', 'parquet', 'arrow'], description: 'default: from the extension (.csv, .tsv, .txt, .json, .ndjson, .jsonl, each optionally .gz, .xlsx, .parquet, .arrow)' },
     ...CSV_OPTIONS,
-    sheet: { type: 'string', minLength: 1 },
-    range: { type: 'string', pattern: '^[A-Za-z]{1,3}[0-9]*(:[A-Za-z]{1,3}[0-9]*)?$' },
+    sheet: { type: 'string', minLength: 1, description: 'spreadsheets: the sheet to read; default: the first' },
+    range: { type: 'string', pattern: '^[A-Za-z]{1,3}[0-9]*(:[A-Za-z]{1,3}[0-9]*)?$', description: 'spreadsheets: the cells to read (B2:F100, A1:D, B:F); default: the used range' },
     ...LOAD_OPTIONS,
   },
 } as const;
 
 const SQL_SOURCE = {
+  title: 'SQL source',
   type: 'object',
   additionalProperties: false,
   required: ['sql'],
   properties: {
     sql: { type: 'string', minLength: 1, description: 'postgres://user:${PGPASSWORD}@host:5432/db, mysql://…, mariadb://…, sqlite:path.db or a .db/.sqlite/.sqlite3 path; ${NAME} is read from the environment' },
-    query: { type: 'string', minLength: 1 },
-    table: { type: 'string', minLength: 1 },
+    query: { type: 'string', minLength: 1, description: 'the SQL query to read (give query or table)' },
+    table: { type: 'string', minLength: 1, description: 'a table to read whole (give query or table)' },
     ...LOAD_OPTIONS,
   },
 } as const;
 
 const PAGINATION = {
   type: 'object',
+  description: 'how further pages are requested; default: one request',
   required: ['type'],
-  properties: { type: { enum: ['page', 'offset', 'cursor', 'link'] } },
+  properties: { type: { enum: ['page', 'offset', 'cursor', 'link'], description: 'page: a page number; offset: a record offset; cursor: a cursor read from each response; link: the Link: <…>; rel="next" header' } },
   allOf: [
     {
       if: { properties: { type: { const: 'page' } } },
       then: {
         additionalProperties: false,
-        properties: { type: {}, param: { type: 'string', minLength: 1 }, start: { type: 'integer', minimum: 0 }, sizeParam: { type: 'string', minLength: 1 }, size: { type: 'integer', minimum: 1 } },
+        properties: {
+          type: {},
+          param: { type: 'string', minLength: 1, default: 'page', description: 'query parameter of the page number' },
+          start: { type: 'integer', minimum: 0, default: 1, description: 'number of the first page' },
+          sizeParam: { type: 'string', minLength: 1, default: 'per_page', description: 'query parameter of the page size' },
+          size: { type: 'integer', minimum: 1, description: 'page size, sent as sizeParam; default: not sent' },
+        },
       },
     },
     {
@@ -127,7 +137,12 @@ const PAGINATION = {
       then: {
         additionalProperties: false,
         required: ['limit'],
-        properties: { type: {}, param: { type: 'string', minLength: 1 }, limitParam: { type: 'string', minLength: 1 }, limit: { type: 'integer', minimum: 1 } },
+        properties: {
+          type: {},
+          param: { type: 'string', minLength: 1, default: 'offset', description: 'query parameter of the offset' },
+          limitParam: { type: 'string', minLength: 1, default: 'limit', description: 'query parameter of the limit' },
+          limit: { type: 'integer', minimum: 1, description: 'records per request' },
+        },
       },
     },
     {
@@ -135,7 +150,11 @@ const PAGINATION = {
       then: {
         additionalProperties: false,
         required: ['cursorPath', 'param'],
-        properties: { type: {}, cursorPath: { type: 'string', minLength: 1 }, param: { type: 'string', minLength: 1 } },
+        properties: {
+          type: {},
+          cursorPath: { type: 'string', minLength: 1, description: 'where the next cursor is in a response (meta.next or /meta/next); none: the last page' },
+          param: { type: 'string', minLength: 1, description: 'query parameter the cursor is sent as' },
+        },
       },
     },
     { if: { properties: { type: { const: 'link' } } }, then: { additionalProperties: false, properties: { type: {} } } },
@@ -143,31 +162,33 @@ const PAGINATION = {
 } as const;
 
 const HTTP_SOURCE = {
+  title: 'HTTP source',
   type: 'object',
   additionalProperties: false,
   required: ['http'],
   properties: {
     http: { type: 'string', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', description: 'the API URL; ${NAME} is read from the environment' },
-    method: { enum: ['GET', 'POST'] },
+    method: { enum: ['GET', 'POST'], description: 'default: GET, or POST when a body is given' },
     body: { description: 'JSON body of a POST' },
-    headers: { type: 'object', additionalProperties: { type: 'string' } },
+    headers: { type: 'object', description: 'request headers; ${NAME} in a value is read from the environment', propertyNames: { title: 'header' }, additionalProperties: { type: 'string' } },
     bearerToken: { type: 'string', minLength: 1, description: 'sent as Authorization: Bearer …; normally ${API_TOKEN}' },
-    recordsPath: { type: 'string', minLength: 1 },
+    recordsPath: { type: 'string', minLength: 1, description: 'where the records are in a response (data.items or /data/items); default: the response, or its only array' },
     pagination: PAGINATION,
-    retries: { type: 'integer', minimum: 0, maximum: 20 },
-    timeoutMs: { type: 'integer', minimum: 1 },
-    maxRecords: { type: 'integer', minimum: 1 },
+    retries: { type: 'integer', minimum: 0, maximum: 20, default: 4, description: 'retries on 429, 5xx and network errors, with backoff (honouring Retry-After)' },
+    timeoutMs: { type: 'integer', minimum: 1, default: 30000, description: 'timeout of each request, in milliseconds' },
+    maxRecords: { type: 'integer', minimum: 1, description: 'stop after this many records; default: all' },
     ...LOAD_OPTIONS,
   },
 } as const;
 
 const COMMAND_SOURCE = {
+  title: 'command source',
   type: 'object',
   additionalProperties: false,
   required: ['command'],
   properties: {
-    command: { type: 'string', minLength: 1, description: 'a shell command whose standard output is the data' },
-    format: { enum: [...TEXT_FORMATS] },
+    command: { type: 'string', minLength: 1, description: 'a shell command whose standard output is the data (run in the current folder)' },
+    format: { enum: [...TEXT_FORMATS], default: 'ndjson', description: 'the format of the command\'s output' },
     ...CSV_OPTIONS,
     ...LOAD_OPTIONS,
   },
@@ -185,15 +206,20 @@ const SOURCE_ITEM = {
   },
 } as const;
 
-/** The JSON Schema every pipeline.yaml is validated against (also printed by `mlpipe schema`). */
+/**
+ * The JSON Schema every pipeline.yaml is validated against (also printed by `mlpipe schema`, published
+ * as schema/pipeline.schema.json, and the source of the README's settings table: `make schema`). Its
+ * `description` and `default` annotations are what editors show and what that table lists.
+ */
 export const PIPELINE_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'mlpipe pipeline config',
+  description: 'pipeline.yaml: where the data comes from, what to predict, the features, the model, its evaluation and packaging (README.md, section "pipeline.yaml")',
   type: 'object',
   additionalProperties: false,
   required: ['source', 'target'],
   properties: {
-    name: { type: 'string', pattern: NAME_PATTERN, description: 'bundle name' },
+    name: { type: 'string', pattern: NAME_PATTERN, description: 'bundle name: the model is saved as <name>@<version>; mlpipe run needs it here or as --name' },
     source: {
       description: 'where the data comes from: a file path (relative to this config), one source object (file, sql, http or command), or a list of them combined by combine:',
       type: ['string', 'object', 'array'],
@@ -207,19 +233,21 @@ export const PIPELINE_SCHEMA = {
       additionalProperties: false,
       required: ['how'],
       properties: {
-        how: { enum: ['concat', 'inner', 'left'] },
-        on: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+        how: { enum: ['concat', 'inner', 'left'], description: 'concat: rows after rows; inner: a join keeping rows with a match; left: a join keeping every row of the first source' },
+        on: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 }, description: 'the key columns of a join (how: inner or left)' },
       },
     },
     target: { type: 'string', minLength: 1, description: 'column to predict' },
-    task: { enum: ['classification', 'regression'] },
-    seed: { type: 'integer', minimum: 0, maximum: 2147483647 },
+    task: { enum: ['classification', 'regression'], description: 'default: inferred from the target (category, boolean, or an integer with at most 20 distinct values: classification)' },
+    seed: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'fixes every random choice (split, folds, bootstrap, features tried); default: random, recorded in the bundle' },
     features: {
       type: 'object',
+      description: 'which columns become features, and how; left out: the automatic choice for every column',
       additionalProperties: false,
       properties: {
         drop: {
           type: 'array',
+          default: [],
           description: 'columns to leave out: a name, {type: text} (every column of a type) or {pattern: "^id_"} (names matching a regular expression)',
           items: {
             type: ['string', 'object'],
@@ -238,16 +266,27 @@ export const PIPELINE_SCHEMA = {
         derive: {
           type: 'object',
           description:
-            'derived numeric columns, in order: name: "expression", e.g. ratio: "income / (debt + 1)". Operators + - * / % ^, == != < <= > >=, and or not; functions log exp sqrt abs round floor ceil min max if(cond, a, b). Booleans are 1/0, datetimes days since 1970-01-01; a missing input or a non-finite result gives a missing value',
+            'derived numeric columns, in order: name: "expression", e.g. ratio: "income / (debt + 1)". Operators + - * / % ^, == != < <= > >=, and or not; functions log exp sqrt abs round floor ceil min max if(cond, a, b); a column name that is not an identifier in backticks: `Miles per Gallon`. Booleans are 1/0, datetimes days since 1970-01-01; a missing input or a non-finite result gives a missing value',
+          propertyNames: { title: 'name' },
           additionalProperties: { type: 'string', minLength: 1 },
+        },
+        custom: {
+          type: 'object',
+          description:
+            'your own featurizer kinds: name: module, a .ts, .mts, .js or .mjs file relative to this config whose default export implements FeaturizerKind (src/core/features/types.ts); columns then use {kind: name, ...params}. The bundle records the name and the module\'s sha256, never its code: serve and predict load it only from --featurizer-module name=path, and refuse a module with another sha256',
+          propertyNames: { title: 'kind', pattern: '^[a-z][a-z0-9-]*$', description: 'use lower-case letters, digits and -, starting with a letter (e.g. zip-prefix)' },
+          additionalProperties: { type: 'string', minLength: 1, description: 'the module file, relative to this config' },
         },
         columns: {
           type: 'object',
+          description: 'per-column choice: drop, or a featurizer kind with its parameters ({kind: one-hot, maxCategories: 10}; kinds and parameters: README.md, "pipeline.yaml")',
+          propertyNames: { title: 'column' },
           additionalProperties: {
             oneOf: [
               { const: 'drop' },
-              // The kind and its parameters are checked by the kind itself (readPipelineConfig), with suggestions.
-              { type: 'object', properties: { kind: { type: 'string' } } },
+              // The kind and its parameters are checked by the kind itself (readPipelineConfig), with
+              // suggestions; `examples` (not `enum`) so editors offer the kinds without ajv taking over the message.
+              { type: 'object', properties: { kind: { type: 'string', description: 'the featurizer kind; its parameters sit beside it', examples: [...FEATURIZER_KINDS.keys()] } } },
             ],
           },
         },
@@ -255,40 +294,48 @@ export const PIPELINE_SCHEMA = {
     },
     model: {
       type: 'object',
+      description: 'the model: a random forest (classifier or regressor, by the task)',
       additionalProperties: false,
       properties: {
-        type: { const: 'random-forest' },
-        engine: { enum: ['hist', 'mljs'] },
-        trees: { type: 'integer', minimum: 1, maximum: 10000 },
-        maxFeatures: { oneOf: [{ enum: ['sqrt', 'log2', 'all'] }, { type: 'number', exclusiveMinimum: 0 }] },
-        maxDepth: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }] },
-        minSamplesSplit: { type: 'integer', minimum: 2 },
-        minSamplesLeaf: { type: 'integer', minimum: 1 },
-        maxSamples: { oneOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'null' }] },
+        type: { const: 'random-forest', default: 'random-forest', description: 'the only model type so far' },
+        engine: { enum: ['hist', 'mljs'], default: 'hist', description: 'hist: mlpipe\'s own engine, on every core; mljs: ml-random-forest itself (slow; the reference)' },
+        trees: { type: 'integer', minimum: 1, maximum: 10000, default: 100, description: 'more trees: steadier predictions, slower training' },
+        maxFeatures: { oneOf: [{ enum: ['sqrt', 'log2', 'all'] }, { type: 'number', exclusiveMinimum: 0 }], description: 'features tried at each split: sqrt, log2, all, a fraction (below 1) or a count; default: sqrt for classification (0.7 with engine mljs), all for regression' },
+        maxDepth: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }], default: null, description: 'null: trees grow until their leaves are pure' },
+        minSamplesSplit: { type: 'integer', minimum: 2, default: 2, description: 'a node with fewer (bootstrap-weighted) samples is not split; default 4 with engine mljs' },
+        minSamplesLeaf: { type: 'integer', minimum: 1, default: 1, description: '(bootstrap-weighted) samples every leaf keeps at least' },
+        maxSamples: { oneOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'null' }], default: null, description: 'bootstrap draws per tree: a fraction (up to 1) or a count; null: as many as rows' },
       },
     },
     evaluation: {
       type: 'object',
+      description: 'how the model is scored before the final model is trained on every row',
       additionalProperties: false,
       properties: {
-        holdout: { type: 'number', minimum: 0, maximum: 0.9 },
-        cv: { type: 'integer', minimum: 0 },
-        oob: { type: 'boolean' },
-        permutationRepeats: { type: 'integer', minimum: 0, maximum: 100 },
+        holdout: { type: 'number', minimum: 0, maximum: 0.9, default: 0.2, description: 'share of rows held out to score the model (stratified for classification); 0: none' },
+        cv: { type: 'integer', minimum: 0, default: 0, description: 'k-fold cross-validation on all rows (k ≥ 2); 0: none' },
+        oob: { type: 'boolean', default: false, description: 'out-of-bag accuracy or R² of the final model' },
+        permutationRepeats: { type: 'integer', minimum: 0, maximum: 100, default: 5, description: 'repeats of permutation importance on the holdout; 0: none' },
         search: {
           type: 'object',
+          description: 'a hyperparameter search (maxFeatures × maxDepth × minSamplesLeaf) scored by k-fold cross-validation on the rows the holdout does not judge; default: none',
           additionalProperties: false,
           required: ['strategy'],
-          properties: { strategy: { enum: ['random', 'grid'] }, trials: { type: 'integer', minimum: 1 }, folds: { type: 'integer', minimum: 2 } },
+          properties: {
+            strategy: { enum: ['random', 'grid'], description: 'random: trials combinations drawn at random; grid: all of them' },
+            trials: { type: 'integer', minimum: 1, default: 10, description: 'combinations tried by the random strategy' },
+            folds: { type: 'integer', minimum: 2, description: 'default: cv when it is 2 or more, else 3' },
+          },
         },
       },
     },
     package: {
       type: 'object',
+      description: 'where the bundle goes and its version',
       additionalProperties: false,
       properties: {
-        version: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$' },
-        artifacts: { type: 'string', minLength: 1 },
+        version: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$', description: 'an existing version is refused, never overwritten; default: the next patch version (1.0.0 for a new name)' },
+        artifacts: { type: 'string', minLength: 1, description: 'the bundle store, relative to this config; --artifacts wins; default: $MLPIPE_ARTIFACTS, else ./artifacts' },
       },
     },
   },
@@ -322,6 +369,11 @@ export function formatConfigPath(path: readonly (string | number)[]): string {
 
 function describeError(err: ErrorObject): { path: string[]; message: string } | undefined {
   const path = dotted(err.instancePath);
+  // A key that breaks its map's propertyNames rule: the error is about the key, said by the rule's description.
+  if (err.propertyName !== undefined) {
+    const rule = schemaNode(err.schemaPath.replace(/\/[^/]+$/, ''))?.description;
+    return { path: [...path, err.propertyName], message: `invalid name${typeof rule === 'string' ? `: ${rule}` : ` (${err.message ?? 'does not match the schema'})`}` };
+  }
   switch (err.keyword) {
     case 'additionalProperty':
     case 'additionalProperties': {
@@ -346,7 +398,8 @@ function describeError(err: ErrorObject): { path: string[]; message: string } | 
     }
     case 'oneOf':
     case 'if':
-      return undefined; // the branch errors say more
+    case 'propertyNames':
+      return undefined; // the branch errors (or the name's own error) say more
     default:
       return { path, message: err.message ?? 'is invalid' };
   }
@@ -370,7 +423,9 @@ export async function readPipelineConfig(file: string): Promise<PipelineConfig> 
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const { line, col } = lineCounter.linePos(e.pos[0]);
-    throw new ConfigError(`${file}: line ${line}, column ${col}: invalid YAML (${e.message.split('\n')[0]})`);
+    // A derived expression may start with a backticked name, which YAML does not allow unquoted.
+    const hint = /reserved character `/.test(e.message) ? '; write a value that starts with ` in double quotes: "`a b` / c"' : '';
+    throw new ConfigError(`${file}: line ${line}, column ${col}: invalid YAML (${e.message.split('\n')[0]})${hint}`);
   }
   const raw = doc.toJS() as unknown;
   const lineOf = (path: string[]): number | undefined => {
@@ -422,7 +477,8 @@ export async function readPipelineConfig(file: string): Promise<PipelineConfig> 
     throw new ConfigError(`${file}: ${where}: ${text}`, [{ path: where, message: text }]);
   };
   const source = pipelineSource(cfg, rel, fail, (path) => ({ path: `${file}: ${formatConfigPath(path)}`, line: lineOf(path.map(String)) }));
-  const features = featureChoices((cfg.features ?? {}) as PipelineConfig['features'], fail, (path) => lineOf(path.map(String)));
+  const custom = await customModules((cfg.features as { custom?: Record<string, string> } | undefined)?.custom, file, rel, fail, (path) => lineOf(path.map(String)));
+  const features = featureChoices((cfg.features ?? {}) as PipelineConfig['features'], fail, (path) => lineOf(path.map(String)), custom);
   const pkg = (cfg.package ?? {}) as PipelineConfig['package'];
   return {
     file,
@@ -448,7 +504,7 @@ type Fail = (path: (string | number)[], message: string) => never;
  * records the line of each entry for the messages of later steps (unknown columns are only known once
  * the data is loaded).
  */
-function featureChoices(features: PipelineConfig['features'], fail: Fail, lineOf: (path: (string | number)[]) => number | undefined): PipelineConfig['features'] {
+function featureChoices(features: PipelineConfig['features'], fail: Fail, lineOf: (path: (string | number)[]) => number | undefined, custom: CustomModuleSpec[] | undefined): PipelineConfig['features'] {
   const lines: Record<string, number> = {};
   const note = (key: string, path: (string | number)[]) => {
     const line = lineOf(path);
@@ -469,11 +525,14 @@ function featureChoices(features: PipelineConfig['features'], fail: Fail, lineOf
     }
   });
   const derive = deriveList((features as { derive?: Record<string, string> }).derive, fail, lineOf);
-  const known = [...FEATURIZER_KINDS.keys()];
+  const customNames = (custom ?? []).map((c) => c.name);
+  const known = [...FEATURIZER_KINDS.keys(), ...customNames];
   for (const [name, choice] of Object.entries(features.columns ?? {})) {
     const path = ['features', 'columns', name];
     note(`features.columns.${name}`, path);
     if (choice === 'drop' || typeof choice.kind !== 'string') continue;
+    // A custom kind's parameters are checked by its module, loaded by featurize (never when a config is only read).
+    if (customNames.includes(choice.kind)) continue;
     const kind = FEATURIZER_KINDS.get(choice.kind);
     if (!kind) {
       const hint = suggest(choice.kind, known);
@@ -487,8 +546,35 @@ function featureChoices(features: PipelineConfig['features'], fail: Fail, lineOf
       throw err;
     }
   }
-  const { derive: _raw, ...rest } = features as PipelineConfig['features'];
-  return { ...rest, ...(Object.keys(lines).length > 0 ? { lines } : {}), ...(derive ? { derive } : {}) };
+  const { derive: _raw, custom: _custom, ...rest } = features as PipelineConfig['features'];
+  return { ...rest, ...(Object.keys(lines).length > 0 ? { lines } : {}), ...(derive ? { derive } : {}), ...(custom ? { custom } : {}) };
+}
+
+/**
+ * `features.custom` as module specs (absolute paths, with the config path and line each was named
+ * at): a name may not be a built-in kind's, and the file must exist with a module's extension. The
+ * modules are not loaded here: reading a config never runs code.
+ */
+async function customModules(
+  raw: Record<string, string> | undefined,
+  file: string,
+  rel: (p: string) => string,
+  fail: Fail,
+  lineOf: (path: (string | number)[]) => number | undefined,
+): Promise<CustomModuleSpec[] | undefined> {
+  if (raw === undefined) return undefined;
+  const specs: CustomModuleSpec[] = [];
+  for (const [name, module] of Object.entries(raw)) {
+    const path = ['features', 'custom', name];
+    if (FEATURIZER_KINDS.has(name)) fail(path, `"${name}" is a built-in featurizer; give your own kind another name`);
+    const abs = resolve(rel(module));
+    if (!CUSTOM_MODULE_EXTENSIONS.includes(extname(abs).toLowerCase())) fail(path, `${module}: a custom featurizer is a ${CUSTOM_MODULE_EXTENSIONS.join(', ')} module`);
+    const found = await stat(abs).then((s) => s.isFile(), () => false);
+    if (!found) fail(path, `no file ${module} (${abs})`);
+    const line = lineOf(path);
+    specs.push({ name, path: abs, origin: `${file}: features.custom.${name}`, ...(line !== undefined ? { line } : {}) });
+  }
+  return specs;
 }
 
 /**

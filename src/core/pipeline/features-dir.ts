@@ -5,6 +5,7 @@ import { readDataset, writeDataset } from '../data/dataset.js';
 import type { Lineage } from '../lineage.js';
 import type { DatasetProfile } from '../data/profile.js';
 import { ConfigError, NotFoundError } from '../errors.js';
+import { loadCustomKind } from '../features/custom.js';
 import type { JsonSchema } from '../features/input-schema.js';
 import type { FittedPipeline } from '../features/types.js';
 import { prettyJson, readJsonFile, tempPathBeside, writeFileAtomic } from '../fs-util.js';
@@ -37,6 +38,12 @@ export interface FeaturesInfo {
   lineage?: Lineage;
   /** sha256 of the pipeline config, when one was used. */
   configSha256?: string;
+  /**
+   * The custom featurizer modules the fitted pipeline uses, with the absolute path they were loaded
+   * from and their sha256: `train` re-fits featurizers in every fold and loads them from here (this
+   * folder is the user's own output), refusing a module whose bytes changed since.
+   */
+  customFeaturizers?: { name: string; path: string; sha256: string }[];
 }
 
 /** The feature matrix (row-major) with its target column. */
@@ -116,6 +123,23 @@ export async function replaceDir(finished: string, target: string): Promise<void
   if (moved) await rm(old, { recursive: true, force: true });
 }
 
+
+/**
+ * Loads the custom featurizer modules a features folder's pipeline uses, from the paths recorded in
+ * its features.json, each only when its bytes still have the recorded sha256 (VerificationError
+ * otherwise, before the module runs). `train` needs them to re-fit featurizers in every fold.
+ */
+export async function loadFeaturesModules(dir: string, info: FeaturesInfo): Promise<void> {
+  const file = join(dir, FEATURES_FILES.info);
+  const list = info.customFeaturizers ?? [];
+  for (let i = 0; i < list.length; i++) {
+    const { name, path, sha256 } = list[i]!;
+    await loadCustomKind(
+      { name, path, origin: `${file}: customFeaturizers[${i}] ("${name}")` },
+      { sha256, recordedBy: `the features folder ${dir}`, fix: 'run mlpipe featurize again with this module (or restore the one it was made with)' },
+    );
+  }
+}
 
 /** Reads a features folder written by {@link writeFeaturesDir}. */
 export async function readFeaturesDir(dir: string): Promise<FeaturesDir> {

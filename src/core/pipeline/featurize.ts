@@ -1,6 +1,8 @@
 import type { LoadResult } from '../data/load.js';
 import { ConfigError } from '../errors.js';
 import { type ColumnChoice, type ColumnSelector, planFeatures } from '../features/auto.js';
+import { type CustomModuleSpec, customRequirements, loadCustomKind } from '../features/custom.js';
+import { customKind } from '../features/registry.js';
 import { inputSchema } from '../features/input-schema.js';
 import { type DerivePlan, type FeaturePlan, fitTransform } from '../features/pipeline.js';
 import type { FitTarget, FittedPipeline } from '../features/types.js';
@@ -19,6 +21,8 @@ export interface FeatureOptions {
   lines?: Record<string, number>;
   /** Derived columns (`features.derive`), in order. */
   derive?: DerivePlan[];
+  /** Custom featurizer modules (`features.custom`); those the columns name are loaded (their code runs). */
+  custom?: CustomModuleSpec[];
 }
 
 /** Options of {@link featurize}. */
@@ -96,6 +100,7 @@ export function resolveTarget(table: Table, target: string, task: Task | undefin
  */
 export async function featurize(options: FeaturizeOptions): Promise<FeaturizeResult> {
   const { data, target } = options;
+  await loadCustomModules(options.features);
   const { resolved, table } = rowsWithTarget(data.table, target, options.task);
   const plan = planFeatures(table, { target, drop: options.features?.drop, columns: options.features?.columns, lines: options.features?.lines, derive: options.features?.derive });
   const targetColumn = findColumn(table, target)!;
@@ -114,6 +119,7 @@ export async function featurize(options: FeaturizeOptions): Promise<FeaturizeRes
     profile: data.profile,
     lineage: data.lineage,
     ...(options.configSha256 ? { configSha256: options.configSha256 } : {}),
+    ...customFeaturizersOf(pipeline),
   };
   await writeFeaturesDir(options.out, {
     info,
@@ -123,6 +129,21 @@ export async function featurize(options: FeaturizeOptions): Promise<FeaturizeRes
     table,
   });
   return { out: options.out, info, pipeline };
+}
+
+/**
+ * Loads the custom featurizer modules that `features.columns` names, registering their kinds for this
+ * process (their code runs: the config named them); a module no column uses is not loaded.
+ */
+export async function loadCustomModules(features: FeatureOptions | undefined): Promise<void> {
+  const used = new Set(Object.values(features?.columns ?? {}).map((c) => (c !== 'drop' && typeof c.kind === 'string' ? c.kind : '')));
+  for (const spec of features?.custom ?? []) if (used.has(spec.name)) await loadCustomKind(spec);
+}
+
+/** `customFeaturizers` of features.json: the modules the fitted steps use, and where they were loaded from. */
+function customFeaturizersOf(pipeline: FittedPipeline): Pick<FeaturesInfo, 'customFeaturizers'> {
+  const used = customRequirements(pipeline).map((r) => ({ name: r.name, path: customKind(r.name)?.path ?? r.module, sha256: r.sha256 }));
+  return used.length > 0 ? { customFeaturizers: used } : {};
 }
 
 /**

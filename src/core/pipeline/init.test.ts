@@ -10,7 +10,7 @@ import { planFeatures } from '../features/auto.js';
 import { fitPipeline } from '../features/pipeline.js';
 import { getKind } from '../features/registry.js';
 import { readPipelineConfig } from './config.js';
-import { bundleNameFrom, defaultBundleName, explicitParams, initConfig, literalSecret, sourceForConfig } from './init.js';
+import { bundleNameFrom, defaultBundleName, deriveExample, explicitParams, initConfig, literalSecret, sourceForConfig } from './init.js';
 
 const PENGUINS = join(EXAMPLES, 'penguins', 'penguins.csv');
 const NOW = new Date('2026-01-02T03:04:05Z');
@@ -145,6 +145,47 @@ describe('mlpipe init: initConfig', function () {
     }
     expect(err).to.be.instanceOf(ConfigError);
     expect((err as Error).message).to.match(/^name: "-bad name" is not a valid bundle name/);
+  });
+
+  it('writes a commented derive: example over two of the data\'s number columns; the config runs unchanged, and uncommented it derives the column', async () => {
+    const out = join(dir, 'derive.yaml');
+    const r = await initConfig({ source: PENGUINS, target: 'Species', out, now: NOW });
+    expect(r.deriveExample).to.deep.equal({ name: 'ratio', expression: '`Beak Length (mm)` / (`Beak Depth (mm)` + 1)' });
+    const lines = r.yaml.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('  # derive:'));
+    expect(at, r.yaml).to.be.greaterThan(lines.indexOf('features:'));
+    expect(at).to.be.lessThan(lines.indexOf('  columns:'));
+    expect(lines[at]).to.match(/^ {2}# derive:\s+# uncomment both lines: /);
+    expect(lines[at + 1]).to.equal('  #   ratio: "`Beak Length (mm)` / (`Beak Depth (mm)` + 1)"');
+    // as written: no derived column
+    const cfg = await writeAndRead(r.yaml, out);
+    expect(cfg.features.derive).to.equal(undefined);
+    // uncommented: the expression reads the data's columns
+    const uncommented = [...lines.slice(0, at), lines[at]!.replace('  # derive:', '  derive:'), lines[at + 1]!.replace('  #   ratio:', '    ratio:'), ...lines.slice(at + 2)].join('\n');
+    const withDerive = await writeAndRead(uncommented, join(dir, 'derive-on.yaml'));
+    expect(withDerive.features.derive?.map((d) => [d.name, d.expression])).to.deep.equal([['ratio', '`Beak Length (mm)` / (`Beak Depth (mm)` + 1)']]);
+    const data = await loadSource({ source: PENGUINS });
+    const plan = planFeatures(data.table, { target: 'Species', derive: withDerive.features.derive, columns: withDerive.features.columns });
+    expect(plan.steps.map((s) => s.column)).to.include('ratio');
+    const fitted = fitPipeline(data.table, plan);
+    expect(fitted.derive).to.deep.equal([{ name: 'ratio', expression: '`Beak Length (mm)` / (`Beak Depth (mm)` + 1)' }]);
+  });
+
+  it('the derive: example: plain names as they are, a free name, one number column → a log, none → only a hint', async () => {
+    const cars = await initConfig({ source: join(EXAMPLES, 'cars', 'cars.csv'), target: 'Miles_per_Gallon', out: join(dir, 'cars-derive.yaml'), now: NOW });
+    expect(cars.deriveExample).to.deep.equal({ name: 'ratio', expression: 'Cylinders / (Displacement + 1)' });
+    expect(cars.yaml).to.contain('\n  #   ratio: "Cylinders / (Displacement + 1)"\n');
+    const csv = join(dir, 'ratio.csv');
+    const rows = ['ratio,level,label'];
+    for (let i = 0; i < 30; i++) rows.push(`${(i % 7) / 2},${['lo', 'mid', 'hi'][i % 3]},${i % 2 ? 'a' : 'b'}`);
+    await writeFile(csv, `${rows.join('\n')}\n`);
+    const one = await initConfig({ source: csv, target: 'label', out: join(dir, 'one.yaml'), now: NOW });
+    expect(one.deriveExample).to.deep.equal({ name: 'log_value', expression: 'log(abs(ratio) + 1)' });
+    const none = await initConfig({ source: csv, target: 'ratio', out: join(dir, 'none.yaml'), now: NOW });
+    expect(none.deriveExample).to.equal(undefined);
+    expect(none.yaml).to.match(/\n {2}# derive: \{ratio: "a \/ \(b \+ 1\)"\} {2}# numeric columns computed from /);
+    expect(deriveExample(['a', 'b'], ['a', 'b', 'ratio', 'ratio_2'])).to.deep.equal({ name: 'ratio_3', expression: 'a / (b + 1)' });
+    expect(deriveExample(['log', 'a`b'], ['log', 'a`b'])).to.deep.equal({ name: 'ratio', expression: '`log` / (`a``b` + 1)' });
   });
 
   it('keeps loading options (--types …) on the source so run loads the same way', async () => {

@@ -10,6 +10,7 @@ import type { LoadProgress, OnBadRow } from '../data/stream-load.js';
 import type { ColumnProfile } from '../data/profile.js';
 import { ConfigError } from '../errors.js';
 import { planFeatures } from '../features/auto.js';
+import { referenceOf } from '../features/derive.js';
 import { round } from '../features/numeric.js';
 import { FEATURIZER_KINDS, getKind } from '../features/registry.js';
 import type { DroppedColumn, Json } from '../features/types.js';
@@ -72,6 +73,8 @@ export interface InitResult {
   columns: number;
   features: InitColumn[];
   dropped: DroppedColumn[];
+  /** The derived column written (commented out) under `features:` as an example, when the data has a number column. */
+  deriveExample?: { name: string; expression: string };
   /** Things to tell the user (load warnings, a password written into the config). */
   warnings: string[];
   /** The command that runs the config (`mlpipe run <out>`). */
@@ -337,6 +340,27 @@ export function runCommand(spec: SourceSpec, out: string): string {
   return `mlpipe run ${shellWord(out)}${stdin ? ' < data' : ''}`;
 }
 
+/** `base`, or `base_2`, `base_3` … when a column has that name already. */
+function freeName(base: string, taken: ReadonlySet<string>): string {
+  let name = base;
+  for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+  return name;
+}
+
+/**
+ * The example derived column of a starter config, over the data's own featurized number columns:
+ * with two or more, a ratio of the first two (`ratio: "a / (b + 1)"`); with one, its log; with none,
+ * undefined. Names that are not identifiers are written in backticks. The derived column's name is
+ * one no column has, so uncommenting the example gives a config that runs.
+ */
+export function deriveExample(numeric: readonly string[], columns: Iterable<string>): { name: string; expression: string } | undefined {
+  const taken = new Set(columns);
+  const [a, b] = numeric;
+  if (a === undefined) return undefined;
+  if (b === undefined) return { name: freeName('log_value', taken), expression: `log(abs(${referenceOf(a)}) + 1)` };
+  return { name: freeName('ratio', taken), expression: `${referenceOf(a)} / (${referenceOf(b)} + 1)` };
+}
+
 /**
  * A step's parameters written out: every parameter the kind fills in, as long as writing it keeps the
  * kind's reading of them unchanged and valid (some parameters are only allowed beside others, e.g. a
@@ -484,6 +508,22 @@ export async function initConfig(options: InitOptions): Promise<InitResult> {
     for (const d of dropped) group.push({ code: `  ${itemText(d.column)}`, comment: `${columnFacts(profiles.get(d.column), d.type)} → dropped: ${d.reason}` });
     out.push(...renderGroup(group, '  '));
   }
+  // A derived column over the data's own numbers, commented out: the config runs unchanged, and uncommenting it just works.
+  const example = deriveExample(
+    features.filter((f) => f.type === 'number' || f.type === 'integer').map((f) => f.column),
+    data.table.columns.map((c) => c.name),
+  );
+  if (example) {
+    out.push(
+      ...renderGroup(
+        [
+          { code: 'derive:', disabled: true, comment: 'uncomment both lines: a numeric column computed from each record (names that are not identifiers go in `backticks`)' },
+          { code: `  ${example.name}: ${JSON.stringify(example.expression)}`, disabled: true },
+        ],
+        '  ',
+      ),
+    );
+  } else out.push('  # derive: {ratio: "a / (b + 1)"}  # numeric columns computed from number, integer, boolean and datetime columns (README: derived columns)');
   if (features.length === 0) out.push('  columns: {}              # no column can be featurized automatically: name a kind for some column');
   else {
     out.push('  columns:');
@@ -552,6 +592,7 @@ export async function initConfig(options: InitOptions): Promise<InitResult> {
     columns: data.schema.length,
     features,
     dropped,
+    ...(example ? { deriveExample: example } : {}),
     warnings,
     next: runCommand(spec, options.out),
   };

@@ -1,8 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import { type LoadedModel, type Prediction, loadBundle } from '../bundle/load.js';
+import { type LoadedModel, type Prediction, customKindsUsed, loadBundle } from '../bundle/load.js';
 import { detectFormat, readRawFile } from '../data/read.js';
 import { ConfigError, DataError, MlpipeError, ValidationError } from '../errors.js';
+import { type CustomModuleSpec, checkModulesUsed } from '../features/custom.js';
 import { writeFileAtomic } from '../fs-util.js';
 import { resolveJobs } from '../models/engine/forest.js';
 import { PredictPool } from '../models/predict-pool.js';
@@ -28,6 +29,8 @@ export interface PredictOptions {
   model?: LoadedModel;
   /** Threads for the forest's work on big inputs (default: every core; 1: this thread only). */
   jobs?: number;
+  /** Custom featurizer modules (`--featurizer-module`); each must be one the bundle uses. */
+  featurizers?: readonly CustomModuleSpec[];
 }
 
 /** What {@link predictFile} did. */
@@ -92,7 +95,8 @@ function render(format: 'csv' | 'json' | 'ndjson', records: OutputRecord[], pred
  * the file, row and column.
  */
 export async function predictFile(options: PredictOptions): Promise<PredictResult> {
-  const model = options.model ?? (await loadBundle(options.ref, options.artifacts));
+  const model = options.model ?? (await loadBundle(options.ref, options.artifacts, { featurizers: options.featurizers }));
+  checkModulesUsed(options.featurizers ?? [], customKindsUsed([model]), model.ref);
   const format = outputFormat(options.out, options.outFormat);
   const raw = await readRawFile(options.input, { format: options.format as never, stdin: options.stdin });
   if (options.id !== undefined && !raw.columnNames.includes(options.id)) {

@@ -11,7 +11,7 @@ import { ConfigError } from '../errors.js';
 import type { Engine, ForestParams, Task } from '../models/forest-format.js';
 import type { ColumnType } from '../values.js';
 import type { PipelineConfig } from './config.js';
-import { type FeatureOptions, type FeaturizeResult, featurize } from './featurize.js';
+import { type FeatureOptions, type FeaturizeResult, featurize, loadCustomModules } from './featurize.js';
 import { type SearchOptions, type TrainProgress, type TrainResult, train } from './train.js';
 
 /** Options of {@link runPipeline}: a config, and/or values that override it. */
@@ -97,6 +97,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
           ...common,
         };
     const what = options.source === undefined ? (cfg!.source.path ?? describeSpecs(cfg!)) : typeof options.source === 'string' ? options.source : specLabel(options.source);
+    // A custom featurizer module that does not load is reported before the data is read.
+    await loadCustomModules(cfg?.features);
     stage(`load ${what}`);
     const load = await loadSource(loadOptions);
     stage('featurize');
