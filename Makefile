@@ -3,15 +3,18 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: help install build typecheck test demo bench bench-deps bench-load bench-serve bench-train clean
+.PHONY: help install build typecheck test schema demo bench bench-deps browser-deps bench-load bench-serve bench-train accuracy-reference clean
 
 help:
 	@echo "make demo       install, train + package the example, serve it, send it predictions"
 	@echo "make test       type check + the whole test suite"
 	@echo "make install    npm ci (from the lockfile; also builds dist/)"
 	@echo "make typecheck  tsc --noEmit over sources, tests and benchmarks"
+	@echo "make schema     regenerate schema/pipeline.schema.json and the README's settings table from PIPELINE_SCHEMA"
 	@echo "make bench      benchmarks (ratios against a baseline measured in the same run)"
 	@echo "make bench-deps Debian's python3-sklearn and python3-pandas, the optional Python side of bench/ (root)"
+	@echo "make accuracy-reference  rewrite bench/accuracy/reference.json, scikit-learn's scores for test/accuracy.test.ts (needs bench-deps)"
+	@echo "make browser-deps Debian's chromium, for the report's browser test (root)"
 	@echo "make clean      remove dist/, the artifacts store and temporary files"
 
 $(NODE_MODULES): package.json package-lock.json
@@ -29,6 +32,10 @@ typecheck: install
 # The CLI tests run bin/mlpipe, which uses dist/ when it exists: build first so they test this source.
 test: typecheck build
 	npx mocha
+
+# The published JSON Schema of pipeline.yaml and the README's settings table, from the sources (not dist/).
+schema: install
+	node --import tsx scripts/schema.ts
 
 demo: build
 	bash scripts/demo.sh
@@ -49,6 +56,15 @@ bench-deps:
 # Training speed against scikit-learn and ml-random-forest (~1 h on 2 cores; ARGS=--quick for a smoke check).
 bench-train: build
 	node --import tsx bench/train.ts $(ARGS)
+
+# Debian's Chromium for src/core/report/report-browser.test.ts (playwright-core drives it; no download).
+browser-deps:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y -o DPkg::Lock::Timeout=300 chromium)
+
+# scikit-learn's scores on the splits test/accuracy.test.ts makes mlpipe score, then mlpipe beside them
+# (ARGS=--compare: only mlpipe beside the committed reference, no Python).
+accuracy-reference: install
+	node --import tsx bench/accuracy/reference.ts $(ARGS)
 
 clean:
 	rm -rf dist .mlpipe-test-results.json

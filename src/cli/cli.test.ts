@@ -115,7 +115,7 @@ describe('CLI (real process)', function () {
       expect(show.stdout).to.contain('model.json');
       const verify = await cli(['bundles', 'verify']);
       expect(verify.code, verify.stderr).to.equal(0);
-      expect(verify.stdout).to.contain('ok peng@1.0.0 (7 files)');
+      expect(verify.stdout).to.contain('ok peng@1.0.0 (9 files)');
       const promote = await cli(['bundles', 'promote', 'peng@1.0.0', '--alias', 'production']);
       expect(promote.stdout.trim()).to.equal('peng@production → 1.0.0');
       const json = JSON.parse((await cli(['bundles', 'list', '--json'])).stdout) as { bundles: { version: string; aliases: string[] }[] };
@@ -218,7 +218,7 @@ describe('CLI (real process)', function () {
     it('--help and --version exit 0', async () => {
       const help = await cli(['--help']);
       expect(help.code).to.equal(0);
-      for (const c of ['load', 'featurize', 'train', 'package', 'init', 'run', 'predict', 'bundles', 'serve']) expect(help.stdout).to.contain(c);
+      for (const c of ['load', 'featurize', 'train', 'package', 'init', 'run', 'predict', 'bundles', 'serve', 'report']) expect(help.stdout).to.contain(c);
       const version = await cli(['--version']);
       expect(version.stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
     });
@@ -255,10 +255,18 @@ describe('CLI argument parsing (argv → options)', () => {
     [['train', 'f', '-o', 'm', '--max-features', 'sqrt'], 'train', ['f'], { out: 'm', maxFeatures: 'sqrt', model: 'random-forest' }],
     [['package', 'm', '--name', 'x', '--version', '1.2.3'], 'package', ['m'], { name: 'x', version: '1.2.3' }],
     [['init', 'd.csv', '-t', 'y', '-o', 'p.yaml', '--name', 'm', '--force'], 'init', ['d.csv'], { target: 'y', out: 'p.yaml', name: 'm', force: true }],
+    [['schema'], 'schema', [], {}],
+    [['schema', '-o', 'pipeline.schema.json'], 'schema', [], { out: 'pipeline.schema.json' }],
     [['run', 'p.yaml', '--seed', '1'], 'run', ['p.yaml'], { seed: 1 }],
     [['run', 'd.csv', '-t', 'y', '-n', 'x', '--work-dir', 'w'], 'run', ['d.csv'], { target: 'y', name: 'x', workDir: 'w' }],
     [['predict', 'x@1.0.0', '-i', 'in.csv', '-o', 'out.csv', '--id', 'key'], 'predict', ['x@1.0.0'], { input: 'in.csv', out: 'out.csv', id: 'key' }],
     [['predict', 'x', '-i', '-'], 'predict', ['x'], { input: '-', out: '-' }],
+    [
+      ['predict', 'x', '-i', 'in.csv', '--featurizer-module', 'zip-prefix=lib/zip.ts'],
+      'predict',
+      ['x'],
+      { input: 'in.csv', out: '-', featurizerModule: [{ name: 'zip-prefix', path: join(process.cwd(), 'lib', 'zip.ts'), origin: '--featurizer-module zip-prefix=lib/zip.ts' }] },
+    ],
     [['bundles', 'verify', 'a', 'b@1.0.0'], 'bundles verify', [['a', 'b@1.0.0']], {}],
     [['bundles', 'promote', 'a@1.0.0', '--alias', 'production'], 'bundles promote', ['a@1.0.0'], { alias: 'production' }],
     [
@@ -268,6 +276,25 @@ describe('CLI argument parsing (argv → options)', () => {
       { port: 0, host: '127.0.0.1', rateLimit: 100, batchRateLimit: 5, maxBatchRows: 50, bodyLimit: '1mb', trustProxy: 1, shutdownTimeout: 10000 },
     ],
     [['serve'], 'serve', [[]], { port: 8080, host: '127.0.0.1', rateLimit: 600, batchRateLimit: 60, maxBatchRows: 10000, bodyLimit: '10mb', trustProxy: 0, shutdownTimeout: 10000 }],
+    [
+      ['serve', '--featurizer-module', 'zip-prefix=lib/zip.ts', '--featurizer-module', 'ratio-2=/opt/f/ratio.mjs'],
+      'serve',
+      [[]],
+      {
+        port: 8080,
+        host: '127.0.0.1',
+        rateLimit: 600,
+        batchRateLimit: 60,
+        maxBatchRows: 10000,
+        bodyLimit: '10mb',
+        trustProxy: 0,
+        shutdownTimeout: 10000,
+        featurizerModule: [
+          { name: 'zip-prefix', path: join(process.cwd(), 'lib', 'zip.ts'), origin: '--featurizer-module zip-prefix=lib/zip.ts' },
+          { name: 'ratio-2', path: '/opt/f/ratio.mjs', origin: '--featurizer-module ratio-2=/opt/f/ratio.mjs' },
+        ],
+      },
+    ],
   ];
   for (const [argv, command, args, opts] of table) {
     it(argv.join(' '), async () => {

@@ -6,7 +6,9 @@ import { registerInit } from './commands/init.js';
 import { registerLoad } from './commands/load.js';
 import { registerPackage } from './commands/package.js';
 import { registerPredict } from './commands/predict.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
+import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
 import type { CliContext } from './context.js';
@@ -43,9 +45,11 @@ Exit codes: 0 success, 1 bad input/config/verification (one line says what and w
   registerTrain(program, ctx);
   registerPackage(program, ctx);
   registerInit(program, ctx);
+  registerSchema(program, ctx);
   registerRun(program, ctx);
   registerPredict(program, ctx);
   registerBundles(program, ctx);
+  registerReport(program, ctx);
   registerServe(program, ctx);
   return program;
 }

@@ -98,3 +98,16 @@ export function metricsLines(metrics: MetricsReport): string[] {
   if (top.length) lines.push(`top features: ${top.map((f) => `${f.feature} ${fmt(f.importance)}`).join(', ')}`);
   return lines;
 }
+
+/** One phrase with the main score: `holdout accuracy 0.9855 (baseline 0.4348)`, or the CV mean without a holdout. */
+export function metricsHeadline(metrics: MetricsReport): string {
+  const key = metrics.task === 'classification' ? 'accuracy' : 'r2';
+  const h = metrics.holdout;
+  if (h) {
+    const m = h.model as unknown as Record<string, number>;
+    const b = h.baseline as unknown as Record<string, number>;
+    return `holdout ${key} ${fmt(m[key])} (baseline ${fmt(b[key])})`;
+  }
+  const cv = metrics.crossValidation?.summary[key];
+  return cv ? `cross-validated ${key} ${pm(cv.mean, cv.std)}` : 'no holdout evaluation';
+}

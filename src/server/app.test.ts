@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { type LoadedModel, type Prediction, loadBundle } from '../core/bundle/load.js';
@@ -206,6 +206,22 @@ describe('server app over HTTP', function () {
     });
   });
 
+  describe('GET /v1/models/:name/report', () => {
+    it('serves the bundle\'s report.html, byte for byte, with a CSP that allows no script', async () => {
+      const r = await get(`${url}/v1/models/cars-mpg/report`);
+      expect(r.status).to.equal(200);
+      expect(r.headers.get('content-type')).to.match(/^text\/html/);
+      expect(r.headers.get('content-security-policy')).to.equal("default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+      expect(r.text).to.equal(await readFile(join(cars.dir, 'report.html'), 'utf8'));
+      expect(r.text).to.include('<h1>cars-mpg@1.0.0</h1>');
+    });
+
+    it('answers 404 for an unknown model and 405 for a POST', async () => {
+      expectError(await get(`${url}/v1/models/nope/report`), 404, 'not_found');
+      expectError(await post(`${url}/v1/models/penguins/report`, {}), 405, 'method_not_allowed');
+    });
+  });
+
   describe('GET /v1/models', () => {
     it('lists both models with version, task, default flag, metrics and links', async () => {
       const r = await get(`${url}/v1/models`);
@@ -222,7 +238,12 @@ describe('server app over HTTP', function () {
       const holdout = penguins.manifest.metrics.holdout?.model as { accuracy: number; macroF1: number };
       expect(pm).to.deep.equal({ accuracy: holdout.accuracy, macroF1: holdout.macroF1 });
       expect(pm.accuracy).to.be.within(0, 1);
-      expect(p.links).to.deep.equal({ self: '/v1/models/penguins', predict: '/v1/models/penguins/predict', batch: '/v1/models/penguins/predict/batch' });
+      expect(p.links).to.deep.equal({
+        self: '/v1/models/penguins',
+        predict: '/v1/models/penguins/predict',
+        batch: '/v1/models/penguins/predict/batch',
+        report: '/v1/models/penguins/report',
+      });
 
       expect(c).to.include({ name: 'cars-mpg', version: '1.0.0', default: false, task: 'regression', target: 'Miles_per_Gallon' });
       expect(c).to.not.have.property('classes');

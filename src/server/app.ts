@@ -48,7 +48,12 @@ function summary(model: LoadedModel, isDefault: boolean) {
     ...(m.classes ? { classes: m.classes } : {}),
     createdAt: m.createdAt,
     metrics: headline,
-    links: { self: `/v1/models/${m.name}`, predict: `/v1/models/${m.name}/predict`, batch: `/v1/models/${m.name}/predict/batch` },
+    links: {
+      self: `/v1/models/${m.name}`,
+      predict: `/v1/models/${m.name}/predict`,
+      batch: `/v1/models/${m.name}/predict/batch`,
+      ...(m.files['report.html'] ? { report: `/v1/models/${m.name}/report` } : {}),
+    },
   };
 }
 
@@ -59,6 +64,7 @@ function detail(model: LoadedModel, isDefault: boolean) {
     inputSchema: m.inputSchema,
     model: m.model,
     featurizer: m.featurizer,
+    ...(m.customFeaturizers ? { customFeaturizers: m.customFeaturizers } : {}),
     evaluation: m.metrics,
     lineage: m.lineage,
   };
@@ -173,6 +179,14 @@ export function createApp(registry: ModelRegistry, options: Partial<AppOptions> 
     res.json(detail(model, model === registry.default));
   });
 
+  // The training report: a static page with no script; the CSP keeps it so even if a bundle lied.
+  app.get('/v1/models/:name/report', async (req, res) => {
+    const model = modelFor(req);
+    const html = await model.reportHtml();
+    if (!html) throw new HttpError(404, 'not_found', `${model.name}@${model.version} has no report (packaged by an mlpipe without reports)`);
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    res.type('html').send(html);
+  });
   app.post('/v1/models/:name/predict', ...singleGuard, predictOne);
   app.post('/v1/models/:name/predict/batch', ...batchGuard, predictBatch);
   app.post('/predict', ...singleGuard, predictOne);
@@ -184,7 +198,7 @@ export function createApp(registry: ModelRegistry, options: Partial<AppOptions> 
     sendError(res, 405, 'method_not_allowed', `use ${methods} on this path`);
   };
   for (const path of ['/predict', '/predict/batch', '/v1/models/:name/predict', '/v1/models/:name/predict/batch']) app.all(path, allow('POST'));
-  for (const path of ['/healthz', '/readyz', '/v1/models', '/v1/models/:name']) app.all(path, allow('GET, HEAD'));
+  for (const path of ['/healthz', '/readyz', '/v1/models', '/v1/models/:name', '/v1/models/:name/report']) app.all(path, allow('GET, HEAD'));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`));

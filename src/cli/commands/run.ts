@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { MlpipeError } from '../../core/errors.js';
@@ -91,6 +92,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       for (const line of featurizeLines(result.featurize.info)) ctx.out(line);
       for (const line of metricsLines(result.train.metrics)) ctx.out(line);
       ctx.out(`wrote ${result.package.dir}`);
+      ctx.out(`report: ${join(result.package.dir, 'report.html')}`);
       ctx.out(result.package.ref);
     });
 }

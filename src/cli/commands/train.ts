@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Engine, ForestParams } from '../../core/models/forest-format.js';
 import type { SearchOptions } from '../../core/pipeline/train.js';
@@ -107,6 +108,7 @@ export function registerTrain(program: Command, ctx: CliContext): void {
         for (const line of metricsLines(result.metrics)) ctx.out(line);
         const p = result.training.model.params;
         ctx.out(`wrote ${opts.out} (${p.trees} trees, engine ${result.training.model.engine}, seed ${p.seed}, ${(result.training.durationMs / 1000).toFixed(1)} s)`);
+        ctx.out(`report: ${join(opts.out, 'report.html')}`);
       } finally {
         progress.stop();
       }

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ErrorDetail, ValidationError, VerificationError, messageOf } from '../errors.js';
+import { ConfigError, type ErrorDetail, ValidationError, VerificationError, messageOf } from '../errors.js';
+import { type CustomModuleSpec, type CustomRequirement, customRequirements, loadCustomKind } from '../features/custom.js';
 import { type JsonSchema, MAX_REPORTED_ERRORS, RecordValidator, invalid } from '../features/input-schema.js';
 import { FeatureTransformer } from '../features/pipeline.js';
 import type { FittedPipeline } from '../features/types.js';
@@ -112,10 +114,46 @@ export class LoadedModel {
     return matrix;
   }
 
+  /**
+   * The bundle's report.html, checked against its manifest sha256 on every read (the file is read
+   * when asked for, not kept in memory). Null for a bundle packaged without a report.
+   *
+   * @throws VerificationError when the file was changed after the bundle was written.
+   */
+  async reportHtml(): Promise<Buffer | null> {
+    const expected = this.manifest.files['report.html'];
+    if (!expected) return null;
+    const bytes = await readFile(join(this.dir, 'report.html'));
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== expected.sha256) throw new VerificationError('report.html', `${join(this.dir, 'report.html')}: sha256 ${actual} does not match the manifest's ${expected.sha256}`);
+    return bytes;
+  }
+
   private outputs(values: Float64Array, proba: Float64Array): Prediction[] {
     const k = this.forest.classes.length;
     return Array.from(values, (v, i) => this.output(v, proba.subarray(i * k, (i + 1) * k)));
   }
+}
+
+/** Loads, from the modules given, the custom kinds a bundle needs, refusing a module with another sha256. */
+async function loadBundleModules(ref: string, dir: string, needed: readonly CustomRequirement[], given: readonly CustomModuleSpec[]): Promise<void> {
+  for (const need of needed) {
+    const spec = given.find((g) => g.name === need.name);
+    if (!spec) {
+      throw new ConfigError(
+        `${ref} (${dir}) uses the custom featurizer "${need.name}" (module ${need.module}, sha256 ${need.sha256}); a bundle never contains code: give the module with --featurizer-module ${need.name}=<path to ${need.module}>`,
+      );
+    }
+    await loadCustomKind(spec, { sha256: need.sha256, recordedBy: `${ref} (${dir})`, fix: `give the ${need.module} that ${ref} was trained with, or train again with this one` });
+  }
+}
+
+/**
+ * The custom kinds the loaded models use, each once: what `--featurizer-module` must name (see
+ * {@link checkModulesUsed} in features/custom.ts).
+ */
+export function customKindsUsed(models: readonly LoadedModel[]): CustomRequirement[] {
+  return models.flatMap((m) => customRequirements(m.transformer.pipeline));
 }
 
 async function readBundleJson<T>(dir: string, file: string): Promise<T> {
@@ -126,14 +164,27 @@ async function readBundleJson<T>(dir: string, file: string): Promise<T> {
   }
 }
 
+/** Options of {@link loadBundle}. */
+export interface LoadBundleOptions {
+  /**
+   * Custom featurizer modules given on the command line (`--featurizer-module name=path`): the only
+   * place a custom kind's code is loaded from, and only for a bundle whose featurizer needs that kind.
+   */
+  featurizers?: readonly CustomModuleSpec[];
+}
+
 /**
  * Resolves a bundle reference, verifies every checksum and loads the model. A bundle is data only:
- * nothing in it is executed. Throws NotFoundError or VerificationError naming the file.
+ * nothing in it is executed. A bundle whose featurizer uses a custom kind needs that kind's module in
+ * `options.featurizers`, with the sha256 the bundle recorded: the hash is checked before the module
+ * is imported, and nothing the bundle says is ever imported. Throws NotFoundError or
+ * VerificationError naming the file, ConfigError for a custom featurizer with no module given.
  */
-export async function loadBundle(ref: string, artifacts: string): Promise<LoadedModel> {
+export async function loadBundle(ref: string, artifacts: string, options: LoadBundleOptions = {}): Promise<LoadedModel> {
   const { dir } = await resolveRef(ref, artifacts);
   const manifest = await verifyBundle(dir);
   const pipeline = await readBundleJson<FittedPipeline>(dir, manifest.featurizer.file);
+  await loadBundleModules(`${manifest.name}@${manifest.version}`, dir, customRequirements(pipeline, join(dir, manifest.featurizer.file)), options.featurizers ?? []);
   const schema = await readBundleJson<JsonSchema>(dir, 'input-schema.json');
   try {
     // The compiled form, not model.json: it loads without parsing (both are checksummed).

@@ -3,11 +3,13 @@ import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError, ConflictError, NotFoundError } from '../errors.js';
+import { customRequirements } from '../features/custom.js';
 import { FeatureTransformer } from '../features/pipeline.js';
 import type { FittedPipeline } from '../features/types.js';
 import { readJsonFile, sha256, sha256File, tempPathBeside } from '../fs-util.js';
 import { CompiledForest } from '../models/compiled-forest.js';
 import { MODEL_FILES, type MetricsReport, type TrainingInfo } from '../models/model-dir.js';
+import { REPORT_FILES, readDetails, reportHeader } from '../report/data.js';
 import { dependencyVersions } from '../version.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, MANIFEST_FILE, type Manifest, type ManifestFile, SELF_HASH_PLACEHOLDER } from './manifest.js';
 import { checkName, checkVersion, listVersions, nextPatch, updateAliases } from './store.js';
@@ -57,8 +59,8 @@ export function serializeManifest(manifest: Omit<Manifest, 'manifestSha256'>): s
 
 /**
  * Packages a model folder as an immutable bundle `artifacts/<name>/<version>/`: copies its files,
- * writes a manifest with the sha256 of each, task, target, classes, parameters, metrics, input schema
- * and lineage. The model and featurizer are loaded once first, so a broken model is never packaged.
+ * renders report.html again under the bundle's name and version, writes a manifest with the sha256 of
+ * each, task, target, classes, parameters, metrics, input schema and lineage. The model and featurizer are loaded once first, so a broken model is never packaged.
  * The bundle is assembled in a temporary folder and renamed into place: a crash never leaves half a
  * bundle, and an existing version is never overwritten (ConflictError for an explicit version; the
  * next free patch version otherwise).
@@ -72,7 +74,9 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
   const metrics = await readJsonFile<MetricsReport>(join(modelDir, MODEL_FILES.metrics));
   const inputSchema = await readJsonFile<JsonSchema>(join(modelDir, MODEL_FILES.inputSchema));
   const pipeline = await readJsonFile<FittedPipeline>(join(modelDir, MODEL_FILES.featurizer));
-  const transformer = new FeatureTransformer(pipeline);
+  // Custom featurizers' code is never needed to package: their steps are described from their records.
+  const transformer = new FeatureTransformer(pipeline, { unloadedCustom: 'describe' });
+  const custom = customRequirements(pipeline, join(modelDir, MODEL_FILES.featurizer));
   let compiledBytes: Buffer;
   try {
     compiledBytes = await readFile(join(modelDir, MODEL_FILES.compiled));
@@ -93,10 +97,20 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
   await mkdir(tmp);
   try {
     const files: Record<string, ManifestFile> = {};
-    for (const file of BUNDLE_FILES) {
+    // report.json is optional: model folders trained before reports existed have none.
+    const details = await readDetails(modelDir);
+    for (const file of [...BUNDLE_FILES, ...(details ? [REPORT_FILES.data] : [])]) {
       await copyFile(join(modelDir, file), join(tmp, file));
       files[file] = { sha256: await sha256File(join(tmp, file)), bytes: (await stat(join(tmp, file))).size };
     }
+    const createdAt = new Date().toISOString();
+    // The bundle's report is rendered again, now that it has a name, a version and a creation time.
+    const { renderReportHtml } = await import('../report/html.js');
+    const writeReport = async (version: string): Promise<void> => {
+      const html = await renderReportHtml({ ...reportHeader(createdAt), title: `${name}@${version}`, kind: 'bundle', path: join(nameDir, version), createdAt, training, metrics, details });
+      await writeFile(join(tmp, REPORT_FILES.html), html);
+      files[REPORT_FILES.html] = { sha256: sha256(html), bytes: Buffer.byteLength(html) };
+    };
     const dependencies = dependencyVersions();
     const commit = await gitCommit(options.cwd ?? process.cwd());
     const build = (version: string): string =>
@@ -105,12 +119,13 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
         formatVersion: BUNDLE_FORMAT_VERSION,
         name,
         version,
-        createdAt: new Date().toISOString(),
+        createdAt,
         task: training.task,
         target: training.target,
         ...(training.classes ? { classes: training.classes } : {}),
         model: { type: 'random-forest', engine: training.model.engine, params: training.model.params, file: MODEL_FILES.model, compiled: MODEL_FILES.compiled, featureCount: training.featureCount },
         featurizer: { file: MODEL_FILES.featurizer, steps: transformer.describe(), dropped: pipeline.dropped.map((d) => ({ column: d.column, reason: d.reason })) },
+        ...(custom.length > 0 ? { customFeaturizers: custom } : {}),
         metrics,
         inputSchema,
         lineage: {
@@ -127,6 +142,7 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
     // Another packager may take a version between our listing and our rename: then try the next one.
     let version = options.version ?? nextPatch(existing[existing.length - 1]);
     for (let attempt = 0; ; attempt++) {
+      await writeReport(version);
       const text = build(version);
       await writeFile(join(tmp, MANIFEST_FILE), text);
       try {

@@ -1,5 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { fitTransform } from '../features/pipeline.js';
 import { prettyJson, tempPathBeside, writeFileAtomic } from '../fs-util.js';
@@ -13,8 +13,9 @@ import { Rng, randomSeed } from '../models/rng.js';
 import { holdoutSplit } from '../models/split.js';
 import { classLabels } from '../models/target.js';
 import { type Table, selectRows } from '../table.js';
+import { type DetailsInput, reportDetails, writeModelReport } from '../report/data.js';
 import { mlpipeVersion } from '../version.js';
-import { FEATURES_FILES, type FeaturesDir, readFeaturesDir, replaceDir } from './features-dir.js';
+import { FEATURES_FILES, type FeaturesDir, loadFeaturesModules, readFeaturesDir, replaceDir } from './features-dir.js';
 import { planOf } from './featurize.js';
 
 /** A progress event: a stage, and trees done of total while a forest grows. */
@@ -124,7 +125,7 @@ async function fitAndScore(ctx: Context, train: number[], test: number[], params
   const proba = k > 0 ? new Float64Array(test.length * k) : undefined;
   const predicted = model.compiled.predictMatrix(xTest, test.length, proba);
   const metrics: TaskMetrics = ctx.task === 'classification' ? classificationMetrics(yTest, predicted, ctx.classes ?? [], proba) : regressionMetrics(yTest, predicted);
-  return { metrics, baseline: baselineMetrics(ctx, yTrain, yTest), model, transformer, xTest, yTest };
+  return { metrics, baseline: baselineMetrics(ctx, yTrain, yTest), model, transformer, xTest, yTest, predicted, proba };
 }
 
 function baselineMetrics(ctx: Context, yTrain: Float64Array, yTest: Float64Array): TaskMetrics & { strategy: 'majority class' | 'mean of the training target' } {
@@ -183,12 +184,14 @@ function searchCandidates(search: SearchOptions, seed: number): Partial<ForestPa
  * search (k-fold CV on the holdout's training part), optional k-fold cross-validation on all rows, a
  * seeded holdout (stratified for classification) with a baseline and permutation importance, then the
  * final model on all rows (with its out-of-bag score when asked). Writes a model folder: model.json,
- * model.bin, featurizer.json, input-schema.json, metrics.json, training.json (built beside the target,
- * renamed into place).
+ * model.bin, featurizer.json, input-schema.json, metrics.json, training.json, report.json and
+ * report.html (built beside the target, renamed into place).
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
   const dir = await readFeaturesDir(options.features);
+  // Custom featurizers are re-fitted in every fold: their modules, as featurize recorded them.
+  await loadFeaturesModules(options.features, dir.info);
   const task = options.task ?? dir.info.target.task;
   const targetType = dir.info.target.type;
   const engine = options.engine ?? 'hist';
@@ -258,8 +261,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // 3. Holdout, with the baseline and permutation importance.
   let holdout: MetricsReport['holdout'] = null;
+  let holdoutPredictions: DetailsInput['holdout'];
   if (split) {
     const r = await fitAndScore(ctx, split.train, split.test, params, 'holdout model');
+    holdoutPredictions = { actual: r.yTest, predicted: r.predicted, ...(r.proba ? { proba: r.proba } : {}) };
     holdout = {
       fraction,
       trainRows: split.train.length,
@@ -319,6 +324,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await writeFileAtomic(join(tmp, MODEL_FILES.inputSchema), prettyJson(dir.inputSchema));
     await writeFileAtomic(join(tmp, MODEL_FILES.metrics), prettyJson(metrics));
     await writeFileAtomic(join(tmp, MODEL_FILES.training), prettyJson(training));
+    options.onProgress?.({ stage: 'report', done: 0, total: 0 });
+    const details = reportDetails({
+      task,
+      ...(classes ? { classes } : {}),
+      profile: dir.info.profile,
+      featurizers: dir.info.summary,
+      y,
+      ...(holdoutPredictions ? { holdout: holdoutPredictions } : {}),
+      seed: params.seed,
+    });
+    await writeModelReport(tmp, details, { title: basename(resolve(options.out)), path: resolve(options.out) });
     await replaceDir(tmp, options.out);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });

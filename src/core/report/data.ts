@@ -1,0 +1,218 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { MANIFEST_FILE } from '../bundle/manifest.js';
+import { resolveRef } from '../bundle/store.js';
+import { readManifest } from '../bundle/verify.js';
+import type { DatasetProfile } from '../data/profile.js';
+import { ConfigError, NotFoundError } from '../errors.js';
+import { prettyJson, readJsonFile, sha256, writeFileAtomic } from '../fs-util.js';
+import { type Histogram, type PrCurve, type RocCurve, histogram, prCurve, rocCurve, thinCurve } from '../models/curves.js';
+import type { Task } from '../models/forest-format.js';
+import { MODEL_FILES, type MetricsReport, type TrainingInfo } from '../models/model-dir.js';
+import { Rng } from '../models/rng.js';
+import { mlpipeVersion } from '../version.js';
+
+/** Files of the report, in a model folder and in a bundle. */
+export const REPORT_FILES = {
+  /** What the report shows beyond metrics.json and training.json: profile, featurizers, curves, samples. */
+  data: 'report.json',
+  /** The report itself: one self-contained HTML file. */
+  html: 'report.html',
+} as const;
+
+/** Points kept of a ROC or precision–recall curve, and holdout rows kept for the regression plots. */
+export const CURVE_MAX_POINTS = 300;
+export const SAMPLE_MAX_ROWS = 2000;
+
+/** `report.json`: the numbers the report draws that the other files of a model folder do not hold. */
+export interface ReportDetails {
+  format: 'mlpipe.report-data';
+  formatVersion: 1;
+  /** Profile of the dataset as loaded (rows without a target included), as `load` computed it. */
+  profile: DatasetProfile;
+  /** One line per featurizer step, and the dropped columns with why. */
+  featurizers: { steps: string[]; dropped: { column: string; reason: string }[] };
+  /** The target over all training rows: class counts, or a histogram of a numeric target. */
+  target: { classCounts?: { label: string; count: number }[]; histogram?: Histogram };
+  /** Curves and samples of the holdout predictions; null without a holdout. */
+  holdout: {
+    /** Binary classification: ROC and precision–recall of the second class (`classes[1]`). */
+    roc?: RocCurve | null;
+    pr?: PrCurve | null;
+    /** Regression: actual and predicted values of up to SAMPLE_MAX_ROWS holdout rows (a seeded sample). */
+    sample?: { actual: number[]; predicted: number[]; of: number };
+  } | null;
+}
+
+/** Everything the report shows: what `mlpipe report --json` prints. */
+export interface ReportData {
+  format: 'mlpipe.report';
+  formatVersion: 1;
+  /** `name@version` for a bundle, the folder name for a model folder. */
+  title: string;
+  kind: 'bundle' | 'model folder';
+  path: string;
+  /** Bundle creation time, when the report is of a bundle. */
+  createdAt?: string;
+  training: TrainingInfo;
+  metrics: MetricsReport;
+  /** Null for a model trained by an mlpipe without reports: the report then shows metrics only. */
+  details: ReportDetails | null;
+  generatedAt: string;
+  generatedBy: string;
+}
+
+/** What {@link reportDetails} needs from a training run. */
+export interface DetailsInput {
+  task: Task;
+  classes?: string[];
+  profile: DatasetProfile;
+  featurizers: ReportDetails['featurizers'];
+  /** Encoded target of all training rows: class indices or numbers. */
+  y: ArrayLike<number>;
+  /** Holdout predictions: class indices or numbers, with class probabilities (row-major) for a classifier. */
+  holdout?: { actual: ArrayLike<number>; predicted: ArrayLike<number>; proba?: ArrayLike<number> };
+  seed: number;
+}
+
+/** Builds `report.json` from a training run: target distribution, curves or a prediction sample. */
+export function reportDetails(input: DetailsInput): ReportDetails {
+  const { task, classes, y } = input;
+  const target: ReportDetails['target'] = {};
+  if (task === 'classification') {
+    const counts = new Array<number>(classes?.length ?? 0).fill(0);
+    for (let i = 0; i < y.length; i++) counts[y[i] as number] = (counts[y[i] as number] ?? 0) + 1;
+    target.classCounts = (classes ?? []).map((label, c) => ({ label, count: counts[c] ?? 0 }));
+  } else {
+    target.histogram = histogram(y);
+  }
+  let holdout: ReportDetails['holdout'] = null;
+  const h = input.holdout;
+  if (h) {
+    holdout = {};
+    if (task === 'classification' && classes?.length === 2 && h.proba) {
+      const isPositive = Array.from(h.actual, (a) => a === 1);
+      const scores = Array.from({ length: h.actual.length }, (_, i) => h.proba![i * 2 + 1] as number);
+      const roc = rocCurve(isPositive, scores, classes[1]!);
+      const pr = prCurve(isPositive, scores, classes[1]!);
+      holdout.roc = roc && thinCurve(roc, ['fpr', 'tpr', 'thresholds'], CURVE_MAX_POINTS);
+      holdout.pr = pr && thinCurve(pr, ['precision', 'recall', 'thresholds'], CURVE_MAX_POINTS);
+    }
+    if (task === 'regression') {
+      let rows = Array.from({ length: h.actual.length }, (_, i) => i);
+      if (rows.length > SAMPLE_MAX_ROWS) rows = new Rng(input.seed).shuffle(rows).slice(0, SAMPLE_MAX_ROWS).sort((a, b) => a - b);
+      holdout.sample = { actual: rows.map((i) => h.actual[i] as number), predicted: rows.map((i) => h.predicted[i] as number), of: h.actual.length };
+    }
+  }
+  return { format: 'mlpipe.report-data', formatVersion: 1, profile: input.profile, featurizers: input.featurizers, target, holdout };
+}
+
+/** The fields of a report that say what made it and when. */
+export function reportHeader(at = new Date().toISOString()): Pick<ReportData, 'format' | 'formatVersion' | 'generatedAt' | 'generatedBy'> {
+  return { format: 'mlpipe.report', formatVersion: 1, generatedAt: at, generatedBy: `mlpipe ${mlpipeVersion()}` };
+}
+
+/** Reads a model folder's report.json; null when it has none (trained by an mlpipe without reports). */
+export async function readDetails(dir: string): Promise<ReportDetails | null> {
+  const file = join(dir, REPORT_FILES.data);
+  if (!(await exists(file))) return null;
+  const details = await readJsonFile<ReportDetails>(file);
+  if (details?.format !== 'mlpipe.report-data') throw new ConfigError(`${file}: not an mlpipe report data file`);
+  if (details.formatVersion !== 1) throw new ConfigError(`${file}: report data format version ${String(details.formatVersion)}; this mlpipe reads version 1`);
+  return details;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The report's data for a bundle folder (its manifest is checked; the files it reads are checked
+ * against their sha256) or a model folder written by `mlpipe train`.
+ *
+ * @throws NotFoundError when `dir` is neither; ConfigError/VerificationError for damaged files.
+ */
+export async function readReportData(dir: string, as: { title?: string; path?: string } = {}): Promise<ReportData> {
+  const base = reportHeader();
+  if (await exists(join(dir, MANIFEST_FILE))) {
+    const manifest = await readManifest(dir);
+    const checked = async (file: string): Promise<void> => {
+      const expected = manifest.files[file];
+      if (!expected) return;
+      const actual = sha256(await readFile(join(dir, file)));
+      if (actual !== expected.sha256) throw new ConfigError(`${join(dir, file)}: sha256 ${actual} does not match the manifest's ${expected.sha256}; the bundle is damaged`);
+    };
+    await checked(MODEL_FILES.training);
+    await checked(REPORT_FILES.data);
+    const training = await readJsonFile<TrainingInfo>(join(dir, MODEL_FILES.training));
+    const details = manifest.files[REPORT_FILES.data] ? await readDetails(dir) : null;
+    return { ...base, title: as.title ?? `${manifest.name}@${manifest.version}`, kind: 'bundle', path: as.path ?? dir, createdAt: manifest.createdAt, training, metrics: manifest.metrics, details };
+  }
+  if (!(await exists(join(dir, MODEL_FILES.training)))) {
+    throw new NotFoundError(`${dir}: neither a bundle (no ${MANIFEST_FILE}) nor a model folder (no ${MODEL_FILES.training}); run mlpipe train or package first`);
+  }
+  const training = await readJsonFile<TrainingInfo>(join(dir, MODEL_FILES.training));
+  if (training.format !== 'mlpipe.training') throw new ConfigError(`${join(dir, MODEL_FILES.training)}: not an mlpipe model folder`);
+  const metrics = await readJsonFile<MetricsReport>(join(dir, MODEL_FILES.metrics));
+  return { ...base, title: as.title ?? basename(dir), kind: 'model folder', path: as.path ?? dir, training, metrics, details: await readDetails(dir) };
+}
+
+/**
+ * Writes report.json and report.html into a model folder that already holds training.json and
+ * metrics.json. `as` names the folder where it will end up (train builds it in a temporary folder).
+ */
+export async function writeModelReport(dir: string, details: ReportDetails, as: { title: string; path: string }): Promise<void> {
+  await writeFileAtomic(join(dir, REPORT_FILES.data), prettyJson(details));
+  const { renderReportHtml } = await import('./html.js');
+  await writeFileAtomic(join(dir, REPORT_FILES.html), await renderReportHtml(await readReportData(dir, as)));
+}
+
+/** Options of {@link report}. */
+export interface ReportOptions {
+  /** A bundle reference (folder, name, name@1.2.0, name@alias) or a model folder written by `train`. */
+  ref: string;
+  /** The bundle store. */
+  artifacts: string;
+  /** Render the report again, with this mlpipe, into this file (a bundle is never changed). */
+  out?: string;
+}
+
+/** What {@link report} found or wrote. */
+export interface ReportResult {
+  data: ReportData;
+  /** The report file: the one stored beside the model, or `out` when rendered. */
+  file: string;
+  rendered: boolean;
+}
+
+/**
+ * Finds the report of a bundle or model folder, or renders it again into `out`.
+ *
+ * @throws NotFoundError for an unknown reference, or a model without report.html and no `out`.
+ */
+export async function report(options: ReportOptions): Promise<ReportResult> {
+  let dir: string;
+  const asFolder = resolve(options.ref);
+  if (!options.ref.includes('@') && (await exists(join(asFolder, MODEL_FILES.training))) && !(await exists(join(asFolder, MANIFEST_FILE)))) {
+    dir = asFolder;
+  } else {
+    dir = (await resolveRef(options.ref, options.artifacts)).dir;
+  }
+  const data = await readReportData(dir);
+  if (options.out !== undefined) {
+    const { renderReportHtml } = await import('./html.js');
+    const out = resolve(options.out);
+    await writeFileAtomic(out, await renderReportHtml(data));
+    return { data, file: out, rendered: true };
+  }
+  const file = join(dir, REPORT_FILES.html);
+  if (!(await exists(file))) {
+    throw new NotFoundError(`${dir}: has no ${REPORT_FILES.html} (trained or packaged by an mlpipe without reports); render one with --out FILE`);
+  }
+  return { data, file, rendered: false };
+}
