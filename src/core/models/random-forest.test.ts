@@ -44,8 +44,8 @@ describe('trainForest', function () {
     for (const idx of trainMljs(data(60, 6, 4), { ...base, maxFeatures: 3 }).mljs.baseModel.indexes) expect(new Set(idx).size).to.equal(3);
   });
 
-  it('counts features for every maxFeatures form', () => {
-    for (const [mf, width, expected] of [['sqrt', 16, 4], ['log2', 16, 4], ['all', 5, 5], [0.5, 10, 5], [1, 10, 1], [3, 10, 3], [0.01, 10, 1], [50, 10, 10]] as const) {
+  it('counts features for every maxFeatures form, rounding down as scikit-learn does', () => {
+    for (const [mf, width, expected] of [['sqrt', 16, 4], ['sqrt', 14, 3], ['sqrt', 133, 11], ['log2', 16, 4], ['log2', 31, 4], ['all', 5, 5], [0.5, 10, 5], [1, 10, 1], [3, 10, 3], [0.01, 10, 1], [50, 10, 10]] as const) {
       expect(featuresPerTree(mf, width), `${mf} of ${width}`).to.equal(expected);
     }
   });

@@ -22,12 +22,15 @@ export function defaultForestParams(task: Task, engine: Engine = 'hist'): Omit<F
   return { trees: 100, maxFeatures: task === 'classification' ? 'sqrt' : 'all', maxDepth: null, minSamplesSplit: 2, minSamplesLeaf: 1, maxSamples: null };
 }
 
-/** Number of features drawn (per split or per tree) for a `maxFeatures` value. */
+/**
+ * Number of features drawn (per split or per tree) for a `maxFeatures` value, rounded down as
+ * scikit-learn does (`max(1, int(sqrt(n_features)))`): 3 of 14 features for `sqrt`, not 4.
+ */
 export function featuresPerTree(maxFeatures: ForestParams['maxFeatures'], width: number): number {
   let n: number;
   if (maxFeatures === 'all') n = width;
-  else if (maxFeatures === 'sqrt') n = Math.round(Math.sqrt(width));
-  else if (maxFeatures === 'log2') n = Math.round(Math.log2(width));
+  else if (maxFeatures === 'sqrt') n = Math.floor(Math.sqrt(width));
+  else if (maxFeatures === 'log2') n = Math.floor(Math.log2(width));
   else if (maxFeatures > 0 && maxFeatures < 1) n = Math.floor(width * maxFeatures);
   else n = Math.floor(maxFeatures);
   return Math.min(width, Math.max(1, n));
