@@ -1,6 +1,6 @@
-import { access } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { MlpipeError } from '../../core/errors.js';
+import { pathExists } from '../../core/fs-util.js';
 import type { CliContext } from '../context.js';
 import { oneOf } from '../parse.js';
 import { loadProgressReporter } from '../progress.js';
@@ -28,15 +28,6 @@ function configPath(value: string): string {
   return value;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * `mlpipe init [<source>] --target <column> --out <pipeline.yaml>`: profiles the source and writes a
  * commented starter config with every automatic choice written out; it runs as written.
@@ -56,7 +47,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON document (the file, name, task, featurizers and dropped columns)')
     .action(async (source: string | undefined, opts: InitFlags) => {
       const refuse = () => new MlpipeError('conflict', `${opts.out}: already exists; not overwritten (use --force to replace it)`);
-      if (!opts.force && (await exists(opts.out))) throw refuse();
+      if (!opts.force && (await pathExists(opts.out))) throw refuse();
       const { parseSourceArgument, specLabel } = await import('../../core/data/sources/index.js');
       const spec = parseSourceArgument(source, opts, ctx.io.env);
       const { initConfig } = await import('../../core/pipeline/init.js');
@@ -71,7 +62,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
         onProgress: progress.onProgress,
       }).finally(() => progress.stop());
       // The source may take a while to read: check again just before writing.
-      if (!opts.force && (await exists(opts.out))) throw refuse();
+      if (!opts.force && (await pathExists(opts.out))) throw refuse();
       const { writeFileAtomic } = await import('../../core/fs-util.js');
       await writeFileAtomic(opts.out, result.yaml);
       for (const w of result.warnings) ctx.note(`warning: ${w}`);

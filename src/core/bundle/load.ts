@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, type ErrorDetail, ValidationError, VerificationError, messageOf } from '../errors.js';
@@ -11,7 +10,7 @@ import type { PredictPool } from '../models/predict-pool.js';
 import { labelValue } from '../models/target.js';
 import type { Manifest } from './manifest.js';
 import { resolveRef } from './store.js';
-import { verifyBundle } from './verify.js';
+import { readVerifiedFile, verifyBundle } from './verify.js';
 
 /** One prediction: the label (in the target's own type) or number, and class probabilities. */
 export interface Prediction {
@@ -121,12 +120,7 @@ export class LoadedModel {
    * @throws VerificationError when the file was changed after the bundle was written.
    */
   async reportHtml(): Promise<Buffer | null> {
-    const expected = this.manifest.files['report.html'];
-    if (!expected) return null;
-    const bytes = await readFile(join(this.dir, 'report.html'));
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== expected.sha256) throw new VerificationError('report.html', `${join(this.dir, 'report.html')}: sha256 ${actual} does not match the manifest's ${expected.sha256}`);
-    return bytes;
+    return this.manifest.files['report.html'] ? readVerifiedFile(this.dir, this.manifest, 'report.html') : null;
   }
 
   private outputs(values: Float64Array, proba: Float64Array): Prediction[] {

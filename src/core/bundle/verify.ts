@@ -57,6 +57,32 @@ export async function readManifest(dir: string): Promise<Manifest> {
   return manifest as Manifest;
 }
 
+/** The mismatch message of a file whose bytes are not the ones the manifest recorded. */
+function changedMessage(path: string, actual: string, expected: string): string {
+  return `${path}: checksum mismatch (sha256 ${actual.slice(0, 12)}…, the manifest says ${expected.slice(0, 12)}…): the file was changed after the bundle was written`;
+}
+
+/**
+ * Reads one file a manifest lists and checks its sha256 against it: for files read after
+ * {@link verifyBundle} (the report, served on request) or without verifying the whole bundle.
+ *
+ * @throws VerificationError naming the file when it is not listed, missing or changed.
+ */
+export async function readVerifiedFile(dir: string, manifest: Manifest, name: string): Promise<Buffer> {
+  const expected = manifest.files[name];
+  const path = join(dir, name);
+  if (!expected || !safeName(name)) throw new VerificationError(name, `${path}: not listed in the manifest`);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    throw new VerificationError(name, `${path}: missing (listed in the manifest)`);
+  }
+  const actual = sha256(bytes);
+  if (actual !== expected.sha256) throw new VerificationError(name, changedMessage(path, actual, expected.sha256));
+  return bytes;
+}
+
 /**
  * Verifies a bundle folder: the manifest's own checksum and shape, then the size and sha256 of every
  * file it lists, and that no unlisted file was added. Returns the manifest; throws
@@ -75,9 +101,7 @@ export async function verifyBundle(dir: string): Promise<Manifest> {
     }
     if (size !== expected.bytes) throw new VerificationError(name, `${path}: size ${size} bytes, the manifest says ${expected.bytes}: the file was changed after the bundle was written`);
     const actual = await sha256File(path);
-    if (actual !== expected.sha256) {
-      throw new VerificationError(name, `${path}: checksum mismatch (sha256 ${actual.slice(0, 12)}…, the manifest says ${expected.sha256.slice(0, 12)}…): the file was changed after the bundle was written`);
-    }
+    if (actual !== expected.sha256) throw new VerificationError(name, changedMessage(path, actual, expected.sha256));
   }
   for (const rel of await walk(dir)) {
     if (rel !== MANIFEST_FILE && !Object.hasOwn(manifest.files, rel)) {

@@ -1,11 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { MANIFEST_FILE } from '../bundle/manifest.js';
 import { resolveRef } from '../bundle/store.js';
-import { readManifest } from '../bundle/verify.js';
+import { readManifest, readVerifiedFile } from '../bundle/verify.js';
 import type { DatasetProfile } from '../data/profile.js';
 import { ConfigError, NotFoundError } from '../errors.js';
-import { prettyJson, readJsonFile, sha256, writeFileAtomic } from '../fs-util.js';
+import { pathExists, prettyJson, readJsonFile, writeFileAtomic } from '../fs-util.js';
 import { type Histogram, type PrCurve, type RocCurve, histogram, prCurve, rocCurve, thinCurve } from '../models/curves.js';
 import type { Task } from '../models/forest-format.js';
 import { MODEL_FILES, type MetricsReport, type TrainingInfo } from '../models/model-dir.js';
@@ -115,20 +114,14 @@ export function reportHeader(at = new Date().toISOString()): Pick<ReportData, 'f
 /** Reads a model folder's report.json; null when it has none (trained by an mlpipe without reports). */
 export async function readDetails(dir: string): Promise<ReportDetails | null> {
   const file = join(dir, REPORT_FILES.data);
-  if (!(await exists(file))) return null;
-  const details = await readJsonFile<ReportDetails>(file);
+  if (!(await pathExists(file))) return null;
+  return checkDetails(await readJsonFile<ReportDetails>(file), file);
+}
+
+function checkDetails(details: ReportDetails, file: string): ReportDetails {
   if (details?.format !== 'mlpipe.report-data') throw new ConfigError(`${file}: not an mlpipe report data file`);
   if (details.formatVersion !== 1) throw new ConfigError(`${file}: report data format version ${String(details.formatVersion)}; this mlpipe reads version 1`);
   return details;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -139,21 +132,21 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function readReportData(dir: string, as: { title?: string; path?: string } = {}): Promise<ReportData> {
   const base = reportHeader();
-  if (await exists(join(dir, MANIFEST_FILE))) {
+  if (await pathExists(join(dir, MANIFEST_FILE))) {
     const manifest = await readManifest(dir);
-    const checked = async (file: string): Promise<void> => {
-      const expected = manifest.files[file];
-      if (!expected) return;
-      const actual = sha256(await readFile(join(dir, file)));
-      if (actual !== expected.sha256) throw new ConfigError(`${join(dir, file)}: sha256 ${actual} does not match the manifest's ${expected.sha256}; the bundle is damaged`);
+    const json = async <T>(file: string): Promise<T> => {
+      const bytes = await readVerifiedFile(dir, manifest, file);
+      try {
+        return JSON.parse(bytes.toString('utf8')) as T;
+      } catch (err) {
+        throw new ConfigError(`${join(dir, file)}: not JSON (${(err as Error).message})`);
+      }
     };
-    await checked(MODEL_FILES.training);
-    await checked(REPORT_FILES.data);
-    const training = await readJsonFile<TrainingInfo>(join(dir, MODEL_FILES.training));
-    const details = manifest.files[REPORT_FILES.data] ? await readDetails(dir) : null;
+    const training = await json<TrainingInfo>(MODEL_FILES.training);
+    const details = manifest.files[REPORT_FILES.data] ? checkDetails(await json<ReportDetails>(REPORT_FILES.data), join(dir, REPORT_FILES.data)) : null;
     return { ...base, title: as.title ?? `${manifest.name}@${manifest.version}`, kind: 'bundle', path: as.path ?? dir, createdAt: manifest.createdAt, training, metrics: manifest.metrics, details };
   }
-  if (!(await exists(join(dir, MODEL_FILES.training)))) {
+  if (!(await pathExists(join(dir, MODEL_FILES.training)))) {
     throw new NotFoundError(`${dir}: neither a bundle (no ${MANIFEST_FILE}) nor a model folder (no ${MODEL_FILES.training}); run mlpipe train or package first`);
   }
   const training = await readJsonFile<TrainingInfo>(join(dir, MODEL_FILES.training));
@@ -198,7 +191,7 @@ export interface ReportResult {
 export async function report(options: ReportOptions): Promise<ReportResult> {
   let dir: string;
   const asFolder = resolve(options.ref);
-  if (!options.ref.includes('@') && (await exists(join(asFolder, MODEL_FILES.training))) && !(await exists(join(asFolder, MANIFEST_FILE)))) {
+  if (!options.ref.includes('@') && (await pathExists(join(asFolder, MODEL_FILES.training))) && !(await pathExists(join(asFolder, MANIFEST_FILE)))) {
     dir = asFolder;
   } else {
     dir = (await resolveRef(options.ref, options.artifacts)).dir;
@@ -211,7 +204,7 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
     return { data, file: out, rendered: true };
   }
   const file = join(dir, REPORT_FILES.html);
-  if (!(await exists(file))) {
+  if (!(await pathExists(file))) {
     throw new NotFoundError(`${dir}: has no ${REPORT_FILES.html} (trained or packaged by an mlpipe without reports); render one with --out FILE`);
   }
   return { data, file, rendered: false };

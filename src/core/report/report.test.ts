@@ -160,7 +160,7 @@ describe('training report', function () {
     const file = join(copy, REPORT_FILES.data);
     await writeFile(file, (await readFile(file, 'utf8')).replace('"of"', '"of" ').replace(/\n$/, ' \n'));
     const damaged = await rejection(readReportData(copy));
-    expect(damaged.message).to.match(/report\.json: sha256 [0-9a-f]{64} does not match the manifest's/);
+    expect(damaged.message).to.match(/report\.json: checksum mismatch \(sha256 [0-9a-f]{12}…, the manifest says [0-9a-f]{12}…\)/);
     // The server's read of report.html checks it too.
     const { loadBundle } = await import('../bundle/load.js');
     const model = await loadBundle(b.regression.package.dir, b.artifacts);
@@ -169,6 +169,6 @@ describe('training report', function () {
     Object.defineProperty(copyModel, 'dir', { value: copy });
     await writeFile(join(copy, REPORT_FILES.html), '<p>changed</p>');
     const changed = await rejection(copyModel.reportHtml());
-    expect(changed.message).to.match(/report\.html: sha256 [0-9a-f]{64} does not match the manifest's/);
+    expect(changed.message).to.match(/report\.html: checksum mismatch \(sha256 [0-9a-f]{12}…/);
   });
 });
