@@ -31,7 +31,7 @@ describe('mlpipe report (CLI)', function () {
     expect(r.stdout).to.include(`wrote ${out}`);
     const page = await readFile(out, 'utf8');
     expect(page).to.include('<h1>peng@1.0.0</h1>');
-    expect(page.match(/<svg/g)?.length).to.equal(4); // classes, confusion matrix, two importances
+    expect(page.match(/<svg/g)?.length).to.equal(5); // classes, distributions, confusion matrix, two importances
     const j = await runCli(['report', bundleDir, '--json']);
     expect(j.code, j.stderr).to.equal(0);
     const doc = JSON.parse(j.stdout) as { format: string; title: string; training: { target: { name: string } }; details: { profile: { rows: number } } };

@@ -331,6 +331,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       profile: dir.info.profile,
       featurizers: dir.info.summary,
       y,
+      columns: dir.table.columns.filter((c) => c.name !== dir.info.target.name),
       ...(holdoutPredictions ? { holdout: holdoutPredictions } : {}),
       seed: params.seed,
     });

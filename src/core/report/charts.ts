@@ -72,6 +72,36 @@ export function targetHistogramChart(h: Histogram, name: string): Chart {
   };
 }
 
+/** Small histograms of many columns in one chart (four a row); dates on a time axis. */
+export function distributionsChart(items: { name: string; type: 'number' | 'integer' | 'datetime'; histogram: Histogram }[]): Chart {
+  return {
+    id: 'distributions',
+    title: 'Number and date columns (training rows)',
+    note: 'Missing values are not drawn; the table above gives their share.',
+    spec: base({
+      columns: 4,
+      spacing: 18,
+      concat: items.map((d) => ({
+        title: { text: d.name, fontSize: 11, fontWeight: 'normal', limit: 170 },
+        width: 170,
+        height: 70,
+        data: { values: d.histogram.counts.map((count, i) => ({ from: d.histogram.edges[i], to: d.histogram.edges[i + 1], count })) },
+        mark: { type: 'rect', color: BLUE, stroke: 'white', strokeWidth: 0.3 },
+        encoding: {
+          x: {
+            field: 'from',
+            title: null,
+            axis: { tickCount: 3, labelFontSize: 9, labelOverlap: true },
+            ...(d.type === 'datetime' ? { type: 'temporal' } : { type: 'quantitative', scale: { zero: false } }),
+          },
+          x2: { field: 'to' },
+          y: { field: 'count', type: 'quantitative', title: null, axis: { tickCount: 2, labelFontSize: 9 } },
+        },
+      })),
+    }),
+  };
+}
+
 /** Confusion matrix: cells coloured by the share of the actual class, labelled with counts. */
 export function confusionMatrixChart(matrix: number[][], labels: string[]): Chart {
   const values: { actual: string; predicted: string; count: number; share: number }[] = [];
@@ -302,8 +332,10 @@ let libs: Promise<[Vega, VegaLite]> | undefined;
 export async function renderSvg(spec: ChartSpec): Promise<string> {
   libs ??= Promise.all([import('vega'), import('vega-lite')]);
   const [vega, vl] = await libs;
-  const compiled = vl.compile(spec as unknown as Parameters<VegaLite['compile']>[0]).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  // Core never prints: vega and vega-lite log warnings to the console unless given a silent logger.
+  const logger = vega.logger(vega.None);
+  const compiled = vl.compile(spec as unknown as Parameters<VegaLite['compile']>[0], { logger }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger, logLevel: vega.None });
   try {
     return await view.toSVG();
   } finally {

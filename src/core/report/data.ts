@@ -9,6 +9,7 @@ import { type Histogram, type PrCurve, type RocCurve, histogram, prCurve, rocCur
 import type { Task } from '../models/forest-format.js';
 import { MODEL_FILES, type MetricsReport, type TrainingInfo } from '../models/model-dir.js';
 import { Rng } from '../models/rng.js';
+import type { Column } from '../table.js';
 import { mlpipeVersion } from '../version.js';
 
 /** Files of the report, in a model folder and in a bundle. */
@@ -22,6 +23,9 @@ export const REPORT_FILES = {
 /** Points kept of a ROC or precision–recall curve, and holdout rows kept for the regression plots. */
 export const CURVE_MAX_POINTS = 300;
 export const SAMPLE_MAX_ROWS = 2000;
+/** Number and date columns drawn as small histograms in the data section; bins of each. */
+export const MAX_DISTRIBUTIONS = 24;
+export const DISTRIBUTION_BINS = 20;
 
 /** `report.json`: the numbers the report draws that the other files of a model folder do not hold. */
 export interface ReportDetails {
@@ -33,6 +37,11 @@ export interface ReportDetails {
   featurizers: { steps: string[]; dropped: { column: string; reason: string }[] };
   /** The target over all training rows: class counts, or a histogram of a numeric target. */
   target: { classCounts?: { label: string; count: number }[]; histogram?: Histogram };
+  /**
+   * Histograms of the training rows' number and date columns (the first {@link MAX_DISTRIBUTIONS};
+   * dates in epoch milliseconds). Absent in reports written before it existed.
+   */
+  distributions?: { name: string; type: 'number' | 'integer' | 'datetime'; histogram: Histogram }[];
   /** Curves and samples of the holdout predictions; null without a holdout. */
   holdout: {
     /** Binary classification: ROC and precision–recall of the second class (`classes[1]`). */
@@ -69,6 +78,8 @@ export interface DetailsInput {
   featurizers: ReportDetails['featurizers'];
   /** Encoded target of all training rows: class indices or numbers. */
   y: ArrayLike<number>;
+  /** The training rows' input columns (the target excluded): number and date ones get a histogram. */
+  columns?: readonly Column[];
   /** Holdout predictions: class indices or numbers, with class probabilities (row-major) for a classifier. */
   holdout?: { actual: ArrayLike<number>; predicted: ArrayLike<number>; proba?: ArrayLike<number> };
   seed: number;
@@ -103,7 +114,12 @@ export function reportDetails(input: DetailsInput): ReportDetails {
       holdout.sample = { actual: rows.map((i) => h.actual[i] as number), predicted: rows.map((i) => h.predicted[i] as number), of: h.actual.length };
     }
   }
-  return { format: 'mlpipe.report-data', formatVersion: 1, profile: input.profile, featurizers: input.featurizers, target, holdout };
+  const distributions = (input.columns ?? [])
+    .filter((c): c is Extract<Column, { values: Float64Array }> => c.type === 'number' || c.type === 'integer' || c.type === 'datetime')
+    .slice(0, MAX_DISTRIBUTIONS)
+    .map((c) => ({ name: c.name, type: c.type, histogram: histogram(c.values, DISTRIBUTION_BINS) }))
+    .filter((d) => d.histogram.counts.length > 0);
+  return { format: 'mlpipe.report-data', formatVersion: 1, profile: input.profile, featurizers: input.featurizers, target, distributions, holdout };
 }
 
 /** The fields of a report that say what made it and when. */

@@ -12,6 +12,7 @@ import {
   classBalanceChart,
   confusionMatrixChart,
   crossValidationChart,
+  distributionsChart,
   importanceChart,
   predictedVsActualChart,
   prChart,
@@ -126,6 +127,7 @@ async function dataSection(data: ReportData): Promise<string> {
   const charts: string[] = [];
   if (d.target.classCounts) charts.push(await figure(classBalanceChart(d.target.classCounts)));
   if (d.target.histogram && d.target.histogram.counts.length) charts.push(await figure(targetHistogramChart(d.target.histogram, target)));
+  if (d.distributions?.length) charts.push(await figure(distributionsChart(d.distributions)));
   return `<section id="data"><h2>Data</h2><p>${num(d.profile.rows)} rows × ${d.profile.columns.length} columns as loaded${d.profile.rows > data.training.rows ? `; the ${num(data.training.rows)} with a target were used for training` : ''}.</p>
 ${table(['column', 'type', 'missing', 'distinct', 'min', 'max', 'mean', 'most frequent'], rows, 'profile')}
 <div class="charts">${charts.join('')}</div></section>`;

@@ -73,10 +73,10 @@ describe('training report in headless Chromium', function () {
         }),
       );
       const expected = {
-        binary: ['class-balance', 'confusion-matrix', 'roc', 'precision-recall', 'cross-validation', 'impurity-importance', 'permutation-importance'],
-        regression: ['target-histogram', 'predicted-vs-actual', 'residuals', 'impurity-importance', 'permutation-importance'],
-        multiclass: ['class-balance', 'confusion-matrix', 'impurity-importance', 'permutation-importance'],
-        noHoldout: ['target-histogram', 'impurity-importance'],
+        binary: ['class-balance', 'distributions', 'confusion-matrix', 'roc', 'precision-recall', 'cross-validation', 'impurity-importance', 'permutation-importance'],
+        regression: ['target-histogram', 'distributions', 'predicted-vs-actual', 'residuals', 'impurity-importance', 'permutation-importance'],
+        multiclass: ['class-balance', 'distributions', 'confusion-matrix', 'impurity-importance', 'permutation-importance'],
+        noHoldout: ['target-histogram', 'distributions', 'impurity-importance'],
       }[which];
       expect(charts.map((c) => c.id)).to.deep.equal(expected.map((id) => `chart-${id}`));
       for (const c of charts) {

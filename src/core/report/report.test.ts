@@ -65,7 +65,10 @@ describe('training report', function () {
     expect(d.holdout!.roc).to.equal(undefined);
     expect(d.target.histogram!.counts.reduce((s, c) => s + c, 0)).to.equal(b.regression.train.training.rows);
     const page = await html(b.regression);
-    for (const id of ['target-histogram', 'predicted-vs-actual', 'residuals', 'impurity-importance']) expect(chartSvg(page, id), id).to.match(/<svg[\s\S]*<path/);
+    for (const id of ['target-histogram', 'distributions', 'predicted-vs-actual', 'residuals', 'impurity-importance']) expect(chartSvg(page, id), id).to.match(/<svg[\s\S]*<path/);
+    // one small histogram per number column (size; price is the target)
+    expect(d.distributions!.map((x) => x.name)).to.deep.equal(['size']);
+    expect(d.distributions![0]!.histogram.counts.reduce((s, c) => s + c, 0)).to.equal(b.regression.train.training.rows);
     expect(page).not.to.include('chart-roc');
     expect(page).not.to.include('chart-confusion-matrix');
     // The residuals really are actual − predicted: R² from the sample equals the holdout R² (all rows are in it).
@@ -104,6 +107,23 @@ describe('training report', function () {
     // vega escapes axis labels in its SVG too
     expect(await html(b.multiclass)).to.include('&lt;script&gt;alert(');
     expect(HOSTILE_VALUE).to.include('<script>');
+  });
+
+  it('renders charts without printing, even a spec vega-lite warns about (core never prints)', async () => {
+    const { renderSvg } = await import('./charts.js');
+    const written: string[] = [];
+    const saved = { log: console.log, warn: console.warn, error: console.error, info: console.info, write: process.stderr.write };
+    for (const k of ['log', 'warn', 'error', 'info'] as const) console[k] = (...a: unknown[]) => void written.push(a.join(' '));
+    process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      // "zero" does not work with a time scale: vega-lite warns and drops it.
+      const svg = await renderSvg({ data: { values: [{ t: 0, n: 1 }, { t: 86_400_000, n: 2 }] }, mark: 'bar', encoding: { x: { field: 't', type: 'temporal', scale: { zero: false } }, y: { field: 'n', type: 'quantitative' } } });
+      expect(svg).to.match(/^<svg/);
+    } finally {
+      Object.assign(console, { log: saved.log, warn: saved.warn, error: saved.error, info: saved.info });
+      process.stderr.write = saved.write;
+    }
+    expect(written).to.deep.equal([]);
   });
 
   it('is self-contained: no script, no external reference of any kind', async () => {
