@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { COLUMN_TYPES, type ColumnType } from '../core/values.js';
+import { type DeclaredType, declaredTypeProblem } from '../core/values.js';
 
 /** Commander argument parsers: each rejects a bad value with a message naming what was expected. */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -50,16 +50,17 @@ export function positive(value: string): number {
   return n;
 }
 
-/** `--types zip=category,price=number`: declared column types. */
-export function columnTypes(value: string): Record<string, ColumnType> {
-  const out: Record<string, ColumnType> = {};
+/** `--types zip=category,price=number,day=datetime:dmy`: declared column types. */
+export function columnTypes(value: string): Record<string, DeclaredType> {
+  const out: Record<string, DeclaredType> = {};
   for (const part of value.split(',')) {
     const eq = part.lastIndexOf('=');
     const name = eq < 0 ? '' : part.slice(0, eq).trim();
     const type = eq < 0 ? '' : part.slice(eq + 1).trim();
     if (!name || !type) throw new InvalidArgumentError(`expected column=type[,column=type...], got "${value}"`);
-    if (!(COLUMN_TYPES as readonly string[]).includes(type)) throw new InvalidArgumentError(`unknown type "${type}" for column "${name}": expected one of ${COLUMN_TYPES.join(', ')}`);
-    out[name] = type as ColumnType;
+    const problem = declaredTypeProblem(type);
+    if (problem) throw new InvalidArgumentError(`column "${name}": ${problem}`);
+    out[name] = type as DeclaredType;
   }
   return out;
 }

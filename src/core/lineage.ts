@@ -1,5 +1,5 @@
 import type { SourceLineage } from './data/sources/types.js';
-import type { ColumnType } from './values.js';
+import type { DeclaredType } from './values.js';
 
 /** A row `mlpipe load --on-bad-row skip` left out, and why. */
 export interface SkippedRow {
@@ -38,8 +38,8 @@ export interface Lineage {
   mlpipeVersion: string;
   /** Rows left out by `onBadRow: skip`, when any. */
   skippedRows?: number;
-  /** Column types the user declared (`types:` / `--types`), when any. */
-  types?: Record<string, ColumnType>;
+  /** Column types the user declared (`types:` / `--types`, `datetime:dmy` included), when any. */
+  types?: Record<string, DeclaredType>;
 }
 
 /** A short description of a source for people: its path, redacted URL, `postgres://host/db`, the command, or its kind. */

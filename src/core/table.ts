@@ -1,14 +1,16 @@
-import type { Cell, ColumnType } from './values.js';
+import type { Cell, ColumnType, DateOrder } from './values.js';
 
 /**
  * An in-memory typed column. Numeric and datetime columns keep their values in a Float64Array with
  * NaN for a missing value (datetimes as epoch milliseconds, UTC); the others keep an array with
- * `null` for a missing value.
+ * `null` for a missing value. A datetime column may carry the day/month order its numeric dates
+ * were written in (learned at load or declared), which serving reads them with.
  */
 export type Column =
-  | { name: string; type: 'number' | 'integer' | 'datetime'; values: Float64Array }
-  | { name: string; type: 'boolean'; values: (boolean | null)[] }
-  | { name: string; type: 'category' | 'text'; values: (string | null)[] };
+  | { name: string; type: 'number' | 'integer'; values: Float64Array; dateOrder?: undefined }
+  | { name: string; type: 'datetime'; values: Float64Array; dateOrder?: DateOrder }
+  | { name: string; type: 'boolean'; values: (boolean | null)[]; dateOrder?: undefined }
+  | { name: string; type: 'category' | 'text'; values: (string | null)[]; dateOrder?: undefined };
 
 /** A typed table: the in-memory form of a dataset. */
 export interface Table {
@@ -29,13 +31,14 @@ export function findColumn(table: Table, name: string): Column | undefined {
   return table.columns.find((c) => c.name === name);
 }
 
-/** Creates an empty column of a type, sized for `length` rows. */
-export function emptyColumn(name: string, type: ColumnType, length: number): Column {
+/** Creates an empty column of a type, sized for `length` rows (a datetime column with its `dateOrder`, if any). */
+export function emptyColumn(name: string, type: ColumnType, length: number, dateOrder?: DateOrder): Column {
   switch (type) {
     case 'number':
     case 'integer':
-    case 'datetime':
       return { name, type, values: new Float64Array(length).fill(Number.NaN) };
+    case 'datetime':
+      return { name, type, values: new Float64Array(length).fill(Number.NaN), ...(dateOrder !== undefined ? { dateOrder } : {}) };
     case 'boolean':
       return { name, type, values: new Array<boolean | null>(length).fill(null) };
     case 'category':
@@ -65,7 +68,7 @@ export function setCell(column: Column, i: number, cell: Cell): void {
 /** Keeps only the rows whose index is in `rows`, in that order. */
 export function selectRows(table: Table, rows: ArrayLike<number>): Table {
   const columns = table.columns.map((col): Column => {
-    const out = emptyColumn(col.name, col.type, rows.length);
+    const out = emptyColumn(col.name, col.type, rows.length, col.dateOrder);
     for (let i = 0; i < rows.length; i++) setCell(out, i, cellAt(col, rows[i] as number));
     return out;
   });

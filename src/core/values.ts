@@ -11,6 +11,52 @@ export type ColumnType = 'number' | 'integer' | 'boolean' | 'category' | 'dateti
 export const COLUMN_TYPES: readonly ColumnType[] = ['number', 'integer', 'boolean', 'category', 'datetime', 'text'];
 
 /**
+ * The order of day and month in a purely numeric date (`03/05/2024`): month first (`mdy`, as in the
+ * US and pandas' default) or day first (`dmy`). A datetime column learns it from its values at load
+ * (or has it declared), and keeps it up to serving.
+ */
+export type DateOrder = 'mdy' | 'dmy';
+
+export const DATE_ORDERS: readonly DateOrder[] = ['mdy', 'dmy'];
+
+/** How people write a date of that order: `MM/DD/YYYY` or `DD/MM/YYYY`. */
+export function dateOrderPattern(order: DateOrder): string {
+  return order === 'mdy' ? 'MM/DD/YYYY' : 'DD/MM/YYYY';
+}
+
+/**
+ * A column type as a user (`--types`, `types:`) or a source declares it: a {@link ColumnType}, or a
+ * datetime with its day/month order (`datetime:dmy`, `datetime:mdy`).
+ */
+export type DeclaredType = ColumnType | `datetime:${DateOrder}`;
+
+export const DECLARED_TYPES: readonly DeclaredType[] = [...COLUMN_TYPES, 'datetime:mdy', 'datetime:dmy'];
+
+/** The column type and the day/month order (for `datetime:mdy` and `datetime:dmy`) of a declared type. */
+export function splitDeclaredType(declared: DeclaredType): { type: ColumnType; dateOrder?: DateOrder } {
+  if (declared === 'datetime:mdy') return { type: 'datetime', dateOrder: 'mdy' };
+  if (declared === 'datetime:dmy') return { type: 'datetime', dateOrder: 'dmy' };
+  return { type: declared };
+}
+
+/**
+ * Why `text` is not a {@link DeclaredType} (a sentence listing the allowed values), or undefined
+ * when it is one.
+ */
+export function declaredTypeProblem(text: string): string | undefined {
+  if ((DECLARED_TYPES as readonly string[]).includes(text)) return undefined;
+  if (text.startsWith('datetime:')) {
+    return `unknown date order "${text.slice('datetime:'.length)}": expected datetime:mdy (month first: 03/05/2024 is March 5) or datetime:dmy (day first: 03/05/2024 is May 3), or datetime to learn the order from the values`;
+  }
+  return `unknown type "${text}": expected one of ${DECLARED_TYPES.join(', ')}`;
+}
+
+/** The declared type of a column type and order (`datetime` with `dmy` is `datetime:dmy`). */
+export function joinDeclaredType(type: ColumnType, dateOrder: DateOrder | undefined): DeclaredType {
+  return type === 'datetime' && dateOrder !== undefined ? `datetime:${dateOrder}` : type;
+}
+
+/**
  * A normalized cell: numbers (and datetimes, as epoch milliseconds UTC) are `number`, booleans are
  * `boolean`, categories and text are `string`, a missing value is `null`.
  */
@@ -38,6 +84,13 @@ for (const t of MISSING_TOKENS) {
 /** True for a printable ASCII character other than a space (never white space that `trim` removes). */
 function isPlainAscii(c: number): boolean {
   return c > 32 && c < 127;
+}
+
+/** True for the characters of `\s` (and of `trim`): the ECMAScript white space and line terminators. */
+export function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 /** True when a raw value stands for "missing": null, undefined, NaN or a missing token. */
@@ -261,12 +314,16 @@ function dateParts(text: string): [number, number, number, (string | undefined)[
  * `2024-03-05 14:30`, `2024-03-05T14:30:00.123+02:00`) or with an English month name
  * (`Mar 5 2024`, `March 5, 2024`, `5 Mar 2024`, `05-Mar-2024`), each optionally with a time. A
  * value without a zone is read as UTC. Returns NaN when the text is not such a date or names an
- * impossible day (`2023-02-30`). Purely numeric day/month orders other than year-first
- * (`03/05/2024`) are ambiguous and are not dates here.
+ * impossible day (`2023-02-30`).
+ *
+ * Purely numeric dates with the year last (`03/05/2024`, `31.12.2023`, `12-31-2023 14:30`: one or
+ * two digits, a separator `/`, `-` or `.`, one or two digits, the same separator, four digits, then
+ * optionally a time as above) are read only with an `order` (the column's, learned at load or
+ * declared): `mdy` reads `03/05/2024` as March 5, `dmy` as May 3. Without one they are ambiguous and
+ * not dates (NaN), as is a value the order makes impossible (`31/12/2023` under `mdy`).
  */
-export function parseDatetime(text: string): number {
-  const fast = parseIsoFast(text, 0, text.length);
-  return fast === undefined ? parseDatetimeGeneral(text) : fast;
+export function parseDatetime(text: string, order?: DateOrder): number {
+  return parseDatetimeSpan(text, 0, text.length, order);
 }
 
 /**
@@ -464,13 +521,192 @@ export function parseNumberSpan(text: string, start: number, end: number, info: 
 }
 
 /** {@link parseDatetime} of `text.slice(start, end)`. */
-export function parseDatetimeSpan(text: string, start: number, end: number): number {
+export function parseDatetimeSpan(text: string, start: number, end: number, order?: DateOrder): number {
   const fast = end > start ? parseIsoFast(text, start, end) : undefined;
-  return fast === undefined ? parseDatetimeGeneral(text.slice(start, end)) : fast;
+  if (fast !== undefined) return fast;
+  if (order !== undefined) {
+    // No other date shape starts with one or two digits and a `/`, `-` or `.` followed by a digit.
+    const dm = scratchDayMonth;
+    if (scanDayMonthSpan(text, start, end, dm)) return dayMonthEpoch(dm, order);
+  }
+  return parseDatetimeGeneral(text.slice(start, end));
+}
+
+/**
+ * A numeric date with the year last (`A/B/YYYY`, see {@link parseDatetime}) before its order is
+ * known: its two leading numbers, the year, and the time of day.
+ */
+export interface DayMonthDate {
+  /** Set by {@link readDateSpan}: the text was such a date. */
+  matched: boolean;
+  first: number;
+  second: number;
+  year: number;
+  /** Milliseconds from midnight UTC of the date, the zone applied; NaN for an impossible time (`25:00`). */
+  time: number;
+}
+
+/** A new {@link DayMonthDate} to scan into (reused: scanning allocates nothing). */
+export function dayMonthDate(): DayMonthDate {
+  return { matched: false, first: 0, second: 0, year: 0, time: 0 };
+}
+
+const scratchDayMonth = dayMonthDate();
+
+/**
+ * Reads `text.slice(start, end)` (trimmed) as `A{sep}B{sep}YYYY` with an optional time into `out`
+ * (`A`, `B` one or two digits; sep `/`, `-` or `.`, the same twice; the time as the TIME pattern:
+ * `T`/`t`/space, `H:MM` or `HH:MM`, optional `:SS`, `.fff` or `,fff` (1 to 9 digits), white space,
+ * `Z` or `±hh[[:]mm]`). False when the text does not have that shape (numbers out of range still
+ * match: {@link dayMonthEpoch} judges them). Reads characters, no regular expression.
+ */
+export function scanDayMonthSpan(text: string, start: number, end: number, out: DayMonthDate): boolean {
+  if (!plainSpan(text, start, end)) {
+    const t = text.slice(start, end).trim();
+    return t.length > 0 && scanDayMonth(t, 0, t.length, out);
+  }
+  return scanDayMonth(text, start, end, out);
+}
+
+/** The digit at `i` (0..9), or -1 when `i` is at or past `end` or holds no digit. */
+function digitAt(t: string, i: number, end: number): number {
+  if (i >= end) return -1;
+  const c = t.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+function scanDayMonth(t: string, start: number, end: number, out: DayMonthDate): boolean {
+  // The shortest is `1/2/2024`.
+  if (end - start < 8) return false;
+  let i = start;
+  let d = digitAt(t, i++, end);
+  if (d < 0) return false;
+  let first = d;
+  d = digitAt(t, i, end);
+  if (d >= 0) {
+    first = first * 10 + d;
+    i++;
+  }
+  const sep = t.charCodeAt(i++);
+  if (sep !== 47 && sep !== 45 && sep !== 46) return false;
+  d = digitAt(t, i++, end);
+  if (d < 0) return false;
+  let second = d;
+  d = digitAt(t, i, end);
+  if (d >= 0) {
+    second = second * 10 + d;
+    i++;
+  }
+  if (i >= end || t.charCodeAt(i++) !== sep || i + 4 > end) return false;
+  const year = digitsAt(t, i, 4);
+  if (year < 0) return false;
+  i += 4;
+  let time = 0;
+  if (i < end) {
+    time = scanTime(t, i, end);
+    if (time === TIME_SHAPE_MISMATCH) return false;
+  }
+  out.first = first;
+  out.second = second;
+  out.year = year;
+  out.time = time;
+  return true;
+}
+
+/** {@link scanTime}'s answer for a text that is not a time. */
+const TIME_SHAPE_MISMATCH = Number.NEGATIVE_INFINITY;
+
+/**
+ * The time part `t.slice(i, end)` of a date (the TIME pattern above) as milliseconds from midnight
+ * UTC, its zone applied; NaN for an impossible hour, minute or second; {@link TIME_SHAPE_MISMATCH}
+ * when the text is not a time.
+ */
+function scanTime(t: string, i: number, end: number): number {
+  const lead = t.charCodeAt(i++);
+  if (lead !== 84 && lead !== 116 && lead !== 32) return TIME_SHAPE_MISMATCH;
+  let d = digitAt(t, i++, end);
+  if (d < 0) return TIME_SHAPE_MISMATCH;
+  let hour = d;
+  d = digitAt(t, i, end);
+  if (d >= 0) {
+    hour = hour * 10 + d;
+    i++;
+  }
+  if (i >= end || t.charCodeAt(i++) !== 58) return TIME_SHAPE_MISMATCH;
+  const minute = i + 2 <= end ? digitsAt(t, i, 2) : -1;
+  if (minute < 0) return TIME_SHAPE_MISMATCH;
+  i += 2;
+  let second = 0;
+  let ms = 0;
+  if (i < end && t.charCodeAt(i) === 58) {
+    second = i + 3 <= end ? digitsAt(t, i + 1, 2) : -1;
+    if (second < 0) return TIME_SHAPE_MISMATCH;
+    i += 3;
+    const dot = i < end ? t.charCodeAt(i) : -1;
+    if (dot === 46 || dot === 44) {
+      let j = i + 1;
+      while (j < end && digitAt(t, j, end) >= 0) j++;
+      if (j === i + 1 || j - i - 1 > 9) return TIME_SHAPE_MISMATCH;
+      ms = Math.floor(Number(`0.${t.slice(i + 1, j)}`) * 1000);
+      i = j;
+    }
+  }
+  while (i < end && isSpace(t.charCodeAt(i))) i++;
+  let offsetMs = 0;
+  if (i < end) {
+    const z = t.charCodeAt(i);
+    if (z === 90 || z === 122) {
+      if (i + 1 !== end) return TIME_SHAPE_MISMATCH;
+    } else if (z === 43 || z === 45) {
+      const rest = end - (i + 3);
+      const hh = rest >= 0 ? digitsAt(t, i + 1, 2) : -1;
+      let mm = 0;
+      if (rest === 2) mm = digitsAt(t, i + 3, 2);
+      else if (rest === 3 && t.charCodeAt(i + 3) === 58) mm = digitsAt(t, i + 4, 2);
+      else if (rest !== 0) return TIME_SHAPE_MISMATCH;
+      if (hh < 0 || mm < 0) return TIME_SHAPE_MISMATCH;
+      offsetMs = (z === 45 ? -1 : 1) * (hh * 60 + mm) * 60_000;
+    } else return TIME_SHAPE_MISMATCH;
+  }
+  if (hour > 23 || minute > 59 || second > 60) return Number.NaN;
+  return hour * 3_600_000 + minute * 60_000 + second * 1000 + ms - offsetMs;
+}
+
+/**
+ * Epoch milliseconds of a scanned numeric date read in `order` (`mdy`: the first number is the
+ * month); NaN when that order makes it impossible (month 13, `02/30/2024`) or its time is.
+ */
+export function dayMonthEpoch(date: DayMonthDate, order: DateOrder): number {
+  const month = order === 'mdy' ? date.first : date.second;
+  const day = order === 'mdy' ? date.second : date.first;
+  const time = date.time;
+  if (time !== time || month < 1 || month > 12 || day < 1 || day > daysInMonth(date.year, month)) return Number.NaN;
+  return daysFromCivil(date.year, month, day) * MS_PER_DAY + time;
+}
+
+/**
+ * What type inference needs of a text that may be a date: {@link parseDatetimeSpan} without an
+ * order, except that a numeric date with the year last sets `dm.matched` and its numbers in `dm`
+ * (the caller weighs both orders) and gives NaN. ISO dates go by the fast path first, as before.
+ */
+export function readDateSpan(text: string, start: number, end: number, dm: DayMonthDate): number {
+  dm.matched = false;
+  const fast = end > start ? parseIsoFast(text, start, end) : undefined;
+  if (fast !== undefined) return fast;
+  if (scanDayMonthSpan(text, start, end, dm)) {
+    dm.matched = true;
+    return Number.NaN;
+  }
+  return parseDatetimeGeneral(text.slice(start, end));
 }
 
 /** Why {@link toCell} refused a value, e.g. `expected a number, got "abc"`. */
 export class CellError extends Error {}
+
+/** A raw value for a message: a string quoted (cut at 40 characters), `an array`, `an object`, or as written. */
+export function describeRawValue(raw: unknown): string {
+  return describe(raw);
+}
 
 function describe(raw: unknown): string {
   if (typeof raw === 'string') return JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw);
@@ -482,9 +718,11 @@ function describe(raw: unknown): string {
 /**
  * Normalizes one raw value (a CSV string, a JSON value, a dataset value) to a {@link Cell} of the given
  * column type. Missing values become `null`. Throws {@link CellError} when the value cannot be of that
- * type; the caller adds file/row/column or the JSON path.
+ * type; the caller adds file/row/column or the JSON path. A datetime column's `dateOrder` (learned or
+ * declared) says how its numeric dates with the year last (`03/05/2024`) read; without one they are
+ * refused, as ambiguous.
  */
-export function toCell(type: ColumnType, raw: unknown): Cell {
+export function toCell(type: ColumnType, raw: unknown, dateOrder?: DateOrder): Cell {
   if (isMissing(raw)) return null;
   switch (type) {
     case 'number':
@@ -522,8 +760,11 @@ export function toCell(type: ColumnType, raw: unknown): Cell {
         return t;
       }
       if (typeof raw === 'string') {
-        const t = parseDatetime(raw);
-        if (Number.isNaN(t)) throw new CellError(`expected a date like 2024-03-05, 2024-03-05T14:30:00Z or Mar 5 2024, got ${describe(raw)}`);
+        const t = parseDatetime(raw, dateOrder);
+        if (Number.isNaN(t)) {
+          if (dateOrder !== undefined) throw new CellError(`expected a date as ${dateOrderPattern(dateOrder)} (the column's order) or like 2024-03-05, got ${describe(raw)}`);
+          throw new CellError(`expected a date like 2024-03-05, 2024-03-05T14:30:00Z or Mar 5 2024, got ${describe(raw)}`);
+        }
         return t;
       }
       throw new CellError(`expected a date, got ${describe(raw)}`);

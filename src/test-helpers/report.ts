@@ -31,7 +31,9 @@ export async function buildReportBundles(dir: string): Promise<ReportBundles> {
   const binaryRows = Array.from({ length: 300 }, (_, i) => {
     const x = rnd() * 10;
     const city = pick(rnd, cities);
-    const day = new Date(Date.UTC(2024, 0, 1 + (i % 365))).toISOString().slice(0, 10);
+    // Day-first numeric dates (15/01/2024): the order is learned at load and shown in the profile.
+    const [y, m, d] = new Date(Date.UTC(2024, 0, 1 + (i % 365))).toISOString().slice(0, 10).split('-');
+    const day = `${d}/${m}/${y}`;
     const churn = x + (city === 'Porto' ? 3 : 0) + rnd() * 6 > 9 ? 'yes' : 'no';
     return [rnd() < 0.05 ? '' : +x.toFixed(3), city, day, churn];
   });

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { SourceFlags as SourceSpecFlags } from '../../core/data/sources/index.js';
-import type { ColumnType } from '../../core/values.js';
+import { type DeclaredType, dateOrderPattern } from '../../core/values.js';
 import type { CliContext } from '../context.js';
 import { collect, columnTypes, integer, oneOf } from '../parse.js';
 import { loadProgressReporter } from '../progress.js';
@@ -8,7 +8,7 @@ import { profileTable } from '../render.js';
 
 /** The options of {@link sourceOptions}: what the core turns into a source spec, and how to load it. */
 export interface SourceFlags extends SourceSpecFlags {
-  types?: Record<string, ColumnType>;
+  types?: Record<string, DeclaredType>;
   onBadRow?: 'error' | 'skip';
   inferRows?: number;
   chunkRows?: number;
@@ -61,7 +61,7 @@ export function sourceOptions(command: Command): Command {
     .option('--max-records <n>', 'HTTP: stop after this many records', integer(1))
     .option('--retries <n>', 'HTTP: retries on 429, 5xx and network errors (default 4)', integer(0, 20))
     .option('--timeout <ms>', 'HTTP: per-request timeout in milliseconds (default 30000)', integer(1))
-    .option('--types <col=type,...>', 'declared column types (number, integer, boolean, category, datetime, text), e.g. zip=category', columnTypes)
+    .option('--types <col=type,...>', 'declared column types (number, integer, boolean, category, datetime, text; datetime:dmy or datetime:mdy also fix the order of dates like 03/05/2024), e.g. zip=category', columnTypes)
     .option('--on-bad-row <error|skip>', 'a value that contradicts its column type: stop (error, default) or leave the row out and count it (skip)', oneOf(['error', 'skip'] as const))
     .option('--infer-rows <n>', 'infer column types from the first n rows only (default: every row)', integer(1))
     .option('--chunk-rows <n>', 'rows per chunk: memory is bounded by it (default 10000)', integer(1, 1_000_000));
@@ -129,7 +129,7 @@ export function registerLoad(program: Command, ctx: CliContext): void {
       const { formatLocation } = await import('../../core/errors.js');
       for (const s of result.skipped.first) ctx.note(`skipped ${formatLocation({ row: s.row, line: s.line, column: s.column })}: ${s.message}`);
       if (ctx.tty) ctx.out(profileTable(result.profile));
-      const columns = result.schema.map((c) => `${c.name}: ${c.type}`).join(', ');
+      const columns = result.schema.map((c) => `${c.name}: ${c.type}${c.dateOrder ? ` (${dateOrderPattern(c.dateOrder)})` : ''}`).join(', ');
       const { count, first } = result.skipped;
       const skipped = count > 0 ? `, skipped ${count} bad row${count === 1 ? '' : 's'} (row${count === 1 ? '' : 's'} ${first.map((s) => s.row).join(', ')}${count > first.length ? ', …' : ''})` : '';
       ctx.out(`wrote ${opts.out}: ${result.rows} rows × ${result.schema.length} columns (${columns})${skipped}`);

@@ -1,13 +1,13 @@
 import { DataError } from '../errors.js';
 import { type Column, type Table, emptyColumn, setCell } from '../table.js';
-import { CellError, type ColumnType, toCell } from '../values.js';
+import { CellError, type ColumnType, type DateOrder, type DeclaredType, splitDeclaredType, toCell } from '../values.js';
 import { TypeInferrer } from './infer.js';
 import type { RawTable } from './read.js';
 
 /** Options of {@link buildTable}. */
 export interface BuildOptions {
-  /** Declared column types that replace inference (`{zip: 'category'}`). */
-  types?: Record<string, ColumnType>;
+  /** Declared column types that replace inference (`{zip: 'category'}`, `{day: 'datetime:dmy'}`). */
+  types?: Record<string, DeclaredType>;
 }
 
 /**
@@ -23,16 +23,20 @@ export function buildTable(raw: RawTable, options: BuildOptions = {}): Table {
     }
   }
   const columns: Column[] = raw.columnNames.map((name, j) => {
-    let type = declared[name];
-    if (type === undefined) {
+    const given = declared[name] === undefined ? undefined : splitDeclaredType(declared[name]);
+    let type: ColumnType | undefined = given?.type;
+    let dateOrder: DateOrder | undefined = given?.dateOrder;
+    // A plain `datetime` learns the day/month order of its numeric dates as an undeclared column does.
+    if (type === undefined || (type === 'datetime' && dateOrder === undefined)) {
       const inferrer = new TypeInferrer();
       for (const row of raw.rows) inferrer.add(row[j]);
-      type = inferrer.result();
+      type ??= inferrer.result();
+      if (type === 'datetime') dateOrder = inferrer.dateOrder();
     }
-    const column = emptyColumn(name, type, raw.rows.length);
+    const column = emptyColumn(name, type, raw.rows.length, dateOrder);
     for (let i = 0; i < raw.rows.length; i++) {
       try {
-        setCell(column, i, toCell(type, raw.rows[i]?.[j]));
+        setCell(column, i, toCell(type, raw.rows[i]?.[j], dateOrder));
       } catch (err) {
         if (!(err instanceof CellError)) throw err;
         throw new DataError({ source: raw.source, row: i + 1, line: raw.lines?.[i], column: name }, `${err.message} (column type ${type})`);

@@ -1,6 +1,6 @@
 import { ConfigError, MlpipeError } from '../errors.js';
 import { type Table, cellAt } from '../table.js';
-import { type Cell, type ColumnType, CellError, toCell } from '../values.js';
+import { type Cell, type ColumnType, type DateOrder, type DeclaredType, CellError, joinDeclaredType, splitDeclaredType, toCell } from '../values.js';
 import type { RawChunk, RawValue, RecordSource, SourceLineage } from './sources/types.js';
 import { MemoryTableSink, type StreamLoadOptions, streamLoad } from './stream-load.js';
 
@@ -41,12 +41,16 @@ function once(name: string): () => void {
 
 /**
  * Widens two declared types of the same column from different sources: equal stays, integer and number
- * widen to number, anything else becomes category (which holds any value as text).
+ * widen to number, datetimes stay datetimes (with the day/month order of the one that has one, none
+ * when they have different ones), anything else becomes category (which holds any value as text).
  */
-function mergeTypes(a: ColumnType | undefined, b: ColumnType): ColumnType {
+function mergeTypes(a: DeclaredType | undefined, b: DeclaredType): DeclaredType {
   if (a === undefined || a === b) return b;
-  const numeric = (t: ColumnType) => t === 'number' || t === 'integer';
+  const numeric = (t: DeclaredType) => t === 'number' || t === 'integer';
   if (numeric(a) && numeric(b)) return 'number';
+  const x = splitDeclaredType(a);
+  const y = splitDeclaredType(b);
+  if (x.type === 'datetime' && y.type === 'datetime') return x.dateOrder === undefined ? b : y.dateOrder === undefined ? a : 'datetime';
   return 'category';
 }
 
@@ -64,7 +68,7 @@ export function concatSources(sources: RecordSource[]): RecordSource {
   let rows = 0;
   const columns: string[] = [];
   const index = new Map<string, number>();
-  const declared: Record<string, ColumnType> = {};
+  const declared: Record<string, DeclaredType> = {};
 
   function collectDeclared(source: RecordSource): void {
     for (const [col, type] of Object.entries(source.declaredTypes())) declared[col] = mergeTypes(declared[col], type);
@@ -122,6 +126,8 @@ interface RightSide {
   lineage: SourceLineage;
   /** Key column types in the right table, in `on` order (left key values are typed like these to match). */
   keyTypes: ColumnType[];
+  /** The day/month order of each datetime key column, when it has one. */
+  keyOrders: (DateOrder | undefined)[];
   /** Indexes of the right table's non-key columns, and their output positions. */
   valueColumns: number[];
   outAt: number[];
@@ -175,7 +181,7 @@ export function joinSources(left: RecordSource, rights: RecordSource[], options:
   const name = [left, ...rights].map((s) => s.name).join(` ${how} join `);
   const use = once(name);
   const names = new ColumnNames(warnings);
-  const declared: Record<string, ColumnType> = {};
+  const declared: Record<string, DeclaredType> = {};
   const sides: RightSide[] = [];
   let rows = 0;
 
@@ -195,6 +201,7 @@ export function joinSources(left: RecordSource, rights: RecordSource[], options:
       return j;
     });
     const keyTypes = keyIdx.map((j) => table.columns[j]!.type);
+    const keyOrders = keyIdx.map((j) => table.columns[j]!.dateOrder);
     const byKey = new Map<string, number[]>();
     for (let r = 0; r < table.rowCount; r++) {
       const key = keyOf(keyIdx.map((j) => cellAt(table.columns[j]!, r)));
@@ -205,7 +212,7 @@ export function joinSources(left: RecordSource, rights: RecordSource[], options:
     }
     warnings.push(...loaded.warnings);
     const valueColumns = table.columns.map((_, j) => j).filter((j) => !keyIdx.includes(j));
-    return { source, table, lineage: loaded.lineage.source, keyTypes, valueColumns, outAt: [], byKey };
+    return { source, table, lineage: loaded.lineage.source, keyTypes, keyOrders, valueColumns, outAt: [], byKey };
   }
 
   async function* chunks(chunkRows: number): AsyncGenerator<RawChunk> {
@@ -222,7 +229,7 @@ export function joinSources(left: RecordSource, rights: RecordSource[], options:
           const col = side.table.columns[j]!;
           const at = names.add(col.name, side.source.name);
           side.outAt.push(at);
-          declared[names.names[at]!] = col.type;
+          declared[names.names[at]!] = joinDeclaredType(col.type, col.dateOrder);
         }
       }
     };
@@ -255,7 +262,7 @@ export function joinSources(left: RecordSource, rights: RecordSource[], options:
           let cells: Cell[] | undefined = [];
           for (const [k, j] of (leftKeyIdx ?? []).entries()) {
             try {
-              cells.push(toCell(side.keyTypes[k]!, row[j]));
+              cells.push(toCell(side.keyTypes[k]!, row[j], side.keyOrders[k]));
             } catch (err) {
               if (!(err instanceof CellError)) throw err;
               cells = undefined; // a value that cannot be of the key's type matches nothing

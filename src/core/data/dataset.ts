@@ -7,7 +7,7 @@ import type { Data, DataType, Table as ArrowTable } from 'apache-arrow';
 import { DataError, NotFoundError, messageOf } from '../errors.js';
 import { tempPathBeside } from '../fs-util.js';
 import { type Column, type Table, emptyColumn, setCell } from '../table.js';
-import { COLUMN_TYPES, type ColumnType } from '../values.js';
+import { COLUMN_TYPES, type ColumnType, DATE_ORDERS, type DateOrder } from '../values.js';
 import type { Lineage } from '../lineage.js';
 import { fingerprintOf } from './fingerprint.js';
 
@@ -54,11 +54,25 @@ function arrowType(type: ColumnType): DataType {
   }
 }
 
-/** The Arrow schema of a dataset: one nullable field per column with its mlpipe type in the field metadata. */
-export function datasetSchema(columns: readonly { name: string; type: ColumnType }[], metadata = new Map<string, string>()): Schema {
+/**
+ * The Arrow schema of a dataset: one nullable field per column with its mlpipe type in the field
+ * metadata (`mlpipe.type`), and for a datetime column with a day/month order that order
+ * (`mlpipe.dateOrder`: `mdy` or `dmy`; readers that do not know it ignore it).
+ */
+export function datasetSchema(columns: readonly { name: string; type: ColumnType; dateOrder?: DateOrder }[], metadata = new Map<string, string>()): Schema {
   const { Field, Schema } = loadArrow();
-  const fields = columns.map((c) => new Field(c.name, arrowType(c.type), true, new Map([['mlpipe.type', c.type]])));
+  const fields = columns.map((c) => {
+    const fieldMetadata = new Map<string, string>([['mlpipe.type', c.type]]);
+    if (c.type === 'datetime' && c.dateOrder !== undefined) fieldMetadata.set('mlpipe.dateOrder', c.dateOrder);
+    return new Field(c.name, arrowType(c.type), true, fieldMetadata);
+  });
   return new Schema(fields, metadata);
+}
+
+/** The day/month order recorded for a datetime field (`mlpipe.dateOrder`), if any. */
+export function dateOrderOfField(field: Field, type: ColumnType): DateOrder | undefined {
+  const order = field.metadata.get('mlpipe.dateOrder');
+  return type === 'datetime' && order !== undefined && (DATE_ORDERS as readonly string[]).includes(order) ? (order as DateOrder) : undefined;
 }
 
 /**
@@ -232,7 +246,7 @@ export class DatasetWriter {
     private readonly schema: Schema,
   ) {}
 
-  static async create(path: string, columns: readonly { name: string; type: ColumnType }[]): Promise<DatasetWriter> {
+  static async create(path: string, columns: readonly { name: string; type: ColumnType; dateOrder?: DateOrder }[]): Promise<DatasetWriter> {
     await mkdir(dirname(path), { recursive: true });
     const tmp = tempPathBeside(path);
     const fh = await open(tmp, 'wx');
@@ -402,7 +416,7 @@ export async function readDataset(path: string): Promise<Dataset> {
       throw new DataError({ source: path, column: field.name }, messageOf(err));
     }
     const vector = arrow.getChild(field.name);
-    const column = emptyColumn(field.name, type, arrow.numRows);
+    const column = emptyColumn(field.name, type, arrow.numRows, dateOrderOfField(field, type));
     if (vector) {
       let i = 0;
       for (const v of vector) {

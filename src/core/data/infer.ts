@@ -1,13 +1,16 @@
 import {
   type ColumnType,
+  type DateOrder,
+  dayMonthDate,
+  dayMonthEpoch,
   isMissing,
   isMissingSpan,
+  isSpace,
   numberKind,
   parseBoolean,
   parseBooleanSpan,
-  parseDatetime,
-  parseDatetimeSpan,
   parseNumberSpan,
+  readDateSpan,
 } from '../values.js';
 import type { TextRows } from './sources/types.js';
 import { StringCounts } from './string-counts.js';
@@ -26,6 +29,13 @@ export interface TypedChunk {
   datetimes: Float64Array | undefined;
   /** `parseBoolean` of each value, null for a missing one: for a column that can still be a boolean. */
   booleans: (boolean | null)[] | undefined;
+  /**
+   * With `datetimes`: the day/month order its numeric dates (`03/05/2024`) were read in, which is the
+   * order the column had learned by then (`mixed` when it learned another one within the chunk);
+   * undefined when the chunk has no such date. Where the column ends up with another order, the
+   * loader reads those values again.
+   */
+  dateOrder: DateOrder | 'mixed' | undefined;
 }
 
 /** Marks value `i` of a chunk's typed values missing. */
@@ -33,13 +43,6 @@ function setMissing(out: TypedChunk, i: number): void {
   if (out.numbers) out.numbers[i] = Number.NaN;
   if (out.datetimes) out.datetimes[i] = Number.NaN;
   if (out.booleans) out.booleans[i] = null;
-}
-
-/** True for the characters of `\s` (and of `trim`): the ECMAScript white space and line terminators. */
-function isSpace(c: number): boolean {
-  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
-  if (c < 0xa0) return false;
-  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 /** `/\s/.test(text.slice(start, end).trim())`: white space between the first and last other characters. */
@@ -68,6 +71,14 @@ export function hasInnerSpace(text: string, start: number, end: number): boolean
  * is exact (but for the values before the column stopped being typed, above). Past it, every value
  * not among the remembered ones is counted as new, so the distinct count is again an upper bound
  * (`distinctCapped` is true).
+ *
+ * Numeric dates with the year last (`03/05/2024`, `31.12.2023`, `12-31-2023 14:30`) are dates when
+ * one day/month order reads every one of them: month first (`mdy`) when a value has its second
+ * number above 12, day first (`dmy`) when one has its first number above 12; when both happen, or
+ * a value is an impossible day in the only order left (`02/30/2024`), the column is not a datetime.
+ * When every value fits both orders, {@link dateOrder} is `mdy` (pandas' default) and
+ * {@link dateOrderAmbiguous} says so. Each such value is weighed in both orders as it comes, so the
+ * order can be decided by any value, the last one included.
  */
 export class TypeInferrer {
   private nonMissing = 0;
@@ -84,6 +95,14 @@ export class TypeInferrer {
   private unseenAfterCap = 0;
   /** Values seen while the column could still be typed, not remembered (each counted as distinct). */
   private whileTyped = 0;
+  /** Numeric dates with the year last were seen; every one of them reads as a day month first / day first. */
+  private dayMonth = false;
+  private mdyFits = true;
+  private dmyFits = true;
+  /** The order the current chunk's numeric dates were read in ({@link TypedChunk.dateOrder}). */
+  private chunkOrder: DateOrder | 'mixed' | undefined;
+  /** Where a numeric date is scanned (reused). */
+  private readonly dm = dayMonthDate();
 
   constructor(private readonly distinctCap = DEFAULT_DISTINCT_CAP) {}
 
@@ -93,6 +112,40 @@ export class TypeInferrer {
       return;
     }
     if (!this.distinct.count(key, this.distinctCap)) this.unseenAfterCap++;
+  }
+
+  /**
+   * A text's value as a datetime for inference, NaN when it is none: a numeric date with the year
+   * last is weighed in both orders and read in the order the column fits so far (`mdy` while both
+   * fit).
+   */
+  private readDate(text: string, a: number, b: number): number {
+    const t = readDateSpan(text, a, b, this.dm);
+    if (!this.dm.matched) return t;
+    this.dayMonth = true;
+    const mdy = dayMonthEpoch(this.dm, 'mdy');
+    const dmy = dayMonthEpoch(this.dm, 'dmy');
+    if (mdy !== mdy) this.mdyFits = false;
+    if (dmy !== dmy) this.dmyFits = false;
+    const order: DateOrder | undefined = this.mdyFits ? 'mdy' : this.dmyFits ? 'dmy' : undefined;
+    if (order === undefined) return Number.NaN;
+    if (this.chunkOrder === undefined) this.chunkOrder = order;
+    else if (this.chunkOrder !== order) this.chunkOrder = 'mixed';
+    return order === 'mdy' ? mdy : dmy;
+  }
+
+  /**
+   * The day/month order of the column's numeric dates with the year last, when it has some and one
+   * order reads them all: `mdy` unless only `dmy` does. Undefined when it has none (or no order fits).
+   */
+  dateOrder(): DateOrder | undefined {
+    if (!this.dayMonth) return undefined;
+    return this.mdyFits ? 'mdy' : this.dmyFits ? 'dmy' : undefined;
+  }
+
+  /** True when the column has numeric dates with the year last and each fits both orders: {@link dateOrder} is then `mdy` by default. */
+  get dateOrderAmbiguous(): boolean {
+    return this.dayMonth && this.mdyFits && this.dmyFits;
   }
 
   /** Feeds one raw value (CSV string, JSON value). */
@@ -127,7 +180,7 @@ export class TypeInferrer {
         if (kind === 2) this.allInteger = false;
       }
     }
-    if (this.allDatetime && Number.isNaN(parseDatetime(text))) this.allDatetime = false;
+    if (this.allDatetime && Number.isNaN(this.readDate(text, 0, text.length))) this.allDatetime = false;
     if (!literal && /\s/.test(text.trim())) this.withSpace++;
     this.remember(text);
   }
@@ -152,7 +205,7 @@ export class TypeInferrer {
         continue;
       }
       for (let k = i; k < n; k++) this.add(values[k]);
-      return { numbers: undefined, datetimes: undefined, booleans: undefined };
+      return { numbers: undefined, datetimes: undefined, booleans: undefined, dateOrder: undefined };
     }
     return this.typedResult(out);
   }
@@ -203,7 +256,7 @@ export class TypeInferrer {
       const a = starts[k] as number;
       const b = ends[k] as number;
       // No missing token is a date: a date is counted as the general step would.
-      const t = this.allDatetime ? parseDatetimeSpan(text, a, b) : Number.NaN;
+      const t = this.allDatetime ? this.readDate(text, a, b) : Number.NaN;
       if (t === t) {
         this.nonMissing++;
         this.strings++;
@@ -275,7 +328,7 @@ export class TypeInferrer {
       }
     }
     if (this.allDatetime) {
-      const t = parseDatetimeSpan(text, a, b);
+      const t = this.readDate(text, a, b);
       if (Number.isNaN(t)) this.allDatetime = false;
       else if (out.datetimes) out.datetimes[i] = t;
     }
@@ -288,11 +341,13 @@ export class TypeInferrer {
 
   /** Arrays for the typed values of a chunk of `n` values, for the types the column can still be. */
   private typedArrays(n: number): TypedChunk {
+    this.chunkOrder = undefined;
     // Every key always there (undefined or not): objects of one shape keep the code using them fast.
     return {
       numbers: this.allNumber ? new Float64Array(n) : undefined,
       datetimes: this.allDatetime ? new Float64Array(n) : undefined,
       booleans: this.allBoolean ? new Array<boolean | null>(n) : undefined,
+      dateOrder: undefined,
     };
   }
 
@@ -302,6 +357,7 @@ export class TypeInferrer {
       numbers: this.allNumber ? out.numbers : undefined,
       datetimes: this.allDatetime ? out.datetimes : undefined,
       booleans: this.allBoolean ? out.booleans : undefined,
+      dateOrder: this.allDatetime ? this.chunkOrder : undefined,
     };
   }
 

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { MlpipeError } from '../errors.js';
 import type { Lineage } from '../lineage.js';
 import type { Table } from '../table.js';
-import type { ColumnType } from '../values.js';
+import type { DeclaredType } from '../values.js';
 import { type CombineSpec, type KeyLocation, concatSources, joinSources } from './combine.js';
 import type { DatasetProfile } from './profile.js';
 import { openSource } from './sources/index.js';
@@ -40,8 +40,8 @@ export interface LoadOptions {
   format?: string;
   /** For a path: the CSV delimiter (default: sniffed). */
   delimiter?: string;
-  /** Declared column types: they win over the source's own types and over inference. */
-  types?: Record<string, ColumnType>;
+  /** Declared column types: they win over the source's own types and over inference (`datetime:dmy` also fixes the day/month order). */
+  types?: Record<string, DeclaredType>;
   /** `error` (default) or `skip` rows whose values contradict their column's type. */
   onBadRow?: OnBadRow;
   /** Infer types from the first N rows only. */

@@ -1,10 +1,12 @@
 import type { Column, Table } from '../table.js';
-import type { ColumnType } from '../values.js';
+import type { ColumnType, DateOrder } from '../values.js';
 
 /** Summary statistics of one column. */
 export interface ColumnProfile {
   name: string;
   type: ColumnType;
+  /** A datetime column's day/month order for numeric dates (`03/05/2024`), learned or declared, when it has one. */
+  dateOrder?: DateOrder;
   /** Non-missing values. */
   count: number;
   missing: number;
@@ -174,6 +176,7 @@ class ColumnAccumulator {
     readonly name: string,
     readonly type: ColumnType,
     private readonly cap: number,
+    readonly dateOrder?: DateOrder,
   ) {
     this.numeric = type === 'number' || type === 'integer' || type === 'datetime';
     // Only integer columns list their top values: the others need the distinct values, not their counts.
@@ -241,7 +244,7 @@ class ColumnAccumulator {
     const { count } = this;
     if (this.adopted) this.missing = rows - count;
     const distinct = this.numbers ? this.numbers.size : this.adopted ? this.adopted.counts.size : this.counts.size;
-    const profile: ColumnProfile = { name: this.name, type: this.type, count, missing: this.missing, distinct };
+    const profile: ColumnProfile = { name: this.name, type: this.type, ...(this.dateOrder !== undefined ? { dateOrder: this.dateOrder } : {}), count, missing: this.missing, distinct };
     if (this.capped) profile.distinctCapped = true;
     if (this.numeric && count > 0) {
       if (this.type === 'datetime') {
@@ -271,9 +274,9 @@ export class ProfileAccumulator {
   private readonly columns: ColumnAccumulator[];
   private rows = 0;
 
-  constructor(schema: readonly { name: string; type: ColumnType }[], options: { distinctCap?: number } = {}) {
+  constructor(schema: readonly { name: string; type: ColumnType; dateOrder?: DateOrder }[], options: { distinctCap?: number } = {}) {
     const cap = options.distinctCap ?? PROFILE_DISTINCT_CAP;
-    this.columns = schema.map((c) => new ColumnAccumulator(c.name, c.type, cap));
+    this.columns = schema.map((c) => new ColumnAccumulator(c.name, c.type, cap, c.type === 'datetime' ? c.dateOrder : undefined));
   }
 
   /**

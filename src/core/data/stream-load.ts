@@ -3,7 +3,20 @@ import { join } from 'node:path';
 import { DataError, InterruptedError } from '../errors.js';
 import type { Lineage, SkippedRow } from '../lineage.js';
 import { type Column, type Table, emptyColumn, setCell } from '../table.js';
-import { CellError, type ColumnType, isMissing, isMissingSpan, toCell } from '../values.js';
+import {
+  CellError,
+  type ColumnType,
+  type DateOrder,
+  type DeclaredType,
+  dateOrderPattern,
+  dayMonthDate,
+  isMissing,
+  isMissingSpan,
+  parseDatetime,
+  scanDayMonthSpan,
+  splitDeclaredType,
+  toCell,
+} from '../values.js';
 import { mlpipeVersion } from '../version.js';
 import { DatasetWriter } from './dataset.js';
 import { Fingerprinter } from './fingerprint.js';
@@ -30,8 +43,11 @@ export interface LoadProgress {
 
 /** Options of {@link streamLoad}. */
 export interface StreamLoadOptions {
-  /** Declared column types; they win over the source's own and over inference. */
-  types?: Record<string, ColumnType>;
+  /**
+   * Declared column types; they win over the source's own and over inference. `datetime:mdy` and
+   * `datetime:dmy` also fix the order of numeric dates; a plain `datetime` learns it from the values.
+   */
+  types?: Record<string, DeclaredType>;
   /** `error` (default): a contradicting value stops the load. `skip`: the row is left out and counted. */
   onBadRow?: OnBadRow;
   /** Infer column types from the first N rows only (default: every row). */
@@ -96,7 +112,7 @@ async function* interruptible<T>(iterable: AsyncIterable<T>, signal: AbortSignal
  * by one ({@link fastColumn}): inference computed its values for its type (pass 1), or it is a
  * category or text column of strings (which `toCell` takes as they are, missing tokens aside).
  */
-function hasFastColumn(type: ColumnType, chunk: SpoolChunk, j: number): boolean {
+function hasFastColumn({ type }: DatasetSchema[number], chunk: SpoolChunk, j: number): boolean {
   const spooled = chunk.columns[j];
   if (!spooled || 'values' in spooled) return false;
   switch (type) {
@@ -113,22 +129,60 @@ function hasFastColumn(type: ColumnType, chunk: SpoolChunk, j: number): boolean 
   }
 }
 
-/** Column `j` of a spooled chunk as a typed column, when {@link hasFastColumn}. */
-function fastColumn(name: string, type: ColumnType, chunk: SpoolChunk, j: number): Column {
+/**
+ * Column `j` of a spooled chunk as a typed column, when {@link hasFastColumn}. Undefined in the one
+ * case where a value could be refused after all: datetimes read again in the column's order that do
+ * not read (which inference over the same values rules out).
+ */
+function fastColumn({ name, type, dateOrder }: DatasetSchema[number], chunk: SpoolChunk, j: number): Column | undefined {
   const spooled = chunk.columns[j] as Exclude<SpoolColumn, { values: RawValue[] }>;
   const typed = spooled.typed;
   switch (type) {
     case 'number':
     case 'integer':
       return { name, type, values: typed!.numbers! };
-    case 'datetime':
-      return { name, type, values: typed!.datetimes! };
+    case 'datetime': {
+      // Pass 1 read this chunk's numeric dates in the order the column had learned by then: another
+      // one (decided by a later value) means reading them again in the column's order.
+      const read = typed!.dateOrder;
+      const values = read === undefined || read === dateOrder ? typed!.datetimes! : datetimesInOrder(chunk, j, dateOrder);
+      return values && { name, type, values };
+    }
     case 'boolean':
       return { name, type, values: typed!.booleans! };
     case 'category':
     case 'text':
       return { name, type, values: 'span' in spooled ? spanStrings(chunk.spans!, spooled.span, chunk.rowCount) : joinedStrings(spooled.text, spooled.ends, chunk.rowCount) };
   }
+}
+
+/** Column `j` of a spooled chunk (strings) as datetimes read in `order`; undefined when a present value does not read. */
+function datetimesInOrder(chunk: SpoolChunk, j: number, order: DateOrder | undefined): Float64Array | undefined {
+  const n = chunk.rowCount;
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const raw = spooledValue(chunk, j, i);
+    if (isMissing(raw)) {
+      values[i] = Number.NaN;
+      continue;
+    }
+    const t = typeof raw === 'string' ? parseDatetime(raw, order) : Number.NaN;
+    if (t !== t) return undefined;
+    values[i] = t;
+  }
+  return values;
+}
+
+/** The typed columns of a spooled chunk without checking values one by one, when every column has them ({@link hasFastColumn}). */
+function fastColumns(schema: DatasetSchema, chunk: SpoolChunk): Column[] | undefined {
+  if (!schema.every((c, j) => hasFastColumn(c, chunk, j))) return undefined;
+  const columns: Column[] = [];
+  for (let j = 0; j < schema.length; j++) {
+    const column = fastColumn(schema[j]!, chunk, j);
+    if (!column) return undefined;
+    columns.push(column);
+  }
+  return columns;
 }
 
 /** Column `column` of rows as spans, as strings (null for a missing value). */
@@ -158,8 +212,17 @@ function joinedStrings(text: string, ends: Int32Array, n: number): (string | nul
   return values;
 }
 
-/** The columns of a loaded dataset, in order. */
-export type DatasetSchema = { name: string; type: ColumnType }[];
+/**
+ * For a numeric date with the year last refused by a datetime column without a day/month order:
+ * how to give it one. Empty for any other value.
+ */
+function dayMonthHint(raw: unknown): string {
+  if (typeof raw !== 'string' || !scanDayMonthSpan(raw, 0, raw.length, dayMonthDate())) return '';
+  return ': a numeric date needs the column\'s day/month order, which its values do not decide (or contradict); declare the type datetime:dmy or datetime:mdy';
+}
+
+/** The columns of a loaded dataset, in order; a datetime column with the day/month order of its numeric dates, when it has one. */
+export type DatasetSchema = { name: string; type: ColumnType; dateOrder?: DateOrder }[];
 
 /**
  * Where the typed chunks of the second pass go: an Arrow file written batch by batch, or a table in
@@ -196,7 +259,7 @@ export class MemoryTableSink implements TableSink {
   private columns: Column[] = [];
   private rows = 0;
   async start(schema: DatasetSchema, rowsAtMost: number): Promise<void> {
-    this.columns = schema.map((c) => emptyColumn(c.name, c.type, rowsAtMost));
+    this.columns = schema.map((c) => emptyColumn(c.name, c.type, rowsAtMost, c.dateOrder));
   }
   async write(chunk: Table): Promise<void> {
     const at = this.rows;
@@ -233,7 +296,7 @@ export interface StreamLoadResult {
   rows: number;
   lineage: Lineage;
   profile: DatasetProfile;
-  /** The source's warnings (renamed headers, renamed join columns …). */
+  /** The source's warnings (renamed headers, renamed join columns …), then the types' (a day/month order assumed). */
   warnings: string[];
   /** Rows left out by `onBadRow: skip`: how many, and the first few with their row numbers. */
   skipped: { count: number; first: SkippedRow[] };
@@ -275,7 +338,9 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
         const declared = source.declaredTypes();
         for (let j = names.length; j < chunk.columns.length; j++) {
           const name = chunk.columns[j] as string;
-          inferrers[j] = userTypes[name] !== undefined || declared[name] !== undefined ? undefined : new TypeInferrer(options.distinctCap ?? DEFAULT_DISTINCT_CAP);
+          // A column declared a plain `datetime` is inferred too: for the order of its numeric dates.
+          const infer = userTypes[name] === 'datetime' || (userTypes[name] === undefined && declared[name] === undefined);
+          inferrers[j] = infer ? new TypeInferrer(options.distinctCap ?? DEFAULT_DISTINCT_CAP) : undefined;
         }
         names = chunk.columns.slice();
       }
@@ -318,7 +383,24 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
         throw new DataError({ source: source.name, column: name }, `a type is declared for this column but the source has no such column (columns: ${names.join(', ')})`);
       }
     }
-    const schema: DatasetSchema = names.map((name, j) => ({ name, type: userTypes[name] ?? declared[name] ?? inferrers[j]?.result() ?? 'category' }));
+    const typeWarnings: string[] = [];
+    const schema: DatasetSchema = names.map((name, j) => {
+      const user = userTypes[name] === undefined ? undefined : splitDeclaredType(userTypes[name]);
+      const own = declared[name] === undefined ? undefined : splitDeclaredType(declared[name]);
+      const inferrer = inferrers[j];
+      const type = user?.type ?? own?.type ?? inferrer?.result() ?? 'category';
+      if (type !== 'datetime') return { name, type };
+      // The order: declared with the type, else learned from the values, else the source's (a dataset's).
+      const learned = user?.dateOrder === undefined ? inferrer?.dateOrder() : undefined;
+      const dateOrder = user?.dateOrder ?? learned ?? own?.dateOrder;
+      if (learned !== undefined && inferrer?.dateOrderAmbiguous) {
+        typeWarnings.push(
+          `${source.name}: column ${JSON.stringify(name)}: every numeric date in it (like 03/05/2024) reads both day first and month first; ` +
+            `read month first (${dateOrderPattern('mdy')}, as pandas does). If days come first, declare the column's type datetime:dmy (--types ${JSON.stringify(`${name}=datetime:dmy`)}, or types: in pipeline.yaml)`,
+        );
+      }
+      return dateOrder === undefined ? { name, type } : { name, type, dateOrder };
+    });
     // Category and text columns inferred over every row: inference counted each value already, and
     // with onBadRow 'error' the profile sees every row (else the load fails), so its counts are those.
     const profileCap = options.distinctCap ?? PROFILE_DISTINCT_CAP;
@@ -347,27 +429,29 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
       const n = chunk.rowCount;
       let columns: Column[];
       let k = 0;
-      if (schema.every((c, j) => hasFastColumn(c.type, chunk, j))) {
+      const fast = fastColumns(schema, chunk);
+      if (fast) {
         // Every column is typed already (by inference in pass 1) or is text, where no value can be
         // wrong: no row is refused.
-        columns = schema.map((c, j) => fastColumn(c.name, c.type, chunk, j));
+        columns = fast;
         k = n;
         rowNumber += n;
       } else {
-        columns = schema.map((c) => emptyColumn(c.name, c.type, n));
+        columns = schema.map((c) => emptyColumn(c.name, c.type, n, c.dateOrder));
         for (let i = 0; i < n; i++) {
           rowNumber++;
           let bad = false;
           for (let j = 0; j < width; j++) {
-            const type = schema[j]!.type;
+            const { type, dateOrder } = schema[j]!;
             let cell;
+            const raw = spooledValue(chunk, j, i);
             try {
-              cell = toCell(type, spooledValue(chunk, j, i));
+              cell = toCell(type, raw, dateOrder);
             } catch (err) {
               if (!(err instanceof CellError)) throw err;
               const line = chunk.lines?.[i];
               const column = schema[j]!.name;
-              const message = `${err.message} (column type ${type})`;
+              const message = `${err.message} (column type ${type}${dateOrder ? `:${dateOrder}` : ''})${type === 'datetime' && dateOrder === undefined ? dayMonthHint(raw) : ''}`;
               if (onBadRow === 'error') throw new DataError({ source: source.name, row: rowNumber, line, column }, message);
               skipped.count++;
               if (skipped.first.length < SKIPPED_EXAMPLES) skipped.first.push({ row: rowNumber, ...(line !== undefined ? { line } : {}), column, message });
@@ -398,7 +482,7 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
       ...(usedTypes.length > 0 ? { types: Object.fromEntries(usedTypes.map((n) => [n, userTypes[n]!])) } : {}),
     };
     await sink.finish(lineage);
-    return { schema, rows: kept, lineage, profile: profile.result(), warnings: [...source.warnings], skipped };
+    return { schema, rows: kept, lineage, profile: profile.result(), warnings: [...source.warnings, ...typeWarnings], skipped };
   } catch (err) {
     if (started) await sink.abort();
     throw err;

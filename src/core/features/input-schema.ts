@@ -1,13 +1,13 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type ErrorDetail, ValidationError } from '../errors.js';
-import type { ColumnType } from '../values.js';
+import { type ColumnType, type DateOrder, dateOrderPattern } from '../values.js';
 import { pointerToken } from './pipeline.js';
 import type { FittedPipeline } from './types.js';
 
 /** A JSON Schema document (draft-07), as plain JSON. */
 export type JsonSchema = Record<string, unknown>;
 
-function propertySchema(type: ColumnType, nullable: boolean): JsonSchema {
+function propertySchema(type: ColumnType, nullable: boolean, dateOrder?: DateOrder): JsonSchema {
   const withNull = (t: string | string[]) => {
     const types = Array.isArray(t) ? t : [t];
     return nullable ? [...types, 'null'] : types.length === 1 ? types[0] : types;
@@ -20,9 +20,18 @@ function propertySchema(type: ColumnType, nullable: boolean): JsonSchema {
     case 'boolean':
       return { type: withNull('boolean') };
     case 'datetime':
+      // No `pattern`: the one parser (core/values parseDatetime, with the column's day/month order)
+      // decides, and reports bad dates with their path; the schema only describes what it reads.
+      if (dateOrder !== undefined) {
+        const example = dateOrder === 'mdy' ? '06/15/2024' : '15/06/2024';
+        return {
+          type: withNull(['string', 'number']),
+          description: `date or date-time as in training: ${dateOrderPattern(dateOrder)} (${example}, also with - or . and a time, e.g. ${example} 14:30); or 2024-06-15, 2024-06-15T14:30:00Z (no zone = UTC), Jun 15 2024; or epoch milliseconds`,
+          examples: [example, '2024-06-15'],
+        };
+      }
       return {
         type: withNull(['string', 'number']),
-        // No `pattern`: the one parser (core/values parseDatetime) decides, and reports bad dates with their path.
         description:
           'date or date-time: 2024-03-05, 2024-03-05T14:30:00Z (no zone = UTC), Mar 5 2024, 5 Mar 2024; or epoch milliseconds',
       };
@@ -41,7 +50,7 @@ export function inputSchema(pipeline: FittedPipeline, title = 'input record'): J
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
   for (const input of pipeline.inputs) {
-    properties[input.name] = propertySchema(input.type, input.nullable);
+    properties[input.name] = propertySchema(input.type, input.nullable, input.type === 'datetime' ? input.dateOrder : undefined);
     if (!input.nullable) required.push(input.name);
   }
   return {

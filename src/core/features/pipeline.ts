@@ -1,6 +1,6 @@
 import { ConfigError, ValidationError, VerificationError, messageOf } from '../errors.js';
 import { type Column, type Table, cellAt, findColumn } from '../table.js';
-import { type Cell, CellError, type ColumnType, toCell } from '../values.js';
+import { type Cell, CellError, type ColumnType, DATE_ORDERS, type DateOrder, dateOrderPattern, describeRawValue, toCell } from '../values.js';
 import { DeriveError, type DeriveSpec, Deriver } from './derive.js';
 import { countMissing } from './impute.js';
 import { ParamError } from './params.js';
@@ -141,21 +141,29 @@ export function fitPipeline(input: Table, plan: FeaturePlan, context: FitContext
     }
     const outputs = names.map((name) => uniqueName(name, used));
     steps.push({ column: column.name, type: column.type, kind: kind.kind, params, state, outputs, ...(origin ? { custom: origin } : {}) });
-    if (!inputs.has(column.name) && !derivedNames.has(column.name)) inputs.set(column.name, { name: column.name, type: column.type, nullable: countMissing(column) > 0 });
+    if (!inputs.has(column.name) && !derivedNames.has(column.name)) inputs.set(column.name, inputColumn(column));
   }
   for (const read of deriver?.inputs ?? []) {
-    if (!inputs.has(read.name)) inputs.set(read.name, { name: read.name, type: read.type, nullable: countMissing(findColumn(input, read.name)!) > 0 });
+    if (!inputs.has(read.name)) inputs.set(read.name, inputColumn(findColumn(input, read.name)!));
   }
+  const dateOrders = [...inputs.values()].some((c) => c.dateOrder !== undefined);
   return {
     format: 'mlpipe.featurizer',
-    // Version 2 only when there are derived columns: older files stay byte-identical.
-    formatVersion: deriver ? 2 : 1,
+    // Version 2 only when there are derived columns, 3 only with a day/month order: older files stay byte-identical.
+    formatVersion: dateOrders ? 3 : deriver ? 2 : 1,
     inputs: [...inputs.values()],
     ...(deriver ? { derive: derive.map((d) => ({ name: d.name, expression: d.expression })) } : {}),
     steps,
     dropped: plan.dropped,
     featureNames: steps.flatMap((s) => s.outputs),
   };
+}
+
+/** What serving needs to know of a training column: its type, whether it had missing values, a datetime's day/month order. */
+function inputColumn(column: Column): InputColumn {
+  const input: InputColumn = { name: column.name, type: column.type, nullable: countMissing(column) > 0 };
+  if (column.dateOrder !== undefined) input.dateOrder = column.dateOrder;
+  return input;
 }
 
 /** A fitted pipeline, its transformer, and the training matrix of the rows it was fitted on. */
@@ -206,6 +214,8 @@ interface ResolvedStep {
   pointer: string;
   /** For a step on a derived column: its index among the derived columns. */
   derived?: number;
+  /** The step's column's day/month order (a datetime input with one). */
+  dateOrder?: DateOrder;
 }
 
 /**
@@ -221,6 +231,8 @@ export class FeatureTransformer {
   private readonly deriver: Deriver | undefined;
   private readonly deriveCells: Cell[];
   private readonly derivedValues: Float64Array;
+  /** The day/month order of each derived column input, when it has one. */
+  private readonly deriveOrders: (DateOrder | undefined)[];
 
   /**
    * Checks a saved pipeline (e.g. from a bundle) and prepares it; throws ConfigError when malformed.
@@ -229,11 +241,13 @@ export class FeatureTransformer {
    * `unloadedCustom: 'describe'`: then such a step can be described and counted, not transformed.
    */
   constructor(pipeline: FittedPipeline, options: { unloadedCustom?: 'refuse' | 'describe' } = {}) {
-    if (pipeline?.format !== 'mlpipe.featurizer' || (pipeline.formatVersion !== 1 && pipeline.formatVersion !== 2) || !Array.isArray(pipeline.steps)) {
-      throw new ConfigError('featurizer.json: not an mlpipe featurizer (format mlpipe.featurizer, version 1 or 2)');
+    if (pipeline?.format !== 'mlpipe.featurizer' || (pipeline.formatVersion !== 1 && pipeline.formatVersion !== 2 && pipeline.formatVersion !== 3) || !Array.isArray(pipeline.steps)) {
+      throw new ConfigError('featurizer.json: not an mlpipe featurizer (format mlpipe.featurizer, version 1, 2 or 3)');
     }
     this.pipeline = pipeline;
+    const orders = savedDateOrders(pipeline);
     this.deriver = savedDeriver(pipeline);
+    this.deriveOrders = (this.deriver?.inputs ?? []).map((input) => orders.get(input.name));
     this.deriveCells = new Array<Cell>(this.deriver?.inputs.length ?? 0).fill(null);
     this.derivedValues = new Float64Array(this.deriver?.names.length ?? 0);
     const derivedIndex = new Map((this.deriver?.names ?? []).map((name, j) => [name, j]));
@@ -252,7 +266,8 @@ export class FeatureTransformer {
         throw new ConfigError(`featurizer.json: steps[${i}] (column ${JSON.stringify(step.column)}, ${step.kind}) is not fitted: fit it before transforming`);
       }
       const j = derivedIndex.get(step.column);
-      const r: ResolvedStep = { step, kind, offset, pointer: `/${pointerToken(step.column)}`, ...(j !== undefined ? { derived: j } : {}) };
+      const dateOrder = j === undefined && step.type === 'datetime' ? orders.get(step.column) : undefined;
+      const r: ResolvedStep = { step, kind, offset, pointer: `/${pointerToken(step.column)}`, ...(j !== undefined ? { derived: j } : {}), ...(dateOrder ? { dateOrder } : {}) };
       offset += step.outputs.length;
       return r;
     });
@@ -277,11 +292,13 @@ export class FeatureTransformer {
       const inputs = this.deriver.inputs;
       for (let k = 0; k < inputs.length; k++) {
         const name = inputs[k]!.name;
+        const raw = Object.hasOwn(record, name) ? record[name] : undefined;
+        const order = this.deriveOrders[k];
         try {
-          this.deriveCells[k] = toCell(inputs[k]!.type, Object.hasOwn(record, name) ? record[name] : undefined);
+          this.deriveCells[k] = toCell(inputs[k]!.type, raw, order);
         } catch (err) {
           if (!(err instanceof CellError)) throw err;
-          report(`${pathPrefix}/${pointerToken(name)}`, err.message);
+          report(`${pathPrefix}/${pointerToken(name)}`, order ? notDateInOrder(order, raw) : err.message);
           this.deriveCells[k] = null;
         }
       }
@@ -296,10 +313,10 @@ export class FeatureTransformer {
       const raw = Object.hasOwn(record, r.step.column) ? record[r.step.column] : undefined;
       let cell;
       try {
-        cell = toCell(r.step.type, raw);
+        cell = toCell(r.step.type, raw, r.dateOrder);
       } catch (err) {
         if (!(err instanceof CellError)) throw err;
-        report(`${pathPrefix}${r.pointer}`, err.message);
+        report(`${pathPrefix}${r.pointer}`, r.dateOrder ? notDateInOrder(r.dateOrder, raw) : err.message);
         continue;
       }
       r.kind.transform(r.step.state, cell, out, r.offset);
@@ -355,7 +372,7 @@ export class FeatureTransformer {
   /** One line per step: `column (type) → kind: summary`. */
   describe(): string[] {
     return this.resolved.map((r) => {
-      const what = r.derived !== undefined ? `derived: ${this.deriver!.specs[r.derived]!.expression}` : r.step.type;
+      const what = r.derived !== undefined ? `derived: ${this.deriver!.specs[r.derived]!.expression}` : r.dateOrder ? `${r.step.type} ${dateOrderPattern(r.dateOrder)}` : r.step.type;
       return `${r.step.column} (${what}) → ${r.kind.kind}: ${r.kind.summary(r.step.params, r.step.state)}`;
     });
   }
@@ -402,11 +419,33 @@ function describeOnly(step: FittedStep, origin: CustomStepOrigin): FeaturizerKin
   };
 }
 
+/**
+ * Why a record's value is not a date of a column with a day/month order: the order it was trained
+ * with, and that ISO dates are accepted too.
+ */
+function notDateInOrder(order: DateOrder, raw: unknown): string {
+  return `must be a date (${dateOrderPattern(order)}, as in training, or ISO like 2024-03-05), got ${describeRawValue(raw)}`;
+}
+
+/** The day/month order of each saved input that has one; ConfigError for a malformed one. */
+function savedDateOrders(pipeline: FittedPipeline): Map<string, DateOrder> {
+  const orders = new Map<string, DateOrder>();
+  (Array.isArray(pipeline.inputs) ? pipeline.inputs : []).forEach((input, i) => {
+    const order: unknown = input?.dateOrder;
+    if (order === undefined) return;
+    if (input.type !== 'datetime' || !(DATE_ORDERS as readonly unknown[]).includes(order)) {
+      throw new ConfigError(`featurizer.json: inputs[${i}].dateOrder: must be ${DATE_ORDERS.join(' or ')} on a datetime input (the day/month order of its dates), got ${JSON.stringify(order)}`);
+    }
+    orders.set(input.name, order as DateOrder);
+  });
+  return orders;
+}
+
 /** The Deriver of a saved pipeline's `derive` list (types of its inputs from `inputs`); ConfigError when malformed. */
 function savedDeriver(pipeline: FittedPipeline): Deriver | undefined {
   const derive: unknown = pipeline.derive;
   if (derive === undefined) return undefined;
-  if (pipeline.formatVersion !== 2 || !Array.isArray(derive) || !derive.every((d) => typeof d?.name === 'string' && typeof d?.expression === 'string')) {
+  if (pipeline.formatVersion === 1 || !Array.isArray(derive) || !derive.every((d) => typeof d?.name === 'string' && typeof d?.expression === 'string')) {
     throw new ConfigError('featurizer.json: derive must be a list of {name, expression} strings (format version 2)');
   }
   const columns = new Map((pipeline.inputs ?? []).map((c) => [c.name, c.type]));

@@ -1,5 +1,5 @@
 import type { Column } from '../table.js';
-import type { Cell, ColumnType } from '../values.js';
+import type { Cell, ColumnType, DateOrder } from '../values.js';
 
 // What a custom featurizer module needs besides the types below (README: "Custom featurizers").
 export type { Cell, Column, ColumnType };
@@ -124,6 +124,11 @@ export interface InputColumn {
   type: ColumnType;
   /** True when the training data had missing values in this column. */
   nullable: boolean;
+  /**
+   * A datetime column's day/month order (learned at load or declared): serving reads numeric dates
+   * with the year last (`03/05/2024`) in it. Absent: such dates are refused, as before (format 1, 2).
+   */
+  dateOrder?: DateOrder;
 }
 
 /**
@@ -131,15 +136,17 @@ export interface InputColumn {
  * columns; version 2 adds `derive` (written only when there are derived columns, so that an older
  * mlpipe refuses such a file instead of predicting without them). Both load. A step of a custom kind
  * (with `custom`) needs no new version: an mlpipe without custom featurizers already refuses it, as a
- * step of a kind it does not know.
+ * step of a kind it does not know. Version 3 is written when an input has a `dateOrder`: an older
+ * mlpipe would load such a file and then refuse, record by record, the very dates it was trained on
+ * (it never reads `03/05/2024`), so it is made to refuse the file instead. All three load.
  */
 export interface FittedPipeline {
   format: 'mlpipe.featurizer';
-  formatVersion: 1 | 2;
+  formatVersion: 1 | 2 | 3;
   /** Real input columns: those steps read and those derived columns read (never a derived column). */
   inputs: InputColumn[];
   /**
-   * Derived columns (version 2), in order: the expressions as text, re-parsed on load. Steps name
+   * Derived columns (version 2 and later), in order: the expressions as text, re-parsed on load. Steps name
    * a derived column like any other; its value is computed from the record, never read from it.
    */
   derive?: { name: string; expression: string }[];

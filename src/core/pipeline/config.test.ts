@@ -78,7 +78,7 @@ describe('pipeline config', () => {
     ['a command with a spreadsheet format', 'source:\n  command: ls\n  format: xlsx\ntarget: y\n', 'source.format: must be one of csv, tsv, json, ndjson (line 3)'],
     ['a bad onBadRow', 'source:\n  path: a.csv\n  onBadRow: ignore\ntarget: y\n', 'source.onBadRow: must be one of error, skip (line 3)'],
     ['a zero chunkRows', 'source:\n  path: a.csv\n  chunkRows: 0\ntarget: y\n', 'source.chunkRows: must be >= 1 (line 3)'],
-    ['an unknown declared type', 'source:\n  path: a.csv\n  types: {zip: string}\ntarget: y\n', 'source.types.zip: must be one of number, integer, boolean, category, datetime, text (line 3)'],
+    ['an unknown declared type', 'source:\n  path: a.csv\n  types: {zip: string}\ntarget: y\n', 'source.types.zip: must be one of number, integer, boolean, category, datetime, text, datetime:mdy, datetime:dmy (line 3)'],
     ['a bad spreadsheet range', 'source:\n  path: a.xlsx\n  range: 2B\ntarget: y\n', 'source.range: must match pattern'],
     ['a source that is a number', 'source: 3\ntarget: y\n', 'source: must be string, object or array (line 1)'],
     ['an empty source list', 'source: []\ntarget: y\n', 'source: must NOT have fewer than 1 items (line 1)'],

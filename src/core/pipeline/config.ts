@@ -13,7 +13,7 @@ import { FEATURIZER_KINDS } from '../features/registry.js';
 import type { Engine, ForestParams, Task } from '../models/forest-format.js';
 import type { SearchOptions } from './train.js';
 import { suggest } from '../suggest.js';
-import { COLUMN_TYPES, type ColumnType } from '../values.js';
+import { COLUMN_TYPES, DECLARED_TYPES, type DeclaredType } from '../values.js';
 import type { CombineSpec } from '../data/combine.js';
 import type { SourceSpec } from '../data/sources/types.js';
 import type { OnBadRow } from '../data/stream-load.js';
@@ -33,8 +33,8 @@ export interface PipelineSource {
   sources: SourceSpec[];
   /** How several sources become one table; set when `sources` has two or more. */
   combine?: CombineSpec;
-  /** Declared column types (they win over the sources' own types and over inference). */
-  types?: Record<string, ColumnType>;
+  /** Declared column types (they win over the sources' own types and over inference; `datetime:dmy` also fixes the day/month order). */
+  types?: Record<string, DeclaredType>;
   onBadRow?: OnBadRow;
   inferRows?: number;
   chunkRows?: number;
@@ -69,7 +69,13 @@ const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
 /** Options of loading, written on a source (`types:`, `onBadRow:`, `inferRows:`, `chunkRows:`). */
 const LOAD_OPTIONS = {
-  types: { type: 'object', description: 'declared column types, e.g. {zip: category}; they win over the source\'s own types and over inference', propertyNames: { title: 'column' }, additionalProperties: { enum: [...COLUMN_TYPES] } },
+  types: {
+    type: 'object',
+    description:
+      'declared column types, e.g. {zip: category}; they win over the source\'s own types and over inference. datetime:mdy (month first: 03/05/2024 is March 5) or datetime:dmy (day first) also fix the order of numeric dates; a plain datetime learns it from the values',
+    propertyNames: { title: 'column' },
+    additionalProperties: { enum: [...DECLARED_TYPES] },
+  },
   onBadRow: { enum: ['error', 'skip'], default: 'error', description: 'a value that contradicts its column type: stop (error) or leave the row out and count it (skip)' },
   inferRows: { type: 'integer', minimum: 1, description: 'infer column types from the first N rows only; default: every row' },
   chunkRows: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10000, description: 'rows per chunk (memory is bounded by it)' },
@@ -661,7 +667,7 @@ function pipelineSource(
       if (value === undefined) continue;
       if (key === 'types') {
         const types = (options.types ??= {});
-        for (const [column, type] of Object.entries(value as Record<string, ColumnType>)) {
+        for (const [column, type] of Object.entries(value as Record<string, DeclaredType>)) {
           if (types[column] !== undefined && types[column] !== type) fail([...itemPath(i), 'types', column], `conflicts with the type ${types[column]} given for "${column}" by source[${setBy[`types.${column}`]}]`);
           types[column] = type;
           setBy[`types.${column}`] = i;

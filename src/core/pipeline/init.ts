@@ -16,7 +16,7 @@ import { FEATURIZER_KINDS, getKind } from '../features/registry.js';
 import type { DroppedColumn, Json } from '../features/types.js';
 import type { Task } from '../models/forest-format.js';
 import { defaultForestParams } from '../models/random-forest.js';
-import type { ColumnType } from '../values.js';
+import { type ColumnType, type DeclaredType, dateOrderPattern } from '../values.js';
 import { mlpipeVersion } from '../version.js';
 import { PIPELINE_SCHEMA } from './config.js';
 import { rowsWithTarget } from './featurize.js';
@@ -34,7 +34,7 @@ export interface InitOptions {
   /** Overrides the task implied by the target. */
   task?: Task;
   /** Loading options, as on `mlpipe load`; written onto the config's source so `run` loads the same way. */
-  types?: Record<string, ColumnType>;
+  types?: Record<string, DeclaredType>;
   onBadRow?: OnBadRow;
   inferRows?: number;
   chunkRows?: number;
@@ -198,7 +198,7 @@ function defined(o: Plain): Plain {
  * the config's folder and `${NAME}` references kept as written (nothing from the environment is
  * ever expanded into it). A plain file without options stays a plain path.
  */
-export function sourceForConfig(spec: SourceSpec, load: { types?: Record<string, ColumnType>; onBadRow?: OnBadRow; inferRows?: number; chunkRows?: number }, configDir: string, cwd: string): string | Plain {
+export function sourceForConfig(spec: SourceSpec, load: { types?: Record<string, DeclaredType>; onBadRow?: OnBadRow; inferRows?: number; chunkRows?: number }, configDir: string, cwd: string): string | Plain {
   const loadOptions = defined({ types: load.types && Object.keys(load.types).length > 0 ? load.types : undefined, onBadRow: load.onBadRow, inferRows: load.inferRows, chunkRows: load.chunkRows });
   const csv = (s: { delimiter?: string; quote?: string; encoding?: string; header?: boolean }) => ({ delimiter: s.delimiter, quote: s.quote, encoding: s.encoding, header: s.header });
   let object: Plain;
@@ -304,7 +304,8 @@ function plural(n: number, word: string, many = `${word}s`): string {
 /** `category, 3 distinct, 2 missing` plus the range of a number or a date. */
 function columnFacts(p: ColumnProfile | undefined, type: ColumnType): string {
   if (!p) return type;
-  const parts = [type, `${p.distinctCapped ? '≥ ' : ''}${p.distinct} distinct`, `${p.missing} missing`];
+  // A datetime column's learned day/month order shows as its format: `datetime DD/MM/YYYY`.
+  const parts = [p.dateOrder ? `${type} ${dateOrderPattern(p.dateOrder)}` : type, `${p.distinctCapped ? '≥ ' : ''}${p.distinct} distinct`, `${p.missing} missing`];
   if ((type === 'number' || type === 'integer') && typeof p.min === 'number' && typeof p.max === 'number') parts.push(`${round(p.min)} – ${round(p.max)}`);
   if (type === 'datetime' && typeof p.min === 'string' && typeof p.max === 'string') parts.push(`${p.min.slice(0, 10)} – ${p.max.slice(0, 10)}`);
   return parts.join(', ');

@@ -103,6 +103,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
     throw new ConfigError(`--id: no column "${options.id}" in ${raw.source} (columns: ${raw.columnNames.join(', ')})`);
   }
   const types = new Map<string, ColumnType>(model.transformer.pipeline.inputs.map((c) => [c.name, c.type]));
+  const dateOrders = new Map(model.transformer.pipeline.inputs.map((c) => [c.name, c.dateOrder]));
   const textual = raw.format === 'csv' || raw.format === 'tsv';
   const records: OutputRecord[] = raw.rows.map((row, i) => {
     const rec: OutputRecord = {};
@@ -116,7 +117,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
       }
       // CSV cells are text: read them as the column's type, with the rules used at training.
       try {
-        rec[name] = toCell(type, value);
+        rec[name] = toCell(type, value, dateOrders.get(name));
       } catch (err) {
         if (!(err instanceof CellError)) throw err;
         throw new DataError({ source: raw.source, row: i + 1, line: raw.lines?.[i], column: name }, err.message);

@@ -9,7 +9,7 @@ import type { SourceSpec } from '../data/sources/types.js';
 import { specLabel } from '../data/sources/index.js';
 import { ConfigError } from '../errors.js';
 import type { Engine, ForestParams, Task } from '../models/forest-format.js';
-import type { ColumnType } from '../values.js';
+import type { DeclaredType } from '../values.js';
 import type { PipelineConfig } from './config.js';
 import { type FeatureOptions, type FeaturizeResult, featurize, loadCustomModules } from './featurize.js';
 import { type SearchOptions, type TrainProgress, type TrainResult, train } from './train.js';
@@ -22,7 +22,7 @@ export interface RunOptions {
   /** The format of a path given as `source`, or of a config's single file source. */
   format?: string;
   /** With `source`: declared column types, bad-row handling, inference rows and chunk size, as for load. */
-  types?: Record<string, ColumnType>;
+  types?: Record<string, DeclaredType>;
   onBadRow?: OnBadRow;
   inferRows?: number;
   chunkRows?: number;

@@ -79,7 +79,7 @@ describe('the published JSON Schema of pipeline.yaml', () => {
     expect(row('source.sql').where).to.deep.equal(['SQL source']);
     expect(row('source.pagination.param', 'type: page').default).to.equal('`page`');
     expect(row('source.pagination.param', 'type: cursor').default).to.equal('required');
-    expect(row('source.types.<column>').type).to.equal('`number`, `integer`, `boolean`, `category`, `datetime`, `text`');
+    expect(row('source.types.<column>').type).to.equal('`number`, `integer`, `boolean`, `category`, `datetime`, `text`, `datetime:mdy`, `datetime:dmy`');
     expect(row('features.drop').type).to.equal('list (each string or object)');
     expect(row('features.drop[].pattern').type).to.equal('string');
     expect(row('features.columns.<column>').type).to.equal('`drop` or object');

@@ -2,18 +2,19 @@ import { open, stat } from 'node:fs/promises';
 import type { RecordBatch, RecordBatchReader, Schema } from 'apache-arrow';
 import { DataError, MlpipeError, NotFoundError, messageOf } from '../../errors.js';
 import { sha256File } from '../../fs-util.js';
-import type { ColumnType } from '../../values.js';
-import { lineageOf, normalizeArrowValue, typeOfField } from '../dataset.js';
+import { type ColumnType, type DeclaredType, joinDeclaredType } from '../../values.js';
+import { dateOrderOfField, lineageOf, normalizeArrowValue, typeOfField } from '../dataset.js';
 import type { RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
 
 /**
  * An mlpipe dataset (`.arrow`, written by `mlpipe load`), or any Arrow IPC file with plain column
  * types, read record batch by record batch (never whole). Its column types come from the field
- * metadata `mlpipe.type` (else from the Arrow types), so nothing is inferred again; its lineage is
+ * metadata `mlpipe.type` (else from the Arrow types), with a datetime column's `mlpipe.dateOrder`,
+ * so nothing is inferred again; its lineage is
  * `{kind: 'dataset', path, format: 'arrow', bytes, sha256, parent: <the lineage stored in it>}`.
  */
 export function datasetSource(path: string): RecordSource {
-  let types: Record<string, ColumnType> = {};
+  let types: Record<string, DeclaredType> = {};
   let lineage: SourceLineage = { kind: 'dataset', path, format: 'arrow' };
   let rows = 0;
   let used = false;
@@ -52,7 +53,8 @@ export function datasetSource(path: string): RecordSource {
           throw new DataError({ source: path, column: field.name }, messageOf(err));
         }
       });
-      types = Object.fromEntries(columns.map((c, j) => [c, columnTypes[j]!]));
+      // A datetime column keeps the day/month order it was loaded with (`datetime:dmy`): serving reads it so.
+      types = Object.fromEntries(columns.map((c, j) => [c, joinDeclaredType(columnTypes[j]!, dateOrderOfField(schema.fields[j]!, columnTypes[j]!))]));
       const parent = lineageOf(schema.metadata);
       lineage = { kind: 'dataset', path, format: 'arrow', ...(parent ? { parent } : {}) };
       let yielded = false;

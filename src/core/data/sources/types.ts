@@ -1,4 +1,4 @@
-import type { ColumnType } from '../../values.js';
+import type { DeclaredType } from '../../values.js';
 
 /**
  * One value as a source yields it, before mlpipe types it: CSV text, a JSON scalar, a database value
@@ -136,11 +136,12 @@ export interface RecordSource {
   /** Things the user should know (a renamed duplicate header, a skipped empty sheet row). */
   readonly warnings: string[];
   /**
-   * Column types the source itself declares (database column types, a Parquet schema) mapped to
+   * Column types the source itself declares (database column types, a Parquet schema, an mlpipe
+   * dataset's types with the day/month order of its datetime columns: `datetime:dmy`) mapped to
    * mlpipe's; the loader uses them instead of inference, unless the config overrides them.
    * Complete once `chunks` has yielded its first chunk.
    */
-  declaredTypes(): Record<string, ColumnType>;
+  declaredTypes(): Record<string, DeclaredType>;
   /** The rows, chunk by chunk. Can be iterated once. */
   chunks(chunkRows: number): AsyncIterable<RawChunk>;
   /** Lineage with secrets removed; complete (rows, bytes, pages) after `chunks` has finished. */
