@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigError, ConflictError, NotFoundError } from '../errors.js';
+import { ConfigError, ConflictError, NotFoundError, messageOf } from '../errors.js';
 import { customRequirements } from '../features/custom.js';
 import { FeatureTransformer } from '../features/pipeline.js';
 import type { FittedPipeline } from '../features/types.js';
@@ -80,8 +80,9 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
   let compiledBytes: Buffer;
   try {
     compiledBytes = await readFile(join(modelDir, MODEL_FILES.compiled));
-  } catch {
-    throw new NotFoundError(`${join(modelDir, MODEL_FILES.compiled)}: file not found; train the model again with this mlpipe`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`${join(modelDir, MODEL_FILES.compiled)}: file not found; train the model again with this mlpipe`);
+    throw new ConfigError(`${join(modelDir, MODEL_FILES.compiled)}: unreadable (${messageOf(err)})`);
   }
   const forest = CompiledForest.fromBinary(compiledBytes);
   if (forest.width !== transformer.width) throw new ConfigError(`${modelDir}: the model expects ${forest.width} features but the featurizer makes ${transformer.width}`);

@@ -31,6 +31,16 @@ describe('holdoutSplit', () => {
     expect(test).to.have.length(10);
     expect(train).to.have.length(40);
   });
+
+  it('splits 300,000 rows in one group (a regression target, or one big class) without overflowing the stack', () => {
+    const { train, test } = holdoutSplit(300_000, 0.2, 9);
+    expect(test).to.have.length(60_000);
+    expect(train).to.have.length(240_000);
+    const big = Float64Array.from({ length: 300_000 }, (_, i) => (i % 100 === 0 ? 1 : 0));
+    const s = holdoutSplit(300_000, 0.2, 9, big);
+    expect(s.test.filter((i) => big[i] === 1)).to.have.length(600);
+    expect(s.train.length + s.test.length).to.equal(300_000);
+  });
 });
 
 describe('metrics', () => {

@@ -27,8 +27,8 @@ export function holdoutSplit(rows: number, testFraction: number, seed: number, l
     let k = Math.round(members.length * testFraction);
     if (labels && members.length >= 2) k = Math.min(Math.max(k, 1), members.length - 1);
     if (!labels) k = Math.min(Math.max(k, 1), members.length - 1);
-    test.push(...members.slice(0, k));
-    train.push(...members.slice(k));
+    // One row at a time: spreading a large group into push() overflows the call stack (~125k rows).
+    for (let j = 0; j < members.length; j++) (j < k ? test : train).push(members[j]!);
   }
   return { train: train.sort((a, b) => a - b), test: test.sort((a, b) => a - b) };
 }

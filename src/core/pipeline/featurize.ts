@@ -70,6 +70,12 @@ export function rowsWithTarget(all: Table, target: string, task: Task | undefine
   return { resolved, table: keep.length === all.rowCount ? all : selectRows(all, keep) };
 }
 
+/**
+ * Most classes a classification target may have (H2O refuses more than 1,000 levels too): a forest
+ * keeps a class distribution in every node, so memory grows with trees × nodes × classes.
+ */
+export const MAX_CLASSES = 1000;
+
 /** Checks the target column and decides the task and class labels. */
 export function resolveTarget(table: Table, target: string, task: Task | undefined) {
   const column = findColumn(table, target);
@@ -89,6 +95,14 @@ export function resolveTarget(table: Table, target: string, task: Task | undefin
   }
   const classes = resolvedTask === 'classification' ? classLabels(column.type, present) : undefined;
   if (classes && classes.length < 2) throw new ConfigError(`target: "${target}" has ${classes.length} class${classes.length === 1 ? '' : 'es'}; classification needs at least 2`);
+  if (classes && classes.length > MAX_CLASSES) {
+    const identifier = classes.length >= 0.5 * present.length;
+    throw new ConfigError(
+      `target: "${target}" has ${classes.length.toLocaleString('en-US')} classes in ${present.length.toLocaleString('en-US')} rows; mlpipe classifies into at most ${MAX_CLASSES.toLocaleString('en-US')} ` +
+        `(every node of every tree keeps a probability for each class)${identifier ? '. Nearly every row has its own value: it looks like an identifier, not something to predict' : ''}; ` +
+        `predict a coarser column${column.type === 'integer' ? ', or the number itself with --task regression' : ''}`,
+    );
+  }
   return { column, cells, task: resolvedTask, classes };
 }
 

@@ -208,6 +208,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (options.cv !== undefined && options.cv !== 0 && (!Number.isInteger(options.cv) || options.cv < 2)) {
     throw new ConfigError(`evaluation.cv: must be a whole number of folds ≥ 2 (or 0 for none), got ${options.cv}`);
   }
+  checkModelSize(params, dir.data.rows, classes?.length ?? 0);
   const y = encodeTarget(dir.data.target, task, classes, dir.info.target.name);
   const ctx: Context = {
     dir,
@@ -315,11 +316,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     mlpipeVersion: mlpipeVersion(),
     node: process.version,
   };
+  const compiled = final.compiled.toBinary();
+  if (compiled.byteLength > MAX_MODEL_BYTES) {
+    throw new ConfigError(`model: the trained forest is ${gib(compiled.byteLength)}; a bundle file holds at most ${gib(MAX_MODEL_BYTES)}. ${SMALLER_MODEL}`);
+  }
   const tmp = tempPathBeside(options.out);
   await mkdir(tmp, { recursive: true });
   try {
     await final.writeModelJson(join(tmp, MODEL_FILES.model));
-    await writeFileAtomic(join(tmp, MODEL_FILES.compiled), final.compiled.toBinary());
+    await writeFileAtomic(join(tmp, MODEL_FILES.compiled), compiled);
     await writeFileAtomic(join(tmp, MODEL_FILES.featurizer), prettyJson(dir.pipeline));
     await writeFileAtomic(join(tmp, MODEL_FILES.inputSchema), prettyJson(dir.inputSchema));
     await writeFileAtomic(join(tmp, MODEL_FILES.metrics), prettyJson(metrics));
@@ -342,6 +347,35 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     throw err;
   }
   return { out: options.out, metrics, training };
+}
+
+/** model.bin is read whole (by package, predict and serve); Node reads at most 2 GiB into one buffer. */
+export const MAX_MODEL_BYTES = 2 ** 31 - 1;
+/** A forest whose nodes' class distributions may take more than this is refused before training. */
+export const MAX_ESTIMATED_BYTES = 16 * 2 ** 30;
+const SMALLER_MODEL = 'Grow smaller trees (--min-samples-leaf, --max-depth), fewer trees (--trees), or predict a target with fewer classes';
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+}
+
+/**
+ * Refuses, before any tree grows, a classification forest whose class distributions alone would
+ * certainly not fit a bundle: every node of a tree keeps one number per class, and a fully grown
+ * tree has up to 2 × (rows ÷ minSamplesLeaf) nodes (or 2^(maxDepth+1)). The bound is loose, so only
+ * many-class targets meet it; the size of the trained forest is checked exactly after training.
+ */
+function checkModelSize(params: ForestParams, rows: number, classes: number): void {
+  if (classes <= 2) return;
+  const drawn = params.maxSamples === null ? rows : params.maxSamples <= 1 ? Math.max(1, Math.round(params.maxSamples * rows)) : params.maxSamples;
+  let nodes = 2 * Math.ceil(drawn / params.minSamplesLeaf);
+  if (params.maxDepth !== null) nodes = Math.min(nodes, 2 ** (params.maxDepth + 1));
+  const bytes = params.trees * nodes * classes * 8;
+  if (bytes > MAX_ESTIMATED_BYTES) {
+    throw new ConfigError(
+      `model: ${params.trees} trees over ${rows.toLocaleString('en-US')} rows and ${classes.toLocaleString('en-US')} classes may keep up to ${gib(bytes)} of class probabilities; a bundle file holds at most ${gib(MAX_MODEL_BYTES)}. ${SMALLER_MODEL}`,
+    );
+  }
 }
 
 /** Feature importances summed per input column (all the features its featurizer produced), largest first. */
