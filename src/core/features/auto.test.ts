@@ -20,6 +20,8 @@ describe('automatic featurizer choice', () => {
     ['free text → dropped', column('t', 'text', ['a long sentence here', 'and another one']), { drop: 'free text: not featurized automatically (choose kind: tfidf or hashing for it in features.columns, or declare it a category)' }],
     ['all-distinct strings → dropped as id-like', column('code', 'category', ['k1', 'k2', 'k3', null]), { drop: 'id-like: every value is distinct' }],
     ['a row number → dropped as id-like', column('n', 'integer', [3, 1, 2, 4]), { drop: 'id-like: every value is distinct (a row number or key)' }],
+    ['a row number from 0 → dropped as id-like', column('n', 'integer', [3, 0, 2, 1]), { drop: 'id-like: every value is distinct (a row number or key)' }],
+    ['consecutive years (not counting from 0 or 1) → numeric', column('year', 'integer', [1880, 1881, 1882, 1883]), { kind: 'numeric' }],
     ['a distinct integer named like an id → dropped', column('customer_id', 'integer', [17, 3, 99]), { drop: 'id-like: every value is distinct (a row number or key)' }],
     ['distinct integers that are measurements → numeric', column('income', 'integer', [31000, 52000, 47000]), { kind: 'numeric' }],
     ['distinct floats → numeric', column('x', 'number', [0.1, 0.2, 0.3]), { kind: 'numeric' }],

@@ -64,7 +64,9 @@ function integerLooksLikeId(column: Column, s: ColumnStats): boolean {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return max - min + 1 === s.present;
+  // Consecutive integers are a row number when they count from 0 or 1; from elsewhere (1880…2016)
+  // they are more likely a measurement, such as a year.
+  return max - min + 1 === s.present && (min === 0 || min === 1);
 }
 
 /**

@@ -122,6 +122,14 @@ export async function featurize(options: FeaturizeOptions): Promise<FeaturizeRes
   // Target-learning featurizers (target encoding) fit on these; the matrix gets their out-of-fold values.
   const fitTarget = featureTarget(targetValues, resolved.task, resolved.classes);
   const { pipeline, transformer, matrix } = fitTransform(table, plan, { target: fitTarget, seed: options.seed ?? 0 });
+  if (transformer.width === 0) {
+    const why = pipeline.dropped.map((d) => `${d.column} (${d.reason})`).join('; ');
+    const first = pipeline.dropped.find((d) => d.type === 'number' || d.type === 'integer') ?? pipeline.dropped[0];
+    throw new ConfigError(
+      `features: no features to train on: every column but the target was dropped${why ? `: ${why}` : ''}` +
+        (first ? `; to keep one, choose its featurizer in the config (features: {columns: {${JSON.stringify(first.column)}: {kind: ${first.type === 'text' ? 'tfidf' : first.type === 'category' ? 'one-hot' : 'numeric'}}}})` : ''),
+    );
+  }
   const info: FeaturesInfo = {
     format: 'mlpipe.features',
     formatVersion: 1,

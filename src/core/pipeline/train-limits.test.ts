@@ -45,3 +45,21 @@ describe('training limits', function () {
     expect(r.train.training.classes).to.have.length(500);
   });
 });
+
+describe('a dataset with nothing to learn from', () => {
+  let dir: string;
+  before(async () => {
+    dir = await tempDir();
+  });
+  after(cleanupTempDirs);
+
+  it('says which columns were dropped and why, and how to keep one', async () => {
+    const file = join(dir, 'ids.csv');
+    await writeFile(file, `row,code,label\n${Array.from({ length: 30 }, (_, i) => `${i + 1},k${i},${i % 2 ? 'a' : 'b'}`).join('\n')}\n`);
+    const err = await rejection(runPipeline({ source: file, target: 'label', name: 'x', artifacts: join(dir, 'a'), defaultArtifacts: join(dir, 'a'), seed: 1 }));
+    expect(err).to.be.instanceOf(ConfigError);
+    expect(err.message).to.equal(
+      'features: no features to train on: every column but the target was dropped: row (id-like: every value is distinct (a row number or key)); code (id-like: every value is distinct); to keep one, choose its featurizer in the config (features: {columns: {"row": {kind: numeric}}})',
+    );
+  });
+});
