@@ -18,3 +18,13 @@ export async function chunksOf(source: RecordSource, chunkRows = 1000): Promise<
   for await (const chunk of source.chunks(chunkRows)) out.push(chunk);
   return out;
 }
+
+/** The same source, its chunks as plain rows of strings (no spans): the loader's other input path. */
+export function asRows(source: RecordSource): RecordSource {
+  return {
+    ...source,
+    async *chunks(chunkRows: number): AsyncGenerator<RawChunk> {
+      for await (const chunk of source.chunks(chunkRows)) yield { columns: chunk.columns, rows: chunk.rows.map((r) => r.slice()), lines: chunk.lines ?? [] };
+    },
+  };
+}

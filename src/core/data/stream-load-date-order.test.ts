@@ -14,8 +14,9 @@ import { loadSource, loadToDataset } from './load.js';
 import { profileTable } from './profile.js';
 import { readRawFile } from './read.js';
 import { fileSource } from './sources/file.js';
-import type { RawChunk, RecordSource } from './sources/types.js';
+import type { RecordSource } from './sources/types.js';
 import { MemoryTableSink, type StreamLoadOptions, streamLoad } from './stream-load.js';
+import { asRows } from '../../test-helpers/async.js';
 
 /**
  * Loading numeric dates with the year last: the order is learned over every row in pass 1, and pass
@@ -40,15 +41,6 @@ function visitsCsv(): { csv: string; iso: string[] } {
   return { csv: `${lines.join('\n')}\n`, iso };
 }
 
-/** The same source, its chunks as plain rows of strings (no spans). */
-function asRows(source: RecordSource): RecordSource {
-  return {
-    ...source,
-    async *chunks(chunkRows: number): AsyncGenerator<RawChunk> {
-      for await (const chunk of source.chunks(chunkRows)) yield { columns: chunk.columns, rows: chunk.rows.map((r) => r.slice()), lines: chunk.lines ?? [] };
-    },
-  };
-}
 
 async function load(source: RecordSource, options: StreamLoadOptions) {
   const sink = new MemoryTableSink();

@@ -4,9 +4,10 @@ import { expect } from 'chai';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import type { ColumnType } from '../values.js';
 import { fileSource } from './sources/file.js';
-import type { RawChunk, RecordSource } from './sources/types.js';
+import type { RecordSource } from './sources/types.js';
 import { MemoryTableSink, type StreamLoadOptions, streamLoad } from './stream-load.js';
 import { mulberry32, pick } from '../../test-helpers/random.js';
+import { asRows } from '../../test-helpers/async.js';
 
 /**
  * The loader's fast paths against its general one, end to end on seeded random CSV files: rows read
@@ -34,15 +35,6 @@ function randomCsv(rnd: () => number, rows: number): string {
   return `${lines.join(rnd() < 0.5 ? '\n' : '\r\n')}\n`;
 }
 
-/** The same source, its chunks as plain rows of strings (no spans). */
-function asRows(source: RecordSource): RecordSource {
-  return {
-    ...source,
-    async *chunks(chunkRows: number): AsyncGenerator<RawChunk> {
-      for await (const chunk of source.chunks(chunkRows)) yield { columns: chunk.columns, rows: chunk.rows.map((r) => r.slice()), lines: chunk.lines ?? [] };
-    },
-  };
-}
 
 async function load(source: RecordSource, options: StreamLoadOptions) {
   const sink = new MemoryTableSink();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ROOT, cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { ConfigError } from '../errors.js';
 import { FEATURIZER_KINDS, customKind } from '../features/registry.js';
-import { readPipelineConfig } from './config.js';
+import { readConfigText } from '../../test-helpers/config.js';
 
 /** `features.custom` in pipeline.yaml: checked when read (names, files), loaded only by featurize. */
 describe('pipeline config: features.custom', () => {
@@ -16,11 +16,7 @@ describe('pipeline config: features.custom', () => {
   });
   after(cleanupTempDirs);
 
-  async function read(yaml: string) {
-    const file = join(dir, 'pipeline.yaml');
-    await writeFile(file, yaml);
-    return readPipelineConfig(file);
-  }
+  const read = (yaml: string) => readConfigText(dir, yaml);
 
   it('reads the modules as absolute paths with their config path and line, and loads none of them', async () => {
     const cfg = await read('source: x.csv\ntarget: y\nfeatures:\n  custom:\n    zip-3: zip-prefix.ts\n  columns:\n    zip: {kind: zip-3, digits: 2}\n');

@@ -4,8 +4,8 @@ import { expect } from 'chai';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { rejection } from '../../test-helpers/async.js';
 import { ConfigError } from '../errors.js';
-import { readPipelineConfig } from './config.js';
 import { runPipeline } from './run.js';
+import { readConfigText } from '../../test-helpers/config.js';
 
 describe('pipeline.yaml types: datetime:dmy and datetime:mdy', () => {
   let dir: string;
@@ -17,11 +17,7 @@ describe('pipeline.yaml types: datetime:dmy and datetime:mdy', () => {
   });
   after(cleanupTempDirs);
 
-  async function read(yaml: string) {
-    const file = join(dir, 'pipeline.yaml');
-    await writeFile(file, yaml);
-    return readPipelineConfig(file);
-  }
+  const read = (yaml: string) => readConfigText(dir, yaml);
 
   it('are declared types (plain YAML, no quotes needed), and fix the order the bundle serves with', async () => {
     const cfg = await read('name: visits\nsource:\n  path: visits.csv\n  types: {when: datetime:dmy}\ntarget: label\nmodel: {trees: 5}\n');

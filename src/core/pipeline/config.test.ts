@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { ConfigError, NotFoundError } from '../errors.js';
 import { FEATURIZER_KINDS } from '../features/registry.js';
 import { readPipelineConfig } from './config.js';
+import { readConfigText } from '../../test-helpers/config.js';
 
 const KINDS = [...FEATURIZER_KINDS.keys()].join(', ');
 
@@ -15,11 +15,7 @@ describe('pipeline config', () => {
   });
   after(cleanupTempDirs);
 
-  async function read(yaml: string) {
-    const file = join(dir, 'pipeline.yaml');
-    await writeFile(file, yaml);
-    return readPipelineConfig(file);
-  }
+  const read = (yaml: string) => readConfigText(dir, yaml);
 
   it('reads features.derive in order, with each entry\'s path and line', async () => {
     const cfg = await read('source: x.csv\ntarget: y\nfeatures:\n  derive:\n    zeta: "income / (debt + 1)"\n    adult: "age >= 18"\n    both: "zeta * adult"\n');
