@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type FlatRecord, FlattenError, flattenRecord, hasNestedValue, originalPointer } from '../data/flatten.js';
 import { ConfigError, type ErrorDetail, ValidationError, VerificationError, messageOf } from '../errors.js';
 import { type CustomModuleSpec, type CustomRequirement, customRequirements, loadCustomKind } from '../features/custom.js';
 import { type JsonSchema, MAX_REPORTED_ERRORS, RecordValidator, invalid } from '../features/input-schema.js';
@@ -70,17 +71,38 @@ export class LoadedModel {
     return { prediction: this.labels[value] as string | number | boolean, probabilities };
   }
 
-  /** Validates, featurizes and predicts one record; ValidationError (with JSON paths) when invalid. */
+  /**
+   * Validates, featurizes and predicts one record; ValidationError (with JSON paths) when invalid. A
+   * record with nested objects or Extended JSON values is flattened first, as the loader flattens
+   * training records (src/core/data/flatten.ts): `{"record": {"high": 3}}` is read as `{"record.high": 3}`,
+   * and a problem is reported at the path the client sent (`/record/high`).
+   */
   predictOne(record: unknown, pathPrefix = ''): Prediction {
+    if (isObject(record) && hasNestedValue(record)) return this.predictNested(record, pathPrefix);
     this.validator.assert(record, pathPrefix);
     this.transformer.transformRecord(record as Record<string, unknown>, this.row, pathPrefix);
     const value = this.forest.predictRow(this.row, 0, this.proba);
     return this.output(value, this.proba);
   }
 
+  private predictNested(record: Record<string, unknown>, pathPrefix: string): Prediction {
+    const flat = flattenForRequest(record, pathPrefix);
+    try {
+      this.validator.assert(flat.record, pathPrefix);
+      this.transformer.transformRecord(flat.record, this.row, pathPrefix);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      throw invalid(err.details.map((d) => nestedDetail(d, flat, pathPrefix)));
+    }
+    const value = this.forest.predictRow(this.row, 0, this.proba);
+    return this.output(value, this.proba);
+  }
+
   /**
    * Validates every record first (all problems reported together, paths from `rowPath`, by default
-   * `/records/<i>`), then featurizes them into one matrix and predicts, in input order.
+   * `/records/<i>`), then featurizes them into one matrix and predicts, in input order. Nested
+   * records are flattened as in {@link predictOne} (flat, nested and mixed batches predict the same),
+   * their problems reported at the nested path (`/records/0/record/high`).
    */
   predictMany(records: readonly unknown[], rowPath: (i: number) => string = (i) => `/records/${i}`): Prediction[] {
     const matrix = this.featurizeMany(records, rowPath);
@@ -95,18 +117,51 @@ export class LoadedModel {
     return this.outputs(await pool.predictMatrix(matrix, records.length, proba), proba);
   }
 
-  private featurizeMany(records: readonly unknown[], rowPath: (i: number) => string): Float64Array {
-    this.validator.assertAll(records, rowPath);
+  private featurizeMany(input: readonly unknown[], rowPath: (i: number) => string): Float64Array {
+    // Nested records are flattened as in predictOne; `flats[i]` maps record i's error paths back.
+    let records = input;
+    let flats: (FlatRecord | undefined)[] | undefined;
+    let unflattened: Set<number> | undefined;
+    const details: ErrorDetail[] = [];
+    for (let i = 0; i < input.length; i++) {
+      const r = input[i];
+      if (!isObject(r) || !hasNestedValue(r)) continue;
+      if (!flats) {
+        flats = new Array<FlatRecord | undefined>(input.length);
+        records = input.slice();
+      }
+      try {
+        const flat = flattenForRequest(r, rowPath(i));
+        flats[i] = flat;
+        (records as unknown[])[i] = flat.record;
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        details.push(...err.details);
+        (unflattened ??= new Set()).add(i); // reported: not validated again
+      }
+    }
+    const remap = (d: ErrorDetail, i: number): ErrorDetail => {
+      const flat = flats?.[i];
+      return flat ? nestedDetail(d, flat, rowPath(i)) : d;
+    };
+    if (flats) {
+      for (let i = 0; i < records.length && details.length < MAX_REPORTED_ERRORS; i++) {
+        if (unflattened?.has(i)) continue;
+        for (const d of this.validator.check(records[i], rowPath(i))) details.push(remap(d, i));
+      }
+      if (details.length > 0) throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
+    } else {
+      this.validator.assertAll(records, rowPath);
+    }
     const width = this.transformer.width;
     const matrix = new Float64Array(records.length * width);
     // Values the schema lets through but the column's reader refuses (an impossible date).
-    const details: ErrorDetail[] = [];
     for (let i = 0; i < records.length && details.length < MAX_REPORTED_ERRORS; i++) {
       try {
         this.transformer.transformRecord(records[i] as Record<string, unknown>, matrix.subarray(i * width, (i + 1) * width), rowPath(i));
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        details.push(...err.details);
+        for (const d of err.details) details.push(remap(d, i));
       }
     }
     if (details.length > 0) throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
@@ -127,6 +182,27 @@ export class LoadedModel {
     const k = this.forest.classes.length;
     return Array.from(values, (v, i) => this.output(v, proba.subarray(i * k, (i + 1) * k)));
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** {@link flattenRecord} for a request: a record that cannot be flattened is a ValidationError at its path. */
+function flattenForRequest(record: Record<string, unknown>, pathPrefix: string): FlatRecord {
+  try {
+    return flattenRecord(record);
+  } catch (err) {
+    if (!(err instanceof FlattenError)) throw err;
+    throw invalid([{ path: `${pathPrefix}${err.pointer}`, message: err.problem }]);
+  }
+}
+
+/** A problem found in the flat form of a request record, at the path the client sent (`/record.high` → `/record/high`). */
+function nestedDetail(detail: ErrorDetail, flat: FlatRecord, pathPrefix: string): ErrorDetail {
+  if (!detail.path.startsWith(pathPrefix)) return detail;
+  const pointer = originalPointer(flat, detail.path.slice(pathPrefix.length));
+  return { path: `${pathPrefix}${pointer}`, message: detail.message };
 }
 
 /** Loads, from the modules given, the custom kinds a bundle needs, refusing a module with another sha256. */

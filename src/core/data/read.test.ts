@@ -333,14 +333,17 @@ describe('readRawFile', () => {
       expect(other.err.message).to.equal(`${other.path}: row 2: expected a record (a JSON object), found an array`);
     });
 
-    it('a nested object value names the row and the key', async () => {
-      const { err, path } = await dataError('nested.json', '[{"a":1}, {"a":2, "address":{"city":"Oslo"}}]');
+    it('nested objects become dotted columns; arrays their JSON text, with a warning', async () => {
+      const table = await read('nested.json', '[{"a":1}, {"a":2, "address":{"city":"Oslo"}, "tags":["x"]}]');
+      expect(table.columnNames).to.deep.equal(['a', 'address.city', 'tags']);
+      expect(table.rows).to.deep.equal([[1], [2, 'Oslo', '["x"]']]);
+      expect(table.warnings).to.deep.equal([`${table.source}: column "tags": arrays are kept as their JSON text (like ["a","b"]), a text or category column`]);
+    });
+
+    it('a malformed Extended JSON value names the row, the column and its JSON path', async () => {
+      const { err, path } = await dataError('bad-date.json', '[{"a":1}, {"a":2, "at":{"$date":"yesterday"}}]');
       expect(err.message).to.equal(
-        `${path}: row 2, column "address": nested objects are not supported: every value must be a string, number, boolean or null`,
-      );
-      const arr = await dataError('nested-array.json', '[{"tags":["x"]}]');
-      expect(arr.err.message).to.equal(
-        `${arr.path}: row 1, column "tags": nested arrays are not supported: every value must be a string, number, boolean or null`,
+        `${path}: row 2, column "at": at /at/$date: Extended JSON $date must be an ISO 8601 date (like 2024-01-02T03:04:05Z) or {"$numberLong": "<milliseconds>"}, got "yesterday"`,
       );
     });
 

@@ -285,10 +285,11 @@ describe('fileSource', () => {
       expect(err.message).to.equal(`${path}: row 2 (line 3): a quoted value is never closed (missing ")`);
     });
 
-    it('a nested JSON value names row and column; invalid NDJSON names the line', async () => {
-      const path = await file('nested.ndjson', '{"a":1}\n{"a":{"b":2}}\n');
+    it('two values flattening to one column name row and column; invalid NDJSON names the line', async () => {
+      const path = await file('clash.ndjson', '{"a":1}\n{"a.b":1,"a":{"b":2}}\n');
       const err = await rejection(readAll(fileSource({ kind: 'file', path })));
-      expect((err as DataError).location).to.deep.equal({ source: path, row: 2, line: 2, column: 'a' });
+      expect((err as DataError).location).to.deep.equal({ source: path, row: 2, line: 2, column: 'a.b' });
+      expect(err.message).to.equal(`${path}: row 2, column "a.b": two values flatten to the name "a.b": /a.b and /a/b; rename one of them`);
       const bad = await file('bad.ndjson', '{"a":1}\n\n{"a":}\n');
       const err2 = await rejection(readAll(fileSource({ kind: 'file', path: bad })));
       expect((err2 as DataError).location).to.deep.equal({ source: bad, line: 3 });

@@ -19,12 +19,12 @@ import { TextInput, asSourceError, csvChunks, csvSettings, decodeText } from './
 import { SourceError } from './errors.js';
 import { excelSource } from './excel.js';
 import { parquetSource } from './parquet.js';
+import { RecordCollector } from './records.js';
 import {
   type CommandSourceSpec,
   type CsvOptions,
   type FileSourceSpec,
   type RawChunk,
-  type RawValue,
   type RecordSource,
   type SourceLineage,
   type StdinSourceSpec,
@@ -205,9 +205,9 @@ function streamSource(
         }
         const parts =
           format === 'json'
-            ? jsonChunks(text, name, size)
+            ? jsonChunks(text, name, size, warnings)
             : format === 'ndjson'
-              ? ndjsonChunks(text, name, size)
+              ? ndjsonChunks(text, name, size, warnings)
               : csvChunks(text, { name, size, warnings, settings, tsv: format === 'tsv' });
         for await (const chunk of parts) {
           rows += chunkRowCount(chunk);
@@ -314,58 +314,11 @@ function parseJsonText(text: string, source: string, lineOffset?: number): unkno
   }
 }
 
-/** Collects records (objects of scalars) into rows over the union of their keys, in first-seen order. */
-class RecordCollector {
-  private readonly columns: string[] = [];
-  private readonly index = new Map<string, number>();
-  private rows: RawValue[][] = [];
-  private lines: number[] = [];
-
-  constructor(
-    private readonly source: string,
-    private readonly withLines: boolean,
-  ) {}
-
-  get size(): number {
-    return this.rows.length;
-  }
-
-  add(value: unknown, row: number, line?: number): void {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new DataError({ source: this.source, row, line }, `expected a record (a JSON object), found ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
-    }
-    const out: RawValue[] = new Array(this.columns.length);
-    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-      if (v !== null && typeof v === 'object') {
-        throw new DataError(
-          { source: this.source, row, line, column: key },
-          `nested ${Array.isArray(v) ? 'arrays' : 'objects'} are not supported: every value must be a string, number, boolean or null`,
-        );
-      }
-      let j = this.index.get(key);
-      if (j === undefined) {
-        j = this.columns.length;
-        this.columns.push(key);
-        this.index.set(key, j);
-      }
-      out[j] = v as RawValue;
-    }
-    this.rows.push(out);
-    if (line !== undefined) this.lines.push(line);
-  }
-
-  /** The rows collected since the last call, with the columns seen so far. */
-  take(): RawChunk {
-    const chunk: RawChunk = { columns: this.columns.slice(), rows: this.rows };
-    if (this.withLines) chunk.lines = this.lines;
-    this.rows = [];
-    this.lines = [];
-    return chunk;
-  }
-}
-
-/** A JSON array of records (or an object holding exactly one): parsed whole, then yielded in chunks. */
-async function* jsonChunks(text: AsyncIterable<string>, source: string, size: number): AsyncGenerator<RawChunk> {
+/**
+ * A JSON array of records (or an object holding exactly one): parsed whole, then yielded in chunks.
+ * Records are flattened (records.ts).
+ */
+async function* jsonChunks(text: AsyncIterable<string>, source: string, size: number, warnings: string[]): AsyncGenerator<RawChunk> {
   let all = '';
   for await (const piece of text) all += piece;
   if (all.trim() === '') throw new DataError({ source }, 'the file is empty: expected a JSON array of records');
@@ -379,7 +332,7 @@ async function* jsonChunks(text: AsyncIterable<string>, source: string, size: nu
     else throw new DataError({ source }, 'expected a JSON array of records (or an object holding exactly one such array)');
   }
   const list = records as unknown[];
-  const collector = new RecordCollector(source, false);
+  const collector = new RecordCollector(source, false, warnings);
   let emitted = false;
   for (let i = 0; i < list.length; i++) {
     collector.add(list[i], i + 1);
@@ -392,9 +345,9 @@ async function* jsonChunks(text: AsyncIterable<string>, source: string, size: nu
   if (collector.size > 0 || !emitted) yield collector.take();
 }
 
-/** One JSON record per line; blank lines are skipped. */
-async function* ndjsonChunks(text: AsyncIterable<string>, source: string, size: number): AsyncGenerator<RawChunk> {
-  const collector = new RecordCollector(source, true);
+/** One JSON record per line; blank lines are skipped. Records are flattened (records.ts). */
+async function* ndjsonChunks(text: AsyncIterable<string>, source: string, size: number, warnings: string[]): AsyncGenerator<RawChunk> {
+  const collector = new RecordCollector(source, true, warnings);
   let line = 0;
   let row = 0;
   let emitted = false;

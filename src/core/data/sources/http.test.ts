@@ -135,13 +135,21 @@ describe('httpSource', () => {
       expect(wrongPath.message).to.contain('no "data.items"').and.contain('"status", "total"');
     });
 
-    it('yields nested objects and arrays as JSON text, scalars and null as they are', async () => {
+    it('flattens nested objects into dotted columns, arrays as JSON text (with a warning), scalars and null as they are', async () => {
       const srv = await serve((_req, res) =>
-        json(res, 200, [{ id: 1, tags: ['a', 'b'], address: { city: 'Oslo', zip: null }, note: null, ok: false, score: 2.5 }]),
+        json(res, 200, [
+          { id: 1, tags: ['a', 'b'], address: { city: 'Oslo', zip: null }, note: null, ok: false, score: 2.5 },
+          { id: { $numberLong: '2' }, tags: [], address: { city: 'Bergen', geo: { lat: 60.4 } }, seen: { $date: '2024-01-02T03:04:05Z' } },
+        ]),
       );
-      const { columns, rows } = rowsOf(await collect(httpSource(spec(srv.base), {})));
-      expect(columns).to.deep.equal(['id', 'tags', 'address', 'note', 'ok', 'score']);
-      expect(rows).to.deep.equal([[1, '["a","b"]', '{"city":"Oslo","zip":null}', null, false, 2.5]]);
+      const source = httpSource(spec(srv.base), {});
+      const { columns, rows } = rowsOf(await collect(source));
+      expect(columns).to.deep.equal(['id', 'tags', 'address.city', 'address.zip', 'note', 'ok', 'score', 'address.geo.lat', 'seen']);
+      expect(rows).to.deep.equal([
+        [1, '["a","b"]', 'Oslo', null, null, false, 2.5, undefined, undefined],
+        [2, '[]', 'Bergen', undefined, undefined, undefined, undefined, 60.4, '2024-01-02T03:04:05.000Z'],
+      ]);
+      expect(source.warnings).to.deep.equal([`${srv.base}/: column "tags": arrays are kept as their JSON text (like ["a","b"]), a text or category column`]);
     });
 
     it('a record that is not an object is a DataError naming the source and its row, counted across pages', async () => {
@@ -274,6 +282,20 @@ describe('httpSource', () => {
       const source = httpSource(spec(`${srv.base}/api/items`, { pagination: { type: 'link' } }), {});
       expect(rowsOf(await collect(source)).rows).to.deep.equal([[1], [2], [3], [4], [5], [6]]);
       expect(srv.requests.map((r) => r.url)).to.deep.equal(['/api/items', '/api/items?p=2', '/api/items?p=3']);
+    });
+
+    it('link to another server: its warning is given even after an array warning, and the token is not sent there', async () => {
+      const other = await serve((_req, res) => json(res, 200, [{ id: 2, tags: ['b'] }]));
+      const srv = await serve((_req, res) => json(res, 200, [{ id: 1, tags: ['a'] }], { link: `<${other.base.replace('127.0.0.1', 'localhost')}/more>; rel="next"` }));
+      const source = httpSource(spec(`${srv.base}/items`, { pagination: { type: 'link' }, bearerToken: '${API_TOKEN}' }), { API_TOKEN: 's3cret' });
+      expect(rowsOf(await collect(source)).rows).to.deep.equal([
+        [1, '["a"]'],
+        [2, '["b"]'],
+      ]);
+      expect(source.warnings).to.have.length(2);
+      expect(source.warnings[0]).to.contain('column "tags": arrays are kept as their JSON text');
+      expect(source.warnings[1]).to.contain('the next page is on another server').and.contain('credentials are not sent there');
+      expect(other.requests[0]?.headers.authorization).to.equal(undefined);
     });
 
     it('link: a next link back to a fetched page is stopped with an error', async () => {

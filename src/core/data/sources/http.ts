@@ -13,8 +13,9 @@ import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { ConfigError, DataError, type ErrorDetail, MlpipeError, messageOf } from '../../errors.js';
 import { SourceError } from './errors.js';
+import { RecordCollector } from './records.js';
 import { expandEnv, redactUrl, scrubSecrets } from './redact.js';
-import type { HttpSourceSpec, RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
+import type { HttpSourceSpec, RawChunk, RecordSource, SourceLineage } from './types.js';
 
 /** Statuses worth retrying: rate limited, or a server/gateway that may recover. */
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
@@ -120,13 +121,6 @@ function parseRetryAfter(header: string | null, now: number): number | undefined
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
-}
-
-/** A record's value as a RawValue: scalars as they are, nested objects and arrays as JSON text. */
-function toRaw(value: unknown): RawValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  return JSON.stringify(value);
 }
 
 function isTimeout(err: unknown): boolean {
@@ -375,22 +369,10 @@ export function httpSource(
     if (started) throw new SourceError(name, 'can be read only once');
     started = true;
     const size = Math.max(1, Math.floor(chunkRows) || 1);
-    const columns: string[] = [];
-    const index = new Map<string, number>();
-
-    const toRow = (record: unknown, row: number): RawValue[] => {
-      if (!isRecord(record)) throw new DataError({ source: name, row }, `record is ${describe(record)}, not an object`);
-      const entries = Object.entries(record);
-      for (const [key] of entries) {
-        if (!index.has(key)) {
-          index.set(key, columns.length);
-          columns.push(key);
-        }
-      }
-      const out = new Array<RawValue>(columns.length).fill(undefined);
-      for (const [key, value] of entries) out[index.get(key) as number] = toRaw(value);
-      return out;
-    };
+    // Records become rows (flattened: dotted names, Extended JSON unwrapped) as from a JSON file; it
+    // warns about arrays in `warnings` too, so the other-server warning keeps its own flag.
+    const collector = new RecordCollector(name, false, warnings);
+    let warnedOtherServer = false;
 
     // Pagination state.
     const pageParam = pagination?.type === 'page' ? (pagination.param ?? 'page') : 'page';
@@ -421,10 +403,15 @@ export function httpSource(
       const take = Math.min(records.length, maxRecords - rowCount);
       for (let i = 0; i < take; i += size) {
         const end = Math.min(take, i + size);
-        const rows: RawValue[][] = [];
-        for (let j = i; j < end; j++) rows.push(toRow(records[j], rowCount + (j - i) + 1));
-        rowCount += rows.length;
-        yield { columns: columns.slice(), rows };
+        for (let j = i; j < end; j++) {
+          const record = records[j];
+          const row = rowCount + (j - i) + 1;
+          if (!isRecord(record)) throw new DataError({ source: name, row }, `record is ${describe(record)}, not an object`);
+          collector.add(record, row);
+        }
+        const chunk = collector.take();
+        rowCount += chunk.rows.length;
+        yield chunk;
       }
       if (rowCount >= maxRecords) break;
 
@@ -473,7 +460,8 @@ export function httpSource(
           if (seen.has(next.toString())) {
             throw new SourceError(label(current), `its Link rel="next" points back to ${scrub(redactUrl(next.toString()))}, already fetched; stopping instead of looping`);
           }
-          if (next.origin !== base.origin && secretHeaders.size > 0 && warnings.length === 0) {
+          if (next.origin !== base.origin && secretHeaders.size > 0 && !warnedOtherServer) {
+            warnedOtherServer = true;
             warnings.push(`${name}: the next page is on another server (${next.origin}); credentials are not sent there`);
           }
           seen.add(next.toString());

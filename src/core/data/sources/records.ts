@@ -1,0 +1,108 @@
+/**
+ * JSON records into raw rows, for every source of JSON records: JSON and NDJSON files, standard input
+ * and commands (file.ts), and HTTP APIs (http.ts). Nested records are flattened here, by the same
+ * {@link flattenRecord} the server uses on requests (src/core/data/flatten.ts).
+ */
+import { DataError } from '../../errors.js';
+import { type FlatRecord, FlattenError, flattenRecord } from '../flatten.js';
+import type { RawChunk, RawValue } from './types.js';
+
+/**
+ * Collects JSON records into rows over the union of their (flattened) keys, in first-seen order: a
+ * column first seen in a later record is added then, and earlier rows are missing it. Records of
+ * scalars take a fast path; a record with an object or array value is flattened (dotted names,
+ * Extended JSON unwrapped, arrays as JSON text, see flatten.ts), with one warning per column holding
+ * arrays or Extended JSON kept as text, pushed to `warnings`.
+ */
+export class RecordCollector {
+  private readonly columns: string[] = [];
+  private readonly index = new Map<string, number>();
+  private rows: RawValue[][] = [];
+  private lines: number[] = [];
+  private readonly warned = new Set<string>();
+
+  /**
+   * @param source how the source is named in messages
+   * @param withLines whether rows carry the line they start on (NDJSON)
+   * @param warnings where the source's warnings go
+   */
+  constructor(
+    private readonly source: string,
+    private readonly withLines: boolean,
+    private readonly warnings: string[],
+  ) {}
+
+  get size(): number {
+    return this.rows.length;
+  }
+
+  /**
+   * Adds one record as row `row` (1-based, for messages) starting on `line`. Throws a DataError naming
+   * the row and column for a value that is not a record, two values that flatten to one column, or a
+   * malformed Extended JSON value (with its JSON path).
+   */
+  add(value: unknown, row: number, line?: number): void {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new DataError({ source: this.source, row, line }, `expected a record (a JSON object), found ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+    }
+    const record = value as Record<string, unknown>;
+    const out: RawValue[] = new Array(this.columns.length);
+    for (const key in record) {
+      const v = record[key];
+      if (v !== null && typeof v === 'object') {
+        this.addNested(record, row, line);
+        return;
+      }
+      out[this.columnIndex(key)] = v as RawValue;
+    }
+    this.push(out, line);
+  }
+
+  private columnIndex(key: string): number {
+    let j = this.index.get(key);
+    if (j === undefined) {
+      j = this.columns.length;
+      this.columns.push(key);
+      this.index.set(key, j);
+    }
+    return j;
+  }
+
+  private push(out: RawValue[], line: number | undefined): void {
+    this.rows.push(out);
+    if (line !== undefined && this.withLines) this.lines.push(line);
+  }
+
+  private addNested(record: Record<string, unknown>, row: number, line: number | undefined): void {
+    let flat: FlatRecord;
+    try {
+      flat = flattenRecord(record);
+    } catch (err) {
+      if (!(err instanceof FlattenError)) throw err;
+      throw new DataError({ source: this.source, row, line, column: err.column }, err.clash ? err.problem : `at ${err.pointer}: ${err.problem}`);
+    }
+    const out: RawValue[] = new Array(this.columns.length);
+    const values = flat.record;
+    for (const key of Object.keys(values)) out[this.columnIndex(key)] = values[key] as RawValue;
+    this.push(out, line);
+    for (const n of flat.notes ?? []) {
+      const id = `${n.kind}\0${n.column}`;
+      if (this.warned.has(id)) continue;
+      this.warned.add(id);
+      this.warnings.push(
+        n.kind === 'array'
+          ? `${this.source}: column "${n.column}": arrays are kept as their JSON text (like ["a","b"]), a text or category column`
+          : `${this.source}: column "${n.column}": MongoDB Extended JSON ${n.kind} values are kept as their JSON text`,
+      );
+    }
+  }
+
+  /** The rows collected since the last call, with the columns seen so far. */
+  take(): RawChunk {
+    const chunk: RawChunk = { columns: this.columns.slice(), rows: this.rows };
+    if (this.withLines) chunk.lines = this.lines;
+    this.rows = [];
+    this.lines = [];
+    return chunk;
+  }
+}
