@@ -60,6 +60,11 @@ function num(x: number | string | null | undefined, digits = 4): string {
   return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? x.toExponential(3) : x.toFixed(digits).replace(/\.?0+$/, '');
 }
 
+/** A datetime at midnight UTC as its day (`2024-03-05`), anything else unchanged. */
+function shortDate<T>(x: T): T | string {
+  return typeof x === 'string' && x.endsWith('T00:00:00.000Z') ? x.slice(0, -14) : x;
+}
+
 function pct(x: number): string {
   return `${(x * 100).toFixed(x > 0 && x < 0.001 ? 2 : 1)}%`;
 }
@@ -119,8 +124,8 @@ async function dataSection(data: ReportData): Promise<string> {
       `${escapeHtml(c.type)}${c.dateOrder ? ` ${dateOrderPattern(c.dateOrder)}` : ''}`,
       `<span class="bar" style="--w:${(missing * 100).toFixed(1)}%"></span>${pct(missing)}`,
       `${c.distinctCapped ? '≥ ' : ''}${num(c.distinct)}`,
-      num(c.min),
-      num(c.max),
+      num(shortDate(c.min)),
+      num(shortDate(c.max)),
       num(c.mean),
       top,
     ];
