@@ -70,7 +70,7 @@ export function registerTrain(program: Command, ctx: CliContext): void {
   modelOptions(
     program
       .command('train')
-      .description('train a random forest on a features folder: holdout (and optional k-fold CV) against a baseline, then refit on all rows')
+      .description('train a random forest on a features folder: holdout (and optional k-fold CV) against a baseline, then refit on all rows; writes the model folder with report.html')
       .argument('<features-dir>', 'folder written by featurize')
       .requiredOption('-o, --out <dir>', 'model folder to write')
       .option('-c, --config <pipeline.yaml>', 'take model and evaluation settings from a pipeline config')
