@@ -30,6 +30,12 @@ export function between(a: number, b: number): number {
 
 /** Thresholds of one feature: midpoints between distinct values, or between quantiles when there are many. */
 export function featureThresholds(values: Float64Array, maxBins = MAX_VALUE_BINS): Float64Array {
+  const few = fewDistinct(values, Math.min(FEW_DISTINCT, maxBins));
+  if (few) {
+    const t = new Float64Array(Math.max(0, few.length - 1));
+    for (let i = 0; i + 1 < few.length; i++) t[i] = between(few[i] as number, few[i + 1] as number);
+    return t;
+  }
   const present = values.filter((v) => !Number.isNaN(v)).sort();
   const distinct: number[] = [];
   for (let i = 0; i < present.length; i++) if (i === 0 || present[i] !== present[i - 1]) distinct.push(present[i] as number);
@@ -51,6 +57,31 @@ export function featureThresholds(values: Float64Array, maxBins = MAX_VALUE_BINS
     if (out.length === 0 || t > (out[out.length - 1] as number)) out.push(t);
   }
   return Float64Array.from(out);
+}
+
+/** Features with at most this many distinct values (one-hot columns, indicators) skip the sort. */
+const FEW_DISTINCT = 8;
+
+/**
+ * The distinct non-missing values of `values`, ascending, when there are at most `limit` of them
+ * (else undefined): what sorting and de-duplicating gives, without the sort. As there, 0 and −0 are
+ * one value, kept as −0 when both occur (the sort puts −0 first).
+ */
+function fewDistinct(values: Float64Array, limit: number): number[] | undefined {
+  const seen: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (Number.isNaN(v)) continue;
+    let j = 0;
+    while (j < seen.length && seen[j] !== v) j++;
+    if (j < seen.length) {
+      if (v === 0 && Object.is(v, -0)) seen[j] = -0;
+      continue;
+    }
+    if (seen.length === limit) return undefined;
+    seen.push(v);
+  }
+  return seen.sort((a, b) => a - b);
 }
 
 function lowerDistinct(sorted: number[], v: number): number | undefined {
@@ -99,7 +130,8 @@ export function binMatrix(matrix: Float64Array, rows: number, width: number, opt
     thresholds.push(t);
     binCount[f] = t.length + 1;
     const base = f * rows;
-    for (let i = 0; i < rows; i++) binned[base + i] = binOf(matrix[i * width + f] as number, t);
+    if (sampleRows) for (let i = 0; i < rows; i++) binned[base + i] = binOf(matrix[i * width + f] as number, t);
+    else for (let i = 0; i < rows; i++) binned[base + i] = binOf(column[i] as number, t);
   }
   return { rows, width, binned, thresholds, binCount };
 }

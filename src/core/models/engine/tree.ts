@@ -134,6 +134,11 @@ interface Pending {
   id: number;
   /** Histogram of every feature (`f * BINS * stride`), or undefined. */
   hist: Float64Array | undefined;
+  /**
+   * Flags of features found unable to split an ancestor (one value bin and nothing missing, or only
+   * missing values): they cannot split this node either, and are drawn but not looked at.
+   */
+  known: Uint8Array | undefined;
 }
 
 interface Best {
@@ -160,6 +165,9 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
 
   // Bootstrap as counts per row.
   const counts = new Uint16Array(rows);
+  // Class of each row as an integer (an index into histograms); 0 for regression.
+  const cls = new Int32Array(k > 0 ? rows : 0);
+  for (let i = 0; i < cls.length; i++) cls[i] = y[i]!;
   if (params.draws > 0) for (let d = 0; d < params.draws; d++) counts[rng.int(rows)]! += 1;
   else counts.fill(1);
   let inBag = 0;
@@ -194,7 +202,7 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
       for (let i = start; i < end; i++) {
         const r = idx[i]!;
         const b = binned[col + r]!;
-        h[offset + b * k + y[r]!]! += counts[r]!;
+        h[offset + b * k + cls[r]!]! += counts[r]!;
         if (b !== MISSING_BIN) {
           if (b < lo) lo = b;
           if (b > hi) hi = b;
@@ -229,7 +237,7 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
       for (let i = start; i < end; i++) {
         const r = idx[i]!;
         const c = counts[r]!;
-        nodeStats[y[r]!]! += c;
+        nodeStats[cls[r]!]! += c;
         w += c;
       }
       let sq = 0;
@@ -344,6 +352,83 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
     return found;
   };
 
+  const mOff0 = MISSING_BIN * stride;
+  /** True when every row of the node is in one value bin and none is missing: no split possible (scan would find none). */
+  const constantWithoutMissing = (range: number): boolean => {
+    if (range >> 10 !== (range & 1023)) return false;
+    for (let c = 0; c < stride; c += classification ? 1 : 2) if (scratch[mOff0 + c] !== 0) return false;
+    return true;
+  };
+
+  /**
+   * The split search of a feature with two value bins (one-hot columns, indicators): the same sums
+   * as fillFeature + scan, without a histogram pass that writes memory for every row. Bin 0's class
+   * weights are the node's minus bin 1's and the missing ones' (integers: exact); regression sums
+   * each bin in registers, in row order as fillFeature does. Leaves `scratch` cleared. Returns 1
+   * when it improved `best`, 2 when the feature cannot split this node's rows (one value bin and
+   * nothing missing, or only missing values), else 0.
+   */
+  const binaryFeature = (f: number, start: number, end: number, w: number, best: Best): 0 | 1 | 2 => {
+    const col = f * rows;
+    let has0: boolean;
+    let has1: boolean;
+    if (classification) {
+      for (let i = start; i < end; i++) {
+        const r = idx[i]!;
+        const b = binned[col + r]!;
+        if (b !== 0) scratch[b * k + cls[r]!]! += counts[r]!;
+      }
+      has0 = false;
+      has1 = false;
+      for (let c = 0; c < k; c++) {
+        const w1 = scratch[k + c]!;
+        const w0 = nodeStats[c]! - w1 - scratch[mOff0 + c]!;
+        scratch[c] = w0;
+        if (w0 > 0) has0 = true;
+        if (w1 > 0) has1 = true;
+      }
+    } else {
+      let w0 = 0;
+      let s0 = 0;
+      let w1 = 0;
+      let s1 = 0;
+      let wm = 0;
+      let sm = 0;
+      for (let i = start; i < end; i++) {
+        const r = idx[i]!;
+        const b = binned[col + r]!;
+        const c = counts[r]!;
+        if (b === 0) {
+          w0 += c;
+          s0 += c * y[r]!;
+        } else if (b === 1) {
+          w1 += c;
+          s1 += c * y[r]!;
+        } else {
+          wm += c;
+          sm += c * y[r]!;
+        }
+      }
+      scratch[0] = w0;
+      scratch[1] = s0;
+      scratch[2] = w1;
+      scratch[3] = s1;
+      scratch[mOff0] = wm;
+      scratch[mOff0 + 1] = sm;
+      has0 = w0 > 0;
+      has1 = w1 > 0;
+    }
+    let result: 0 | 1 | 2 = 2;
+    if (has0 || has1) {
+      const lo = has0 ? 0 : 1;
+      const hi = has1 ? 1 : 0;
+      if (!constantWithoutMissing(lo * 1024 + hi)) result = scan(scratch, 0, f, lo, hi, w, best) ? 1 : 0;
+    }
+    for (let q = 0; q < 2 * stride; q++) scratch[q] = 0;
+    for (let q = mOff0; q < mOff0 + stride; q++) scratch[q] = 0;
+    return result;
+  };
+
   const stack: Pending[] = [];
   const root = nodes.add();
   let rootHist: Float64Array | undefined;
@@ -351,7 +436,7 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
     rootHist = takeHist();
     fillAll(rootHist, 0, inBag);
   }
-  stack.push({ start: 0, end: inBag, depth: 0, id: root, hist: rootHist });
+  stack.push({ start: 0, end: inBag, depth: 0, id: root, hist: rootHist, known: undefined });
   const best: Best = { score: 0, feature: -1, bin: -1, missingLeft: false };
 
   while (stack.length > 0) {
@@ -368,6 +453,8 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
     best.score = stats.proxy;
     best.feature = -1;
     let found = false;
+    const known = node.known;
+    let mine: Uint8Array | undefined;
     if (!isLeaf) {
       // A fresh random subset of features for this split (partial Fisher–Yates); keep drawing
       // past mtry while none of the drawn features can split the node, as scikit-learn does.
@@ -376,37 +463,62 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
         const f = features[pick]!;
         features[pick] = features[j]!;
         features[j] = f;
+        // Known to have one value bin and no missing value here (or only missing values): no split.
+        if (known !== undefined && known[f] === 1) {
+          if (j + 1 >= params.mtry && found) break;
+          continue;
+        }
         const nb = binCount[f]!;
-        {
-          if (node.hist) {
-            const off = f * BINS * stride;
-            if (scan(node.hist, off, f, 0, nb - 1, w, best)) found = true;
-          } else {
-            const range = fillFeature(scratch, 0, f, start, end);
-            if (range >= 0) {
-              const lo = Math.floor(range / 1024);
-              const hi = range % 1024;
-              const rowsHere = end - start;
-              if (hi - lo + 1 > 2 * rowsHere) {
-                // Few rows over many bins: visit only the bins present, and clear only those.
-                const col = f * rows;
-                let m = 0;
-                for (let i = start; i < end; i++) {
-                  const b = binned[col + idx[i]!]!;
-                  if (b !== MISSING_BIN) present[m++] = b;
-                }
-                const sorted = present.subarray(0, m).sort();
-                let u = 0;
-                for (let q = 0; q < m; q++) if (q === 0 || sorted[q] !== sorted[q - 1]) present[u++] = sorted[q]!;
-                if (scan(scratch, 0, f, lo, hi, w, best, present, u)) found = true;
-                for (let q = 0; q < u; q++) scratch.fill(0, present[q]! * stride, (present[q]! + 1) * stride);
-              } else {
-                if (scan(scratch, 0, f, lo, hi, w, best)) found = true;
-                scratch.fill(0, lo * stride, (hi + 1) * stride);
+        let constant = false;
+        if (node.hist) {
+          const off = f * BINS * stride;
+          if (scan(node.hist, off, f, 0, nb - 1, w, best)) found = true;
+        } else if (nb === 2) {
+          const r = binaryFeature(f, start, end, w, best);
+          if (r === 1) found = true;
+          else if (r === 2) constant = true;
+        } else {
+          const range = fillFeature(scratch, 0, f, start, end);
+          if (range < 0) constant = true;
+          else {
+            const lo = range >> 10;
+            const hi = range & 1023;
+            const rowsHere = end - start;
+            if (hi - lo + 1 > 2 * rowsHere) {
+              // Few rows over many bins: visit only the bins present (sorted, distinct), and clear only those.
+              const col = f * rows;
+              let m = 0;
+              for (let i = start; i < end; i++) {
+                const b = binned[col + idx[i]!]!;
+                if (b !== MISSING_BIN) present[m++] = b;
               }
+              let u = 0;
+              for (let q = 0; q < m; q++) {
+                const b = present[q]!;
+                let p = u - 1;
+                while (p >= 0 && present[p]! > b) p--;
+                if (p >= 0 && present[p] === b) continue;
+                for (let t = u; t > p + 1; t--) present[t] = present[t - 1]!;
+                present[p + 1] = b;
+                u++;
+              }
+              if (scan(scratch, 0, f, lo, hi, w, best, present, u)) found = true;
+              for (let q = 0; q < u; q++) {
+                const o = present[q]! * stride;
+                for (let c = 0; c < stride; c++) scratch[o + c] = 0;
+              }
+            } else {
+              if (constantWithoutMissing(range)) constant = true;
+              else if (scan(scratch, 0, f, lo, hi, w, best)) found = true;
+              if (hi - lo < 8) for (let q = lo * stride; q < (hi + 1) * stride; q++) scratch[q] = 0;
+              else scratch.fill(0, lo * stride, (hi + 1) * stride);
             }
-            scratch.fill(0, MISSING_BIN * stride, (MISSING_BIN + 1) * stride);
           }
+          for (let q = mOff0; q < mOff0 + stride; q++) scratch[q] = 0;
+        }
+        if (constant) {
+          if (mine === undefined) mine = known === undefined ? new Uint8Array(width) : known.slice();
+          mine[f] = 1;
         }
         if (j + 1 >= params.mtry && found) break;
       }
@@ -469,8 +581,9 @@ export function growTree(data: TreeData, params: TreeParams, seed: number): Tree
     } else if (node.hist) {
       pool.push(node.hist);
     }
-    stack.push({ start: mid, end, depth: depth + 1, id: rightId, hist: rightHist });
-    stack.push({ start, end: mid, depth: depth + 1, id: leftId, hist: leftHist });
+    const childKnown = mine ?? known;
+    stack.push({ start: mid, end, depth: depth + 1, id: rightId, hist: rightHist, known: childKnown });
+    stack.push({ start, end: mid, depth: depth + 1, id: leftId, hist: leftHist, known: childKnown });
   }
   return nodes.finish(oob);
 }
