@@ -71,7 +71,7 @@ export function rowsWithTarget(all: Table, target: string, task: Task | undefine
 }
 
 /**
- * Most classes a classification target may have (H2O refuses more than 1,000 levels too): a forest
+ * Most classes a classification target may have: a forest
  * keeps a class distribution in every node, so memory grows with trees × nodes × classes.
  */
 export const MAX_CLASSES = 1000;
