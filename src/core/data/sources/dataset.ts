@@ -5,6 +5,7 @@ import { sha256File } from '../../fs-util.js';
 import { type ColumnType, type DeclaredType, joinDeclaredType } from '../../values.js';
 import { dateOrderOfField, lineageOf, normalizeArrowValue, typeOfField } from '../dataset.js';
 import type { RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
+import { readOnce } from './once.js';
 
 /**
  * An mlpipe dataset (`.arrow`, written by `mlpipe load`), or any Arrow IPC file with plain column
@@ -17,11 +18,8 @@ export function datasetSource(path: string): RecordSource {
   let types: Record<string, DeclaredType> = {};
   let lineage: SourceLineage = { kind: 'dataset', path, format: 'arrow' };
   let rows = 0;
-  let used = false;
 
-  async function* chunks(chunkRows: number): AsyncGenerator<RawChunk> {
-    if (used) throw new MlpipeError('internal', `${path}: a source can be read only once`);
-    used = true;
+  const chunks = readOnce(path, async function* (chunkRows: number): AsyncGenerator<RawChunk> {
     let size: number;
     try {
       const st = await stat(path);
@@ -78,7 +76,7 @@ export function datasetSource(path: string): RecordSource {
     } finally {
       await fh.close();
     }
-  }
+  });
 
   return {
     name: path,

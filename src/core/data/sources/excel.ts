@@ -7,6 +7,7 @@ import { ConfigError, DataError, MlpipeError, messageOf } from '../../errors.js'
 import { sha256File } from '../../fs-util.js';
 import { type SourceFile, cleanHeader, openSourceFile } from '../read.js';
 import type { FileSourceSpec, RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
+import { readOnce } from './once.js';
 
 /** Columns and rows of a sheet to read, 1-based and inclusive; `lastRow` is Infinity for `A1:D`. */
 interface CellRange {
@@ -32,7 +33,6 @@ export function excelSource(spec: FileSourceSpec): RecordSource {
   let sheetName: string | undefined;
   let sha256: string | undefined;
   let rows = 0;
-  let started = false;
 
   async function* read(size: number): AsyncGenerator<RawChunk> {
     file = await openSourceFile(path);
@@ -147,10 +147,7 @@ export function excelSource(spec: FileSourceSpec): RecordSource {
       lineage.rows = rows;
       return lineage;
     },
-    async *chunks(chunkRows: number): AsyncGenerator<RawChunk> {
-      if (started) throw new MlpipeError('internal', `${path}: a source can be read only once`);
-      started = true;
-      const size = Number.isFinite(chunkRows) && chunkRows >= 1 ? Math.floor(chunkRows) : 1;
+    chunks: readOnce(path, async function* (size: number): AsyncGenerator<RawChunk> {
       try {
         yield* read(size);
       } catch (err) {
@@ -159,7 +156,7 @@ export function excelSource(spec: FileSourceSpec): RecordSource {
       } finally {
         file?.stream.destroy();
       }
-    },
+    }),
   };
 }
 

@@ -17,6 +17,7 @@ import { DataError, MlpipeError, messageOf } from '../../errors.js';
 import { type SourceFile, detectFormat, openSourceFile } from '../read.js';
 import { TextInput, asSourceError, csvChunks, csvSettings, decodeText } from './csv-chunks.js';
 import { SourceError } from './errors.js';
+import { readOnce } from './once.js';
 import { excelSource } from './excel.js';
 import { parquetSource } from './parquet.js';
 import { RecordCollector } from './records.js';
@@ -181,7 +182,6 @@ function streamSource(
   const warnings: string[] = [];
   let format = options.format;
   let rows = 0;
-  let started = false;
   return {
     name,
     warnings,
@@ -190,10 +190,7 @@ function streamSource(
       const base = lineage();
       return compact({ ...base, format: format ?? base.format, rows });
     },
-    async *chunks(chunkRows: number): AsyncGenerator<RawChunk> {
-      if (started) throw new MlpipeError('internal', `${name}: a source can be read only once`);
-      started = true;
-      const size = Number.isFinite(chunkRows) && chunkRows >= 1 ? Math.floor(chunkRows) : 1;
+    chunks: readOnce(name, async function* (size: number): AsyncGenerator<RawChunk> {
       let input: Readable | undefined;
       try {
         input = await open();
@@ -218,7 +215,7 @@ function streamSource(
       } finally {
         input?.destroy();
       }
-    },
+    }),
   };
 }
 

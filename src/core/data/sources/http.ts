@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { ConfigError, DataError, type ErrorDetail, MlpipeError, messageOf } from '../../errors.js';
 import { SourceError } from './errors.js';
+import { readOnce } from './once.js';
 import { RecordCollector } from './records.js';
 import { expandEnv, redactUrl, scrubSecrets } from './redact.js';
 import type { HttpSourceSpec, RawChunk, RecordSource, SourceLineage } from './types.js';
@@ -275,7 +276,6 @@ export function httpSource(
   const warnings: string[] = [];
   let pages = 0;
   let rowCount = 0;
-  let started = false;
 
   /** `GET https://api.example.com/items?page=2`, redacted and scrubbed: how one request is named in messages. */
   const label = (url: string): string => scrub(`${method} ${redactUrl(url)}`);
@@ -365,10 +365,7 @@ export function httpSource(
     return u.toString();
   }
 
-  async function* chunks(chunkRows: number): AsyncGenerator<RawChunk> {
-    if (started) throw new SourceError(name, 'can be read only once');
-    started = true;
-    const size = Math.max(1, Math.floor(chunkRows) || 1);
+  const chunks = readOnce(name, async function* (size: number): AsyncGenerator<RawChunk> {
     // Records become rows (flattened: dotted names, Extended JSON unwrapped) as from a JSON file; it
     // warns about arrays in `warnings` too, so the other-server warning keeps its own flag.
     const collector = new RecordCollector(name, false, warnings);
@@ -469,7 +466,7 @@ export function httpSource(
         }
       }
     }
-  }
+  });
 
   return {
     name,

@@ -8,6 +8,7 @@ import { sha256File } from '../../fs-util.js';
 import type { ColumnType } from '../../values.js';
 import { cleanHeader, statSourceFile } from '../read.js';
 import type { FileSourceSpec, RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
+import { readOnce } from './once.js';
 
 /**
  * A Parquet file. Column types come from its schema ({@link RecordSource.declaredTypes}): integers,
@@ -22,7 +23,6 @@ export function parquetSource(spec: FileSourceSpec): RecordSource {
   let bytes: number | undefined;
   let sha256: string | undefined;
   let rows = 0;
-  let started = false;
 
   async function* read(size: number): AsyncGenerator<RawChunk> {
     bytes = await statSourceFile(path);
@@ -87,17 +87,14 @@ export function parquetSource(spec: FileSourceSpec): RecordSource {
       lineage.rows = rows;
       return lineage;
     },
-    async *chunks(chunkRows: number): AsyncGenerator<RawChunk> {
-      if (started) throw new MlpipeError('internal', `${path}: a source can be read only once`);
-      started = true;
-      const size = Number.isFinite(chunkRows) && chunkRows >= 1 ? Math.floor(chunkRows) : 1;
+    chunks: readOnce(path, async function* (size: number): AsyncGenerator<RawChunk> {
       try {
         yield* read(size);
       } catch (err) {
         if (err instanceof MlpipeError) throw err;
         throw new DataError({ source: path }, messageOf(err), { cause: err });
       }
-    },
+    }),
   };
 }
 

@@ -25,6 +25,7 @@ import { readPostgres } from './sql-postgres.js';
 import { readSqlite, type SqliteFileInfo } from './sql-sqlite.js';
 import { oneLine, type SqlRead } from './sql-common.js';
 import type { RawChunk, RecordSource, SourceLineage, SqlSourceSpec } from './types.js';
+import { readOnce } from './once.js';
 
 type Dialect = 'postgres' | 'mysql' | 'sqlite';
 
@@ -151,17 +152,14 @@ export function sqlSource(spec: SqlSourceSpec, env: NodeJS.ProcessEnv): RecordSo
   const declared: Record<string, ColumnType> = {};
   const file: SqliteFileInfo = {};
   let rows = 0;
-  let started = false;
 
-  async function* chunks(chunkRows: number): AsyncGenerator<RawChunk> {
-    if (started) throw new Error(`${name}: an SQL source can be read only once`);
-    started = true;
+  const chunks = readOnce(name, async function* (chunkRows: number): AsyncGenerator<RawChunk> {
     const read: SqlRead = {
       name,
       secrets,
       sql,
       ...(hasTable ? { table: spec.table! } : {}),
-      chunkRows: Number.isFinite(chunkRows) && chunkRows >= 1 ? Math.floor(chunkRows) : 1000,
+      chunkRows,
       declared,
       warnings,
     };
@@ -171,7 +169,7 @@ export function sqlSource(spec: SqlSourceSpec, env: NodeJS.ProcessEnv): RecordSo
       rows += chunk.rows.length;
       yield chunk;
     }
-  }
+  }, 1000);
 
   return {
     name,
