@@ -1,23 +1,15 @@
-import { DAY_MS, F, FIELDS, civil, localTime } from './calendar.js';
-import { countMissing } from './impute.js';
-import { median } from './numeric.js';
-import { param } from './params.js';
+import { DAY_MS, F, FIELDS } from './calendar.js';
+import { type DateKindParams, type DateKindState, civilOfCell, dateKindParams, dateKindSummary, fitDateKind } from './date-kinds.js';
 import type { FeaturizerKind } from './types.js';
 
 export const CYCLIC_PARTS = ['month', 'dayofweek', 'hour', 'dayofyear'] as const;
 /** A periodic part of a date: month (of 12), day of week (of 7), time of day (of 24 h), day of year (of 365 or 366). */
 export type CyclicPart = (typeof CYCLIC_PARTS)[number];
 
-/** Parameters of {@link datetimeCyclic}. */
-export type CyclicParams = {
-  /** Parts to encode, in order (default all four: month, dayofweek, hour, dayofyear). */
-  parts: CyclicPart[];
-  indicator: boolean | 'auto';
-  /** IANA time zone the parts are computed in (default `UTC`). */
-  timezone: string;
-};
-/** Fitted state: parts, fill (median instant at fit), indicator, and the time zone (absent for UTC). */
-export type CyclicState = { parts: CyclicPart[]; fill: number; indicator: boolean; timezone?: string };
+/** Parameters of {@link datetimeCyclic} (parts default to all four: month, dayofweek, hour, dayofyear). */
+export type CyclicParams = DateKindParams<CyclicPart>;
+/** Fitted state of {@link datetimeCyclic}. */
+export type CyclicState = DateKindState<CyclicPart>;
 
 /** The position of the current fields in a part's cycle, as a fraction of a turn in [0, 1). */
 function turn(part: CyclicPart): number {
@@ -43,29 +35,15 @@ export const datetimeCyclic: FeaturizerKind<CyclicParams, CyclicState> = {
   kind: 'datetime-cyclic',
   description: 'date → sin/cos of month, day of week, time of day, day of year (UTC or a time zone); missing → median date',
   accepts: ['datetime'],
-  params(raw) {
-    param.only(raw, ['parts', 'indicator', 'timezone']);
-    return {
-      parts: param.listOf(raw, 'parts', CYCLIC_PARTS, CYCLIC_PARTS),
-      indicator: param.autoBoolean(raw, 'indicator'),
-      timezone: param.timezone(raw, 'timezone', 'UTC'),
-    };
-  },
-  fit(column, params) {
-    const indicator = params.indicator === 'auto' ? countMissing(column) > 0 : params.indicator;
-    const state: CyclicState = { parts: [...params.parts], fill: median(column.values as Float64Array), indicator };
-    if (params.timezone !== 'UTC') state.timezone = params.timezone;
-    return state;
-  },
+  params: (raw) => dateKindParams(raw, CYCLIC_PARTS, CYCLIC_PARTS),
+  fit: (column, params) => fitDateKind(column, params),
   outputs(column, _params, state) {
     const names = state.parts.flatMap((p) => [`${column}.${p}_sin`, `${column}.${p}_cos`]);
     if (state.indicator) names.push(`${column}__missing`);
     return names;
   },
   transform(state, cell, out, offset) {
-    const missing = cell === null;
-    const t = missing ? state.fill : (cell as number);
-    civil(state.timezone === undefined ? t : localTime(t, state.timezone));
+    const missing = civilOfCell(state, cell);
     for (let j = 0; j < state.parts.length; j++) {
       const a = 2 * Math.PI * turn(state.parts[j] as CyclicPart);
       out[offset + 2 * j] = Math.sin(a);
@@ -74,6 +52,6 @@ export const datetimeCyclic: FeaturizerKind<CyclicParams, CyclicState> = {
     if (state.indicator) out[offset + 2 * state.parts.length] = missing ? 1 : 0;
   },
   summary(_params, state) {
-    return `sin/cos of ${state.parts.join(', ')} (${state.timezone ?? 'UTC'}); missing → ${new Date(state.fill).toISOString().slice(0, 10)} (median)${state.indicator ? ' + missing indicator' : ''}`;
+    return `sin/cos of ${state.parts.join(', ')}${dateKindSummary(state)}`;
   },
 };
