@@ -1,12 +1,11 @@
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { Ajv } from 'ajv';
 import { Document, isCollection, parse, type YAMLMap } from 'yaml';
-import { type LoadResult, loadSource } from '../data/load.js';
+import { type LoadOptions, type LoadResult, loadSource } from '../data/load.js';
 import { parseSourceArgument, specLabel } from '../data/sources/index.js';
 import type { SourceSpec } from '../data/sources/types.js';
-import type { LoadProgress, OnBadRow } from '../data/stream-load.js';
+import type { OnBadRow } from '../data/stream-load.js';
 import type { ColumnProfile } from '../data/profile.js';
 import { ConfigError } from '../errors.js';
 import { planFeatures } from '../features/auto.js';
@@ -21,8 +20,12 @@ import { mlpipeVersion } from '../version.js';
 import { PIPELINE_SCHEMA } from './config.js';
 import { rowsWithTarget } from './featurize.js';
 
-/** Options of {@link initConfig}. */
-export interface InitOptions {
+/**
+ * Options of {@link initConfig}. The loading options are `mlpipe load`'s (types, onBadRow, inferRows
+ * and chunkRows are also written onto the config's source, so `run` loads the same way; env is
+ * never written).
+ */
+export interface InitOptions extends Pick<LoadOptions, 'types' | 'onBadRow' | 'inferRows' | 'chunkRows' | 'stdin' | 'env' | 'onProgress' | 'signal'> {
   /** What to read: a source spec as `mlpipe load` makes it (parseSourceArgument), or a path. */
   source: string | SourceSpec;
   /** The column to predict. */
@@ -33,16 +36,6 @@ export interface InitOptions {
   name?: string;
   /** Overrides the task implied by the target. */
   task?: Task;
-  /** Loading options, as on `mlpipe load`; written onto the config's source so `run` loads the same way. */
-  types?: Record<string, DeclaredType>;
-  onBadRow?: OnBadRow;
-  inferRows?: number;
-  chunkRows?: number;
-  stdin?: Readable;
-  /** Environment for `${NAME}` in URLs and tokens while loading (default: this process's). Never written. */
-  env?: NodeJS.ProcessEnv;
-  onProgress?: (p: LoadProgress) => void;
-  signal?: AbortSignal;
   /** Folder relative paths (source, out) are taken against (default: the process's). */
   cwd?: string;
   /** The date written in the header (default: now). */
