@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_MODULES := node_modules/.package-lock.json
+# Every test file. Named here, not in .mocharc.json: mocha adds a config's spec to the files given on
+# its command line, so `npx mocha some.test.ts` would run the whole suite.
+TEST_SPECS := 'src/**/*.test.ts' 'test/**/*.test.ts'
 
 .PHONY: help install build typecheck test schema demo bench bench-deps browser-deps bench-load bench-serve bench-train accuracy-reference clean
 
@@ -31,7 +34,7 @@ typecheck: install
 
 # The CLI tests run bin/mlpipe, which uses dist/ when it exists: build first so they test this source.
 test: typecheck build
-	npx mocha
+	npx mocha $(TEST_SPECS)
 
 # The published JSON Schema of pipeline.yaml and the README's settings table, from the sources (not dist/).
 schema: install
