@@ -6,12 +6,13 @@ NODE_MODULES := node_modules/.package-lock.json
 # its command line, so `npx mocha some.test.ts` would run the whole suite.
 TEST_SPECS := 'src/**/*.test.ts' 'test/**/*.test.ts'
 
-.PHONY: help install build typecheck test schema demo bench bench-deps browser-deps bench-load bench-serve bench-train accuracy-reference clean
+.PHONY: help install build typecheck test reliability schema demo bench bench-deps browser-deps bench-load bench-serve bench-train accuracy-reference clean
 
 help:
 	@echo "make demo       install, train + package the example, serve it, send it predictions"
 	@echo "make test       type check + the whole test suite"
 	@echo "make install    npm ci (from the lockfile; also builds dist/)"
+	@echo "make reliability  the reliability suite at full size (property tests, 10,000 fuzzed requests, faults, 60 s of load); prints its counts"
 	@echo "make typecheck  tsc --noEmit over sources, tests and benchmarks"
 	@echo "make schema     regenerate schema/pipeline.schema.json and the README's settings table from PIPELINE_SCHEMA"
 	@echo "make bench      benchmarks (ratios against a baseline measured in the same run)"
@@ -35,6 +36,16 @@ typecheck: install
 # The CLI tests run bin/mlpipe, which uses dist/ when it exists: build first so they test this source.
 test: typecheck build
 	npx mocha $(TEST_SPECS)
+
+# The reliability suite (issue 11) at full size: every *.reliability.test.ts with MLPIPE_RELIABILITY=full
+# (make test runs the same files at a quick size). Prints the counts; exits non-zero on any failure.
+RELIABILITY_COUNTS := $(CURDIR)/.mlpipe-reliability.ndjson
+RELIABILITY_RESULTS := $(CURDIR)/.mlpipe-reliability-results.json
+reliability: build
+	@rm -f $(RELIABILITY_COUNTS) $(RELIABILITY_RESULTS)
+	MLPIPE_RELIABILITY=full MLPIPE_RELIABILITY_COUNTS=$(RELIABILITY_COUNTS) MLPIPE_TEST_RESULTS=$(RELIABILITY_RESULTS) \
+	  npx mocha 'src/**/*.reliability.test.ts' 'test/**/*.reliability.test.ts'; \
+	  node --import tsx scripts/reliability-summary.ts $(RELIABILITY_COUNTS) $(RELIABILITY_RESULTS) $$?
 
 # The published JSON Schema of pipeline.yaml and the README's settings table, from the sources (not dist/).
 schema: install
@@ -70,5 +81,5 @@ accuracy-reference: install
 	node --import tsx bench/accuracy/reference.ts $(ARGS)
 
 clean:
-	rm -rf dist .mlpipe-test-results.json
+	rm -rf dist .mlpipe-test-results.json .mlpipe-reliability.ndjson .mlpipe-reliability-results.json
 	find artifacts -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
