@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
+import { spell } from '../spellings.js';
 import { type Column, cellAt } from '../table.js';
-import type { ColumnType } from '../values.js';
+import { type ColumnType, parseBoolean } from '../values.js';
 import type { Task } from './forest-format.js';
 
 /** An integer target with at most this many distinct values is a classification target. */
@@ -27,27 +28,41 @@ export function inferTask(type: ColumnType, values: readonly (string | number | 
   }
 }
 
-/** Class labels of a target, sorted: numerically for numeric targets, by code point otherwise. */
+/**
+ * Class labels of a target, sorted: numerically for numeric targets, false before true for boolean
+ * targets (however spelled: `No` before `Yes`, `no` before `YES`, so the second class is the true
+ * one), by code point otherwise.
+ */
 export function classLabels(type: ColumnType, values: readonly (string | number | boolean | null)[]): string[] {
   const distinct = [...new Set(values.filter((v) => v !== null).map(String))];
   if (type === 'number' || type === 'integer') return distinct.sort((a, b) => Number(a) - Number(b));
-  return distinct.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  if (type === 'boolean') return distinct.sort((a, b) => Number(parseBoolean(a) ?? 2) - Number(parseBoolean(b) ?? 2) || byCodePoint(a, b));
+  return distinct.sort(byCodePoint);
 }
 
-/** Target values of a column as plain cells (null when missing). */
+/**
+ * Target values of a column as plain cells (null when missing). A boolean column whose source spelled
+ * its values (`Yes`/`No`) gives those spellings, so its class labels are the user's values.
+ */
 export function targetCells(column: Column): (string | number | boolean | null)[] {
-  return Array.from({ length: column.values.length }, (_, i) => cellAt(column, i));
+  const spellings = column.type === 'boolean' ? column.truthSpellings : undefined;
+  return Array.from({ length: column.values.length }, (_, i) => {
+    const cell = cellAt(column, i);
+    return typeof cell === 'boolean' ? spell(cell, spellings) : cell;
+  });
 }
 
 /**
  * Turns a class label back into the target's own JSON type for output: numbers for numeric
- * targets, booleans for boolean targets, the label string otherwise.
+ * targets; for boolean targets booleans when the labels are `true`/`false`, and a spelled label
+ * (`Yes`, `No`: the source's own spelling, see {@link targetCells}) as it is; the label string otherwise.
  */
 export function labelValue(label: string, type: ColumnType): string | number | boolean {
   if (type === 'number' || type === 'integer') {
     const n = Number(label);
     return Number.isFinite(n) ? n : label;
   }
-  if (type === 'boolean') return label === 'true';
+  if (type === 'boolean' && (label === 'true' || label === 'false')) return label === 'true';
   return label;
 }
