@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TypeInferrer } from './data/infer.js';
-import { classLabels, labelValue } from './models/target.js';
+import { classLabels, labelValues } from './models/target.js';
 import { SpellingCounter, oppositeSpelling, spell, validSpellings } from './spellings.js';
 import { parseBoolean } from './values.js';
 
@@ -58,8 +58,8 @@ describe('truth spellings (how a boolean column wrote its values)', () => {
     for (const v of ['1', '0', '1']) bits.add(v);
     expect(bits.result()).to.equal('integer');
     // and those labels come back as they were: the text, and numbers
-    expect(classLabels('category', ['Y', 'N', 'Y']).map((l) => labelValue(l, 'category'))).to.deep.equal(['N', 'Y']);
-    expect(classLabels('integer', [2, 1, 2]).map((l) => labelValue(l, 'integer'))).to.deep.equal([1, 2]);
+    expect(labelValues(classLabels('category', ['Y', 'N', 'Y']), 'category')).to.deep.equal(['N', 'Y']);
+    expect(labelValues(classLabels('integer', [2, 1, 2]), 'integer')).to.deep.equal([1, 2]);
   });
 
   it('validSpellings refuses spellings that do not read as their own truth value (a damaged or hand-edited file)', () => {
@@ -75,10 +75,10 @@ describe('truth spellings (how a boolean column wrote its values)', () => {
     expect(classLabels('boolean', ['Yes', 'No'])).to.deep.equal(['No', 'Yes']);
     expect(classLabels('boolean', ['YES', 'no'])).to.deep.equal(['no', 'YES']);
     expect(classLabels('boolean', ['true', 'false'])).to.deep.equal(['false', 'true']);
-    expect(labelValue('Yes', 'boolean')).to.equal('Yes');
-    expect(labelValue('No', 'boolean')).to.equal('No');
-    expect(labelValue('true', 'boolean')).to.equal(true);
-    expect(labelValue('false', 'boolean')).to.equal(false);
+    expect(labelValues(['No', 'Yes'], 'boolean')).to.deep.equal(['No', 'Yes']);
+    expect(labelValues(['false', 'true'], 'boolean')).to.deep.equal([false, true]);
+    // spellings that only differ from true/false on one side answer strings on both: never a mix
+    expect(labelValues(['faLse', 'true'], 'boolean')).to.deep.equal(['faLse', 'true']);
     expect(spell(true, { true: 'Yes', false: 'No' })).to.equal('Yes');
     expect(spell(false, undefined)).to.equal(false);
   });

@@ -54,15 +54,18 @@ export function targetCells(column: Column): (string | number | boolean | null)[
 }
 
 /**
- * Turns a class label back into the target's own JSON type for output: numbers for numeric
- * targets; for boolean targets booleans when the labels are `true`/`false`, and a spelled label
- * (`Yes`, `No`: the source's own spelling, see {@link targetCells}) as it is; the label string otherwise.
+ * Turns class labels back into the target's own JSON values for output: numbers for numeric
+ * targets; for a boolean target booleans when its labels are `true`/`false` (old bundles, columns
+ * written true/false, JSON and SQL booleans), else the labels as the source spelled them (`Yes`,
+ * `No`: see {@link targetCells}) — never a mix of the two; the label strings otherwise.
  */
-export function labelValue(label: string, type: ColumnType): string | number | boolean {
+export function labelValues(labels: readonly string[], type: ColumnType): (string | number | boolean)[] {
   if (type === 'number' || type === 'integer') {
-    const n = Number(label);
-    return Number.isFinite(n) ? n : label;
+    return labels.map((label) => {
+      const n = Number(label);
+      return Number.isFinite(n) ? n : label;
+    });
   }
-  if (type === 'boolean' && (label === 'true' || label === 'false')) return label === 'true';
-  return label;
+  if (type === 'boolean' && labels.every((label) => label === 'true' || label === 'false')) return labels.map((label) => label === 'true');
+  return labels.slice();
 }
