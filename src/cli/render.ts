@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { DatasetProfile } from '../core/data/profile.js';
 import type { MetricsReport } from '../core/models/model-dir.js';
-import { dateOrderPattern } from '../core/values.js';
+import { columnTypeLabel } from '../core/table.js';
 
 /** A number for people: integers as is, others to 4 significant digits. */
 export function fmt(x: number | string | undefined | null): string {
@@ -28,7 +28,7 @@ export function profileTable(profile: DatasetProfile): string {
     ['column', 'type', 'count', 'missing', 'distinct', 'min', 'max', 'mean', 'top values'],
     profile.columns.map((c) => [
       c.name,
-      c.dateOrder ? `${c.type} ${dateOrderPattern(c.dateOrder)}` : c.type,
+      columnTypeLabel(c),
       c.count,
       c.missing,
       c.distinctCapped ? `≥${c.distinct}` : c.distinct,

@@ -129,7 +129,7 @@ export function registerLoad(program: Command, ctx: CliContext): void {
       const { formatLocation } = await import('../../core/errors.js');
       for (const s of result.skipped.first) ctx.note(`skipped ${formatLocation({ row: s.row, line: s.line, column: s.column })}: ${s.message}`);
       if (ctx.tty) ctx.out(profileTable(result.profile));
-      const columns = result.schema.map((c) => `${c.name}: ${c.type}${c.dateOrder ? ` (${dateOrderPattern(c.dateOrder)})` : ''}`).join(', ');
+      const columns = result.schema.map((c) => `${c.name}: ${c.type}${c.dateOrder ? ` (${dateOrderPattern(c.dateOrder)})` : ''}${c.truthSpellings ? ` (${c.truthSpellings.true}/${c.truthSpellings.false})` : ''}`).join(', ');
       const { count, first } = result.skipped;
       const skipped = count > 0 ? `, skipped ${count} bad row${count === 1 ? '' : 's'} (row${count === 1 ? '' : 's'} ${first.map((s) => s.row).join(', ')}${count > first.length ? ', …' : ''})` : '';
       ctx.out(`wrote ${opts.out}: ${result.rows} rows × ${result.schema.length} columns (${columns})${skipped}`);

@@ -8,7 +8,7 @@ import { FeatureTransformer } from '../features/pipeline.js';
 import type { FittedPipeline } from '../features/types.js';
 import { CompiledForest } from '../models/compiled-forest.js';
 import type { PredictPool } from '../models/predict-pool.js';
-import { labelValue } from '../models/target.js';
+import { labelValues } from '../models/target.js';
 import type { Manifest } from './manifest.js';
 import { resolveRef } from './store.js';
 import { readVerifiedFile, verifyBundle } from './verify.js';
@@ -44,7 +44,7 @@ export class LoadedModel {
       throw new VerificationError('model.json', `${dir}: the model expects ${this.forest.width} features but the featurizer makes ${this.transformer.width}`);
     }
     this.validator = new RecordValidator(schema);
-    this.labels = this.forest.classes.map((c) => labelValue(c, manifest.target.type));
+    this.labels = labelValues(this.forest.classes, manifest.target.type);
     this.row = new Float64Array(this.transformer.width);
     this.proba = new Float64Array(this.forest.classes.length);
   }

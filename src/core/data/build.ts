@@ -1,4 +1,5 @@
 import { DataError } from '../errors.js';
+import { SpellingCounter, type TruthSpellings } from '../spellings.js';
 import { type Column, type Table, emptyColumn, setCell } from '../table.js';
 import { CellError, type ColumnType, type DateOrder, type DeclaredType, splitDeclaredType, toCell } from '../values.js';
 import { TypeInferrer } from './infer.js';
@@ -12,7 +13,7 @@ export interface BuildOptions {
 
 /**
  * Types raw rows: infers each column's type over all its values (unless declared) and converts every
- * value with the shared {@link toCell}. A value that contradicts a declared type is a
+ * value with the shared {@link toCell}; a boolean column keeps the spellings of its values. A value that contradicts a declared type is a
  * {@link DataError} naming source, row, line and column.
  */
 export function buildTable(raw: RawTable, options: BuildOptions = {}): Table {
@@ -33,7 +34,13 @@ export function buildTable(raw: RawTable, options: BuildOptions = {}): Table {
       type ??= inferrer.result();
       if (type === 'datetime') dateOrder = inferrer.dateOrder();
     }
-    const column = emptyColumn(name, type, raw.rows.length, dateOrder);
+    let truthSpellings: TruthSpellings | undefined;
+    if (type === 'boolean') {
+      const counter = new SpellingCounter();
+      for (const row of raw.rows) counter.add(row[j]);
+      truthSpellings = counter.result().spellings;
+    }
+    const column = emptyColumn(name, type, raw.rows.length, { dateOrder, truthSpellings });
     for (let i = 0; i < raw.rows.length; i++) {
       try {
         setCell(column, i, toCell(type, raw.rows[i]?.[j], dateOrder));

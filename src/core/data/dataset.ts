@@ -6,7 +6,8 @@ import type * as Arrow from 'apache-arrow';
 import type { Data, DataType, Table as ArrowTable } from 'apache-arrow';
 import { DataError, NotFoundError, messageOf } from '../errors.js';
 import { tempPathBeside } from '../fs-util.js';
-import { type Column, type Table, emptyColumn, setCell } from '../table.js';
+import { type TruthSpellings, validSpellings } from '../spellings.js';
+import { type Column, type ColumnFacts, type Table, emptyColumn, setCell } from '../table.js';
 import { COLUMN_TYPES, type ColumnType, DATE_ORDERS, type DateOrder } from '../values.js';
 import type { Lineage } from '../lineage.js';
 import { fingerprintOf } from './fingerprint.js';
@@ -57,13 +58,16 @@ function arrowType(type: ColumnType): DataType {
 /**
  * The Arrow schema of a dataset: one nullable field per column with its mlpipe type in the field
  * metadata (`mlpipe.type`), and for a datetime column with a day/month order that order
- * (`mlpipe.dateOrder`: `mdy` or `dmy`; readers that do not know it ignore it).
+ * (`mlpipe.dateOrder`: `mdy` or `dmy`), and for a boolean column that its source spelled other than
+ * `true`/`false` those spellings (`mlpipe.truthSpellings`: `{"true":"Yes","false":"No"}`); readers
+ * that do not know them ignore them.
  */
-export function datasetSchema(columns: readonly { name: string; type: ColumnType; dateOrder?: DateOrder }[], metadata = new Map<string, string>()): Schema {
+export function datasetSchema(columns: readonly ({ name: string; type: ColumnType } & ColumnFacts)[], metadata = new Map<string, string>()): Schema {
   const { Field, Schema } = loadArrow();
   const fields = columns.map((c) => {
     const fieldMetadata = new Map<string, string>([['mlpipe.type', c.type]]);
     if (c.type === 'datetime' && c.dateOrder !== undefined) fieldMetadata.set('mlpipe.dateOrder', c.dateOrder);
+    if (c.type === 'boolean' && c.truthSpellings !== undefined) fieldMetadata.set('mlpipe.truthSpellings', JSON.stringify({ true: c.truthSpellings.true, false: c.truthSpellings.false }));
     return new Field(c.name, arrowType(c.type), true, fieldMetadata);
   });
   return new Schema(fields, metadata);
@@ -73,6 +77,24 @@ export function datasetSchema(columns: readonly { name: string; type: ColumnType
 export function dateOrderOfField(field: Field, type: ColumnType): DateOrder | undefined {
   const order = field.metadata.get('mlpipe.dateOrder');
   return type === 'datetime' && order !== undefined && (DATE_ORDERS as readonly string[]).includes(order) ? (order as DateOrder) : undefined;
+}
+
+/** The spellings recorded for a boolean field (`mlpipe.truthSpellings`), if any and valid. */
+export function truthSpellingsOfField(field: Field, type: ColumnType): TruthSpellings | undefined {
+  const text = field.metadata.get('mlpipe.truthSpellings');
+  if (type !== 'boolean' || text === undefined) return undefined;
+  try {
+    return validSpellings(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The facts recorded for a field: a datetime's day/month order, a boolean's spellings. */
+export function factsOfField(field: Field, type: ColumnType): ColumnFacts {
+  const dateOrder = dateOrderOfField(field, type);
+  const truthSpellings = truthSpellingsOfField(field, type);
+  return { ...(dateOrder !== undefined ? { dateOrder } : {}), ...(truthSpellings !== undefined ? { truthSpellings } : {}) };
 }
 
 /**
@@ -246,7 +268,7 @@ export class DatasetWriter {
     private readonly schema: Schema,
   ) {}
 
-  static async create(path: string, columns: readonly { name: string; type: ColumnType; dateOrder?: DateOrder }[]): Promise<DatasetWriter> {
+  static async create(path: string, columns: readonly ({ name: string; type: ColumnType } & ColumnFacts)[]): Promise<DatasetWriter> {
     await mkdir(dirname(path), { recursive: true });
     const tmp = tempPathBeside(path);
     const fh = await open(tmp, 'wx');
@@ -416,7 +438,7 @@ export async function readDataset(path: string): Promise<Dataset> {
       throw new DataError({ source: path, column: field.name }, messageOf(err));
     }
     const vector = arrow.getChild(field.name);
-    const column = emptyColumn(field.name, type, arrow.numRows, dateOrderOfField(field, type));
+    const column = emptyColumn(field.name, type, arrow.numRows, factsOfField(field, type));
     if (vector) {
       let i = 0;
       for (const v of vector) {

@@ -143,6 +143,11 @@ export class TypeInferrer {
     return this.mdyFits ? 'mdy' : this.dmyFits ? 'dmy' : undefined;
   }
 
+  /** True while every value seen is a boolean (or missing): the column can still be a boolean column. */
+  get mayBeBoolean(): boolean {
+    return this.allBoolean;
+  }
+
   /** True when the column has numeric dates with the year last and each fits both orders: {@link dateOrder} is then `mdy` by default. */
   get dateOrderAmbiguous(): boolean {
     return this.dayMonth && this.mdyFits && this.dmyFits;

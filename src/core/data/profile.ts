@@ -1,4 +1,5 @@
-import type { Column, Table } from '../table.js';
+import { type TruthSpellings, spell } from '../spellings.js';
+import type { Column, ColumnFacts, Table } from '../table.js';
 import type { ColumnType, DateOrder } from '../values.js';
 
 /** Summary statistics of one column. */
@@ -7,6 +8,8 @@ export interface ColumnProfile {
   type: ColumnType;
   /** A datetime column's day/month order for numeric dates (`03/05/2024`), learned or declared, when it has one. */
   dateOrder?: DateOrder;
+  /** A boolean column's spellings of its values (`Yes`/`No`), when its source wrote other than `true`/`false`: its top values and predictions use them. */
+  truthSpellings?: TruthSpellings;
   /** Non-missing values. */
   count: number;
   missing: number;
@@ -148,6 +151,11 @@ function topValues(entries: Iterable<[number | string | boolean, number]>, k: nu
   return top;
 }
 
+/** Boolean keys of value counts in a column's spellings. */
+function* spelled(entries: Iterable<[number | string | boolean, number]>, spellings: TruthSpellings): Iterable<[number | string | boolean, number]> {
+  for (const [value, count] of entries) yield [typeof value === 'boolean' ? spell(value, spellings) : value, count];
+}
+
 /** Counts of a column's values made elsewhere: each value and its count, whether the cap was reached, the non-missing values. */
 export interface SharedCounts {
   counts: { readonly size: number } & Iterable<[string, number]>;
@@ -177,6 +185,7 @@ class ColumnAccumulator {
     readonly type: ColumnType,
     private readonly cap: number,
     readonly dateOrder?: DateOrder,
+    readonly truthSpellings?: TruthSpellings,
   ) {
     this.numeric = type === 'number' || type === 'integer' || type === 'datetime';
     // Only integer columns list their top values: the others need the distinct values, not their counts.
@@ -244,7 +253,15 @@ class ColumnAccumulator {
     const { count } = this;
     if (this.adopted) this.missing = rows - count;
     const distinct = this.numbers ? this.numbers.size : this.adopted ? this.adopted.counts.size : this.counts.size;
-    const profile: ColumnProfile = { name: this.name, type: this.type, ...(this.dateOrder !== undefined ? { dateOrder: this.dateOrder } : {}), count, missing: this.missing, distinct };
+    const profile: ColumnProfile = {
+      name: this.name,
+      type: this.type,
+      ...(this.dateOrder !== undefined ? { dateOrder: this.dateOrder } : {}),
+      ...(this.truthSpellings !== undefined ? { truthSpellings: this.truthSpellings } : {}),
+      count,
+      missing: this.missing,
+      distinct,
+    };
     if (this.capped) profile.distinctCapped = true;
     if (this.numeric && count > 0) {
       if (this.type === 'datetime') {
@@ -259,7 +276,7 @@ class ColumnAccumulator {
     }
     if (this.type === 'category' || this.type === 'boolean' || this.type === 'text' || this.type === 'integer') {
       const entries: Iterable<[number | string | boolean, number]> = this.numbers ? this.numbers.entries() : this.adopted ? this.adopted.counts : this.counts.entries();
-      profile.top = topValues(entries, TOP_N);
+      profile.top = topValues(this.truthSpellings ? spelled(entries, this.truthSpellings) : entries, TOP_N);
     }
     return profile;
   }
@@ -274,9 +291,11 @@ export class ProfileAccumulator {
   private readonly columns: ColumnAccumulator[];
   private rows = 0;
 
-  constructor(schema: readonly { name: string; type: ColumnType; dateOrder?: DateOrder }[], options: { distinctCap?: number } = {}) {
+  constructor(schema: readonly ({ name: string; type: ColumnType } & ColumnFacts)[], options: { distinctCap?: number } = {}) {
     const cap = options.distinctCap ?? PROFILE_DISTINCT_CAP;
-    this.columns = schema.map((c) => new ColumnAccumulator(c.name, c.type, cap, c.type === 'datetime' ? c.dateOrder : undefined));
+    this.columns = schema.map(
+      (c) => new ColumnAccumulator(c.name, c.type, cap, c.type === 'datetime' ? c.dateOrder : undefined, c.type === 'boolean' ? c.truthSpellings : undefined),
+    );
   }
 
   /**

@@ -59,7 +59,9 @@ describe('streamLoad (two passes, spool, sinks)', () => {
     for (const chunkRows of [1, 4, 23, 10_000]) {
       const loaded = await toMemory(rows, { chunkRows });
       expect(contents(loaded.table), `chunkRows ${chunkRows}`).to.deep.equal(contents(whole));
-      expect(loaded.schema).to.deep.equal(whole.columns.map((c) => ({ name: c.name, type: c.type })));
+      // A boolean column written yes/no keeps its spellings, learned alike by both.
+      expect(loaded.schema).to.deep.equal(whole.columns.map((c) => ({ name: c.name, type: c.type, ...(c.truthSpellings ? { truthSpellings: c.truthSpellings } : {}) })));
+      expect(loaded.schema[2]).to.deep.equal({ name: 'flag', type: 'boolean', truthSpellings: { true: 'yes', false: 'no' } });
       expect(loaded.rows).to.equal(23);
       expect(loaded.profile).to.deep.equal(profileTable(whole));
       expect(loaded.lineage.fingerprint, `chunkRows ${chunkRows}`).to.equal(fingerprintTable(whole));

@@ -17,6 +17,7 @@ import {
   splitDeclaredType,
   toCell,
 } from '../values.js';
+import { SpellingCounter, type SpellingResult, type TruthSpellings } from '../spellings.js';
 import { mlpipeVersion } from '../version.js';
 import { DatasetWriter } from './dataset.js';
 import { Fingerprinter } from './fingerprint.js';
@@ -221,8 +222,32 @@ function dayMonthHint(raw: unknown): string {
   return ': a numeric date needs the column\'s day/month order, which its values do not decide (or contradict); declare the type datetime:dmy or datetime:mdy';
 }
 
-/** The columns of a loaded dataset, in order; a datetime column with the day/month order of its numeric dates, when it has one. */
-export type DatasetSchema = { name: string; type: ColumnType; dateOrder?: DateOrder }[];
+/**
+ * The columns of a loaded dataset, in order; a datetime column with the day/month order of its numeric
+ * dates, and a boolean column with the spellings of its values, when it has them.
+ */
+export type DatasetSchema = { name: string; type: ColumnType; dateOrder?: DateOrder; truthSpellings?: TruthSpellings }[];
+
+/** Counts the spellings of column `column` of rows as spans. */
+function countSpellings(counter: SpellingCounter, spans: TextRows, column: number): void {
+  const { text, rowCount: n, width, starts, ends, escaped } = spans;
+  for (let i = 0, k = column; i < n; i++, k += width) {
+    const escapedValue = escaped === undefined ? undefined : escaped.get(k);
+    if (escapedValue !== undefined) counter.addSpan(escapedValue, 0, escapedValue.length);
+    else counter.addSpan(text, starts[k] as number, ends[k] as number);
+  }
+}
+
+/** A warning for a boolean column that wrote a truth value in more than one way, naming the spelling kept. */
+function mixedSpellingWarning(source: string, name: string, result: SpellingResult): string | undefined {
+  if (result.mixed.length === 0 || !result.spellings) return undefined;
+  const parts = result.mixed.map(({ value, spellings }) => {
+    const seen = spellings.map((s) => `${JSON.stringify(s.spelling)} ×${s.count}`).join(', ');
+    return `${value} is written ${seen}`;
+  });
+  const { true: t, false: f } = result.spellings;
+  return `${source}: column ${JSON.stringify(name)}: ${parts.join('; ')}; the most frequent spelling of each is kept: predictions of this column answer ${JSON.stringify(t)} and ${JSON.stringify(f)}`;
+}
 
 /**
  * Where the typed chunks of the second pass go: an Arrow file written batch by batch, or a table in
@@ -259,7 +284,7 @@ export class MemoryTableSink implements TableSink {
   private columns: Column[] = [];
   private rows = 0;
   async start(schema: DatasetSchema, rowsAtMost: number): Promise<void> {
-    this.columns = schema.map((c) => emptyColumn(c.name, c.type, rowsAtMost, c.dateOrder));
+    this.columns = schema.map((c) => emptyColumn(c.name, c.type, rowsAtMost, c));
   }
   async write(chunk: Table): Promise<void> {
     const at = this.rows;
@@ -332,6 +357,9 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
     // Pass 1: read, infer, spool.
     let names: string[] = [];
     const inferrers: (TypeInferrer | undefined)[] = [];
+    // Boolean columns, and columns that may turn out boolean: how they spell their values (a declared
+    // boolean column over every row, an inferred one while inference can still make it boolean).
+    const spellingCounters: (SpellingCounter | undefined)[] = [];
     let rows = 0;
     for await (const chunk of interruptible(source.chunks(chunkRows), options.signal)) {
       if (chunk.columns.length > names.length) {
@@ -341,6 +369,8 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
           // A column declared a plain `datetime` is inferred too: for the order of its numeric dates.
           const infer = userTypes[name] === 'datetime' || (userTypes[name] === undefined && declared[name] === undefined);
           inferrers[j] = infer ? new TypeInferrer(options.distinctCap ?? DEFAULT_DISTINCT_CAP) : undefined;
+          const declaredBoolean = (userTypes[name] ?? declared[name]) === 'boolean';
+          spellingCounters[j] = infer || declaredBoolean ? new SpellingCounter() : undefined;
         }
         names = chunk.columns.slice();
       }
@@ -355,6 +385,8 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
           let typed: TypedChunk | undefined;
           if (inferrer && inferUpTo === n) typed = inferrer.addSpans(spans, j);
           else if (inferrer) for (let i = 0; i < inferUpTo; i++) inferrer.add(textRowsValue(spans, i * spans.width + j));
+          const counter = spellingCounters[j];
+          if (counter && (!inferrer || inferrer.mayBeBoolean)) countSpellings(counter, spans, j);
           spooled.push(spoolSpanColumn(j, typed));
         }
         await spool.write({ rowCount: n, columns: spooled, spans, ...(chunk.lines ? { lines: chunk.lines } : {}) });
@@ -368,6 +400,8 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
           let typed: TypedChunk | undefined;
           if (inferrer && inferUpTo === n) typed = inferrer.addChunk(values, n);
           else if (inferrer) for (let i = 0; i < inferUpTo; i++) inferrer.add(values[i]);
+          const counter = spellingCounters[j];
+          if (counter && (!inferrer || inferrer.mayBeBoolean)) for (let i = 0; i < n; i++) counter.add(values[i]);
           spooled.push(spoolColumn(values, typed));
         }
         await spool.write({ rowCount: n, columns: spooled, ...(chunk.lines ? { lines: chunk.lines } : {}) });
@@ -389,6 +423,13 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
       const own = declared[name] === undefined ? undefined : splitDeclaredType(declared[name]);
       const inferrer = inferrers[j];
       const type = user?.type ?? own?.type ?? inferrer?.result() ?? 'category';
+      if (type === 'boolean') {
+        // Spelled as the values were: `Yes`/`No` stay so in predictions (a column of true/false has none).
+        const spelled = spellingCounters[j]?.result();
+        const warning = spelled && mixedSpellingWarning(source.name, name, spelled);
+        if (warning) typeWarnings.push(warning);
+        return spelled?.spellings ? { name, type, truthSpellings: spelled.spellings } : { name, type };
+      }
       if (type !== 'datetime') return { name, type };
       // The order: declared with the type, else learned from the values, else the source's (a dataset's).
       const learned = user?.dateOrder === undefined ? inferrer?.dateOrder() : undefined;
@@ -414,6 +455,7 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
       });
     }
     inferrers.length = 0;
+    spellingCounters.length = 0;
     const usedTypes = Object.keys(userTypes).filter((n) => names.includes(n));
 
     // Pass 2: type, profile, fingerprint, write.
@@ -437,7 +479,7 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
         k = n;
         rowNumber += n;
       } else {
-        columns = schema.map((c) => emptyColumn(c.name, c.type, n, c.dateOrder));
+        columns = schema.map((c) => emptyColumn(c.name, c.type, n, c));
         for (let i = 0; i < n; i++) {
           rowNumber++;
           let bad = false;

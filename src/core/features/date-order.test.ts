@@ -9,7 +9,7 @@ import type { FittedPipeline } from './types.js';
 /** A table of one datetime column `d` (with an order or none) and a number `x`. */
 function table(order: DateOrder | undefined): Table {
   const dates = ['2024-06-15', '2024-01-02', null, '2023-12-31'];
-  const d = emptyColumn('d', 'datetime', dates.length, order);
+  const d = emptyColumn('d', 'datetime', dates.length, { dateOrder: order });
   const x = emptyColumn('x', 'number', dates.length);
   dates.forEach((v, i) => {
     setCell(d, i, v === null ? null : parseDatetime(v));

@@ -18,7 +18,9 @@ function propertySchema(type: ColumnType, nullable: boolean, dateOrder?: DateOrd
     case 'integer':
       return { type: withNull('number'), description: 'whole numbers in the training data' };
     case 'boolean':
-      return { type: withNull('boolean') };
+      // Also the words a training file wrote (`"Yes"`, `"no"`): a record as it was in the data is
+      // accepted; the one parser (core/values parseBoolean) reads them and refuses other text with its path.
+      return { type: withNull(['boolean', 'string']), description: 'true or false; or "yes"/"no"/"true"/"false" in any letter case' };
     case 'datetime':
       // No `pattern`: the one parser (core/values parseDatetime, with the column's day/month order)
       // decides, and reports bad dates with their path; the schema only describes what it reads.

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ConfigError } from '../errors.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
 import { holdoutSplit } from './split.js';
-import { classLabels, inferTask, labelValue } from './target.js';
+import { classLabels, inferTask, labelValues } from './target.js';
 
 describe('holdoutSplit', () => {
   const labels = Float64Array.from({ length: 100 }, (_, i) => (i < 70 ? 0 : i < 95 ? 1 : 2));
@@ -78,8 +78,8 @@ describe('target', () => {
   });
 
   it('turns labels back into the target type', () => {
-    expect(labelValue('3', 'integer')).to.equal(3);
-    expect(labelValue('true', 'boolean')).to.equal(true);
-    expect(labelValue('Adelie', 'category')).to.equal('Adelie');
+    expect(labelValues(['3'], 'integer')).to.deep.equal([3]);
+    expect(labelValues(['false', 'true'], 'boolean')).to.deep.equal([false, true]);
+    expect(labelValues(['Adelie'], 'category')).to.deep.equal(['Adelie']);
   });
 });

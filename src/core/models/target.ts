@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
+import { spell } from '../spellings.js';
 import { type Column, cellAt } from '../table.js';
-import type { ColumnType } from '../values.js';
+import { type ColumnType, parseBoolean } from '../values.js';
 import type { Task } from './forest-format.js';
 
 /** An integer target with at most this many distinct values is a classification target. */
@@ -27,27 +28,44 @@ export function inferTask(type: ColumnType, values: readonly (string | number | 
   }
 }
 
-/** Class labels of a target, sorted: numerically for numeric targets, by code point otherwise. */
+/**
+ * Class labels of a target, sorted: numerically for numeric targets, false before true for boolean
+ * targets (however spelled: `No` before `Yes`, `no` before `YES`, so the second class is the true
+ * one), by code point otherwise.
+ */
 export function classLabels(type: ColumnType, values: readonly (string | number | boolean | null)[]): string[] {
   const distinct = [...new Set(values.filter((v) => v !== null).map(String))];
   if (type === 'number' || type === 'integer') return distinct.sort((a, b) => Number(a) - Number(b));
-  return distinct.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** Target values of a column as plain cells (null when missing). */
-export function targetCells(column: Column): (string | number | boolean | null)[] {
-  return Array.from({ length: column.values.length }, (_, i) => cellAt(column, i));
+  const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  if (type === 'boolean') return distinct.sort((a, b) => Number(parseBoolean(a) ?? 2) - Number(parseBoolean(b) ?? 2) || byCodePoint(a, b));
+  return distinct.sort(byCodePoint);
 }
 
 /**
- * Turns a class label back into the target's own JSON type for output: numbers for numeric
- * targets, booleans for boolean targets, the label string otherwise.
+ * Target values of a column as plain cells (null when missing). A boolean column whose source spelled
+ * its values (`Yes`/`No`) gives those spellings, so its class labels are the user's values.
  */
-export function labelValue(label: string, type: ColumnType): string | number | boolean {
+export function targetCells(column: Column): (string | number | boolean | null)[] {
+  const spellings = column.type === 'boolean' ? column.truthSpellings : undefined;
+  return Array.from({ length: column.values.length }, (_, i) => {
+    const cell = cellAt(column, i);
+    return typeof cell === 'boolean' ? spell(cell, spellings) : cell;
+  });
+}
+
+/**
+ * Turns class labels back into the target's own JSON values for output: numbers for numeric
+ * targets; for a boolean target booleans when its labels are `true`/`false` (old bundles, columns
+ * written true/false, JSON and SQL booleans), else the labels as the source spelled them (`Yes`,
+ * `No`: see {@link targetCells}) — never a mix of the two; the label strings otherwise.
+ */
+export function labelValues(labels: readonly string[], type: ColumnType): (string | number | boolean)[] {
   if (type === 'number' || type === 'integer') {
-    const n = Number(label);
-    return Number.isFinite(n) ? n : label;
+    return labels.map((label) => {
+      const n = Number(label);
+      return Number.isFinite(n) ? n : label;
+    });
   }
-  if (type === 'boolean') return label === 'true';
-  return label;
+  if (type === 'boolean' && labels.every((label) => label === 'true' || label === 'false')) return labels.map((label) => label === 'true');
+  return labels.slice();
 }

@@ -15,7 +15,8 @@ import { FEATURIZER_KINDS, getKind } from '../features/registry.js';
 import type { DroppedColumn, Json } from '../features/types.js';
 import type { Task } from '../models/forest-format.js';
 import { defaultForestParams } from '../models/random-forest.js';
-import { type ColumnType, type DeclaredType, dateOrderPattern } from '../values.js';
+import { columnTypeLabel } from '../table.js';
+import type { ColumnType, DeclaredType } from '../values.js';
 import { mlpipeVersion } from '../version.js';
 import { PIPELINE_SCHEMA } from './config.js';
 import { rowsWithTarget } from './featurize.js';
@@ -297,8 +298,8 @@ function plural(n: number, word: string, many = `${word}s`): string {
 /** `category, 3 distinct, 2 missing` plus the range of a number or a date. */
 function columnFacts(p: ColumnProfile | undefined, type: ColumnType): string {
   if (!p) return type;
-  // A datetime column's learned day/month order shows as its format: `datetime DD/MM/YYYY`.
-  const parts = [p.dateOrder ? `${type} ${dateOrderPattern(p.dateOrder)}` : type, `${p.distinctCapped ? '≥ ' : ''}${p.distinct} distinct`, `${p.missing} missing`];
+  // What the column learned shows with its type: `datetime DD/MM/YYYY`, `boolean Yes/No`.
+  const parts = [columnTypeLabel({ ...p, type }), `${p.distinctCapped ? '≥ ' : ''}${p.distinct} distinct`, `${p.missing} missing`];
   if ((type === 'number' || type === 'integer') && typeof p.min === 'number' && typeof p.max === 'number') parts.push(`${round(p.min)} – ${round(p.max)}`);
   if (type === 'datetime' && typeof p.min === 'string' && typeof p.max === 'string') parts.push(`${p.min.slice(0, 10)} – ${p.max.slice(0, 10)}`);
   return parts.join(', ');

@@ -5,7 +5,7 @@
  * cross-validation spread and the search trials. Every text that came from data or config is escaped.
  */
 import { describeSource } from '../lineage.js';
-import { dateOrderPattern } from '../values.js';
+import { columnTypeLabel } from '../table.js';
 import type { ClassificationMetrics, RegressionMetrics } from '../models/metrics.js';
 import type { MetricsReport } from '../models/model-dir.js';
 import {
@@ -121,7 +121,7 @@ async function dataSection(data: ReportData): Promise<string> {
     const top = (c.top ?? []).slice(0, 3).map((t) => `${escapeHtml(t.value.length > 24 ? `${t.value.slice(0, 23)}…` : t.value)} (${num(t.count)})`).join(', ');
     return [
       `${escapeHtml(c.name)}${c.name === target ? ' <span class="tag">target</span>' : ''}`,
-      `${escapeHtml(c.type)}${c.dateOrder ? ` ${dateOrderPattern(c.dateOrder)}` : ''}`,
+      escapeHtml(columnTypeLabel(c)),
       `<span class="bar" style="--w:${(missing * 100).toFixed(1)}%"></span>${pct(missing)}`,
       `${c.distinctCapped ? '≥ ' : ''}${num(c.distinct)}`,
       num(shortDate(c.min)),

@@ -3,7 +3,8 @@ import type { RecordBatch, RecordBatchReader, Schema } from 'apache-arrow';
 import { DataError, MlpipeError, NotFoundError, messageOf } from '../../errors.js';
 import { sha256File } from '../../fs-util.js';
 import { type ColumnType, type DeclaredType, joinDeclaredType } from '../../values.js';
-import { dateOrderOfField, lineageOf, normalizeArrowValue, typeOfField } from '../dataset.js';
+import { spell } from '../../spellings.js';
+import { dateOrderOfField, lineageOf, normalizeArrowValue, truthSpellingsOfField, typeOfField } from '../dataset.js';
 import type { RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
 import { readOnce } from './once.js';
 
@@ -11,7 +12,8 @@ import { readOnce } from './once.js';
  * An mlpipe dataset (`.arrow`, written by `mlpipe load`), or any Arrow IPC file with plain column
  * types, read record batch by record batch (never whole). Its column types come from the field
  * metadata `mlpipe.type` (else from the Arrow types), with a datetime column's `mlpipe.dateOrder`,
- * so nothing is inferred again; its lineage is
+ * so nothing is inferred again; a boolean column with `mlpipe.truthSpellings` gives its values in
+ * those spellings (`Yes`/`No`), which the loader learns again as from any source; its lineage is
  * `{kind: 'dataset', path, format: 'arrow', bytes, sha256, parent: <the lineage stored in it>}`.
  */
 export function datasetSource(path: string): RecordSource {
@@ -53,6 +55,7 @@ export function datasetSource(path: string): RecordSource {
       });
       // A datetime column keeps the day/month order it was loaded with (`datetime:dmy`): serving reads it so.
       types = Object.fromEntries(columns.map((c, j) => [c, joinDeclaredType(columnTypes[j]!, dateOrderOfField(schema.fields[j]!, columnTypes[j]!))]));
+      const spellings = schema.fields.map((field, j) => truthSpellingsOfField(field, columnTypes[j]!));
       const parent = lineageOf(schema.metadata);
       lineage = { kind: 'dataset', path, format: 'arrow', ...(parent ? { parent } : {}) };
       let yielded = false;
@@ -64,7 +67,11 @@ export function datasetSource(path: string): RecordSource {
             const vector = batch.getChildAt(j);
             if (!vector) return;
             const type = columnTypes[j]!;
-            for (let i = start; i < end; i++) out[i - start]![j] = normalizeArrowValue(type, vector.get(i)) as RawValue;
+            const spelled = spellings[j];
+            for (let i = start; i < end; i++) {
+              const value = normalizeArrowValue(type, vector.get(i)) as RawValue;
+              out[i - start]![j] = spelled && typeof value === 'boolean' ? spell(value, spelled) : value;
+            }
           });
           rows += out.length;
           yielded = true;
