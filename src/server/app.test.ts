@@ -524,6 +524,40 @@ describe('server app over HTTP', function () {
     });
   });
 
+  describe('400 for values nested 5,000 deep, at every entry point (never a stack overflow)', () => {
+    const DEPTH = 5000;
+    const deepArray = `${'['.repeat(DEPTH)}1${']'.repeat(DEPTH)}`;
+    const deepObject = `${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}`;
+    const row = () => JSON.stringify(penguinRow(0)).slice(1, -1);
+    /** [what, route, body, the path the first problem must start with] */
+    const cases = (): [string, string, string, string][] => [
+      ['a single body that is a deep array', '/predict', deepArray, ''],
+      ['a batch element that is a deep array', '/predict/batch', `{"records":[${deepArray}]}`, '/records/0'],
+      ['a batch element that is a deep array, after a good record', '/predict/batch', `{"records":[{${row()}},${deepArray}]}`, '/records/1'],
+      ['a deep array as an input field value', '/predict', `{${row()},"Island":${deepArray}}`, '/Island'],
+      ['a deep array as an extra field value', '/predict', `{${row()},"extra":${deepArray}}`, '/extra/0/0'],
+      ['a deep object as an input field value', '/predict', `{${row()},"Island":${deepObject}}`, '/Island'],
+      ['a deep object as an extra field value', '/predict', `{${row()},"extra":${deepObject}}`, '/extra/a/a'],
+      ['a deep object in a batch record (nested record)', '/predict/batch', `{"records":[{${row()},"extra":${deepObject}}]}`, '/records/0/extra/a/a'],
+      ['a kept Extended JSON value holding a deep array', '/predict', `{${row()},"extra":{"$regex":${deepArray}}}`, '/extra/$regex/0/0'],
+      ['a kept Extended JSON value inside an array', '/predict', `{${row()},"extra":[{"$code":${deepObject}}]}`, '/extra/0/$code/a'],
+      ['an Extended JSON $date holding a deep array', '/predict', `{${row()},"extra":{"$date":${deepArray}}}`, '/extra/$date'],
+      ['an Extended JSON $numberInt holding a deep object', '/predict/batch', `{"records":[{${row()},"extra":{"$numberInt":${deepObject}}}]}`, '/records/0/extra/$numberInt'],
+    ];
+
+    it('answers 400 invalid_input at the JSON path, with a short message', async () => {
+      for (const [what, route, body, path] of cases()) {
+        const r = await post(`${url}${route}`, body);
+        const e = expectError(r, 400, 'invalid_input');
+        expect(e.details[0]?.path.startsWith(path), `${what}: ${e.details[0]?.path.slice(0, 80)}`).to.equal(true);
+        // The value is previewed, never written out whole.
+        expect(r.text.length, what).to.be.below(4000);
+      }
+      // And the server still predicts.
+      expect((await post(`${url}/predict`, penguinRow(0))).status).to.equal(200);
+    });
+  });
+
   describe('404 and 405', () => {
     it('404 JSON for an unknown route', async () => {
       const e = expectError(await get(`${url}/nope`), 404, 'not_found');
