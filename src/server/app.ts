@@ -3,6 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { LoadedModel } from '../core/bundle/load.js';
 import type { ModelRegistry } from '../core/bundle/registry.js';
 import { HttpError, errorHandler, sendError } from './errors.js';
+import { jsonBody } from './json-body.js';
 
 /** Server limits and settings (all have defaults; see DESIGN.md's `serve`). */
 export interface AppOptions {
@@ -14,6 +15,12 @@ export interface AppOptions {
   maxBatchRows: number;
   /** Largest request body, as a byte count or a size like `10mb`. */
   bodyLimit: string | number;
+  /**
+   * The most fields (keys) one record, or any object in a request body, may have, and the most distinct
+   * field names one request may use; checked on the raw bytes before parsing. Default: the larger of
+   * 1,000 and 10 × the model's input fields.
+   */
+  maxFields?: number;
   /** Proxy hops to trust for the client address (`X-Forwarded-For`); 0 = none, the socket address is used. */
   trustProxy: number;
   /** Rate-limit window in milliseconds (default one minute). */
@@ -104,25 +111,24 @@ export function createApp(registry: ModelRegistry, options: Partial<AppOptions> 
     }
     next();
   };
-  const json = express.json({ limit: opts.bodyLimit, strict: false });
-  // Ready, then a JSON body: one middleware, so the hot path has as few layers as it needs.
-  const requireReadyJson: RequestHandler = (req, res, next) => {
+  const requireReady: RequestHandler = (_req, res, next) => {
     if (!registry.ready) {
       res.setHeader('Retry-After', '5');
       throw new HttpError(503, 'not_ready', 'the server is not ready (models loading or shutting down)');
     }
-    if (!req.is('application/json')) {
-      throw new HttpError(415, 'unsupported_media_type', `send the body as JSON with "Content-Type: application/json" (got ${req.get('content-type') ?? 'no content type'})`);
-    }
     next();
   };
-  /** The handlers in front of a predict route: rate limit (when on, with its proxy note), ready, JSON. */
-  const guard = (limit: number, what: string): RequestHandler[] =>
+  /** Fields one record may have (and distinct names one request may use): see `maxFields`. */
+  const maxFieldsFor = (req: Request): number => opts.maxFields ?? Math.max(1000, 10 * modelFor(req).transformer.pipeline.inputs.length);
+  const singleBody = jsonBody({ limit: opts.bodyLimit, maxFields: maxFieldsFor, expected: 'one record as a JSON object' });
+  const batchBody = jsonBody({ limit: opts.bodyLimit, maxFields: maxFieldsFor, expected: '{"records": [ … ]} with one JSON object per record' });
+  /** The handlers in front of a predict route: rate limit (when on, with its proxy note), ready, the JSON body. */
+  const guard = (limit: number, what: string, body: RequestHandler[]): RequestHandler[] =>
     limit > 0
-      ? [...(opts.trustProxy === 0 ? [noteForwarded] : []), limiter(limit, what), requireReadyJson, json]
-      : [requireReadyJson, json];
-  const singleGuard = guard(opts.rateLimit, 'predict');
-  const batchGuard = guard(opts.batchRateLimit, 'batch');
+      ? [...(opts.trustProxy === 0 ? [noteForwarded] : []), limiter(limit, what), requireReady, ...body]
+      : [requireReady, ...body];
+  const singleGuard = guard(opts.rateLimit, 'predict', singleBody);
+  const batchGuard = guard(opts.batchRateLimit, 'batch', batchBody);
 
   const modelFor = (req: Request): LoadedModel => {
     const name = req.params.name as string | undefined;
