@@ -110,6 +110,7 @@ export function scanJson(buf: Uint8Array, maxFields: number): JsonScan {
   let i = 0;
   // An object over the limit: scanned to its end to count its fields for the message.
   let over: { frame: Frame; pointer: string } | undefined;
+  let tooManyNames: { frame: Frame; pointer: string } | undefined;
 
   const pointer = (levels: number): string => {
     let p = '';
@@ -236,6 +237,9 @@ export function scanJson(buf: Uint8Array, maxFields: number): JsonScan {
           expect = top.array ? Expect.Value : Expect.Key;
         } else if (c === (top.array ? 0x5d : 0x7d)) {
           if (over?.frame === top) throw tooMany(top.count);
+          if (tooManyNames?.frame === top) {
+            throw new JsonScanError('names', `the request uses more than ${maxFields} different field names (--max-fields); records of one request share their field names`, tooManyNames.pointer);
+          }
           stack.pop();
           i++;
           valueDone(i);
@@ -261,9 +265,8 @@ export function scanJson(buf: Uint8Array, maxFields: number): JsonScan {
         if (stack.length === 1 && records && keyIs(buf, top, RECORDS)) records = undefined;
         if (++top.count > maxFields && !over) over = { frame: top, pointer: pointer(stack.length - 1) };
         if (!over) names.add(hash(buf, i, end));
-        if (names.size > maxFields && !over) {
-          throw new JsonScanError('names', `the request uses more than ${maxFields} different field names (--max-fields); records of one request share their field names`, pointer(stack.length - 1));
-        }
+        // Reported when this object closes, unless it has too many fields itself (the plainer message).
+        if (names.size > maxFields && !over && !tooManyNames) tooManyNames = { frame: top, pointer: pointer(stack.length - 1) };
         i = end;
         expect = Expect.Colon;
         break;
