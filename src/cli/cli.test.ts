@@ -273,9 +273,9 @@ describe('CLI argument parsing (argv → options)', () => {
       ['serve', 'a', 'b', '--port', '0', '--rate-limit', '100', '--batch-rate-limit', '5', '--max-batch-rows', '50', '--body-limit', '1mb', '--trust-proxy', '1'],
       'serve',
       [['a', 'b']],
-      { port: 0, host: '127.0.0.1', rateLimit: 100, batchRateLimit: 5, maxBatchRows: 50, bodyLimit: '1mb', trustProxy: 1, shutdownTimeout: 10000 },
+      { port: 0, host: '127.0.0.1', rateLimit: 100, batchRateLimit: 5, maxBatchRows: 50, bodyLimit: '1mb', trustProxy: 1, shutdownTimeout: 10000, requestTimeout: 120000, headersTimeout: 66000, keepAliveTimeout: 65000 },
     ],
-    [['serve'], 'serve', [[]], { port: 8080, host: '127.0.0.1', rateLimit: 600, batchRateLimit: 60, maxBatchRows: 10000, bodyLimit: '10mb', trustProxy: 0, shutdownTimeout: 10000 }],
+    [['serve'], 'serve', [[]], { port: 8080, host: '127.0.0.1', rateLimit: 600, batchRateLimit: 60, maxBatchRows: 10000, bodyLimit: '10mb', trustProxy: 0, shutdownTimeout: 10000, requestTimeout: 120000, headersTimeout: 66000, keepAliveTimeout: 65000 }],
     [
       ['serve', '--featurizer-module', 'zip-prefix=lib/zip.ts', '--featurizer-module', 'ratio-2=/opt/f/ratio.mjs'],
       'serve',
@@ -289,6 +289,9 @@ describe('CLI argument parsing (argv → options)', () => {
         bodyLimit: '10mb',
         trustProxy: 0,
         shutdownTimeout: 10000,
+        requestTimeout: 120000,
+        headersTimeout: 66000,
+        keepAliveTimeout: 65000,
         featurizerModule: [
           { name: 'zip-prefix', path: join(process.cwd(), 'lib', 'zip.ts'), origin: '--featurizer-module zip-prefix=lib/zip.ts' },
           { name: 'ratio-2', path: '/opt/f/ratio.mjs', origin: '--featurizer-module ratio-2=/opt/f/ratio.mjs' },
@@ -307,12 +310,22 @@ describe('CLI argument parsing (argv → options)', () => {
 
   it('serve limits also come from MLPIPE_* environment variables', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { MLPIPE_RATE_LIMIT: '42', MLPIPE_MAX_BATCH_ROWS: '7', MLPIPE_BODY_LIMIT: '2mb', MLPIPE_PORT: '9999' });
+    const env = {
+      MLPIPE_RATE_LIMIT: '42',
+      MLPIPE_MAX_BATCH_ROWS: '7',
+      MLPIPE_BODY_LIMIT: '2mb',
+      MLPIPE_PORT: '9999',
+      MLPIPE_MAX_FIELDS: '300',
+      MLPIPE_REQUEST_TIMEOUT: '30000',
+      MLPIPE_HEADERS_TIMEOUT: '20000',
+      MLPIPE_KEEP_ALIVE_TIMEOUT: '5000',
+    };
+    Object.assign(process.env, env);
     try {
       const got = await parse(['serve']);
-      expect(got.opts).to.include({ rateLimit: 42, maxBatchRows: 7, bodyLimit: '2mb', port: 9999 });
+      expect(got.opts).to.include({ rateLimit: 42, maxBatchRows: 7, bodyLimit: '2mb', port: 9999, maxFields: 300, requestTimeout: 30000, headersTimeout: 20000, keepAliveTimeout: 5000 });
     } finally {
-      for (const k of ['MLPIPE_RATE_LIMIT', 'MLPIPE_MAX_BATCH_ROWS', 'MLPIPE_BODY_LIMIT', 'MLPIPE_PORT']) {
+      for (const k of Object.keys(env)) {
         if (saved[k] === undefined) delete process.env[k];
         else process.env[k] = saved[k];
       }

@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { join } from 'node:path';
+import zlib from 'node:zlib';
 import { expect } from 'chai';
 import { type LoadedModel, type Prediction, loadBundle } from '../core/bundle/load.js';
 import { ModelRegistry } from '../core/bundle/registry.js';
@@ -521,6 +523,165 @@ describe('server app over HTTP', function () {
     it('a date that does not look like a date is refused by the schema with its path', async () => {
       const e = expectError(await post(`${url}/v1/models/cars-mpg/predict`, { ...carRow(0), Year: 'last year' }), 400, 'invalid_input');
       expect(paths(e)).to.deep.equal(['/Year']);
+    });
+  });
+
+  describe('400 for values nested 5,000 deep, at every entry point (never a stack overflow)', () => {
+    const DEPTH = 5000;
+    const deepArray = `${'['.repeat(DEPTH)}1${']'.repeat(DEPTH)}`;
+    const deepObject = `${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}`;
+    const row = () => JSON.stringify(penguinRow(0)).slice(1, -1);
+    /** [what, route, body, the path the first problem must start with] */
+    const cases = (): [string, string, string, string][] => [
+      ['a single body that is a deep array', '/predict', deepArray, ''],
+      ['a batch element that is a deep array', '/predict/batch', `{"records":[${deepArray}]}`, '/records/0'],
+      ['a batch element that is a deep array, after a good record', '/predict/batch', `{"records":[{${row()}},${deepArray}]}`, '/records/1'],
+      ['a deep array as an input field value', '/predict', `{${row()},"Island":${deepArray}}`, '/Island'],
+      ['a deep array as an extra field value', '/predict', `{${row()},"extra":${deepArray}}`, '/extra/0/0'],
+      ['a deep object as an input field value', '/predict', `{${row()},"Island":${deepObject}}`, '/Island'],
+      ['a deep object as an extra field value', '/predict', `{${row()},"extra":${deepObject}}`, '/extra/a/a'],
+      ['a deep object in a batch record (nested record)', '/predict/batch', `{"records":[{${row()},"extra":${deepObject}}]}`, '/records/0/extra/a/a'],
+      ['a kept Extended JSON value holding a deep array', '/predict', `{${row()},"extra":{"$regex":${deepArray}}}`, '/extra/$regex/0/0'],
+      ['a kept Extended JSON value inside an array', '/predict', `{${row()},"extra":[{"$code":${deepObject}}]}`, '/extra/0/$code/a'],
+      ['an Extended JSON $date holding a deep array', '/predict', `{${row()},"extra":{"$date":${deepArray}}}`, '/extra/$date'],
+      ['an Extended JSON $numberInt holding a deep object', '/predict/batch', `{"records":[{${row()},"extra":{"$numberInt":${deepObject}}}]}`, '/records/0/extra/$numberInt'],
+    ];
+
+    it('answers 400 invalid_input at the JSON path, with a short message', async () => {
+      for (const [what, route, body, path] of cases()) {
+        const r = await post(`${url}${route}`, body);
+        const e = expectError(r, 400, 'invalid_input');
+        expect(e.details[0]?.path.startsWith(path), `${what}: ${e.details[0]?.path.slice(0, 80)}`).to.equal(true);
+        // The value is previewed, never written out whole.
+        expect(r.text.length, what).to.be.below(10_000);
+      }
+      // And the server still predicts.
+      expect((await post(`${url}/predict`, penguinRow(0))).status).to.equal(200);
+    });
+  });
+
+  describe('messages that name the real problem (empty body, JSON syntax, charset, encoding)', () => {
+    /** Sends `head` (request line and headers, no blank line) and `body` on a fresh socket; the answer's status and JSON. */
+    const raw = (base: string, head: string, body = ''): Promise<{ status: number; body: ErrorBody }> =>
+      new Promise((resolve, reject) => {
+        const { port } = new URL(base);
+        const socket = net.connect(Number(port), '127.0.0.1', () => socket.end(`${head}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n${body}`));
+        let text = '';
+        socket.setEncoding('latin1').on('data', (d: string) => (text += d));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const status = Number(text.split(' ')[1]);
+          const json = text.slice(text.indexOf('\r\n\r\n') + 4);
+          try {
+            resolve({ status, body: JSON.parse(json) as ErrorBody });
+          } catch {
+            reject(new Error(`not a JSON answer: ${text}`));
+          }
+        });
+      });
+
+    it('an empty body is a 400 that says the body is empty, with or without Content-Length', async () => {
+      for (const route of ['/predict', '/v1/models/penguins/predict']) {
+        for (const body of ['', '   \n', '\ufeff']) {
+          const e = expectError(await post(`${url}${route}`, body), 400, 'invalid_input');
+          expect(e.message, JSON.stringify(body)).to.equal('the request body is empty; send one record as a JSON object');
+        }
+        // Content-Type: application/json and no body at all (no Content-Length): was a 415 "(got application/json)".
+        const r = await raw(url, `POST ${route} HTTP/1.1\r\nContent-Type: application/json`);
+        expect(r.status).to.equal(400);
+        expect(r.body.error.code).to.equal('invalid_input');
+        expect(r.body.error.message).to.equal('the request body is empty; send one record as a JSON object');
+      }
+      const e = expectError(await post(`${url}/predict/batch`, ''), 400, 'invalid_input');
+      expect(e.message).to.match(/^the request body is empty; send \{"records": \[/);
+    });
+
+    it('a JSON syntax error says where: line and column', async () => {
+      const e = expectError(await post(`${url}/predict`, '{"Island": "Dream",\n "Sex": tru}'), 400, 'invalid_json');
+      expect(e.message).to.contain('line 2, column 9');
+      const cut = expectError(await post(`${url}/predict/batch`, '{"records": [{"Island": "Dream"}'), 400, 'invalid_json');
+      expect(cut.message).to.contain('ends in the middle');
+      const trailing = expectError(await post(`${url}/predict`, '{"Island": "Dream"} x'), 400, 'invalid_json');
+      expect(trailing.message).to.contain("'x' after the end of the JSON value").and.contain('column 21');
+    });
+
+    it('a charset other than UTF-8 is a 415 naming it', async () => {
+      const e = expectError(await post(`${url}/predict`, penguinRow(0), { 'content-type': 'application/json; charset=latin1' }), 415, 'unsupported_media_type');
+      expect(e.message).to.contain('"latin1"').and.contain('UTF-8');
+      const ok = await post(`${url}/predict`, penguinRow(0), { 'content-type': 'application/json; charset="UTF-8"' });
+      expect(ok.status, ok.text).to.equal(200);
+    });
+
+    it('Content-Encoding: gzip, deflate and br bodies are read; a corrupt or unknown encoding is a 4xx naming it', async () => {
+      const body = Buffer.from(JSON.stringify(penguinRow(0)));
+      const plainAnswer = (await post(`${url}/predict`, penguinRow(0))).body;
+      for (const [encoding, bytes] of [
+        ['gzip', zlib.gzipSync(body)],
+        ['deflate', zlib.deflateSync(body)],
+        ['br', zlib.brotliCompressSync(body)],
+      ] as const) {
+        const r = await reply(await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: bytes }));
+        expect(r.status, `${encoding}: ${r.text}`).to.equal(200);
+        expect(r.body).to.deep.equal(plainAnswer);
+      }
+      const corrupt = await reply(await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body }));
+      expect(expectError(corrupt, 400, 'invalid_input').message).to.contain('could not be decompressed as Content-Encoding "gzip"');
+      const unknown = await reply(await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'zz' }, body }));
+      expect(expectError(unknown, 415, 'unsupported_media_type').message).to.contain('"zz"');
+    });
+  });
+
+  describe('fields per record (--max-fields), checked before the body is parsed', () => {
+    const withExtra = (n: number, prefix = 'extra'): Record<string, unknown> => {
+      const r: Record<string, unknown> = { ...penguinRow(0) };
+      for (let i = 0; i < n; i++) r[`${prefix}${i}`] = i;
+      return r;
+    };
+
+    it('a record with far more fields than the model has inputs is a 400 naming its path and count', async () => {
+      const inputs = penguins.transformer.pipeline.inputs.length;
+      expect(Math.max(1000, 10 * inputs)).to.equal(1000);
+      const record = withExtra(1500);
+      const count = Object.keys(record).length;
+      const single = expectError(await post(`${url}/predict`, record), 400, 'invalid_input');
+      expect(single.details).to.deep.equal([{ path: '', message: `has ${count} fields; the limit is 1000 (--max-fields): a record holds the model's input fields and a few more` }]);
+      const batch = expectError(await post(`${url}/predict/batch`, { records: [penguinRow(0), penguinRow(1), record] }), 400, 'invalid_input');
+      expect(paths(batch)).to.deep.equal(['/records/2']);
+      expect(batch.message).to.contain(`/records/2 has ${count} fields`);
+      const nested = expectError(await post(`${url}/predict`, { ...penguinRow(0), extra: withExtra(1200, 'x') }), 400, 'invalid_input');
+      expect(paths(nested)).to.deep.equal(['/extra']);
+      // Up to the limit is fine.
+      expect((await post(`${url}/predict`, withExtra(1000 - count + 1500))).status).to.equal(200);
+    });
+
+    it('a batch whose records use more distinct names than the limit is refused at the record that crossed it', async () => {
+      const records = [withExtra(600, 'a'), withExtra(600, 'b'), withExtra(600, 'c')];
+      const e = expectError(await post(`${url}/predict/batch`, { records }), 400, 'invalid_input');
+      expect(paths(e)).to.deep.equal(['/records/1']);
+      expect(e.message).to.contain('more than 1000 different field names');
+    });
+
+    it('maxFields sets the limit', async () => {
+      const strict = await serve(registry, { maxFields: 10 });
+      const e = expectError(await post(`${strict}/predict`, withExtra(10)), 400, 'invalid_input');
+      expect(e.message).to.contain('the limit is 10');
+      expect((await post(`${strict}/predict`, penguinRow(0))).status).to.equal(200);
+    });
+
+    it('a 10 MB record of 850,000 fields is refused in less time than JSON.parse alone takes on it', async () => {
+      const parts: string[] = [];
+      for (let i = 0; i < 850_000; i++) parts.push(`"k${i}":${i % 10}`);
+      const body = `{${parts.join(',')}}`;
+      const big = await serve(registry, { bodyLimit: '20mb' });
+      const t0 = performance.now();
+      const e = expectError(await post(`${big}/predict`, body), 400, 'invalid_input');
+      const refusedMs = performance.now() - t0;
+      expect(e.message).to.contain('has 850000 fields');
+      const t1 = performance.now();
+      JSON.parse(body);
+      const parseMs = performance.now() - t1;
+      console.log(`      850,000 fields: refused in ${refusedMs.toFixed(0)} ms over HTTP; JSON.parse alone takes ${parseMs.toFixed(0)} ms`);
+      expect(refusedMs).to.be.below(parseMs);
     });
   });
 

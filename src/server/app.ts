@@ -1,8 +1,11 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import type { LoadedModel } from '../core/bundle/load.js';
+import type { LoadedModel, Prediction } from '../core/bundle/load.js';
+import { type ErrorDetail, ValidationError } from '../core/errors.js';
+import { MAX_REPORTED_ERRORS, invalid } from '../core/features/input-schema.js';
 import type { ModelRegistry } from '../core/bundle/registry.js';
 import { HttpError, errorHandler, sendError } from './errors.js';
+import { jsonBody } from './json-body.js';
 
 /** Server limits and settings (all have defaults; see DESIGN.md's `serve`). */
 export interface AppOptions {
@@ -14,6 +17,12 @@ export interface AppOptions {
   maxBatchRows: number;
   /** Largest request body, as a byte count or a size like `10mb`. */
   bodyLimit: string | number;
+  /**
+   * The most fields (keys) one record, or any object in a request body, may have, and the most distinct
+   * field names one request may use; checked on the raw bytes before parsing. Default: the larger of
+   * 1,000 and 10 × the model's input fields.
+   */
+  maxFields?: number;
   /** Proxy hops to trust for the client address (`X-Forwarded-For`); 0 = none, the socket address is used. */
   trustProxy: number;
   /** Rate-limit window in milliseconds (default one minute). */
@@ -70,6 +79,35 @@ function detail(model: LoadedModel, isDefault: boolean) {
   };
 }
 
+/** A batch is validated and predicted this many records at a time, with a turn of the event loop between. */
+export const BATCH_SLICE_ROWS = 250;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * {@link LoadedModel.predictMany} a slice at a time, yielding between slices so that single
+ * predictions sent during a 10,000-record batch are answered between its slices, not after it. Every
+ * slice is validated (problems of all of them reported together, at most {@link MAX_REPORTED_ERRORS},
+ * at `/records/<i>`) and predicts exactly as one predictMany call would.
+ */
+async function predictInSlices(model: LoadedModel, records: readonly unknown[]): Promise<Prediction[]> {
+  if (records.length <= BATCH_SLICE_ROWS) return model.predictMany(records);
+  const out: Prediction[] = [];
+  const details: ErrorDetail[] = [];
+  for (let start = 0; start < records.length && details.length < MAX_REPORTED_ERRORS; start += BATCH_SLICE_ROWS) {
+    if (start > 0) await yieldToEventLoop();
+    try {
+      const predictions = model.predictMany(records.slice(start, start + BATCH_SLICE_ROWS), (i) => `/records/${start + i}`);
+      if (details.length === 0) for (const p of predictions) out.push(p);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      details.push(...err.details);
+    }
+  }
+  if (details.length > 0) throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
+  return out;
+}
+
 /**
  * Builds the Express app for a registry of loaded models. No side effects, no `listen`: the start
  * file owns the socket. Every predict route validates its input with the bundle's schema (ajv),
@@ -104,25 +142,24 @@ export function createApp(registry: ModelRegistry, options: Partial<AppOptions> 
     }
     next();
   };
-  const json = express.json({ limit: opts.bodyLimit, strict: false });
-  // Ready, then a JSON body: one middleware, so the hot path has as few layers as it needs.
-  const requireReadyJson: RequestHandler = (req, res, next) => {
+  const requireReady: RequestHandler = (_req, res, next) => {
     if (!registry.ready) {
       res.setHeader('Retry-After', '5');
       throw new HttpError(503, 'not_ready', 'the server is not ready (models loading or shutting down)');
     }
-    if (!req.is('application/json')) {
-      throw new HttpError(415, 'unsupported_media_type', `send the body as JSON with "Content-Type: application/json" (got ${req.get('content-type') ?? 'no content type'})`);
-    }
     next();
   };
-  /** The handlers in front of a predict route: rate limit (when on, with its proxy note), ready, JSON. */
-  const guard = (limit: number, what: string): RequestHandler[] =>
+  /** Fields one record may have (and distinct names one request may use): see `maxFields`. */
+  const maxFieldsFor = (req: Request): number => opts.maxFields ?? Math.max(1000, 10 * modelFor(req).transformer.pipeline.inputs.length);
+  const singleBody = jsonBody({ limit: opts.bodyLimit, maxFields: maxFieldsFor, expected: 'one record as a JSON object' });
+  const batchBody = jsonBody({ limit: opts.bodyLimit, maxFields: maxFieldsFor, expected: '{"records": [ … ]} with one JSON object per record' });
+  /** The handlers in front of a predict route: rate limit (when on, with its proxy note), ready, the JSON body. */
+  const guard = (limit: number, what: string, body: RequestHandler[]): RequestHandler[] =>
     limit > 0
-      ? [...(opts.trustProxy === 0 ? [noteForwarded] : []), limiter(limit, what), requireReadyJson, json]
-      : [requireReadyJson, json];
-  const singleGuard = guard(opts.rateLimit, 'predict');
-  const batchGuard = guard(opts.batchRateLimit, 'batch');
+      ? [...(opts.trustProxy === 0 ? [noteForwarded] : []), limiter(limit, what), requireReady, ...body]
+      : [requireReady, ...body];
+  const singleGuard = guard(opts.rateLimit, 'predict', singleBody);
+  const batchGuard = guard(opts.batchRateLimit, 'batch', batchBody);
 
   const modelFor = (req: Request): LoadedModel => {
     const name = req.params.name as string | undefined;
@@ -147,7 +184,7 @@ export function createApp(registry: ModelRegistry, options: Partial<AppOptions> 
     res.json({ ...model.predictOne(body), model: { name: model.name, version: model.version } });
   };
 
-  const predictBatch = (req: Request, res: Response) => {
+  const predictBatch = async (req: Request, res: Response) => {
     const model = modelFor(req);
     const body = req.body as { records?: unknown } | null;
     if (body === null || typeof body !== 'object' || Array.isArray(body) || !Array.isArray(body.records)) {
@@ -156,7 +193,7 @@ export function createApp(registry: ModelRegistry, options: Partial<AppOptions> 
     if (body.records.length > opts.maxBatchRows) {
       throw new HttpError(413, 'payload_too_large', `the batch has ${body.records.length} records; the limit is ${opts.maxBatchRows} (--max-batch-rows)`);
     }
-    res.json({ predictions: model.predictMany(body.records), model: { name: model.name, version: model.version } });
+    res.json({ predictions: await predictInSlices(model, body.records), model: { name: model.name, version: model.version } });
   };
 
   app.get('/healthz', (_req, res) => {

@@ -36,7 +36,7 @@ const STATUS_OF_CODE: Record<string, number> = {
  * right status. A 500 never shows a stack; the error is passed to `log` instead.
  */
 export function errorHandler(log: (message: string) => void): ErrorRequestHandler {
-  return (err: unknown, _req, res, next) => {
+  return (err: unknown, req, res, next) => {
     if (res.headersSent) {
       next(err);
       return;
@@ -52,7 +52,7 @@ export function errorHandler(log: (message: string) => void): ErrorRequestHandle
       return;
     }
     // body-parser (express.json) errors carry `type` and `status`.
-    const e = err as { type?: string; status?: number; message?: string; limit?: number; length?: number };
+    const e = err as { type?: string; status?: number; message?: string; limit?: number; length?: number; code?: unknown };
     switch (e.type) {
       case 'entity.too.large':
         sendError(res, 413, 'payload_too_large', `request body is larger than the limit of ${e.limit} bytes (--body-limit)`);
@@ -61,12 +61,19 @@ export function errorHandler(log: (message: string) => void): ErrorRequestHandle
         sendError(res, 400, 'invalid_json', `request body is not valid JSON: ${(e.message ?? '').replace(/^Unexpected/, 'unexpected')}`);
         return;
       case 'encoding.unsupported':
+        sendError(res, 415, 'unsupported_media_type', `Content-Encoding ${JSON.stringify(String(req.headers['content-encoding'] ?? '').slice(0, 40))} is not supported: send the body as it is, or with gzip, deflate or br`);
+        return;
       case 'charset.unsupported':
         sendError(res, 415, 'unsupported_media_type', e.message ?? 'unsupported encoding');
         return;
       case 'request.aborted':
         return;
       default:
+        // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR; brotli's ERR_*): a body that does not decompress.
+        if (typeof e.code === 'string' && /^(Z_|ERR__)/.test(e.code)) {
+          sendError(res, 400, 'invalid_input', `the body could not be decompressed as Content-Encoding ${JSON.stringify(String(req.headers['content-encoding'] ?? '').slice(0, 40))} (${e.message ?? e.code}); send it as it is, or compressed whole`);
+          return;
+        }
         if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
           sendError(res, e.status, 'bad_request', e.message ?? 'bad request');
           return;

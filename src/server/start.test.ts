@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import net, { type Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -140,6 +141,43 @@ async function startPartialPost(port: number, path: string, body: string): Promi
   const cut = Math.floor(body.length / 2);
   conn.write(body.slice(0, cut));
   return { conn, finish: () => conn.write(body.slice(cut)) };
+}
+
+interface AgentReply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * A POST through a keep-alive `agent`. With `slow`, the head goes with `Expect: 100-continue` and
+ * `started` resolves once the server has parsed it (the request is then in flight); `finish()`
+ * sends the body.
+ */
+function agentPost(agent: http.Agent, port: number, body: string, options: { slow?: boolean; path?: string } = {}) {
+  let finish = () => {};
+  let started!: Promise<void>;
+  const done = new Promise<AgentReply>((resolve, reject) => {
+    const req = http.request(
+      { agent, port, host: '127.0.0.1', method: 'POST', path: options.path ?? '/predict', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(options.slow ? { expect: '100-continue' } : {}) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (options.slow) {
+      started = new Promise((resolveStarted) => req.once('continue', () => resolveStarted()));
+      req.flushHeaders();
+      finish = () => req.end(body);
+    } else {
+      started = Promise.resolve();
+      req.end(body);
+    }
+  });
+  return { started, finish: () => finish(), done };
 }
 
 /** Resolves with the error code of a refused (or otherwise failed) TCP connection attempt. */
@@ -329,6 +367,97 @@ describe('server start file and the serve process', function () {
       conn.end();
     });
 
+    it('a body dribbled a byte at a time is answered 408 (or closed) within the request timeout', async () => {
+      const server = await startServer({ refs: [ref], artifacts, port: 0, host: '127.0.0.1', timeouts: { requestTimeout: 1500, headersTimeout: 1000, keepAliveTimeout: 500 } });
+      running.push(server);
+      const port = Number(new URL(server.url).port);
+      const conn = await RawConnection.open(port);
+      const t0 = performance.now();
+      conn.write(`POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      let sent = 0;
+      const dribble = setInterval(() => {
+        if (sent < body.length && !conn.socket.destroyed) conn.write(body.charAt(sent++));
+      }, 100);
+      try {
+        const outcome = await conn.response().then(
+          (r) => `status ${r.status}`,
+          () => 'closed',
+        );
+        const ms = performance.now() - t0;
+        console.log(`      dribbling client: ${outcome} after ${ms.toFixed(0)} ms (${sent} of ${body.length} bytes sent; request timeout 1500 ms)`);
+        expect(outcome).to.be.oneOf(['status 408', 'closed']);
+        expect(sent).to.be.below(body.length);
+        // The timeout plus the checking interval, with room for a slow machine; Node's defaults took minutes.
+        expect(ms).to.be.below(15_000);
+      } finally {
+        clearInterval(dribble);
+        conn.end();
+      }
+    });
+
+    it('refuses timeouts in the wrong order (keep-alive < headers ≤ request), naming the flags', async () => {
+      let error: unknown;
+      try {
+        running.push(await startServer({ refs: [ref], artifacts, port: 0, host: '127.0.0.1', timeouts: { keepAliveTimeout: 70_000 } }));
+      } catch (err) {
+        error = err;
+      }
+      expect((error as Error).message).to.contain('--keep-alive-timeout (70000 ms) must be below --headers-timeout (66000 ms)');
+    });
+
+    it('drain: in-flight requests complete with Connection: close; the next request on an idle keep-alive socket gets 503 not_ready, not ECONNRESET', async () => {
+      const server = await startServer({ refs: [ref], artifacts, port: 0, host: '127.0.0.1', shutdownTimeoutMs: 120_000 });
+      running.push(server);
+      const port = Number(new URL(server.url).port);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+      try {
+        // Two requests at once: the agent opens two sockets and keeps both.
+        const warm = await Promise.all([agentPost(agent, port, body).done, agentPost(agent, port, body).done]);
+        for (const r of warm) {
+          expect(r.status).to.equal(200);
+          expect(r.headers.connection).to.equal('keep-alive');
+        }
+        const inFlight = [agentPost(agent, port, body, { slow: true }), agentPost(agent, port, body, { slow: true })];
+        await Promise.all(inFlight.map((p) => p.started));
+        const closing = server.close();
+        for (const p of inFlight) p.finish();
+        for (const r of await Promise.all(inFlight.map((p) => p.done))) {
+          expect(r.status, r.body).to.equal(200);
+          expect(r.headers.connection).to.equal('close');
+          expect((JSON.parse(r.body) as { prediction: string }).prediction).to.equal('Adelie');
+        }
+        await closing;
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it('drain: a request on an idle keep-alive socket while another is in flight gets 503 not_ready with Connection: close', async () => {
+      const server = await startServer({ refs: [ref], artifacts, port: 0, host: '127.0.0.1', shutdownTimeoutMs: 120_000 });
+      running.push(server);
+      const port = Number(new URL(server.url).port);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const first = await agentPost(agent, port, body).done;
+        expect(first.status).to.equal(200);
+        const { conn, finish } = await startPartialPost(port, '/predict', body);
+        const closing = server.close();
+        // The agent reuses its idle socket: answered, not reset.
+        const again = await agentPost(agent, port, body).done;
+        expect(again.status, again.body).to.equal(503);
+        expect(again.headers.connection).to.equal('close');
+        expect((JSON.parse(again.body) as { error: { code: string } }).error.code).to.equal('not_ready');
+        finish();
+        const res = await conn.response();
+        expect(res.status, res.body).to.equal(200);
+        expect(res.headers.connection).to.equal('close');
+        await closing;
+        conn.end();
+      } finally {
+        agent.destroy();
+      }
+    });
+
     it('rejects a tampered bundle with a VerificationError naming the file, before listening', async () => {
       let error: unknown;
       const listens = await countListens(async () => {
@@ -411,6 +540,30 @@ describe('server start file and the serve process', function () {
       expect(exit, serve.stderr).to.deep.equal({ code: 0, signal: null });
       expect(serve.stderr).to.contain('stopped');
       conn.end();
+    });
+
+    it('on SIGTERM, a keep-alive client reusing its socket gets 503 not_ready (Connection: close), not ECONNRESET', async () => {
+      const serve = spawnServe([ref, '--port', '0', '--artifacts', artifacts, '--shutdown-timeout', '120000']);
+      const port = await serve.port();
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        expect((await agentPost(agent, port, body).done).status).to.equal(200);
+        const { conn, finish } = await startPartialPost(port, '/predict', body);
+        serve.child.kill('SIGTERM');
+        await serve.waitFor('stderr', /SIGTERM: draining/);
+        const again = await agentPost(agent, port, body).done;
+        expect(again.status, again.body).to.equal(503);
+        expect(again.headers.connection).to.equal('close');
+        expect((JSON.parse(again.body) as { error: { code: string } }).error.code).to.equal('not_ready');
+        finish();
+        const res = await conn.response();
+        expect(res.status, res.body).to.equal(200);
+        expect(res.headers.connection).to.equal('close');
+        expect(await serve.exited, serve.stderr).to.deep.equal({ code: 0, signal: null });
+        conn.end();
+      } finally {
+        agent.destroy();
+      }
     });
 
     it('refuses new connections after SIGTERM while in-flight requests finish', async () => {

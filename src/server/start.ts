@@ -1,9 +1,11 @@
-import type { Server } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { customKindsUsed, loadBundle } from '../core/bundle/load.js';
 import { ModelRegistry } from '../core/bundle/registry.js';
+import { MlpipeError } from '../core/errors.js';
 import { type CustomModuleSpec, checkModulesUsed } from '../core/features/custom.js';
 import { type AppOptions, createApp } from './app.js';
+import { DEFAULT_TIMEOUTS, type ServerTimeouts, timeoutProblem } from './timeouts.js';
 
 /** Options of {@link startServer}. */
 export interface StartOptions extends Partial<AppOptions> {
@@ -20,7 +22,10 @@ export interface StartOptions extends Partial<AppOptions> {
    * one that no bundle uses is refused (a misspelt name).
    */
   featurizers?: readonly CustomModuleSpec[];
+  /** Connection timeouts (ms); see {@link DEFAULT_TIMEOUTS}. */
+  timeouts?: Partial<ServerTimeouts>;
 }
+
 
 /** A running server. */
 export interface RunningServer {
@@ -42,34 +47,96 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   for (const ref of options.refs) registry.add(await loadBundle(ref, options.artifacts, { featurizers: options.featurizers }));
   checkModulesUsed(options.featurizers ?? [], customKindsUsed(registry.list()), registry.list().map((m) => m.ref).join(', '));
   const app = createApp(registry, { ...options, log });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port, options.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    s.once('error', reject);
+  const timeouts: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const problem = timeoutProblem(timeouts);
+  if (problem) throw new MlpipeError('usage', problem);
+
+  // Drain state: requests being answered, and whether a shutdown has begun.
+  const open = new Set<ServerResponse>();
+  let draining = false;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (draining) {
+      refuseWhileDraining(req, res);
+      return;
+    }
+    open.add(res);
+    res.once('close', () => {
+      open.delete(res);
+      if (draining && open.size === 0) closeIdle();
+    });
+    app(req, res);
+  };
+  const server = createServer(
+    {
+      requestTimeout: timeouts.requestTimeout,
+      headersTimeout: timeouts.headersTimeout,
+      keepAliveTimeout: timeouts.keepAliveTimeout,
+      // requestTimeout and headersTimeout are only checked this often (Node's default: 30 s).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(timeouts.headersTimeout / 4))),
+    },
+    onRequest,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  // Answers faster than the default keep-alive timeout of load balancers.
-  server.keepAliveTimeout = 65_000;
   registry.ready = true;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let idleTimer: NodeJS.Timeout | undefined;
+  /** Idle keep-alive connections are closed once nothing is in flight (a moment later, for clients already sending). */
+  const closeIdle = () => {
+    if (idleTimer) return;
+    idleTimer = setTimeout(() => server.closeIdleConnections(), DRAIN_IDLE_GRACE_MS);
+    idleTimer.unref();
+  };
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= new Promise<void>((resolve) => {
       registry.ready = false;
+      draining = true;
+      // Every answer still to be sent closes its connection, so no client reuses it.
+      for (const res of open) if (!res.headersSent) res.setHeader('Connection', 'close');
       const timer = setTimeout(() => {
         log(`shutdown: in-flight requests did not finish within ${options.shutdownTimeoutMs ?? 10_000} ms; closing their connections`);
         server.closeAllConnections();
       }, options.shutdownTimeoutMs ?? 10_000);
       timer.unref();
-      // Keep-alive sockets go idle once their in-flight request is answered: close them as they do.
-      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      // http.Server#close would close idle keep-alive connections at once: a client that reuses one
+      // at that moment gets ECONNRESET. They stay open while requests are in flight, and a request
+      // that arrives on one is answered 503 not_ready with Connection: close (refuseWhileDraining).
+      const closeIdleNow = server.closeIdleConnections;
+      server.closeIdleConnections = () => {};
       server.close(() => {
         clearTimeout(timer);
-        clearInterval(idle);
+        if (idleTimer) clearTimeout(idleTimer);
         resolve();
       });
-      server.closeIdleConnections();
+      server.closeIdleConnections = closeIdleNow;
+      if (open.size === 0) closeIdle();
     }));
   return { server, registry, url: `http://${host}:${address.port}`, close };
+}
+
+/** How long idle connections stay open after the last in-flight request of a drain is answered. */
+const DRAIN_IDLE_GRACE_MS = 250;
+
+/** A request that arrived during a drain: 503 not_ready, and the connection closes. Its body is read first, so the close is clean. */
+function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify({ error: { code: 'not_ready', message: 'the server is shutting down; retry on a new connection', details: [] } });
+  const answer = () => {
+    if (res.headersSent) return;
+    res.writeHead(503, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Retry-After': '5', Connection: 'close' });
+    res.end(body);
+  };
+  req.on('error', () => {});
+  req.once('end', answer);
+  req.resume();
+  // A body that never ends: answer anyway after a moment.
+  setTimeout(answer, 1000).unref();
 }
 
 /**

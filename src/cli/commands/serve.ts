@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { DEFAULT_TIMEOUTS } from '../../server/timeouts.js';
 import { type FeaturizerModuleFlag, featurizerModule, integer, size } from '../parse.js';
 
 interface ServeFlags {
@@ -12,6 +13,10 @@ interface ServeFlags {
   bodyLimit: string;
   trustProxy: number;
   shutdownTimeout: number;
+  requestTimeout: number;
+  headersTimeout: number;
+  keepAliveTimeout: number;
+  maxFields?: number;
   featurizerModule?: FeaturizerModuleFlag[];
 }
 
@@ -29,6 +34,19 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .addOption(new Option('--max-batch-rows <n>', 'most records in one batch request').argParser(integer(1)).default(10_000).env('MLPIPE_MAX_BATCH_ROWS'))
     .addOption(new Option('--body-limit <size>', 'largest request body').argParser(size).default('10mb').env('MLPIPE_BODY_LIMIT'))
     .addOption(new Option('--trust-proxy <hops>', 'proxy hops whose X-Forwarded-For is trusted for the client address (0 = none)').argParser(integer(0, 32)).default(0).env('MLPIPE_TRUST_PROXY'))
+    .addOption(
+      new Option('--max-fields <n>', "most fields one record may have, and most distinct field names one request may use; checked before the body is parsed (default: the larger of 1000 and 10 × the model's inputs)")
+        .argParser(integer(1))
+        .env('MLPIPE_MAX_FIELDS'),
+    )
+    .addOption(new Option('--request-timeout <ms>', 'a whole request (head and body) must arrive within this; a slower one is answered 408 and closed').argParser(integer(1)).default(DEFAULT_TIMEOUTS.requestTimeout).env('MLPIPE_REQUEST_TIMEOUT'))
+    .addOption(new Option('--headers-timeout <ms>', 'the request head must arrive within this (at most --request-timeout)').argParser(integer(1)).default(DEFAULT_TIMEOUTS.headersTimeout).env('MLPIPE_HEADERS_TIMEOUT'))
+    .addOption(
+      new Option('--keep-alive-timeout <ms>', "how long an idle keep-alive connection stays open; below --headers-timeout, and above a load balancer's idle timeout (60 s on AWS ALB and nginx) so it never reuses a connection the server has closed")
+        .argParser(integer(1))
+        .default(DEFAULT_TIMEOUTS.keepAliveTimeout)
+        .env('MLPIPE_KEEP_ALIVE_TIMEOUT'),
+    )
     .addOption(new Option('--shutdown-timeout <ms>', 'how long SIGTERM waits for in-flight requests').argParser(integer(0)).default(10_000).env('MLPIPE_SHUTDOWN_TIMEOUT'))
     .addOption(
       new Option('--featurizer-module <name=path>', "a custom featurizer's module, for every bundle that uses it (repeatable); refused unless its sha256 is the one the bundle recorded").argParser(featurizerModule),
@@ -48,6 +66,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
         bodyLimit: opts.bodyLimit,
         trustProxy: opts.trustProxy,
         shutdownTimeoutMs: opts.shutdownTimeout,
+        maxFields: opts.maxFields,
+        timeouts: { requestTimeout: opts.requestTimeout, headersTimeout: opts.headersTimeout, keepAliveTimeout: opts.keepAliveTimeout },
         featurizers: opts.featurizerModule,
         log: (m) => ctx.note(m),
       });

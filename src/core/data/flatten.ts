@@ -23,6 +23,7 @@
  * naming both. The flat and the nested spelling of a name in different records are the same column
  * (the server accepts both spellings for the same reason).
  */
+import { previewJson } from '../json-preview.js';
 import { parseDatetime } from '../values.js';
 
 /** A value of a flat record. */
@@ -98,9 +99,26 @@ function setOwn(target: Record<string, FlatValue>, key: string, value: FlatValue
   else target[key] = value;
 }
 
+/** A client's value in a message: bounded in length and depth, whatever the value. */
 function describe(value: unknown): string {
-  const s = JSON.stringify(value) ?? String(value);
-  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+  return previewJson(value, 60);
+}
+
+/**
+ * Throws unless `value` (at `depth`) nests at most to {@link MAX_DEPTH}: run before a kept value is
+ * written as JSON text, since `JSON.stringify` recurses and a few thousand levels overflow the stack.
+ * The recursion here stops at the bound.
+ */
+function checkDepth(value: unknown, pointer: string, column: string, depth: number): void {
+  if (value === null || typeof value !== 'object') return;
+  if (depth > MAX_DEPTH) throw new FlattenError(pointer, column, `nested more than ${MAX_DEPTH} levels deep`);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkDepth(value[i], `${pointer}/${i}`, column, depth + 1);
+    return;
+  }
+  for (const key in value as Record<string, unknown>) {
+    if (Object.hasOwn(value, key)) checkDepth((value as Record<string, unknown>)[key], `${pointer}/${token(key)}`, column, depth + 1);
+  }
 }
 
 const LEGACY_PAIRS: Record<string, string> = { $binary: '$type', $regex: '$options', $code: '$scope' };
@@ -234,6 +252,7 @@ function plainJson(value: unknown, pointer: string, column: string, depth: numbe
   if (type !== undefined) {
     const v = unwrap(type, obj, pointer, column);
     if (v !== KEEP) return v;
+    checkDepth(obj, pointer, column, depth);
     return obj;
   }
   const out: Record<string, unknown> = {};
@@ -295,6 +314,7 @@ function walk(obj: Record<string, unknown>, prefix: string, pointerPrefix: strin
     if (type !== undefined) {
       const value = unwrap(type, child, pointer, column);
       if (value === KEEP) {
+        checkDepth(child, pointer, column, depth + 1);
         put(out, column, pointer, JSON.stringify(child), nested);
         note(out, column, type);
       } else {

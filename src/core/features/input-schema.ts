@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type ErrorDetail, ValidationError } from '../errors.js';
+import { previewJson } from '../json-preview.js';
 import { type ColumnType, type DateOrder, dateOrderPattern } from '../values.js';
 import { pointerToken } from './pipeline.js';
 import type { FittedPipeline } from './types.js';
@@ -68,10 +69,9 @@ export function inputSchema(pipeline: FittedPipeline, title = 'input record'): J
 /** At most this many problems are reported for one request or file. */
 export const MAX_REPORTED_ERRORS = 100;
 
+/** A client's value in a message: bounded in length and in depth (never a whole 10 MB or 5,000-deep value). */
 function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  return previewJson(v, 40);
 }
 
 function friendly(err: ErrorObject, record: unknown): ErrorDetail {
