@@ -1,5 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { customKindsUsed, loadBundle } from '../core/bundle/load.js';
 import { ModelRegistry } from '../core/bundle/registry.js';
 import { MlpipeError } from '../core/errors.js';
@@ -76,6 +77,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     },
     onRequest,
   );
+  server.on('connect', refuseConnect);
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -137,6 +140,35 @@ function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   // A body that never ends: answer anyway after a moment.
   setTimeout(answer, 1000).unref();
+}
+
+/** A raw JSON error answer on a socket that Express never sees, closing the connection. */
+function rawError(socket: Duplex, status: number, reason: string, code: string, message: string, extra = ''): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message, details: [] } });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
+}
+
+/** CONNECT (a proxy tunnel) goes to Node's 'connect' event, not to the app; without a listener the socket is dropped unanswered. */
+function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  rawError(socket, 405, 'Method Not Allowed', 'method_not_allowed', 'CONNECT is not supported: mlpipe serve is not a proxy', 'Allow: GET, HEAD, POST\r\n');
+}
+
+/**
+ * A request Node's parser refused (malformed head, header too large, a request timeout): the same
+ * statuses as Node's own handler, with mlpipe's JSON error body instead of none.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  if (err.code === 'HPE_HEADER_OVERFLOW') rawError(socket, 431, 'Request Header Fields Too Large', 'headers_too_large', 'the request head is too large (16 KB at most)');
+  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') rawError(socket, 408, 'Request Timeout', 'request_timeout', 'the request did not arrive within the request timeout (--request-timeout / --headers-timeout)');
+  else rawError(socket, 400, 'Bad Request', 'bad_request', `malformed HTTP request (${err.code ?? 'parse error'})`);
 }
 
 /**
