@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, NotFoundError, messageOf } from './errors.js';
 
@@ -86,4 +87,50 @@ export async function writeChunksAtomic(path: string, chunks: Iterable<string>):
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** Whether a process with this id is running (one we may signal, or one that exists under another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files a killed mlpipe left for `path`: `.<name>.tmp-<pid>-<hex>` (a dataset
+ * or file being written, see {@link tempPathBeside}) and `.<name>.spool-<pid>-<hex>` (the loader's
+ * spool), beside `path` and in the temporary folder, whose owner process is gone. Stale by owner, not
+ * by age: a file of a running process (this one included) is never touched. Returns the paths removed;
+ * errors are ignored (cleaning up is best effort and must not fail the command).
+ */
+export async function removeStaleTemps(path: string, folders: readonly string[] = [dirname(path), tmpdir()]): Promise<string[]> {
+  const prefix = `.${basename(path)}.`;
+  const pattern = /^(?:tmp|spool)-(\d+)-[0-9a-f]+(?:\.old)?$/;
+  const removed: string[] = [];
+  for (const folder of new Set(folders)) {
+    let entries: string[];
+    try {
+      entries = await readdir(folder);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (!entry.startsWith(prefix)) continue;
+      const m = pattern.exec(entry.slice(prefix.length));
+      if (!m) continue;
+      const pid = Number(m[1]);
+      if (pid === process.pid || processAlive(pid)) continue;
+      const stale = join(folder, entry);
+      try {
+        await rm(stale, { recursive: true, force: true });
+        removed.push(stale);
+      } catch {
+        // best effort
+      }
+    }
+  }
+  return removed;
 }
