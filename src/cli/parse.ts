@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { type DeclaredType, declaredTypeProblem } from '../core/values.js';
+import { dict } from '../core/dict.js';
 
 /** Commander argument parsers: each rejects a bad value with a message naming what was expected. */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -52,7 +53,7 @@ export function positive(value: string): number {
 
 /** `--types zip=category,price=number,day=datetime:dmy`: declared column types. */
 export function columnTypes(value: string): Record<string, DeclaredType> {
-  const out: Record<string, DeclaredType> = {};
+  const out = dict<DeclaredType>(); // keyed by column names
   for (const part of value.split(',')) {
     const eq = part.lastIndexOf('=');
     const name = eq < 0 ? '' : part.slice(0, eq).trim();

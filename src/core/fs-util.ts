@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { ConfigError, NotFoundError, messageOf } from './errors.js';
+import { ConfigError, MlpipeError, NotFoundError, messageOf } from './errors.js';
 
 /** True when something (a file, a folder) exists at `path`. */
 export async function pathExists(path: string): Promise<boolean> {
@@ -85,5 +86,92 @@ export async function writeChunksAtomic(path: string, chunks: Iterable<string>):
     out.destroy();
     await rm(tmp, { force: true });
     throw err;
+  }
+}
+
+/** Whether a process with this id is running (one we may signal, or one that exists under another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files a killed mlpipe left for `path`: `.<name>.tmp-<pid>-<hex>` (a dataset
+ * or file being written, see {@link tempPathBeside}) and `.<name>.spool-<pid>-<hex>` (the loader's
+ * spool), beside `path` and in the temporary folder, whose owner process is gone. Stale by owner, not
+ * by age: a file of a running process (this one included) is never touched. Returns the paths removed;
+ * errors are ignored (cleaning up is best effort and must not fail the command).
+ */
+export async function removeStaleTemps(path: string, folders: readonly string[] = [dirname(path), tmpdir()]): Promise<string[]> {
+  const prefix = `.${basename(path)}.`;
+  const pattern = /^(?:tmp|spool)-(\d+)-[0-9a-f]+(?:\.old)?$/;
+  const removed: string[] = [];
+  for (const folder of new Set(folders)) {
+    let entries: string[];
+    try {
+      entries = await readdir(folder);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (!entry.startsWith(prefix)) continue;
+      const m = pattern.exec(entry.slice(prefix.length));
+      if (!m) continue;
+      const pid = Number(m[1]);
+      if (pid === process.pid || processAlive(pid)) continue;
+      const stale = join(folder, entry);
+      try {
+        await rm(stale, { recursive: true, force: true });
+        removed.push(stale);
+      } catch {
+        // best effort
+      }
+    }
+  }
+  return removed;
+}
+
+/** Error codes of a write that failed for want of room. */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/**
+ * A failed file write as an error naming the file and the reason (`…: no space left on the device
+ * (ENOSPC)`), so a full disk is not a bare `ENOSPC: no space left on device, write` without a path.
+ * Anything that is not a system error (an mlpipe error, a bug) is returned as it is.
+ */
+export function writeError(err: unknown, path: string, what: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (err instanceof MlpipeError || typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return err;
+  const reason = NO_SPACE.has(code) ? `no space left on the device (${code}); free some space there or write somewhere else` : messageOf(err);
+  return new MlpipeError('internal', `${path}: cannot write ${what}: ${reason}`, { cause: err });
+}
+
+/**
+ * `fh.writev` until every byte is written. A write to a nearly full file system may write only part of
+ * what it was given without an error (the next write then fails with ENOSPC); a bare `writev` would
+ * leave a silently short file.
+ */
+export async function writevAll(fh: FileHandle, buffers: readonly Uint8Array[], position?: number): Promise<void> {
+  const parts = buffers.filter((b) => b.byteLength > 0);
+  let at = position;
+  while (parts.length > 0) {
+    const { bytesWritten } = at === undefined ? await fh.writev(parts) : await fh.writev(parts, at);
+    if (bytesWritten === 0) throw Object.assign(new Error('no space left on device (a write wrote nothing)'), { code: 'ENOSPC' });
+    if (at !== undefined) at += bytesWritten;
+    let left = bytesWritten;
+    while (left > 0 && parts.length > 0) {
+      const first = parts[0]!;
+      if (first.byteLength <= left) {
+        left -= first.byteLength;
+        parts.shift();
+      } else {
+        parts[0] = first.subarray(left);
+        left = 0;
+      }
+    }
   }
 }

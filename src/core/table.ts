@@ -1,5 +1,6 @@
 import type { TruthSpellings } from './spellings.js';
 import { type Cell, type ColumnType, type DateOrder, dateOrderPattern } from './values.js';
+import { dict } from './dict.js';
 
 /**
  * An in-memory typed column. Numeric and datetime columns keep their values in a Float64Array with
@@ -99,7 +100,7 @@ export function selectRows(table: Table, rows: ArrayLike<number>): Table {
 
 /** The row at index `i` as a plain record (missing values as null, datetimes as epoch ms). */
 export function recordAt(table: Table, i: number): Record<string, Cell> {
-  const rec: Record<string, Cell> = {};
+  const rec = dict<Cell>(); // keyed by column names, which are data
   for (const col of table.columns) rec[col.name] = cellAt(col, i);
   return rec;
 }

@@ -12,6 +12,7 @@ import { labelValues } from '../models/target.js';
 import type { Manifest } from './manifest.js';
 import { resolveRef } from './store.js';
 import { readVerifiedFile, verifyBundle } from './verify.js';
+import { dict } from '../dict.js';
 
 /** One prediction: the label (in the target's own type) or number, and class probabilities. */
 export interface Prediction {
@@ -64,7 +65,7 @@ export class LoadedModel {
 
   private output(value: number, proba: Float64Array): Prediction {
     if (this.forest.task === 'regression') return { prediction: value };
-    const probabilities: Record<string, number> = {};
+    const probabilities = dict<number>(); // keyed by class labels, which are data
     this.forest.classes.forEach((c, i) => {
       probabilities[c] = proba[i] as number;
     });

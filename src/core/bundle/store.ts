@@ -5,6 +5,7 @@ import { ConfigError, NotFoundError, messageOf } from '../errors.js';
 import { prettyJson, writeFileAtomic } from '../fs-util.js';
 import { suggest } from '../suggest.js';
 import { ALIASES_FILE, MANIFEST_FILE } from './manifest.js';
+import { ownValue } from '../dict.js';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const VERSION_RE = /^(\d+)\.(\d+)\.(\d+)$/;
@@ -161,7 +162,7 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
     version = selector;
   } else {
     const aliases = await readAliases(artifacts, name);
-    version = aliases[selector];
+    version = ownValue(aliases, selector); // an alias may be named `constructor`
     if (version === undefined) {
       const known = Object.keys(aliases);
       throw new NotFoundError(`${ref}: "${name}" has no alias "${selector}" (${known.length ? `aliases: ${known.join(', ')}` : 'no aliases yet; see mlpipe bundles promote'})`);

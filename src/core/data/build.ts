@@ -4,6 +4,7 @@ import { type Column, type Table, emptyColumn, setCell } from '../table.js';
 import { CellError, type ColumnType, type DateOrder, type DeclaredType, splitDeclaredType, toCell } from '../values.js';
 import { TypeInferrer } from './infer.js';
 import type { RawTable } from './read.js';
+import { ownValue } from '../dict.js';
 
 /** Options of {@link buildTable}. */
 export interface BuildOptions {
@@ -18,13 +19,15 @@ export interface BuildOptions {
  */
 export function buildTable(raw: RawTable, options: BuildOptions = {}): Table {
   const declared = options.types ?? {};
+  const present = new Set(raw.columnNames);
   for (const name of Object.keys(declared)) {
-    if (!raw.columnNames.includes(name)) {
+    if (!present.has(name)) {
       throw new DataError({ source: raw.source, column: name }, `a type is declared for this column but the source has no such column (columns: ${raw.columnNames.join(', ')})`);
     }
   }
   const columns: Column[] = raw.columnNames.map((name, j) => {
-    const given = declared[name] === undefined ? undefined : splitDeclaredType(declared[name]);
+    const declaredType = ownValue(declared, name);
+    const given = declaredType === undefined ? undefined : splitDeclaredType(declaredType);
     let type: ColumnType | undefined = given?.type;
     let dateOrder: DateOrder | undefined = given?.dateOrder;
     // A plain `datetime` learns the day/month order of its numeric dates as an undeclared column does.

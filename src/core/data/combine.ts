@@ -3,6 +3,7 @@ import { type Table, cellAt } from '../table.js';
 import { type Cell, type ColumnType, type DateOrder, type DeclaredType, CellError, joinDeclaredType, splitDeclaredType, toCell } from '../values.js';
 import type { RawChunk, RawValue, RecordSource, SourceLineage } from './sources/types.js';
 import { MemoryTableSink, type StreamLoadOptions, streamLoad } from './stream-load.js';
+import { dict, ownValue } from '../dict.js';
 
 /** How several sources become one table. */
 export type CombineSpec = { how: 'concat' } | { how: 'inner' | 'left'; on: string[] };
@@ -68,10 +69,10 @@ export function concatSources(sources: RecordSource[]): RecordSource {
   let rows = 0;
   const columns: string[] = [];
   const index = new Map<string, number>();
-  const declared: Record<string, DeclaredType> = {};
+  const declared = dict<DeclaredType>();
 
   function collectDeclared(source: RecordSource): void {
-    for (const [col, type] of Object.entries(source.declaredTypes())) declared[col] = mergeTypes(declared[col], type);
+    for (const [col, type] of Object.entries(source.declaredTypes())) declared[col] = mergeTypes(ownValue(declared, col), type);
   }
 
   async function* chunks(chunkRows: number): AsyncGenerator<RawChunk> {
@@ -181,7 +182,7 @@ export function joinSources(left: RecordSource, rights: RecordSource[], options:
   const name = [left, ...rights].map((s) => s.name).join(` ${how} join `);
   const use = once(name);
   const names = new ColumnNames(warnings);
-  const declared: Record<string, DeclaredType> = {};
+  const declared = dict<DeclaredType>();
   const sides: RightSide[] = [];
   let rows = 0;
 
@@ -240,7 +241,8 @@ export function joinSources(left: RecordSource, rights: RecordSource[], options:
           const col = chunk.columns[j] as string;
           const at = names.add(col, left.name);
           leftMap[j] = at;
-          if (leftDeclared[col] !== undefined) declared[names.names[at]!] = leftDeclared[col]!;
+          const leftType = ownValue(leftDeclared, col);
+          if (leftType !== undefined) declared[names.names[at]!] = leftType;
         }
         placeRights();
       }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type * as Arrow from 'apache-arrow';
 import type { Data, DataType, Table as ArrowTable } from 'apache-arrow';
 import { DataError, NotFoundError, messageOf } from '../errors.js';
-import { tempPathBeside } from '../fs-util.js';
+import { tempPathBeside, writeError, writevAll } from '../fs-util.js';
 import { type TruthSpellings, validSpellings } from '../spellings.js';
 import { type Column, type ColumnFacts, type Table, emptyColumn, setCell } from '../table.js';
 import { COLUMN_TYPES, type ColumnType, DATE_ORDERS, type DateOrder } from '../values.js';
@@ -283,7 +283,9 @@ export class DatasetWriter {
     await this.writing;
     this.writing = undefined;
     if (parts.length > 0) {
-      const writing = this.fh.writev(parts);
+      const writing = writevAll(this.fh, parts).catch((err: unknown) => {
+        throw writeError(err, this.path, 'the dataset');
+      });
       // Handled here so that a failure waits for the next write (or finish) to be reported.
       writing.catch(() => {});
       this.writing = writing;
@@ -324,7 +326,7 @@ export class DatasetWriter {
       this.done = true;
     } catch (err) {
       await this.abort();
-      throw err;
+      throw writeError(err, this.path, 'the dataset');
     }
   }
 

@@ -9,6 +9,7 @@ import { type CombineSpec, type KeyLocation, concatSources, joinSources } from '
 import type { DatasetProfile } from './profile.js';
 import { openSource } from './sources/index.js';
 import type { FileSourceSpec, RecordSource, SourceSpec } from './sources/types.js';
+import { removeStaleTemps } from '../fs-util.js';
 import {
   ArrowFileSink,
   type DatasetSchema,
@@ -140,7 +141,10 @@ async function run(options: LoadOptions, sink: TableSink, spoolNear: string): Pr
  */
 export async function loadSource(options: LoadOptions): Promise<LoadResult> {
   const sink = new MemoryTableSink();
-  const result = await run(options, sink, join(tmpdir(), 'mlpipe-load'));
+  const spoolNear = join(tmpdir(), 'mlpipe-load');
+  // A killed load (kill -9, power loss) leaves its spool behind: remove those whose owner is gone.
+  await removeStaleTemps(spoolNear, [tmpdir()]);
+  const result = await run(options, sink, spoolNear);
   const { schema, rows, lineage, profile, warnings, skipped } = result;
   return { table: sink.table(), schema, rows, lineage, profile, warnings, skipped };
 }
@@ -148,8 +152,11 @@ export async function loadSource(options: LoadOptions): Promise<LoadResult> {
 /**
  * Loads a source into the dataset file `out` with memory bounded by the chunk size: the spool lives
  * beside `out` and is always removed; the dataset is written batch by batch to a temporary file that is
- * renamed onto `out` only when complete, so on any error `out` is left as it was.
+ * renamed onto `out` only when complete, so on any error `out` is left as it was. Temporary files for
+ * `out` left by a load that was killed (their owner process gone) are removed first.
  */
 export async function loadToDataset(options: LoadOptions & { out: string }): Promise<DatasetLoadResult> {
+  // A killed load leaves its temporary dataset and spool (named after `out`, with the owner's pid): remove those whose owner is gone.
+  await removeStaleTemps(options.out);
   return run(options, new ArrowFileSink(options.out), options.out);
 }

@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { TypedChunk } from './infer.js';
 import { type RawValue, type TextRows, textRowsValue } from './sources/types.js';
+import { writeError, writevAll } from '../fs-util.js';
 
 /**
  * One column of a spooled chunk: column `span` of the chunk's {@link SpoolChunk.spans} (a CSV
@@ -114,7 +115,9 @@ export class Spool {
     await this.writing;
     const at = this.bytes;
     this.bytes += 4 + payload.length;
-    const writing = this.fh.writev([header, payload], at);
+    const writing = writevAll(this.fh, [header, payload], at).catch((err: unknown) => {
+      throw writeError(err, this.path, 'the loader\'s spool (a copy of the source read so far, removed after the load)');
+    });
     // Handled here so that a failure waits for the next write (or the reading) to be reported.
     writing.catch(() => {});
     this.writing = writing;

@@ -25,6 +25,7 @@ import { DEFAULT_DISTINCT_CAP, TypeInferrer, type TypedChunk } from './infer.js'
 import { type DatasetProfile, PROFILE_DISTINCT_CAP, ProfileAccumulator } from './profile.js';
 import { type RawValue, type RecordSource, type TextRows, chunkRowCount, textRowsValue } from './sources/types.js';
 import { Spool, type SpoolChunk, type SpoolColumn, spoolColumn, spoolSpanColumn, spooledValue } from './spool.js';
+import { dict, ownValue } from '../dict.js';
 
 /** What to do with a row whose value contradicts its column's type. */
 export type OnBadRow = 'error' | 'skip';
@@ -367,9 +368,9 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
         for (let j = names.length; j < chunk.columns.length; j++) {
           const name = chunk.columns[j] as string;
           // A column declared a plain `datetime` is inferred too: for the order of its numeric dates.
-          const infer = userTypes[name] === 'datetime' || (userTypes[name] === undefined && declared[name] === undefined);
+          const infer = ownValue(userTypes, name) === 'datetime' || (ownValue(userTypes, name) === undefined && ownValue(declared, name) === undefined);
           inferrers[j] = infer ? new TypeInferrer(options.distinctCap ?? DEFAULT_DISTINCT_CAP) : undefined;
-          const declaredBoolean = (userTypes[name] ?? declared[name]) === 'boolean';
+          const declaredBoolean = (ownValue(userTypes, name) ?? ownValue(declared, name)) === 'boolean';
           spellingCounters[j] = infer || declaredBoolean ? new SpellingCounter() : undefined;
         }
         names = chunk.columns.slice();
@@ -412,15 +413,18 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
 
     // The types.
     const declared = source.declaredTypes();
+    const present = new Set(names);
     for (const name of Object.keys(userTypes)) {
-      if (!names.includes(name) && !options.typesMayBeAbsent) {
+      if (!present.has(name) && !options.typesMayBeAbsent) {
         throw new DataError({ source: source.name, column: name }, `a type is declared for this column but the source has no such column (columns: ${names.join(', ')})`);
       }
     }
     const typeWarnings: string[] = [];
     const schema: DatasetSchema = names.map((name, j) => {
-      const user = userTypes[name] === undefined ? undefined : splitDeclaredType(userTypes[name]);
-      const own = declared[name] === undefined ? undefined : splitDeclaredType(declared[name]);
+      const userType = ownValue(userTypes, name);
+      const declaredType = ownValue(declared, name);
+      const user = userType === undefined ? undefined : splitDeclaredType(userType);
+      const own = declaredType === undefined ? undefined : splitDeclaredType(declaredType);
       const inferrer = inferrers[j];
       const type = user?.type ?? own?.type ?? inferrer?.result() ?? 'category';
       if (type === 'boolean') {
@@ -456,7 +460,7 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
     }
     inferrers.length = 0;
     spellingCounters.length = 0;
-    const usedTypes = Object.keys(userTypes).filter((n) => names.includes(n));
+    const usedTypes = Object.keys(userTypes).filter((n) => present.has(n));
 
     // Pass 2: type, profile, fingerprint, write.
     await sink.start(schema, rows);
@@ -521,7 +525,7 @@ export async function streamLoad(source: RecordSource, sink: TableSink, options:
       loadedAt,
       mlpipeVersion: mlpipeVersion(),
       ...(skipped.count > 0 ? { skippedRows: skipped.count } : {}),
-      ...(usedTypes.length > 0 ? { types: Object.fromEntries(usedTypes.map((n) => [n, userTypes[n]!])) } : {}),
+      ...(usedTypes.length > 0 ? { types: dict(usedTypes.map((n) => [n, userTypes[n]!])) } : {}),
     };
     await sink.finish(lineage);
     return { schema, rows: kept, lineage, profile: profile.result(), warnings: [...source.warnings, ...typeWarnings], skipped };

@@ -5,6 +5,7 @@ import type { ColumnType } from '../values.js';
 import { parseExpression } from './derive.js';
 import { type DerivePlan, type FeaturePlan, type StepPlan, planDeriver } from './pipeline.js';
 import type { DroppedColumn } from './types.js';
+import { ownValue } from '../dict.js';
 
 /** A per-column choice in a config: a featurizer (kind + parameters) or `drop`. */
 export type ColumnChoice = 'drop' | { kind?: string; [param: string]: unknown };
@@ -127,7 +128,7 @@ export function planFeatures(table: Table, options: PlanOptions): FeaturePlan {
   }
   const names = [...table.columns.map((c) => c.name), ...derived.map((c) => c.name)];
   const lines = options.lines ?? {};
-  const at = (path: string) => (lines[path] !== undefined ? ` (line ${lines[path]})` : '');
+  const at = (path: string) => (ownValue(lines, path) !== undefined ? ` (line ${lines[path]})` : '');
   const checkName = (name: string, path: string, linePath = path) => {
     if (!names.includes(name)) {
       const hint = suggest(name, names);
@@ -166,7 +167,7 @@ export function planFeatures(table: Table, options: PlanOptions): FeaturePlan {
   const auto = (column: Column) => (isDerived.has(column.name) ? { kind: 'numeric' } : autoChoice(column));
   for (const column of [...table.columns, ...derived]) {
     if (column.name === options.target) continue;
-    const choice = choices[column.name];
+    const choice = ownValue(choices, column.name);
     if (drop.has(column.name) || choice === 'drop') {
       dropped.push({ column: column.name, type: column.type, reason: 'dropped by the config' });
       continue;
@@ -180,7 +181,7 @@ export function planFeatures(table: Table, options: PlanOptions): FeaturePlan {
     if (choice !== undefined) {
       const { kind, ...params } = choice;
       const path = `features.columns.${column.name}`;
-      const line = lines[path];
+      const line = ownValue(lines, path);
       const withLine = line !== undefined ? { line } : {};
       if (kind !== undefined && typeof kind !== 'string') throw new ConfigError(`${path}.kind: must be a featurizer name${at(path)}`);
       const chosen = kind ?? auto(column);

@@ -4,6 +4,7 @@ import { previewJson } from '../json-preview.js';
 import { type ColumnType, type DateOrder, dateOrderPattern } from '../values.js';
 import { pointerToken } from './pipeline.js';
 import type { FittedPipeline } from './types.js';
+import { dict } from '../dict.js';
 
 /** A JSON Schema document (draft-07), as plain JSON. */
 export type JsonSchema = Record<string, unknown>;
@@ -50,7 +51,8 @@ function propertySchema(type: ColumnType, nullable: boolean, dateOrder?: DateOrd
  * required. Other properties are allowed and ignored (e.g. an id the client sends along).
  */
 export function inputSchema(pipeline: FittedPipeline, title = 'input record'): JsonSchema {
-  const properties: Record<string, JsonSchema> = {};
+  // Keyed by column names: a column may be called `__proto__` or `toString`.
+  const properties = dict<JsonSchema>();
   const required: string[] = [];
   for (const input of pipeline.inputs) {
     properties[input.name] = propertySchema(input.type, input.nullable, input.type === 'datetime' ? input.dateOrder : undefined);
@@ -98,7 +100,7 @@ function valueAt(record: unknown, pointer: string): unknown {
   for (const raw of pointer.slice(1).split('/')) {
     const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[key];
+    cur = Object.hasOwn(cur, key) ? (cur as Record<string, unknown>)[key] : undefined;
   }
   return cur;
 }
@@ -112,7 +114,9 @@ export class RecordValidator {
 
   constructor(schema: JsonSchema) {
     // $data stays off: a schema must never read its limits from the data it validates.
-    const ajv = new Ajv({ allErrors: true, strict: false, $data: false });
+    // ownProperties: a record without a field `toString` (or `__proto__`) must not be read as
+    // having Object.prototype's member there.
+    const ajv = new Ajv({ allErrors: true, strict: false, $data: false, ownProperties: true });
     this.validateFn = ajv.compile(schema);
   }
 

@@ -17,6 +17,7 @@ import { COLUMN_TYPES, DECLARED_TYPES, type DeclaredType } from '../values.js';
 import type { CombineSpec } from '../data/combine.js';
 import type { SourceSpec } from '../data/sources/types.js';
 import type { OnBadRow } from '../data/stream-load.js';
+import { dict, ownValue } from '../dict.js';
 
 /** Where something sits in a config, for messages: `pipeline.yaml: source[1].on` and its line. */
 export interface ConfigLocation {
@@ -511,7 +512,7 @@ type Fail = (path: (string | number)[], message: string) => never;
  * the data is loaded).
  */
 function featureChoices(features: PipelineConfig['features'], fail: Fail, lineOf: (path: (string | number)[]) => number | undefined, custom: CustomModuleSpec[] | undefined): PipelineConfig['features'] {
-  const lines: Record<string, number> = {};
+  const lines = dict<number>(); // keys name columns
   const note = (key: string, path: (string | number)[]) => {
     const line = lineOf(path);
     if (line !== undefined) lines[key] = line;
@@ -658,7 +659,7 @@ function pipelineSource(
   const sources = items.map((item, i) => sourceSpec(item, itemPath(i), rel, fail));
   // Load options may be written on any item of a list; they apply to the combined table and must agree.
   const options: Partial<Pick<PipelineSource, (typeof LOAD_OPTION_KEYS)[number]>> = {};
-  const setBy: Record<string, number> = {};
+  const setBy = dict<number>();
   items.forEach((item, i) => {
     if (item === null || typeof item !== 'object') return;
     const o = item as Record<string, unknown>;
@@ -666,9 +667,9 @@ function pipelineSource(
       const value = o[key];
       if (value === undefined) continue;
       if (key === 'types') {
-        const types = (options.types ??= {});
+        const types = (options.types ??= dict());
         for (const [column, type] of Object.entries(value as Record<string, DeclaredType>)) {
-          if (types[column] !== undefined && types[column] !== type) fail([...itemPath(i), 'types', column], `conflicts with the type ${types[column]} given for "${column}" by source[${setBy[`types.${column}`]}]`);
+          if (ownValue(types, column) !== undefined && types[column] !== type) fail([...itemPath(i), 'types', column], `conflicts with the type ${types[column]} given for "${column}" by source[${setBy[`types.${column}`]}]`);
           types[column] = type;
           setBy[`types.${column}`] = i;
         }

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../fs-util.js';
 import { resolveJobs } from '../models/engine/forest.js';
 import { PredictPool } from '../models/predict-pool.js';
 import { CellError, type ColumnType, toCell } from '../values.js';
+import { dict } from '../dict.js';
 
 /** Options of {@link predictFile}. */
 export interface PredictOptions {
@@ -106,7 +107,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
   const dateOrders = new Map(model.transformer.pipeline.inputs.map((c) => [c.name, c.dateOrder]));
   const textual = raw.format === 'csv' || raw.format === 'tsv';
   const records: OutputRecord[] = raw.rows.map((row, i) => {
-    const rec: OutputRecord = {};
+    const rec: OutputRecord = dict(); // keyed by column names, which are data
     raw.columnNames.forEach((name, j) => {
       const value = row[j];
       const type = types.get(name);

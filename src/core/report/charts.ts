@@ -104,13 +104,15 @@ export function distributionsChart(items: { name: string; type: 'number' | 'inte
 
 /** Confusion matrix: cells coloured by the share of the actual class, labelled with counts. */
 export function confusionMatrixChart(matrix: number[][], labels: string[]): Chart {
-  const values: { actual: string; predicted: string; count: number; share: number }[] = [];
+  // The axes are ordered by each label's index (`a`, `p`), not by a list of the labels: vega-lite turns
+  // such a list into an object keyed by the labels, and a label like `toString` or `constructor`
+  // then breaks the chart (class labels are data).
+  const values: { actual: string; predicted: string; a: number; p: number; count: number; share: number }[] = [];
   matrix.forEach((row, a) => {
     const total = row.reduce((s, v) => s + v, 0);
-    row.forEach((count, p) => values.push({ actual: labels[a]!, predicted: labels[p]!, count, share: total === 0 ? 0 : count / total }));
+    row.forEach((count, p) => values.push({ actual: labels[a]!, predicted: labels[p]!, a, p, count, share: total === 0 ? 0 : count / total }));
   });
   const step = labels.length > 20 ? 16 : labels.length > 8 ? 26 : 48;
-  const order = labels;
   return {
     id: 'confusion-matrix',
     title: 'Confusion matrix (holdout)',
@@ -120,8 +122,8 @@ export function confusionMatrixChart(matrix: number[][], labels: string[]): Char
       height: { step },
       data: { values },
       encoding: {
-        x: { field: 'predicted', type: 'nominal', sort: order, title: 'predicted', axis: { labelAngle: -40 } },
-        y: { field: 'actual', type: 'nominal', sort: order, title: 'actual' },
+        x: { field: 'predicted', type: 'nominal', sort: { field: 'p', op: 'min' }, title: 'predicted', axis: { labelAngle: -40 } },
+        y: { field: 'actual', type: 'nominal', sort: { field: 'a', op: 'min' }, title: 'actual' },
       },
       layer: [
         {

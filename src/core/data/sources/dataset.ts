@@ -7,6 +7,7 @@ import { spell } from '../../spellings.js';
 import { dateOrderOfField, lineageOf, normalizeArrowValue, truthSpellingsOfField, typeOfField } from '../dataset.js';
 import type { RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
 import { readOnce } from './once.js';
+import { dict } from '../../dict.js';
 
 /**
  * An mlpipe dataset (`.arrow`, written by `mlpipe load`), or any Arrow IPC file with plain column
@@ -17,7 +18,7 @@ import { readOnce } from './once.js';
  * `{kind: 'dataset', path, format: 'arrow', bytes, sha256, parent: <the lineage stored in it>}`.
  */
 export function datasetSource(path: string): RecordSource {
-  let types: Record<string, DeclaredType> = {};
+  let types: Record<string, DeclaredType> = dict();
   let lineage: SourceLineage = { kind: 'dataset', path, format: 'arrow' };
   let rows = 0;
 
@@ -54,7 +55,7 @@ export function datasetSource(path: string): RecordSource {
         }
       });
       // A datetime column keeps the day/month order it was loaded with (`datetime:dmy`): serving reads it so.
-      types = Object.fromEntries(columns.map((c, j) => [c, joinDeclaredType(columnTypes[j]!, dateOrderOfField(schema.fields[j]!, columnTypes[j]!))]));
+      types = dict(columns.map((c, j) => [c, joinDeclaredType(columnTypes[j]!, dateOrderOfField(schema.fields[j]!, columnTypes[j]!))]));
       const spellings = schema.fields.map((field, j) => truthSpellingsOfField(field, columnTypes[j]!));
       const parent = lineageOf(schema.metadata);
       lineage = { kind: 'dataset', path, format: 'arrow', ...(parent ? { parent } : {}) };

@@ -9,6 +9,7 @@ import type { ColumnType } from '../../values.js';
 import { cleanHeader, statSourceFile } from '../read.js';
 import type { FileSourceSpec, RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
 import { readOnce } from './once.js';
+import { dict } from '../../dict.js';
 
 /**
  * A Parquet file. Column types come from its schema ({@link RecordSource.declaredTypes}): integers,
@@ -19,7 +20,7 @@ import { readOnce } from './once.js';
 export function parquetSource(spec: FileSourceSpec): RecordSource {
   const { path } = spec;
   const warnings: string[] = [];
-  const declared: Record<string, ColumnType> = {};
+  const declared = dict<ColumnType>();
   let bytes: number | undefined;
   let sha256: string | undefined;
   let rows = 0;
@@ -79,7 +80,7 @@ export function parquetSource(spec: FileSourceSpec): RecordSource {
   return {
     name: path,
     warnings,
-    declaredTypes: () => ({ ...declared }),
+    declaredTypes: () => dict(Object.entries(declared)),
     lineage: (): SourceLineage => {
       const lineage: SourceLineage = { kind: 'file', path, format: 'parquet' };
       if (bytes !== undefined) lineage.bytes = bytes;

@@ -94,6 +94,13 @@ export async function* readMysql(uri: string, database: string | undefined, read
   stream.on('fields', (f: FieldPacket[]) => {
     fields = f;
   });
+  // A connection lost mid-query (the server restarted, KILL, a network cut) does not always reach the
+  // row stream: it would wait forever (the process then ends with nothing said). End it with the error.
+  const lost = (err?: unknown): void => {
+    if (!done && !stream.destroyed) stream.destroy(err instanceof Error ? err : new Error('the server closed the connection'));
+  };
+  conn.on('error', lost);
+  conn.on('end', () => lost());
   try {
     const rows = stream[Symbol.asyncIterator]();
     let columns: string[] | undefined;

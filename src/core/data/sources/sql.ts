@@ -26,6 +26,7 @@ import { readSqlite, type SqliteFileInfo } from './sql-sqlite.js';
 import { oneLine, type SqlRead } from './sql-common.js';
 import type { RawChunk, RecordSource, SourceLineage, SqlSourceSpec } from './types.js';
 import { readOnce } from './once.js';
+import { dict } from '../../dict.js';
 
 type Dialect = 'postgres' | 'mysql' | 'sqlite';
 
@@ -149,7 +150,7 @@ export function sqlSource(spec: SqlSourceSpec, env: NodeJS.ProcessEnv): RecordSo
   }
 
   const warnings: string[] = [];
-  const declared: Record<string, ColumnType> = {};
+  const declared = dict<ColumnType>();
   const file: SqliteFileInfo = {};
   let rows = 0;
 
@@ -174,7 +175,7 @@ export function sqlSource(spec: SqlSourceSpec, env: NodeJS.ProcessEnv): RecordSo
   return {
     name,
     warnings,
-    declaredTypes: () => ({ ...declared }),
+    declaredTypes: () => dict(Object.entries(declared)),
     chunks,
     lineage(): SourceLineage {
       const what = hasTable ? { table: spec.table! } : { query: sql };
