@@ -53,7 +53,7 @@ describe('CLI (real process)', function () {
       expect(r.stdout).to.contain('Beak Length (mm) (number) → numeric: missing → median 44.45 + missing indicator');
       expect(r.stdout).to.contain('344 rows → 16 features');
       const schema = JSON.parse(await readFile(join(dir, 'features', 'input-schema.json'), 'utf8')) as { required: string[] };
-      expect(schema.required).to.deep.equal(['Island']);
+      expect(schema.required).to.deep.equal([]);
     });
 
     it('featurize with a config takes target and feature choices from it', async () => {
