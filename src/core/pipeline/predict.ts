@@ -170,6 +170,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
   const textual = raw.format === 'csv' || raw.format === 'tsv';
   // Problems of each bad row, by row index, with paths into the row's record (`/date`).
   const problems = new Map<number, ErrorDetail[]>();
+  const unread = new Map<number, unknown>();
   const records: OutputRecord[] = raw.rows.map((row, i) => {
     const rec: OutputRecord = Object.create(null) as OutputRecord;
     raw.columnNames.forEach((name, j) => {
@@ -185,6 +186,8 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
         rec[name] = toCell(type, value, dateOrders.get(name));
       } catch (err) {
         if (!(err instanceof CellError)) throw err;
+        // The model never sees it; the output's --id column shows it as the file has it.
+        if (name === options.id) unread.set(i, value);
         const details = problems.get(i) ?? [];
         details.push({ path: `/${pointerToken(name)}`, message: err.message });
         problems.set(i, details);
@@ -219,7 +222,10 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
   for (let i = 0; i < records.length; i++) {
     const details = problems.get(i);
     if (details === undefined) outcomes.push({ record: records[i]!, prediction: predictions[next++]! });
-    else if (onBadRow === 'null') outcomes.push({ record: records[i]!, error: errorText(details) });
+    else if (onBadRow === 'null') {
+      const record = unread.has(i) ? { ...records[i]!, [options.id!]: unread.get(i) } : records[i]!;
+      outcomes.push({ record, error: errorText(details) });
+    }
   }
   const text = render(format, outcomes, model.forest.task === 'classification' ? model.forest.classes : [], options.id);
   if (options.out === '-') {
