@@ -29,10 +29,10 @@ export function scoringCsv(rows: string[][], withLabel = false): string {
 }
 
 /**
- * Trains two bundles on a 200-row scoring table in `dir`: `scoring` (every input optional) and
- * `scoring-strict` (the config marks `area` required). Returns the store.
+ * Trains bundles on a 200-row scoring table in `dir`: `scoring` (every input optional) and, unless
+ * `strict` is false, `scoring-strict` (the config marks `area` required). Returns the store.
  */
-export async function buildScoringBundles(dir: string, trees = 10): Promise<string> {
+export async function buildScoringBundles(dir: string, { trees = 10, strict = true }: { trees?: number; strict?: boolean } = {}): Promise<string> {
   const rand = mulberry32(11);
   const rows = Array.from({ length: 200 }, () => {
     const r = scoringRow(rand);
@@ -41,10 +41,9 @@ export async function buildScoringBundles(dir: string, trees = 10): Promise<stri
   });
   await writeFile(join(dir, 'train.csv'), scoringCsv(rows, true));
   const artifacts = join(dir, 'store');
-  for (const [name, extra] of [
-    ['scoring', ''],
-    ['scoring-strict', 'features:\n  required: [area]\n'],
-  ] as const) {
+  const configs: [string, string][] = [['scoring', '']];
+  if (strict) configs.push(['scoring-strict', 'features:\n  required: [area]\n']);
+  for (const [name, extra] of configs) {
     const file = join(dir, `${name}.yaml`);
     await writeFile(file, `source: train.csv\ntarget: label\nname: ${name}\n${extra}`);
     await runPipeline({ config: await readPipelineConfig(file), seed: 3, model: { trees }, artifacts, defaultArtifacts: artifacts });
