@@ -31,7 +31,7 @@ const DAMAGE: { name: string; bad: boolean; apply: (row: string[]) => void }[] =
 describe('mlpipe predict on a hostile file (reliability)', function () {
   this.timeout(byScale(180_000, 900_000));
   const rows = byScale(400, 200_000);
-  const trees = byScale(10, 30);
+  const trees = byScale(10, 40);
   let dir: string;
   let artifacts: string;
   const cli = (args: string[]) => runCli(args, { cwd: dir, env: { MLPIPE_ARTIFACTS: artifacts }, timeoutMs: byScale(120_000, 800_000) });
