@@ -53,7 +53,7 @@ describe('CLI (real process)', function () {
       expect(r.stdout).to.contain('Beak Length (mm) (number) → numeric: missing → median 44.45 + missing indicator');
       expect(r.stdout).to.contain('344 rows → 16 features');
       const schema = JSON.parse(await readFile(join(dir, 'features', 'input-schema.json'), 'utf8')) as { required: string[] };
-      expect(schema.required).to.deep.equal(['Island']);
+      expect(schema.required).to.deep.equal([]);
     });
 
     it('featurize with a config takes target and feature choices from it', async () => {
@@ -177,11 +177,11 @@ describe('CLI (real process)', function () {
       expectOneLineError(again, 'bad.csv: row 2 (line 3), column "c"');
     });
 
-    it('a bad value in a predict input names its row and column', async () => {
+    it('a bad value in a predict input names its row and column (--on-bad-row fail)', async () => {
       const lines = (await readFile(PENGUINS, 'utf8')).split('\n');
       lines[3] = lines[3]!.replace(/,40\.3,/, ',forty,');
       await writeFile(join(dir, 'bad-input.csv'), lines.join('\n'));
-      expectOneLineError(await cli(['predict', 'peng', '--input', 'bad-input.csv']), 'bad-input.csv: row 3 (line 4), column "Beak Length (mm)": expected a number, got "forty"');
+      expectOneLineError(await cli(['predict', 'peng', '--input', 'bad-input.csv', '--on-bad-row', 'fail']), 'bad-input.csv: row 3 (line 4), column "Beak Length (mm)": expected a number, got "forty"');
     });
 
     it('an invalid config: exit 1 with the config path and line', async () => {
@@ -259,13 +259,15 @@ describe('CLI argument parsing (argv → options)', () => {
     [['schema', '-o', 'pipeline.schema.json'], 'schema', [], { out: 'pipeline.schema.json' }],
     [['run', 'p.yaml', '--seed', '1'], 'run', ['p.yaml'], { seed: 1 }],
     [['run', 'd.csv', '-t', 'y', '-n', 'x', '--work-dir', 'w'], 'run', ['d.csv'], { target: 'y', name: 'x', workDir: 'w' }],
-    [['predict', 'x@1.0.0', '-i', 'in.csv', '-o', 'out.csv', '--id', 'key'], 'predict', ['x@1.0.0'], { input: 'in.csv', out: 'out.csv', id: 'key' }],
-    [['predict', 'x', '-i', '-'], 'predict', ['x'], { input: '-', out: '-' }],
+    [['predict', 'x@1.0.0', '-i', 'in.csv', '-o', 'out.csv', '--id', 'key'], 'predict', ['x@1.0.0'], { input: 'in.csv', out: 'out.csv', id: 'key', onBadRow: 'null' }],
+    [['predict', 'x', '-i', '-'], 'predict', ['x'], { input: '-', out: '-', onBadRow: 'null' }],
+    [['predict', 'x', '-i', 'in.csv', '-o', 'o.csv', '--on-bad-row', 'skip', '--json'], 'predict', ['x'], { input: 'in.csv', out: 'o.csv', onBadRow: 'skip', json: true }],
+    [['load', 'a.csv', '-o', 'a.arrow', '--on-bad-row', 'skip'], 'load', ['a.csv'], { out: 'a.arrow', onBadRow: 'skip' }],
     [
       ['predict', 'x', '-i', 'in.csv', '--featurizer-module', 'zip-prefix=lib/zip.ts'],
       'predict',
       ['x'],
-      { input: 'in.csv', out: '-', featurizerModule: [{ name: 'zip-prefix', path: join(process.cwd(), 'lib', 'zip.ts'), origin: '--featurizer-module zip-prefix=lib/zip.ts' }] },
+      { input: 'in.csv', out: '-', onBadRow: 'null', featurizerModule: [{ name: 'zip-prefix', path: join(process.cwd(), 'lib', 'zip.ts'), origin: '--featurizer-module zip-prefix=lib/zip.ts' }] },
     ],
     [['bundles', 'verify', 'a', 'b@1.0.0'], 'bundles verify', [['a', 'b@1.0.0']], {}],
     [['bundles', 'promote', 'a@1.0.0', '--alias', 'production'], 'bundles promote', ['a@1.0.0'], { alias: 'production' }],

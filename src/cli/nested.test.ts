@@ -57,8 +57,14 @@ describe('CLI on nested JSON (real process)', function () {
   it('predict names the row and the flattened column of a bad nested value', async () => {
     const bad = ndjson('nested').replace('"hours":0.5', '"hours":"many"');
     await writeFile(join(dir, 'bad.ndjson'), bad);
-    const r = await cli(['predict', 'users', '--input', 'bad.ndjson']);
+    const r = await cli(['predict', 'users', '--input', 'bad.ndjson', '--on-bad-row', 'fail']);
     expect(r.code).to.equal(1);
-    expect(r.stderr.trim()).to.equal('mlpipe: bad.ndjson: row 1, column "usage.hours": must be number, got "many"');
+    expect(r.stderr.trim()).to.equal('mlpipe: bad.ndjson: row 1, column "usage.hours": must be number, got "many" (--on-bad-row null or skip predicts the other rows)');
+    // By default the row is written with its error, the others predicted.
+    const kept = await cli(['predict', 'users', '--input', 'bad.ndjson']);
+    expect(kept.code, kept.stderr).to.equal(0);
+    expect(kept.stderr.trim()).to.equal('1 row could not be predicted (written with an error field); first: row 1: /usage.hours: must be number, got "many"');
+    const first = JSON.parse(kept.stdout.split('\n')[0]!) as Record<string, unknown>;
+    expect(first).to.deep.equal({ prediction: null, probabilities: null, error: '/usage.hours: must be number, got "many"' });
   });
 });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { type DeclaredType, declaredTypeProblem } from '../core/values.js';
 import { dict } from '../core/dict.js';
 
@@ -26,6 +26,16 @@ export function oneOf<T extends string>(allowed: readonly T[]) {
     if (!(allowed as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}, got "${value}"`);
     return value as T;
   };
+}
+
+/**
+ * `--on-bad-row`: the one definition of the flag for every command that reads rows. Each command
+ * gives its own choices, what they mean, and its default (load: `error|skip`, default error;
+ * predict: `null|skip|fail`, default null).
+ */
+export function onBadRowOption<T extends string>(choices: readonly T[], description: string, defaultValue?: T): Option {
+  const option = new Option(`--on-bad-row <${choices.join('|')}>`, description).argParser(oneOf(choices));
+  return defaultValue === undefined ? option : option.default(defaultValue);
 }
 
 /** `sqrt`, `log2`, `all`, a fraction in (0, 1) or a whole count. */

@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { expect } from 'chai';
 import { type LoadedModel, type Prediction, loadBundle } from '../core/bundle/load.js';
 import { ModelRegistry } from '../core/bundle/registry.js';
+import { readPipelineConfig } from '../core/pipeline/config.js';
 import { runPipeline } from '../core/pipeline/run.js';
 import { buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../test-helpers/fixtures.js';
 import { type AppOptions, createApp } from './app.js';
@@ -147,7 +148,10 @@ describe('server app over HTTP', function () {
     for (let i = 0; i < 40; i++) lines.push(`${(i % 10) + 0.5},${i % 3 === 0 ? 'a' : 'b'},${i < 20 ? 'small' : 'big'}`);
     const csv = join(artifacts, 'odd.csv');
     await writeFile(csv, `${lines.join('\n')}\n`);
-    const o = await runPipeline({ source: csv, target: 'label', name: 'odd', seed: 1, model: { trees: 5 }, artifacts, defaultArtifacts: artifacts });
+    // Both inputs required by the config (features.required), so that a missing one is refused.
+    const configFile = join(artifacts, 'odd.yaml');
+    await writeFile(configFile, 'source: odd.csv\ntarget: label\nfeatures:\n  required: [size/weight, "tag~x"]\n');
+    const o = await runPipeline({ config: await readPipelineConfig(configFile), name: 'odd', seed: 1, model: { trees: 5 }, artifacts, defaultArtifacts: artifacts });
     odd = await loadBundle(o.package.ref, artifacts);
     const oddRegistry = new ModelRegistry();
     oddRegistry.add(odd);
@@ -265,7 +269,8 @@ describe('server app over HTTP', function () {
       const schema = body.inputSchema as { type: string; properties: Record<string, unknown>; required: string[] };
       expect(schema.type).to.equal('object');
       expect(Object.keys(schema.properties)).to.have.members(['Island', 'Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)', 'Sex']);
-      expect(schema.required).to.deep.equal(['Island']);
+      // Every input is optional (a missing value is imputed) unless the config marks it required.
+      expect(schema.required).to.deep.equal([]);
       expect(body.evaluation).to.deep.equal(plain(penguins.manifest.metrics));
       expect(body).to.include.keys('model', 'featurizer', 'lineage');
 
@@ -273,7 +278,8 @@ describe('server app over HTTP', function () {
       expect(rc.status).to.equal(200);
       const carsBody = rc.body as Record<string, unknown>;
       expect(carsBody).to.include({ name: 'cars-mpg', default: false, task: 'regression' });
-      expect((carsBody.inputSchema as { required: string[] }).required).to.include('Year');
+      expect((carsBody.inputSchema as { required: string[] }).required).to.deep.equal([]);
+      expect(((await get(`${oddUrl}/v1/models/odd`)).body as { inputSchema: { required: string[] } }).inputSchema.required).to.deep.equal(['size/weight', 'tag~x']);
     });
 
     it('GET /v1/models/:name answers 404 JSON for an unknown name, listing the served ones', async () => {
@@ -470,26 +476,29 @@ describe('server app over HTTP', function () {
       expect(e.details).to.have.length(2);
     });
 
-    it('a required field missing', async () => {
-      const { Island: _island, ...record } = penguinRow(0);
-      const e = expectError(await post(`${url}/predict`, record), 400, 'invalid_input');
-      expect(e.details).to.have.length(1);
-      expect(e.details[0]?.path).to.equal('/Island');
-      expect(e.details[0]?.message).to.match(/is required/);
+    it('a field complete in training, missing (absent or null) in a request, is imputed: single and batch agree', async () => {
+      const { Island: _island, ...absent } = penguinRow(0);
+      const one = await post(`${url}/predict`, absent);
+      expect(one.status, one.text).to.equal(200);
+      const nulled = await post(`${url}/predict`, { ...penguinRow(0), Island: null });
+      expect(nulled.body).to.deep.equal(one.body);
+      const { model: _model, ...prediction } = one.body as PredictBody;
+      expect(prediction).to.deep.equal(plain(penguins.predictOne(absent)));
+      const batch = await post(`${url}/predict/batch`, { records: [penguinRow(1), absent] });
+      expect(batch.status, batch.text).to.equal(200);
+      expect((batch.body as { predictions: unknown[] }).predictions[1]).to.deep.equal(prediction);
 
-      const eb = expectError(await post(`${url}/predict/batch`, { records: [penguinRow(0), penguinRow(1), record] }), 400, 'invalid_input');
-      expect(paths(eb)).to.deep.equal(['/records/2/Island']);
+      const cars1 = await post(`${url}/v1/models/cars-mpg/predict/batch`, { records: [carRow(0), { ...carRow(1), Weight_in_lbs: null }] });
+      expect(cars1.status, cars1.text).to.equal(200);
     });
 
-    it('null in a non-nullable column', async () => {
-      const e = expectError(await post(`${url}/predict`, { ...penguinRow(0), Island: null }), 400, 'invalid_input');
-      expect(e.details).to.have.length(1);
-      expect(e.details[0]?.path).to.equal('/Island');
-      expect(e.details[0]?.message).to.match(/must not be null/);
-
-      const ec = expectError(await post(`${url}/v1/models/cars-mpg/predict/batch`, { records: [carRow(0), { ...carRow(1), Weight_in_lbs: null }] }), 400, 'invalid_input');
-      expect(paths(ec)).to.deep.equal(['/records/1/Weight_in_lbs']);
-      expect(ec.details[0]?.message).to.match(/must not be null/);
+    it('a field the config marks required (features.required): absent or null is a 400 at its path', async () => {
+      const e = expectError(await post(`${oddUrl}/predict`, { 'tag~x': 'a' }), 400, 'invalid_input');
+      expect(e.details).to.deep.equal([{ path: '/size~1weight', message: 'is required (this model needs a value here)' }]);
+      const n = expectError(await post(`${oddUrl}/predict`, { 'size/weight': null, 'tag~x': 'a' }), 400, 'invalid_input');
+      expect(n.details).to.deep.equal([{ path: '/size~1weight', message: 'must not be null (this model needs a value here)' }]);
+      const eb = expectError(await post(`${oddUrl}/predict/batch`, { records: [{ 'size/weight': 1, 'tag~x': 'a' }, { 'size/weight': 1 }] }), 400, 'invalid_input');
+      expect(eb.details).to.deep.equal([{ path: '/records/1/tag~0x', message: 'is required (this model needs a value here)' }]);
     });
 
     it('property names with "/" and "~" are escaped as ~1 and ~0 (RFC 6901)', async () => {

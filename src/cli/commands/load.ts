@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import type { SourceFlags as SourceSpecFlags } from '../../core/data/sources/index.js';
 import { type DeclaredType, dateOrderPattern } from '../../core/values.js';
 import type { CliContext } from '../context.js';
-import { collect, columnTypes, integer, oneOf } from '../parse.js';
+import { collect, columnTypes, integer, onBadRowOption, oneOf } from '../parse.js';
 import { loadProgressReporter } from '../progress.js';
 import { profileTable } from '../render.js';
 
@@ -62,7 +62,7 @@ export function sourceOptions(command: Command): Command {
     .option('--retries <n>', 'HTTP: retries on 429, 5xx and network errors (default 4)', integer(0, 20))
     .option('--timeout <ms>', 'HTTP: per-request timeout in milliseconds (default 30000)', integer(1))
     .option('--types <col=type,...>', 'declared column types (number, integer, boolean, category, datetime, text; datetime:dmy or datetime:mdy also fix the order of dates like 03/05/2024), e.g. zip=category', columnTypes)
-    .option('--on-bad-row <error|skip>', 'a value that contradicts its column type: stop (error, default) or leave the row out and count it (skip)', oneOf(['error', 'skip'] as const))
+    .addOption(onBadRowOption(['error', 'skip'] as const, 'a value that contradicts its column type: stop (error, default) or leave the row out and count it (skip)'))
     .option('--infer-rows <n>', 'infer column types from the first n rows only (default: every row)', integer(1))
     .option('--chunk-rows <n>', 'rows per chunk: memory is bounded by it (default 10000)', integer(1, 1_000_000));
 }

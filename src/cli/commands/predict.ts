@@ -1,6 +1,20 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { type FeaturizerModuleFlag, featurizerModule, integer, oneOf } from '../parse.js';
+import { MlpipeError } from '../../core/errors.js';
+import type { PredictOnBadRow } from '../../core/pipeline/predict.js';
+import { type FeaturizerModuleFlag, featurizerModule, integer, onBadRowOption, oneOf } from '../parse.js';
+
+/** The choices of predict's `--on-bad-row` (core/pipeline/predict.ts PREDICT_ON_BAD_ROW, stated here so the CLI loads core lazily). */
+const ON_BAD_ROW: readonly PredictOnBadRow[] = ['null', 'skip', 'fail'];
+
+/** `3 rows could not be predicted (written with an error column); first: row 17 (line 18), column "date": …`. */
+function badRowsLine(result: { badRows: number; onBadRow: PredictOnBadRow; firstBadRow?: { row: number; line?: number; error: string } }, csv: boolean): string {
+  const n = result.badRows;
+  const how = result.onBadRow === 'skip' ? 'left out' : `written with an error ${csv ? 'column' : 'field'}`;
+  const first = result.firstBadRow;
+  const where = first ? (first.line !== undefined && first.line !== first.row ? `row ${first.row} (line ${first.line})` : `row ${first.row}`) : '';
+  return `${n} row${n === 1 ? '' : 's'} could not be predicted (${how})${first ? `; first: ${where}: ${first.error}` : ''}`;
+}
 
 /** `mlpipe predict <bundle-ref> --input <file|-> --out <file|->`. */
 export function registerPredict(program: Command, ctx: CliContext): void {
@@ -16,7 +30,16 @@ export function registerPredict(program: Command, ctx: CliContext): void {
     .option('-j, --jobs <n>', 'threads for big inputs (default: every core; results do not depend on it)', integer(1, 256))
     .option('--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)')
     .option('--featurizer-module <name=path>', "a custom featurizer's module (repeatable); refused unless its sha256 is the one the bundle recorded", featurizerModule)
-    .action(async (ref: string, opts: { input: string; out: string; format?: string; outFormat?: 'csv' | 'json' | 'ndjson'; id?: string; jobs?: number; artifacts?: string; featurizerModule?: FeaturizerModuleFlag[] }) => {
+    .addOption(
+      onBadRowOption(
+        ON_BAD_ROW,
+        'a row that cannot be predicted (a value of the wrong type, an impossible date, a required field missing): write it with an empty prediction and an error column (null), leave it out (skip), or stop with exit 1 naming it (fail)',
+        'null',
+      ),
+    )
+    .option('--json', 'print one JSON document (model, rows, badRows, firstBadRow) instead of the summary line; needs --out FILE')
+    .action(async (ref: string, opts: { input: string; out: string; format?: string; outFormat?: 'csv' | 'json' | 'ndjson'; id?: string; jobs?: number; artifacts?: string; featurizerModule?: FeaturizerModuleFlag[]; onBadRow: PredictOnBadRow; json?: boolean }) => {
+      if (opts.json && opts.out === '-') throw new MlpipeError('usage', '--json prints its document on stdout, where --out - writes the predictions: give --out a file');
       const { predictFile } = await import('../../core/pipeline/predict.js');
       const result = await predictFile({
         ref,
@@ -28,9 +51,15 @@ export function registerPredict(program: Command, ctx: CliContext): void {
         id: opts.id,
         jobs: opts.jobs,
         featurizers: opts.featurizerModule,
+        onBadRow: opts.onBadRow,
         stdin: ctx.io.stdin,
         stdout: ctx.io.stdout,
       });
-      if (opts.out !== '-') ctx.note(`predicted ${result.rows} rows with ${result.model} → ${result.out}`);
+      if (result.badRows > 0) ctx.note(badRowsLine(result, result.format === 'csv'));
+      if (opts.json) {
+        ctx.json(result);
+        return;
+      }
+      if (opts.out !== '-') ctx.note(`predicted ${result.predicted} rows with ${result.model} → ${result.out}`);
     });
 }

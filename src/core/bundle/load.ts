@@ -21,6 +21,22 @@ export interface Prediction {
   probabilities?: Record<string, number>;
 }
 
+/** A bad record of {@link LoadedModel.featurizeRows}: its index in the input, and its problems. */
+export interface RowProblem {
+  index: number;
+  details: ErrorDetail[];
+}
+
+/** What {@link LoadedModel.featurizeRows} made: the good records' features, which records they are, and the bad ones. */
+export interface FeaturizedRows {
+  /** Row-major `rows.length × width`: the good records, in input order. */
+  matrix: Float64Array;
+  /** Input index of each row of `matrix`. */
+  rows: number[];
+  /** The bad records, in input order. */
+  problems: RowProblem[];
+}
+
 /**
  * A verified, loaded bundle ready to predict: validator, featurizer and compiled forest built once.
  * The server and `mlpipe predict` both predict through {@link predictMany}, so they return the same
@@ -100,73 +116,97 @@ export class LoadedModel {
   }
 
   /**
-   * Validates every record first (all problems reported together, paths from `rowPath`, by default
+   * Validates every record (all problems reported together, paths from `rowPath`, by default
    * `/records/<i>`), then featurizes them into one matrix and predicts, in input order. Nested
    * records are flattened as in {@link predictOne} (flat, nested and mixed batches predict the same),
-   * their problems reported at the nested path (`/records/0/record/high`).
+   * their problems reported at the nested path (`/records/0/record/high`). One bad record makes the
+   * whole call a ValidationError (at most {@link MAX_REPORTED_ERRORS} problems listed); to predict
+   * the good records of a batch that has bad ones, use {@link featurizeRows}.
    */
   predictMany(records: readonly unknown[], rowPath: (i: number) => string = (i) => `/records/${i}`): Prediction[] {
-    const matrix = this.featurizeMany(records, rowPath);
-    const proba = new Float64Array(records.length * this.forest.classes.length);
-    return this.outputs(this.forest.predictMatrix(matrix, records.length, proba), proba);
+    return this.predictFeaturized(this.featurizeAll(records, rowPath));
   }
 
   /** {@link predictMany} with the forest's work split over a {@link PredictPool}'s threads. */
   async predictManyOn(pool: PredictPool, records: readonly unknown[], rowPath: (i: number) => string = (i) => `/records/${i}`): Promise<Prediction[]> {
-    const matrix = this.featurizeMany(records, rowPath);
-    const proba = new Float64Array(records.length * this.forest.classes.length);
-    return this.outputs(await pool.predictMatrix(matrix, records.length, proba), proba);
+    return this.predictFeaturizedOn(pool, this.featurizeAll(records, rowPath));
   }
 
-  private featurizeMany(input: readonly unknown[], rowPath: (i: number) => string): Float64Array {
-    // Nested records are flattened as in predictOne; `flats[i]` maps record i's error paths back.
-    let records = input;
-    let flats: (FlatRecord | undefined)[] | undefined;
-    let unflattened: Set<number> | undefined;
-    const details: ErrorDetail[] = [];
-    for (let i = 0; i < input.length; i++) {
-      const r = input[i];
-      if (!isObject(r) || !hasNestedValue(r)) continue;
-      if (!flats) {
-        flats = new Array<FlatRecord | undefined>(input.length);
-        records = input.slice();
-      }
-      try {
-        const flat = flattenForRequest(r, rowPath(i));
-        flats[i] = flat;
-        (records as unknown[])[i] = flat.record;
-      } catch (err) {
-        if (!(err instanceof ValidationError)) throw err;
-        details.push(...err.details);
-        (unflattened ??= new Set()).add(i); // reported: not validated again
-      }
-    }
-    const remap = (d: ErrorDetail, i: number): ErrorDetail => {
-      const flat = flats?.[i];
-      return flat ? nestedDetail(d, flat, rowPath(i)) : d;
-    };
-    if (flats) {
-      for (let i = 0; i < records.length && details.length < MAX_REPORTED_ERRORS; i++) {
-        if (unflattened?.has(i)) continue;
-        for (const d of this.validator.check(records[i], rowPath(i))) details.push(remap(d, i));
-      }
-      if (details.length > 0) throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
-    } else {
-      this.validator.assertAll(records, rowPath);
-    }
+  /**
+   * Validates and featurizes each record on its own: the good ones into one matrix (in input order),
+   * the bad ones (invalid for the input schema, a value its column cannot read, a nested record that
+   * cannot be flattened) into `problems` with their JSON paths under `rowPath(i)`. One bad record
+   * never stops the others; predict the good ones with {@link predictFeaturized}.
+   */
+  featurizeRows(input: readonly unknown[], rowPath: (i: number) => string = (i) => `/records/${i}`): FeaturizedRows {
     const width = this.transformer.width;
-    const matrix = new Float64Array(records.length * width);
-    // Values the schema lets through but the column's reader refuses (an impossible date).
-    for (let i = 0; i < records.length && details.length < MAX_REPORTED_ERRORS; i++) {
+    let matrix = new Float64Array(input.length * width);
+    const rows: number[] = [];
+    const problems: RowProblem[] = [];
+    for (let i = 0; i < input.length; i++) {
+      const details = this.featurizeRow(input[i], rowPath(i), matrix.subarray(rows.length * width, (rows.length + 1) * width));
+      if (details.length === 0) rows.push(i);
+      else problems.push({ index: i, details });
+    }
+    if (rows.length < input.length) matrix = matrix.slice(0, rows.length * width);
+    return { matrix, rows, problems };
+  }
+
+  /** Predictions of the good rows of {@link featurizeRows}, in the order of `rows`. */
+  predictFeaturized(featurized: FeaturizedRows): Prediction[] {
+    const n = featurized.rows.length;
+    const proba = new Float64Array(n * this.forest.classes.length);
+    return this.outputs(this.forest.predictMatrix(featurized.matrix, n, proba), proba);
+  }
+
+  /** {@link predictFeaturized} with the forest's work split over a {@link PredictPool}'s threads. */
+  async predictFeaturizedOn(pool: PredictPool, featurized: FeaturizedRows): Promise<Prediction[]> {
+    const n = featurized.rows.length;
+    const proba = new Float64Array(n * this.forest.classes.length);
+    return this.outputs(await pool.predictMatrix(featurized.matrix, n, proba), proba);
+  }
+
+  /** {@link featurizeRows}, refusing the whole batch (one ValidationError) when any record is bad. */
+  private featurizeAll(records: readonly unknown[], rowPath: (i: number) => string): FeaturizedRows {
+    const featurized = this.featurizeRows(records, rowPath);
+    if (featurized.problems.length > 0) {
+      const details: ErrorDetail[] = [];
+      for (const p of featurized.problems) {
+        details.push(...p.details);
+        if (details.length >= MAX_REPORTED_ERRORS) break;
+      }
+      throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
+    }
+    return featurized;
+  }
+
+  /**
+   * Flattens (when nested), validates and featurizes one record into `out`; returns its problems
+   * (empty when it is good), each at the path the client sent under `pathPrefix`.
+   */
+  private featurizeRow(record: unknown, pathPrefix: string, out: Float64Array): ErrorDetail[] {
+    let flat: FlatRecord | undefined;
+    let r = record;
+    if (isObject(record) && hasNestedValue(record)) {
       try {
-        this.transformer.transformRecord(records[i] as Record<string, unknown>, matrix.subarray(i * width, (i + 1) * width), rowPath(i));
+        flat = flattenForRequest(record, pathPrefix);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        for (const d of err.details) details.push(remap(d, i));
+        return err.details;
       }
+      r = flat.record;
     }
-    if (details.length > 0) throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
-    return matrix;
+    const remap = (d: ErrorDetail) => (flat ? nestedDetail(d, flat, pathPrefix) : d);
+    const problems = this.validator.check(r, pathPrefix);
+    if (problems.length > 0) return problems.map(remap);
+    try {
+      // Values the schema lets through but the column's reader refuses (an impossible date).
+      this.transformer.transformRecord(r as Record<string, unknown>, out, pathPrefix);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return err.details.map(remap);
+    }
+    return [];
   }
 
   /**

@@ -29,6 +29,8 @@ export interface PlanOptions {
   lines?: Record<string, number>;
   /** Derived columns (`features.derive`): numeric columns featurized with `numeric` unless `columns` says otherwise. */
   derive?: DerivePlan[];
+  /** Input columns a record must have at prediction time (`features.required`); checked when the pipeline is fitted. */
+  required?: string[];
 }
 
 /** A category with at least this share of distinct values (over enough rows) is treated as id-like. */
@@ -197,5 +199,9 @@ export function planFeatures(table: Table, options: PlanOptions): FeaturePlan {
     if ('drop' in automatic) dropped.push({ column: column.name, type: column.type, reason: automatic.drop });
     else steps.push({ column: column.name, kind: automatic.kind });
   }
-  return { ...(derive.length > 0 ? { derive } : {}), steps, dropped };
+  const required = (options.required ?? []).map((column, i) => {
+    const path = `features.required[${i}]`;
+    return { column, path, ...(lines[path] !== undefined ? { line: lines[path] } : {}) };
+  });
+  return { ...(derive.length > 0 ? { derive } : {}), steps, dropped, ...(required.length > 0 ? { required } : {}) };
 }

@@ -4,6 +4,7 @@ import { ConfigError, ValidationError } from '../errors.js';
 import { type Column, type Table, cellAt, emptyColumn, setCell } from '../table.js';
 import type { Cell, ColumnType } from '../values.js';
 import { loadCustomKind } from './custom.js';
+import { RecordValidator, inputSchema } from './input-schema.js';
 import { FeatureTransformer, fitPipeline, fitTransform } from './pipeline.js';
 import { FEATURIZER_KINDS } from './registry.js';
 import type { FeaturizerKind, FitContext, FittedPipeline, Json } from './types.js';
@@ -145,6 +146,29 @@ describe('featurizer contract (every registered kind)', () => {
               const raw = cell === null ? (i % 2 ? null : undefined) : type === 'datetime' ? new Date(cell as number).toISOString() : cell;
               // (A text cell "" is read as missing by both paths.)
               const one = t.transformRecord(raw === undefined ? {} : { c: raw });
+              expect(Array.from(one), `row ${i}`).to.deep.equal(Array.from(batch.subarray(i * w, (i + 1) * w)));
+            });
+          });
+
+          it('a value missing at serving in a column complete in training: accepted, imputed, batch equals record by record', () => {
+            // No missing value in training (for text, "" reads as missing too).
+            const kept = FIT_CELLS[type].flatMap((c, i) => (c !== null && c !== '' ? [i] : []));
+            const complete = kept.map((i) => FIT_CELLS[type][i]!);
+            const context: FitContext = { ...CONTEXT, target: { ...CONTEXT.target!, values: Float64Array.from(kept, (i) => CONTEXT.target!.values[i]!) } };
+            const col = column('c', type, complete);
+            const pipeline = fitPipeline(tableOf(col), { steps: [{ column: 'c', kind: name, params: { ...CONTRACT_PARAMS[name] } }], dropped: [] }, context);
+            expect(pipeline.inputs).to.deep.equal([{ name: 'c', type, nullable: false }]);
+            const validator = new RecordValidator(inputSchema(pipeline));
+            expect(validator.check({})).to.deep.equal([]);
+            expect(validator.check({ c: null })).to.deep.equal([]);
+            const t = new FeatureTransformer(pipeline);
+            const cells: Cell[] = [null, complete[0]!, null, complete[1]!, null];
+            const batch = t.transformTable(tableOf(column('c', type, cells)));
+            const w = t.width;
+            cells.forEach((cell, i) => {
+              const raw = cell === null ? (i % 4 === 0 ? undefined : null) : type === 'datetime' ? new Date(cell as number).toISOString() : cell;
+              const one = t.transformRecord(raw === undefined ? {} : { c: raw });
+              for (const v of one) expect(Number.isFinite(v), `${JSON.stringify(raw)} → ${v}`).to.equal(true);
               expect(Array.from(one), `row ${i}`).to.deep.equal(Array.from(batch.subarray(i * w, (i + 1) * w)));
             });
           });

@@ -47,16 +47,23 @@ function propertySchema(type: ColumnType, nullable: boolean, dateOrder?: DateOrd
 
 /**
  * The JSON Schema of one input record: one property per column the featurizer reads, typed as in
- * training; columns that had missing values accept `null` and may be left out, the others are
- * required. Other properties are allowed and ignored (e.g. an id the client sends along).
+ * training. Every property accepts `null` and may be left out (a missing value is imputed from what
+ * its featurizer fitted, whether or not the training data had gaps there), except the columns the
+ * config marks required (`features.required`): those are required and never null. Other properties
+ * are allowed and ignored (e.g. an id the client sends along).
+ *
+ * Bundles keep the schema they were written with: in those of mlpipe before this rule, a column
+ * with no missing value in training is required.
  */
 export function inputSchema(pipeline: FittedPipeline, title = 'input record'): JsonSchema {
   // Keyed by column names: a column may be called `__proto__` or `toString`.
   const properties = dict<JsonSchema>();
   const required: string[] = [];
   for (const input of pipeline.inputs) {
-    properties[input.name] = propertySchema(input.type, input.nullable, input.type === 'datetime' ? input.dateOrder : undefined);
-    if (!input.nullable) required.push(input.name);
+    const isRequired = input.required === true;
+    const property = propertySchema(input.type, !isRequired, input.type === 'datetime' ? input.dateOrder : undefined);
+    properties[input.name] = isRequired ? { ...property, description: withRequiredNote(property.description) } : property;
+    if (isRequired) required.push(input.name);
   }
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -66,6 +73,11 @@ export function inputSchema(pipeline: FittedPipeline, title = 'input record'): J
     required,
     additionalProperties: true,
   };
+}
+
+function withRequiredNote(description: unknown): string {
+  const note = 'required (features.required)';
+  return typeof description === 'string' ? `${description}; ${note}` : note;
 }
 
 /** At most this many problems are reported for one request or file. */
@@ -79,12 +91,12 @@ function describeValue(v: unknown): string {
 function friendly(err: ErrorObject, record: unknown): ErrorDetail {
   if (err.keyword === 'required') {
     const prop = (err.params as { missingProperty: string }).missingProperty;
-    return { path: `${err.instancePath}/${pointerToken(prop)}`, message: 'is required (the training data always had a value here)' };
+    return { path: `${err.instancePath}/${pointerToken(prop)}`, message: 'is required (this model needs a value here)' };
   }
   const value = valueAt(record, err.instancePath);
   if (err.instancePath === '' && err.keyword === 'type') return { path: '', message: `must be a JSON object (a record), got ${describeValue(value)}` };
   if (err.keyword === 'type' && value === null) {
-    return { path: err.instancePath, message: 'must not be null (the training data had no missing values here)' };
+    return { path: err.instancePath, message: 'must not be null (this model needs a value here)' };
   }
   if (err.keyword === 'type') {
     const expected = (err.params as { type: string | string[] }).type;

@@ -1,6 +1,7 @@
 import { ConfigError, ValidationError, VerificationError, messageOf } from '../errors.js';
 import { type Column, type Table, cellAt, findColumn } from '../table.js';
 import { type Cell, CellError, type ColumnType, DATE_ORDERS, type DateOrder, dateOrderPattern, describeRawValue, toCell } from '../values.js';
+import { suggest } from '../suggest.js';
 import { DeriveError, type DeriveSpec, Deriver } from './derive.js';
 import { countMissing } from './impute.js';
 import { ParamError } from './params.js';
@@ -25,12 +26,25 @@ export interface DerivePlan extends DeriveSpec {
   line?: number;
 }
 
-/** What to fit: the derived columns, the steps, and the columns left out with their reasons. */
+/** An input column a record must have (`features.required`), with where the config named it. */
+export interface RequiredPlan {
+  column: string;
+  /** Config path, for error messages (`features.required[0]`). */
+  path?: string;
+  line?: number;
+}
+
+/** What to fit: the derived columns, the steps, the columns left out with their reasons, and the required inputs. */
 export interface FeaturePlan {
   /** Derived columns (`features.derive`), computed in order; steps may name them like input columns. */
   derive?: DerivePlan[];
   steps: StepPlan[];
   dropped: DroppedColumn[];
+  /**
+   * Input columns a record must have at prediction time (`features.required`). Every other input is
+   * optional: a missing value is imputed from the statistics its step fitted.
+   */
+  required?: RequiredPlan[];
 }
 
 /**
@@ -146,6 +160,7 @@ export function fitPipeline(input: Table, plan: FeaturePlan, context: FitContext
   for (const read of deriver?.inputs ?? []) {
     if (!inputs.has(read.name)) inputs.set(read.name, inputColumn(findColumn(input, read.name)!));
   }
+  markRequired(plan, inputs, derivedNames, table.columns.map((c) => c.name));
   const dateOrders = [...inputs.values()].some((c) => c.dateOrder !== undefined);
   return {
     format: 'mlpipe.featurizer',
@@ -157,6 +172,35 @@ export function fitPipeline(input: Table, plan: FeaturePlan, context: FitContext
     dropped: plan.dropped,
     featureNames: steps.flatMap((s) => s.outputs),
   };
+}
+
+/**
+ * Marks the planned required columns in `inputs`; ConfigError at `features.required[i]` for a name
+ * that is not an input column (not in the data, dropped, derived, or read by no step).
+ */
+function markRequired(plan: FeaturePlan, inputs: Map<string, InputColumn>, derived: ReadonlySet<string>, columns: readonly string[]): void {
+  (plan.required ?? []).forEach((r, i) => {
+    const input = inputs.get(r.column);
+    if (input) {
+      input.required = true;
+      return;
+    }
+    const path = r.path ?? `features.required[${i}]`;
+    const at = r.line !== undefined ? ` (line ${r.line})` : '';
+    const dropped = plan.dropped.find((d) => d.column === r.column);
+    const hint = suggest(r.column, [...inputs.keys()]);
+    const why = derived.has(r.column)
+      ? 'it is a derived column (features.derive), computed from other columns: require those instead'
+      : dropped
+        ? `it is dropped (${dropped.reason})`
+        : columns.includes(r.column)
+          ? 'no featurizer reads it (the target is never an input)'
+          : `the data has no such column${hint ? ` (did you mean "${hint}"?)` : ''}`;
+    const names = [...inputs.keys()];
+    const list = names.length === 0 ? '(none)' : names.length > 20 ? `${names.slice(0, 20).join(', ')}, … (${names.length})` : names.join(', ');
+    const problem = `"${r.column}" is not an input column of the model: ${why}; input columns: ${list}${at}`;
+    throw new ConfigError(`${path}: ${problem}`, [{ path, message: problem }]);
+  });
 }
 
 /** What serving needs to know of a training column: its type, whether it had missing values, a datetime's day/month order. */

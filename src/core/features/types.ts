@@ -122,8 +122,18 @@ export interface DroppedColumn {
 export interface InputColumn {
   name: string;
   type: ColumnType;
-  /** True when the training data had missing values in this column. */
+  /**
+   * True when the training data had missing values in this column. Informational since every input
+   * became optional at prediction time: the input schema accepts a missing value in every column but
+   * a {@link required} one (bundles written before keep the schema they recorded, where a column
+   * without missing values is required).
+   */
   nullable: boolean;
+  /**
+   * The config marks this column required (`features.required`): a record without a value here is
+   * refused. Absent (never `false`) otherwise, so that featurizer.json files stay as they were.
+   */
+  required?: true;
   /**
    * A datetime column's day/month order (learned at load or declared): serving reads numeric dates
    * with the year last (`03/05/2024`) in it. Absent: such dates are refused, as before (format 1, 2).

@@ -60,7 +60,7 @@ export interface PipelineConfig {
    * Feature choices: `drop` (names, `{type: text}` or `{pattern: "^id_"}`), per-column `columns`, and
    * the config lines of those entries (`features.drop[1]`, `features.columns.age`) for later messages.
    */
-  features: { drop?: ColumnSelector[]; columns?: Record<string, ColumnChoice>; lines?: Record<string, number>; derive?: DerivePlan[]; custom?: CustomModuleSpec[] };
+  features: { drop?: ColumnSelector[]; columns?: Record<string, ColumnChoice>; lines?: Record<string, number>; derive?: DerivePlan[]; custom?: CustomModuleSpec[]; required?: string[] };
   model: Partial<Omit<ForestParams, 'seed'>> & { type: 'random-forest'; engine?: Engine };
   evaluation: { holdout?: number; cv?: number; oob?: boolean; permutationRepeats?: number; search?: SearchOptions };
   package: { version?: string; artifacts?: string };
@@ -269,6 +269,13 @@ export const PIPELINE_SCHEMA = {
             },
             else: { type: 'string', minLength: 1 },
           },
+        },
+        required: {
+          type: 'array',
+          uniqueItems: true,
+          items: { type: 'string', minLength: 1 },
+          description:
+            'input columns a record must have at prediction time; a record without one (absent or null) is refused (HTTP 400 at its JSON path; predict: a bad row). Every other input is optional: a missing value is imputed from what training fitted (median number, most frequent boolean, median date, a category\'s missing handling, empty text). Each must be a column a featurizer reads',
         },
         derive: {
           type: 'object',
@@ -531,6 +538,7 @@ function featureChoices(features: PipelineConfig['features'], fail: Fail, lineOf
       }
     }
   });
+  (features.required ?? []).forEach((_name, i) => note(`features.required[${i}]`, ['features', 'required', i]));
   const derive = deriveList((features as { derive?: Record<string, string> }).derive, fail, lineOf);
   const customNames = (custom ?? []).map((c) => c.name);
   const known = [...FEATURIZER_KINDS.keys(), ...customNames];

@@ -3,7 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { loadSource } from '../data/load.js';
+import { ConfigError } from '../errors.js';
 import { FeatureTransformer, fitTransform } from '../features/pipeline.js';
+import { readPipelineConfig } from './config.js';
 import { readFeaturesDir } from './features-dir.js';
 import { featureTarget, featurize, planOf } from './featurize.js';
 import { train } from './train.js';
@@ -61,3 +63,59 @@ describe('featurize with target encoding and drop selectors', () => {
     expect((trained.metrics.columnImportances ?? []).map((c) => c.name).sort()).to.deep.equal(['city', 'rooms']);
   });
 });
+
+describe('featurize with features.required (pipeline.yaml)', () => {
+  let dir: string;
+  before(async () => {
+    dir = await tempDir();
+    const lines = ['id_row,city,rooms,price'];
+    for (let i = 0; i < 40; i++) lines.push(`${i + 1},${['paris', 'lyon'][i % 2]},${1 + (i % 5)},${100 + 10 * (i % 4)}`);
+    await writeFile(join(dir, 'homes.csv'), `${lines.join('\n')}\n`);
+  });
+  after(cleanupTempDirs);
+
+  const configWith = async (required: string) => {
+    const file = join(dir, 'pipeline.yaml');
+    await writeFile(file, `source: homes.csv\ntarget: price\nfeatures:\n  drop: [id_row]\n  required:\n${required}`);
+    return readPipelineConfig(file);
+  };
+
+  it('marks the named inputs required in the input schema (the others optional), and train keeps them', async () => {
+    const config = await configWith('    - rooms\n');
+    expect(config.features.required).to.deep.equal(['rooms']);
+    const data = await loadSource({ source: join(dir, 'homes.csv') });
+    const out = join(dir, 'features');
+    const result = await featurize({ data, target: 'price', out, features: config.features });
+    expect(result.pipeline.inputs).to.deep.equal([
+      { name: 'city', type: 'category', nullable: false },
+      { name: 'rooms', type: 'integer', nullable: false, required: true },
+    ]);
+    const saved = await readFeaturesDir(out);
+    expect((saved.inputSchema as { required: string[] }).required).to.deep.equal(['rooms']);
+    // train re-fits the featurizers from featurizer.json (planOf): the required mark stays.
+    expect(planOf(result.pipeline).required).to.deep.equal([{ column: 'rooms' }]);
+  });
+
+  it('a name that is not an input column is a config error at features.required[i], with its line', async () => {
+    const data = await loadSource({ source: join(dir, 'homes.csv') });
+    for (const [name, why] of [
+      ['roms', 'the data has no such column (did you mean "rooms"?)'],
+      ['id_row', 'it is dropped (dropped by the config)'],
+      ['price', 'no featurizer reads it (the target is never an input)'],
+    ]) {
+      const config = await configWith(`    - city\n    - ${name}\n`);
+      try {
+        await featurize({ data, target: 'price', out: join(dir, 'f2'), features: config.features });
+        expect.fail('should throw');
+      } catch (err) {
+        expect(err).to.be.instanceOf(ConfigError);
+        expect((err as ConfigError).message).to.equal(`features.required[1]: "${name}" is not an input column of the model: ${why}; input columns: city, rooms (line 7)`);
+      }
+    }
+    await configWith('    rooms\n').then(
+      () => expect.fail('should throw'),
+      (err: ConfigError) => expect(err.message).to.contain('features.required: must be array (line 6)'),
+    );
+  });
+});
+

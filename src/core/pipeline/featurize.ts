@@ -23,6 +23,8 @@ export interface FeatureOptions {
   derive?: DerivePlan[];
   /** Custom featurizer modules (`features.custom`); those the columns name are loaded (their code runs). */
   custom?: CustomModuleSpec[];
+  /** Input columns a record must have at prediction time (`features.required`); every other one is optional. */
+  required?: string[];
 }
 
 /** Options of {@link featurize}. */
@@ -53,6 +55,7 @@ export function planOf(pipeline: FittedPipeline): FeaturePlan {
     ...(pipeline.derive ? { derive: pipeline.derive.map((d) => ({ name: d.name, expression: d.expression })) } : {}),
     steps: pipeline.steps.map((s) => ({ column: s.column, kind: s.kind, params: s.params })),
     dropped: pipeline.dropped,
+    ...(pipeline.inputs.some((c) => c.required) ? { required: pipeline.inputs.filter((c) => c.required).map((c) => ({ column: c.name })) } : {}),
   };
 }
 
@@ -116,7 +119,7 @@ export async function featurize(options: FeaturizeOptions): Promise<FeaturizeRes
   const { data, target } = options;
   await loadCustomModules(options.features);
   const { resolved, table } = rowsWithTarget(data.table, target, options.task);
-  const plan = planFeatures(table, { target, drop: options.features?.drop, columns: options.features?.columns, lines: options.features?.lines, derive: options.features?.derive });
+  const plan = planFeatures(table, { target, drop: options.features?.drop, columns: options.features?.columns, lines: options.features?.lines, derive: options.features?.derive, required: options.features?.required });
   const targetColumn = findColumn(table, target)!;
   const targetValues = targetCells(targetColumn).map((v) => (typeof v === 'number' ? v : String(v)));
   // Target-learning featurizers (target encoding) fit on these; the matrix gets their out-of-fold values.

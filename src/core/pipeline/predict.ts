@@ -1,14 +1,23 @@
 import type { Readable, Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import { type LoadedModel, type Prediction, customKindsUsed, loadBundle } from '../bundle/load.js';
+import { type FeaturizedRows, type LoadedModel, type Prediction, customKindsUsed, loadBundle } from '../bundle/load.js';
 import { detectFormat, readRawFile } from '../data/read.js';
-import { ConfigError, DataError, MlpipeError, ValidationError } from '../errors.js';
+import { ConfigError, DataError, type ErrorDetail, MlpipeError } from '../errors.js';
+import { pointerToken } from '../features/pipeline.js';
 import { type CustomModuleSpec, checkModulesUsed } from '../features/custom.js';
 import { writeFileAtomic } from '../fs-util.js';
 import { resolveJobs } from '../models/engine/forest.js';
 import { PredictPool } from '../models/predict-pool.js';
 import { CellError, type ColumnType, toCell } from '../values.js';
 import { dict } from '../dict.js';
+
+/**
+ * What `mlpipe predict` does with a bad row (a record the model cannot read: a value of the wrong
+ * type, an impossible date, a required field missing): `null` writes it with an empty prediction and
+ * an `error` saying why, `skip` leaves it out, `fail` stops with an error naming it (nothing written).
+ */
+export const PREDICT_ON_BAD_ROW = ['null', 'skip', 'fail'] as const;
+export type PredictOnBadRow = (typeof PREDICT_ON_BAD_ROW)[number];
 
 /** Options of {@link predictFile}. */
 export interface PredictOptions {
@@ -32,13 +41,37 @@ export interface PredictOptions {
   jobs?: number;
   /** Custom featurizer modules (`--featurizer-module`); each must be one the bundle uses. */
   featurizers?: readonly CustomModuleSpec[];
+  /** What to do with a bad row (default `null`: write it with an `error`); see {@link PREDICT_ON_BAD_ROW}. */
+  onBadRow?: PredictOnBadRow;
+}
+
+/** A row of the input that could not be predicted. */
+export interface BadRow {
+  /** 1-based data row (the header is not a row). */
+  row: number;
+  /** 1-based line of the file, when known (CSV, NDJSON). */
+  line?: number;
+  /** The column of the first problem, when it is about one. */
+  column?: string;
+  /** Every problem of the row: `path: message`, the path a JSON Pointer into the record (`/date`). */
+  error: string;
 }
 
 /** What {@link predictFile} did. */
 export interface PredictResult {
   model: string;
+  /** Records written (with `onBadRow: skip`, the good rows only). */
   rows: number;
+  /** Rows predicted. */
+  predicted: number;
+  /** Rows that could not be predicted (written with an error, or left out). */
+  badRows: number;
+  /** The first of them, in input order. */
+  firstBadRow?: BadRow;
+  onBadRow: PredictOnBadRow;
   out: string;
+  /** The format written. */
+  format: 'csv' | 'json' | 'ndjson';
 }
 
 type OutputRecord = Record<string, unknown>;
@@ -52,13 +85,13 @@ const MAX_PREDICT_THREADS = 8;
  */
 export const MIN_WORK_FOR_PREDICT_THREADS = 5_000_000;
 
-/** Predicts records in this thread, or on a {@link PredictPool} when there is enough work. */
-async function predictAll(model: LoadedModel, records: readonly unknown[], jobs: number | undefined): Promise<Prediction[]> {
+/** Predicts the good rows of `featurized` in this thread, or on a {@link PredictPool} when there is enough work. */
+async function predictRows(model: LoadedModel, featurized: FeaturizedRows, jobs: number | undefined): Promise<Prediction[]> {
   const threads = Math.min(resolveJobs(jobs), MAX_PREDICT_THREADS);
-  if (threads <= 1 || records.length * model.forest.treeCount < MIN_WORK_FOR_PREDICT_THREADS) return model.predictMany(records, (i) => `/${i}`);
+  if (threads <= 1 || featurized.rows.length * model.forest.treeCount < MIN_WORK_FOR_PREDICT_THREADS) return model.predictFeaturized(featurized);
   const pool = await PredictPool.start(model.forest, threads);
   try {
-    return await model.predictManyOn(pool, records, (i) => `/${i}`);
+    return await model.predictFeaturizedOn(pool, featurized);
   } finally {
     await pool.close();
   }
@@ -73,29 +106,59 @@ function outputFormat(out: string, explicit?: string): 'csv' | 'json' | 'ndjson'
   throw new MlpipeError('usage', `${out}: predictions are written as .csv, .json or .ndjson`);
 }
 
-function render(format: 'csv' | 'json' | 'ndjson', records: OutputRecord[], predictions: Prediction[], classes: string[], id: string | undefined): string {
+/** One output row: its input record, and its prediction or why there is none. */
+type Outcome = { record: OutputRecord; prediction: Prediction; error?: undefined } | { record: OutputRecord; prediction?: undefined; error: string };
+
+/**
+ * The output text. A bad row has an empty prediction (and probabilities) and an `error`: in CSV an
+ * `error` column, written only when some row is bad (a clean file's output is unchanged); in JSON
+ * and NDJSON `"prediction": null`, `"probabilities": null` (classifiers) and an `error` field.
+ */
+function render(format: 'csv' | 'json' | 'ndjson', outcomes: Outcome[], classes: string[], id: string | undefined): string {
   if (format === 'csv') {
-    const header = [...(id ? [id] : []), 'prediction', ...classes.map((c) => `proba_${c}`)];
-    const rows = predictions.map((p, i) => [
-      ...(id ? [records[i]?.[id] ?? ''] : []),
-      p.prediction,
-      ...classes.map((c) => p.probabilities?.[c] ?? ''),
+    const withError = outcomes.some((o) => o.error !== undefined);
+    const header = [...(id ? [id] : []), 'prediction', ...classes.map((c) => `proba_${c}`), ...(withError ? ['error'] : [])];
+    const rows = outcomes.map(({ record, prediction: p, error }) => [
+      ...(id ? [record[id] ?? ''] : []),
+      p ? p.prediction : '',
+      ...classes.map((c) => p?.probabilities?.[c] ?? ''),
+      ...(withError ? [error ?? ''] : []),
     ]);
     return stringify([header, ...rows], { cast: { boolean: (b) => String(b) } });
   }
-  const objects = predictions.map((p, i) => ({ ...(id ? { [id]: records[i]?.[id] ?? null } : {}), ...p }));
+  const objects = outcomes.map(({ record, prediction, error }) => ({
+    ...(id ? { [id]: record[id] ?? null } : {}),
+    ...(prediction ?? { prediction: null, ...(classes.length > 0 ? { probabilities: null } : {}), error }),
+  }));
   if (format === 'json') return `${JSON.stringify(objects, null, 2)}\n`;
   return objects.map((o) => JSON.stringify(o)).join('\n') + (objects.length ? '\n' : '');
+}
+
+/** Longest `error` text written for one row; the rest of a very long one is cut (`…`). */
+const MAX_ERROR_TEXT = 1000;
+
+/** A row's problems as one line: `/date: must be …; /area: …`. */
+function errorText(details: readonly ErrorDetail[]): string {
+  const text = details.map((d) => `${d.path || '(record)'}: ${d.message}`).join('; ');
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT - 1)}…` : text;
+}
+
+/** The column a problem's path names (`/a~1b` → `a/b`), or undefined for the record itself. */
+function columnOf(path: string): string | undefined {
+  return path.length > 1 ? path.slice(1).replace(/~1/g, '/').replace(/~0/g, '~') : undefined;
 }
 
 /**
  * Predicts every row of a file with a bundle, writing predictions in input order: a `prediction`
  * column, and for classifiers `proba_<label>` columns (CSV) or a `probabilities` object (JSON), plus
  * the `id` column when asked. CSV values are read with the same rules as training; records are then
- * checked with the bundle's input schema, exactly as the server does. A bad row is a DataError naming
- * the file, row and column.
+ * checked with the bundle's input schema, exactly as the server does. Each row is read, checked and
+ * featurized on its own: a bad row is written with an `error` (`onBadRow: null`, the default), left
+ * out (`skip`), or (`fail`) a DataError naming the file, row and column, before anything is written.
+ * The good rows are predicted together.
  */
 export async function predictFile(options: PredictOptions): Promise<PredictResult> {
+  const onBadRow = options.onBadRow ?? 'null';
   const model = options.model ?? (await loadBundle(options.ref, options.artifacts, { featurizers: options.featurizers }));
   checkModulesUsed(options.featurizers ?? [], customKindsUsed([model]), model.ref);
   const format = outputFormat(options.out, options.outFormat);
@@ -106,6 +169,9 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
   const types = new Map<string, ColumnType>(model.transformer.pipeline.inputs.map((c) => [c.name, c.type]));
   const dateOrders = new Map(model.transformer.pipeline.inputs.map((c) => [c.name, c.dateOrder]));
   const textual = raw.format === 'csv' || raw.format === 'tsv';
+  // Problems of each bad row, by row index, with paths into the row's record (`/date`).
+  const problems = new Map<number, ErrorDetail[]>();
+  const unread = new Map<number, unknown>();
   const records: OutputRecord[] = raw.rows.map((row, i) => {
     const rec: OutputRecord = dict(); // keyed by column names, which are data
     raw.columnNames.forEach((name, j) => {
@@ -121,30 +187,62 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
         rec[name] = toCell(type, value, dateOrders.get(name));
       } catch (err) {
         if (!(err instanceof CellError)) throw err;
-        throw new DataError({ source: raw.source, row: i + 1, line: raw.lines?.[i], column: name }, err.message);
+        // The model never sees it; the output's --id column shows it as the file has it.
+        if (name === options.id) unread.set(i, value);
+        const details = problems.get(i) ?? [];
+        details.push({ path: `/${pointerToken(name)}`, message: err.message });
+        problems.set(i, details);
       }
     });
     return rec;
   });
-  let predictions: Prediction[];
-  try {
-    predictions = await predictAll(model, records, options.jobs);
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err;
-    const first = err.details[0];
-    const m = first ? /^\/(\d+)(?:\/(.*))?$/.exec(first.path) : null;
-    if (!first || !m) throw err;
-    const row = Number(m[1]);
-    const column = m[2]?.replace(/~1/g, '/').replace(/~0/g, '~');
-    const more = err.details.length > 1 ? ` (and ${err.details.length - 1} more problem${err.details.length > 2 ? 's' : ''})` : '';
-    throw new DataError({ source: raw.source, row: row + 1, line: raw.lines?.[row], column }, `${first.message}${more}`);
+  const readable = problems.size === 0 ? records : records.filter((_, i) => !problems.has(i));
+  const index = problems.size === 0 ? undefined : records.map((_, i) => i).filter((i) => !problems.has(i));
+  const featurized = model.featurizeRows(readable, () => '');
+  for (const p of featurized.problems) problems.set(index ? index[p.index]! : p.index, p.details);
+  const bad = [...problems.keys()].sort((a, b) => a - b);
+  const badRow = (i: number): BadRow => {
+    const details = problems.get(i)!;
+    const column = columnOf(details[0]?.path ?? '');
+    return { row: i + 1, ...(raw.lines?.[i] !== undefined ? { line: raw.lines[i] } : {}), ...(column !== undefined ? { column } : {}), error: errorText(details) };
+  };
+  if (onBadRow === 'fail' && bad.length > 0) {
+    const first = bad[0]!;
+    const details = problems.get(first)!;
+    const inRow = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''} in this row)` : '';
+    const others = bad.length > 1 ? `; ${bad.length - 1} more bad row${bad.length > 2 ? 's' : ''}` : '';
+    const where = badRow(first);
+    throw new DataError(
+      { source: raw.source, row: where.row, line: where.line, column: where.column },
+      `${details[0]!.message}${inRow}${others} (--on-bad-row null or skip predicts the other rows)`,
+    );
   }
-  const text = render(format, records, predictions, model.forest.task === 'classification' ? model.forest.classes : [], options.id);
+  const predictions = await predictRows(model, featurized, options.jobs);
+  const outcomes: Outcome[] = [];
+  let next = 0;
+  for (let i = 0; i < records.length; i++) {
+    const details = problems.get(i);
+    if (details === undefined) outcomes.push({ record: records[i]!, prediction: predictions[next++]! });
+    else if (onBadRow === 'null') {
+      const record = unread.has(i) ? { ...records[i]!, [options.id!]: unread.get(i) } : records[i]!;
+      outcomes.push({ record, error: errorText(details) });
+    }
+  }
+  const text = render(format, outcomes, model.forest.task === 'classification' ? model.forest.classes : [], options.id);
   if (options.out === '-') {
     const stdout = options.stdout ?? process.stdout;
     await new Promise<void>((resolve, reject) => stdout.write(text, (err) => (err ? reject(err) : resolve())));
   } else {
     await writeFileAtomic(options.out, text);
   }
-  return { model: model.ref, rows: predictions.length, out: options.out };
+  return {
+    model: model.ref,
+    rows: outcomes.length,
+    predicted: predictions.length,
+    badRows: bad.length,
+    ...(bad.length > 0 ? { firstBadRow: badRow(bad[0]!) } : {}),
+    onBadRow,
+    out: options.out,
+    format,
+  };
 }
