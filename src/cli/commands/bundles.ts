@@ -51,10 +51,11 @@ export function registerBundles(program: Command, ctx: CliContext): void {
     .option('--json', 'print the whole manifest')
     .action(async (ref: string, opts: { artifacts?: string; json?: boolean }) => {
       const { resolveRef } = await import('../../core/bundle/store.js');
-      const { readManifest } = await import('../../core/bundle/verify.js');
+      const { verifyBundle } = await import('../../core/bundle/verify.js');
       const { metricsLines } = await import('../render.js');
       const { dir } = await resolveRef(ref, ctx.artifacts(opts.artifacts));
-      const m = await readManifest(dir);
+      // Verified before anything is shown: a forged or changed bundle is exit 1 naming the file.
+      const m = await verifyBundle(dir);
       if (opts.json) {
         ctx.json(m);
         return;

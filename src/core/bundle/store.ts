@@ -1,7 +1,7 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { ConfigError, NotFoundError, messageOf } from '../errors.js';
+import { ConfigError, NotFoundError, VerificationError, messageOf } from '../errors.js';
 import { prettyJson, writeFileAtomic } from '../fs-util.js';
 import { suggest } from '../suggest.js';
 import { ALIASES_FILE, MANIFEST_FILE } from './manifest.js';
@@ -168,5 +168,7 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
     }
     if (!versions.includes(version)) throw new NotFoundError(`${ref}: alias "${selector}" points to ${version}, which does not exist`);
   }
-  return { dir: join(artifacts, name, version as string), name, version };
+  const nameDir = join(artifacts, name);
+  if ((await lstat(nameDir)).isSymbolicLink()) throw new VerificationError(MANIFEST_FILE, `${nameDir}: is a symbolic link; a bundle name's folder in the store must be a real folder (refusing it)`);
+  return { dir: join(nameDir, version as string), name, version };
 }

@@ -1,7 +1,7 @@
 import { basename, join, resolve } from 'node:path';
 import { MANIFEST_FILE } from '../bundle/manifest.js';
 import { resolveRef } from '../bundle/store.js';
-import { readManifest, readVerifiedFile } from '../bundle/verify.js';
+import { readVerifiedFile, verifyBundle } from '../bundle/verify.js';
 import type { DatasetProfile } from '../data/profile.js';
 import { ConfigError, NotFoundError } from '../errors.js';
 import { pathExists, prettyJson, readJsonFile, writeFileAtomic } from '../fs-util.js';
@@ -149,7 +149,7 @@ function checkDetails(details: ReportDetails, file: string): ReportDetails {
 export async function readReportData(dir: string, as: { title?: string; path?: string } = {}): Promise<ReportData> {
   const base = reportHeader();
   if (await pathExists(join(dir, MANIFEST_FILE))) {
-    const manifest = await readManifest(dir);
+    const manifest = await verifyBundle(dir);
     const json = async <T>(file: string): Promise<T> => {
       const bytes = await readVerifiedFile(dir, manifest, file);
       try {
