@@ -4,27 +4,16 @@ import lockfile from 'proper-lockfile';
 import { ConfigError, NotFoundError, VerificationError, messageOf } from '../errors.js';
 import { prettyJson, writeFileAtomic } from '../fs-util.js';
 import { suggest } from '../suggest.js';
+import { NAME_RE, VERSION_RE, isBundleName, shown } from './names.js';
 import { ALIASES_FILE, MANIFEST_FILE } from './manifest.js';
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const VERSION_RE = /^(\d+)\.(\d+)\.(\d+)$/;
 const ALIAS_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
-/** Checks a bundle name: letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
-export function checkName(name: string): string {
-  if (!NAME_RE.test(name)) throw new ConfigError(`name: "${name}" is not a valid bundle name (letters, digits, ".", "_", "-"; starting with a letter or digit)`);
-  return name;
-}
-
-/** Checks an X.Y.Z version. */
-export function checkVersion(version: string): string {
-  if (!VERSION_RE.test(version)) throw new ConfigError(`version: "${version}" is not a version of the form X.Y.Z (e.g. 1.0.0)`);
-  return version;
-}
+export { checkName, checkVersion } from './names.js';
 
 /** Checks an alias name (`production`, `staging`, …); it may not look like a version. */
 export function checkAlias(alias: string): string {
-  if (!ALIAS_RE.test(alias)) throw new ConfigError(`alias: "${alias}" is not a valid alias (a letter, then letters, digits, "_" or "-")`);
+  if (alias.length > 100 || !ALIAS_RE.test(alias)) throw new ConfigError(`alias: ${shown(alias)} is not a valid alias (a letter, then letters, digits, "_" or "-"; at most 100 characters)`);
   return alias;
 }
 
@@ -63,7 +52,7 @@ export async function listNames(artifacts: string): Promise<string[]> {
     return [];
   }
   const names: string[] = [];
-  for (const e of entries) if (NAME_RE.test(e) && (await isDir(join(artifacts, e)))) names.push(e);
+  for (const e of entries) if (isBundleName(e) && (await isDir(join(artifacts, e)))) names.push(e);
   return names.sort();
 }
 
@@ -145,7 +134,7 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
   const at = ref.indexOf('@');
   const name = at < 0 ? ref : ref.slice(0, at);
   const selector = at < 0 ? undefined : ref.slice(at + 1);
-  if (!NAME_RE.test(name)) throw new NotFoundError(`${ref}: not a bundle reference (use a folder, name, name@1.2.0 or name@alias)`);
+  if (!isBundleName(name)) throw new NotFoundError(`${shown(ref)}: not a bundle reference (use a folder, name, name@1.2.0 or name@alias)`);
   const versions = await listVersions(artifacts, name);
   if (versions.length === 0) {
     const names = await listNames(artifacts);
