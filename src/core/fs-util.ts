@@ -4,6 +4,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, NotFoundError, messageOf } from './errors.js';
+import { faultPoint } from './test-seam.js';
 
 /** True when something (a file, a folder) exists at `path`. */
 export async function pathExists(path: string): Promise<boolean> {
@@ -28,7 +29,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathBeside(path);
   try {
+    await faultPoint(`write:${basename(path)}`, tmp);
     await writeFile(tmp, data);
+    await faultPoint(`rename:${basename(path)}`, path);
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -3,7 +3,7 @@ import { VerificationError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { fmt, table } from '../render.js';
 
-/** `mlpipe bundles list|show|verify|promote`. */
+/** `mlpipe bundles list|show|verify|promote|gc`. */
 export function registerBundles(program: Command, ctx: CliContext): void {
   const bundles = program.command('bundles').description('list, show, verify and promote bundles in the store');
   const artifactsOption = ['--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
@@ -133,5 +133,24 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       }
       await store.updateAliases(artifacts, m.name, (aliases) => ({ ...aliases, [opts.alias]: m.version }));
       ctx.out(`${m.name}@${opts.alias} → ${m.version}`);
+    });
+
+  bundles
+    .command('gc')
+    .description('remove what killed packagers and promoters left behind (temporary folders and files, stale alias locks), listing each')
+    .option(...artifactsOption)
+    .option('--dry-run', 'list what would be removed, remove nothing')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { artifacts?: string; dryRun?: boolean; json?: boolean }) => {
+      const { cleanStore } = await import('../../core/bundle/leftovers.js');
+      const artifacts = ctx.artifacts(opts.artifacts);
+      const found = await cleanStore(artifacts, { dryRun: opts.dryRun === true });
+      if (opts.json) {
+        ctx.json({ artifacts, dryRun: opts.dryRun === true, leftovers: found });
+        return;
+      }
+      for (const f of found) ctx.out(`${f.action === 'kept' ? 'kept' : opts.dryRun ? 'would remove' : 'removed'} ${f.kind} ${f.path}: ${f.reason}`);
+      const removed = found.filter((f) => f.action === 'removed').length;
+      ctx.out(found.length === 0 ? `nothing to clean in ${artifacts}` : `${removed} leftover(s) ${opts.dryRun ? 'to remove' : 'removed'}, ${found.length - removed} kept`);
     });
 }

@@ -1,7 +1,9 @@
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { ConfigError, NotFoundError, VerificationError, messageOf } from '../errors.js';
+import { ConfigError, ConflictError, NotFoundError, VerificationError, messageOf } from '../errors.js';
+import { faultPoint } from '../test-seam.js';
+import { LOCK_DIR, LOCK_OWNER_FILE, cleanLeftovers, writeOwner } from './leftovers.js';
 import { prettyJson, writeFileAtomic } from '../fs-util.js';
 import { suggest } from '../suggest.js';
 import { NAME_RE, VERSION_RE, isBundleName, shown } from './names.js';
@@ -97,12 +99,23 @@ export async function updateAliases(
   update: (aliases: Record<string, string>) => Record<string, string>,
 ): Promise<Record<string, string>> {
   const dir = join(artifacts, name);
-  const release = await lockfile.lock(dir, { lockfilePath: join(dir, '.aliases.lock'), retries: { retries: 20, minTimeout: 20, maxTimeout: 200 }, realpath: false });
+  // A lock left by a promoter or packager killed while holding it: removed when its owner is gone.
+  await cleanLeftovers(artifacts, name);
+  let release: () => Promise<void>;
   try {
+    release = await lockfile.lock(dir, { lockfilePath: join(dir, LOCK_DIR), retries: { retries: 60, minTimeout: 20, maxTimeout: 250 }, realpath: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    throw new ConflictError(`${join(dir, LOCK_DIR)}: the aliases of "${name}" are being changed by another mlpipe; try again (mlpipe bundles gc removes a lock whose owner is gone)`);
+  }
+  try {
+    await writeOwner(join(dir, LOCK_OWNER_FILE));
+    await faultPoint('aliases:locked', join(dir, LOCK_DIR));
     const next = update(await readAliases(artifacts, name));
     await writeFileAtomic(join(dir, ALIASES_FILE), prettyJson(next));
     return next;
   } finally {
+    await rm(join(dir, LOCK_OWNER_FILE), { force: true });
     await release();
   }
 }
