@@ -15,7 +15,7 @@ export function registerBundles(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON document')
     .action(async (opts: { artifacts?: string; json?: boolean }) => {
       const store = await import('../../core/bundle/store.js');
-      const { readManifest } = await import('../../core/bundle/verify.js');
+      const { checkBundleDir, readManifest } = await import('../../core/bundle/verify.js');
       const artifacts = ctx.artifacts(opts.artifacts);
       const rows: { name: string; version: string; aliases: string[]; task?: string; target?: string; createdAt?: string; metric?: string; error?: string }[] = [];
       for (const name of await store.listNames(artifacts)) {
@@ -23,6 +23,8 @@ export function registerBundles(program: Command, ctx: CliContext): void {
         for (const version of await store.listVersions(artifacts, name)) {
           const aliasNames = Object.entries(aliases).filter(([, v]) => v === version).map(([a]) => a);
           try {
+            // The manifest only (fast): a forged file name or a linked folder shows as INVALID; bundles verify checks every file.
+            await checkBundleDir(`${artifacts}/${name}/${version}`);
             const m = await readManifest(`${artifacts}/${name}/${version}`);
             const h = m.metrics.holdout;
             const metric = !h ? '' : 'accuracy' in h.model ? `accuracy ${fmt(h.model.accuracy)}` : `r2 ${fmt(h.model.r2)}`;
