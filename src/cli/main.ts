@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { MlpipeError, messageOf } from '../core/errors.js';
+import { MlpipeError, fsErrorMessage, messageOf } from '../core/errors.js';
 import { CliContext, type CliIo } from './context.js';
 import { createProgram } from './program.js';
 
@@ -31,10 +31,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       if (verbose && err.stack) io.stderr.write(`${err.stack}\n`);
       return err.exitCode;
     }
-    const e = err as NodeJS.ErrnoException;
-    if (e?.code === 'EACCES' || e?.code === 'EROFS' || e?.code === 'ENOSPC' || e?.code === 'ENOENT' || e?.code === 'EISDIR' || e?.code === 'ENOTDIR') {
-      io.stderr.write(`mlpipe: ${messageOf(err)}\n`);
-      if (verbose && e.stack) io.stderr.write(`${e.stack}\n`);
+    // A file-system error (no space, name too long, permission, read-only, …): the path and the problem.
+    const fsMessage = fsErrorMessage(err);
+    if (fsMessage !== undefined) {
+      io.stderr.write(`mlpipe: ${fsMessage}\n`);
+      if (verbose && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
       return 1;
     }
     io.stderr.write(`mlpipe: internal error: ${messageOf(err)}${verbose ? '' : ' (run with --verbose for the stack trace)'}\n`);

@@ -120,3 +120,33 @@ export class InterruptedError extends MlpipeError {
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** What each file-system error code means, said for a user. */
+const FS_PROBLEMS: Record<string, string> = {
+  ENAMETOOLONG: 'the name is too long for the file system (a file or folder name may have at most 255 bytes, a whole path 4096)',
+  ENOTDIR: 'a part of this path is a file, not a folder',
+  EISDIR: 'is a folder; a file was expected',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device (free some space and run the command again)',
+  EDQUOT: 'disk quota exceeded (free some space and run the command again)',
+  EROFS: 'the file system is read-only',
+  ENOENT: 'no such file or folder',
+  EMFILE: 'too many open files',
+  ELOOP: 'too many symbolic links (or a link where none is allowed)',
+};
+
+/**
+ * A user-facing message for an error from the file system (`ENOSPC`, `ENAMETOOLONG`, `EACCES`, …):
+ * the path and the problem in words, e.g. `/data/out: no space left on the device`. Undefined for
+ * any other error. A path longer than 300 characters is shortened in the middle.
+ */
+export function fsErrorMessage(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (!(err instanceof Error) || typeof e.code !== 'string') return undefined;
+  const problem = FS_PROBLEMS[e.code];
+  if (problem === undefined) return undefined;
+  const short = (p: string): string => (p.length > 300 ? `${p.slice(0, 150)}…${p.slice(-140)} (${p.length} characters)` : p);
+  const what = e.syscall ? ` (${e.syscall}${e.dest ? ` to ${short(e.dest)}` : ''})` : '';
+  return e.path ? `${short(e.path)}: ${problem}${what}` : `${problem}${what}`;
+}

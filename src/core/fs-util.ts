@@ -5,6 +5,7 @@ import { type FileHandle, access, mkdir, readFile, readdir, rename, rm, writeFil
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, MlpipeError, NotFoundError, messageOf } from './errors.js';
+import { faultPoint } from './test-seam.js';
 
 /** True when something (a file, a folder) exists at `path`. */
 export async function pathExists(path: string): Promise<boolean> {
@@ -29,7 +30,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathBeside(path);
   try {
+    await faultPoint(`write:${basename(path)}`, tmp);
     await writeFile(tmp, data);
+    await faultPoint(`rename:${basename(path)}`, path);
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });

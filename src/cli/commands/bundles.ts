@@ -3,7 +3,7 @@ import { VerificationError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { fmt, table } from '../render.js';
 
-/** `mlpipe bundles list|show|verify|promote`. */
+/** `mlpipe bundles list|show|verify|promote|gc`. */
 export function registerBundles(program: Command, ctx: CliContext): void {
   const bundles = program.command('bundles').description('list, show, verify and promote bundles in the store');
   const artifactsOption = ['--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
@@ -15,7 +15,7 @@ export function registerBundles(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON document')
     .action(async (opts: { artifacts?: string; json?: boolean }) => {
       const store = await import('../../core/bundle/store.js');
-      const { readManifest } = await import('../../core/bundle/verify.js');
+      const { checkBundleDir, readManifest } = await import('../../core/bundle/verify.js');
       const artifacts = ctx.artifacts(opts.artifacts);
       const rows: { name: string; version: string; aliases: string[]; task?: string; target?: string; createdAt?: string; metric?: string; error?: string }[] = [];
       for (const name of await store.listNames(artifacts)) {
@@ -23,6 +23,8 @@ export function registerBundles(program: Command, ctx: CliContext): void {
         for (const version of await store.listVersions(artifacts, name)) {
           const aliasNames = Object.entries(aliases).filter(([, v]) => v === version).map(([a]) => a);
           try {
+            // The manifest only (fast): a forged file name or a linked folder shows as INVALID; bundles verify checks every file.
+            await checkBundleDir(`${artifacts}/${name}/${version}`);
             const m = await readManifest(`${artifacts}/${name}/${version}`);
             const h = m.metrics.holdout;
             const metric = !h ? '' : 'accuracy' in h.model ? `accuracy ${fmt(h.model.accuracy)}` : `r2 ${fmt(h.model.r2)}`;
@@ -51,10 +53,11 @@ export function registerBundles(program: Command, ctx: CliContext): void {
     .option('--json', 'print the whole manifest')
     .action(async (ref: string, opts: { artifacts?: string; json?: boolean }) => {
       const { resolveRef } = await import('../../core/bundle/store.js');
-      const { readManifest } = await import('../../core/bundle/verify.js');
+      const { verifyBundle } = await import('../../core/bundle/verify.js');
       const { metricsLines } = await import('../render.js');
       const { dir } = await resolveRef(ref, ctx.artifacts(opts.artifacts));
-      const m = await readManifest(dir);
+      // Verified before anything is shown: a forged or changed bundle is exit 1 naming the file.
+      const m = await verifyBundle(dir);
       if (opts.json) {
         ctx.json(m);
         return;
@@ -132,5 +135,24 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       }
       await store.updateAliases(artifacts, m.name, (aliases) => ({ ...aliases, [opts.alias]: m.version }));
       ctx.out(`${m.name}@${opts.alias} → ${m.version}`);
+    });
+
+  bundles
+    .command('gc')
+    .description('remove what killed packagers and promoters left behind (temporary folders and files, stale alias locks), listing each')
+    .option(...artifactsOption)
+    .option('--dry-run', 'list what would be removed, remove nothing')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { artifacts?: string; dryRun?: boolean; json?: boolean }) => {
+      const { cleanStore } = await import('../../core/bundle/leftovers.js');
+      const artifacts = ctx.artifacts(opts.artifacts);
+      const found = await cleanStore(artifacts, { dryRun: opts.dryRun === true });
+      if (opts.json) {
+        ctx.json({ artifacts, dryRun: opts.dryRun === true, leftovers: found });
+        return;
+      }
+      for (const f of found) ctx.out(`${f.action === 'kept' ? 'kept' : opts.dryRun ? 'would remove' : 'removed'} ${f.kind} ${f.path}: ${f.reason}`);
+      const removed = found.filter((f) => f.action === 'removed').length;
+      ctx.out(found.length === 0 ? `nothing to clean in ${artifacts}` : `${removed} leftover(s) ${opts.dryRun ? 'to remove' : 'removed'}, ${found.length - removed} kept`);
     });
 }

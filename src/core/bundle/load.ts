@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type FlatRecord, FlattenError, flattenRecord, hasNestedValue, originalPointer } from '../data/flatten.js';
 import { ConfigError, type ErrorDetail, ValidationError, VerificationError, messageOf } from '../errors.js';
@@ -11,7 +10,7 @@ import type { PredictPool } from '../models/predict-pool.js';
 import { labelValues } from '../models/target.js';
 import type { Manifest } from './manifest.js';
 import { resolveRef } from './store.js';
-import { readVerifiedFile, verifyBundle } from './verify.js';
+import { readBundleFile, readVerifiedFile, verifyBundle } from './verify.js';
 import { dict } from '../dict.js';
 
 /** One prediction: the label (in the target's own type) or number, and class probabilities. */
@@ -269,8 +268,9 @@ export function customKindsUsed(models: readonly LoadedModel[]): CustomRequireme
 
 async function readBundleJson<T>(dir: string, file: string): Promise<T> {
   try {
-    return JSON.parse(await readFile(join(dir, file), 'utf8')) as T;
+    return JSON.parse((await readBundleFile(dir, file)).toString('utf8')) as T;
   } catch (err) {
+    if (err instanceof VerificationError) throw err;
     throw new VerificationError(file, `${join(dir, file)}: unreadable (${messageOf(err)})`);
   }
 }
@@ -299,7 +299,7 @@ export async function loadBundle(ref: string, artifacts: string, options: LoadBu
   const schema = await readBundleJson<JsonSchema>(dir, 'input-schema.json');
   try {
     // The compiled form, not model.json: it loads without parsing (both are checksummed).
-    const forest = CompiledForest.fromBinary(await readFile(join(dir, manifest.model.compiled)));
+    const forest = CompiledForest.fromBinary(await readBundleFile(dir, manifest.model.compiled));
     return new LoadedModel(dir, manifest, pipeline, forest, schema);
   } catch (err) {
     if (err instanceof VerificationError) throw err;

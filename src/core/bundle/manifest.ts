@@ -3,6 +3,7 @@ import type { JsonSchema } from '../features/input-schema.js';
 import type { ForestParams, Task } from '../models/forest-format.js';
 import type { MetricsReport } from '../models/model-dir.js';
 import type { ColumnType } from '../values.js';
+import { BUNDLE_NAME_MAX, BUNDLE_NAME_PATTERN, BUNDLE_VERSION_PATTERN } from './names.js';
 
 /** Bundle format written by this mlpipe; readers refuse other versions with a clear message. */
 export const BUNDLE_FORMAT = 'mlpipe.bundle';
@@ -80,8 +81,8 @@ export const MANIFEST_SCHEMA: JsonSchema = {
   properties: {
     format: { const: BUNDLE_FORMAT },
     formatVersion: { const: BUNDLE_FORMAT_VERSION },
-    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
-    version: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$' },
+    name: { type: 'string', pattern: BUNDLE_NAME_PATTERN, maxLength: BUNDLE_NAME_MAX },
+    version: { type: 'string', pattern: BUNDLE_VERSION_PATTERN },
     createdAt: { type: 'string' },
     task: { enum: ['classification', 'regression'] },
     target: { type: 'object', required: ['name', 'type'], properties: { name: { type: 'string' }, type: { type: 'string' } } },

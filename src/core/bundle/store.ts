@@ -1,31 +1,22 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { ConfigError, NotFoundError, messageOf } from '../errors.js';
+import { ConfigError, ConflictError, NotFoundError, VerificationError, messageOf } from '../errors.js';
+import { faultPoint } from '../test-seam.js';
+import { LOCK_DIR, LOCK_OWNER_FILE, cleanLeftovers, writeOwner } from './leftovers.js';
 import { prettyJson, writeFileAtomic } from '../fs-util.js';
 import { suggest } from '../suggest.js';
+import { NAME_RE, VERSION_RE, isBundleName, shown } from './names.js';
 import { ALIASES_FILE, MANIFEST_FILE } from './manifest.js';
 import { ownValue } from '../dict.js';
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const VERSION_RE = /^(\d+)\.(\d+)\.(\d+)$/;
 const ALIAS_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
-/** Checks a bundle name: letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
-export function checkName(name: string): string {
-  if (!NAME_RE.test(name)) throw new ConfigError(`name: "${name}" is not a valid bundle name (letters, digits, ".", "_", "-"; starting with a letter or digit)`);
-  return name;
-}
-
-/** Checks an X.Y.Z version. */
-export function checkVersion(version: string): string {
-  if (!VERSION_RE.test(version)) throw new ConfigError(`version: "${version}" is not a version of the form X.Y.Z (e.g. 1.0.0)`);
-  return version;
-}
+export { checkName, checkVersion } from './names.js';
 
 /** Checks an alias name (`production`, `staging`, …); it may not look like a version. */
 export function checkAlias(alias: string): string {
-  if (!ALIAS_RE.test(alias)) throw new ConfigError(`alias: "${alias}" is not a valid alias (a letter, then letters, digits, "_" or "-")`);
+  if (alias.length > 100 || !ALIAS_RE.test(alias)) throw new ConfigError(`alias: ${shown(alias)} is not a valid alias (a letter, then letters, digits, "_" or "-"; at most 100 characters)`);
   return alias;
 }
 
@@ -64,7 +55,7 @@ export async function listNames(artifacts: string): Promise<string[]> {
     return [];
   }
   const names: string[] = [];
-  for (const e of entries) if (NAME_RE.test(e) && (await isDir(join(artifacts, e)))) names.push(e);
+  for (const e of entries) if (isBundleName(e) && (await isDir(join(artifacts, e)))) names.push(e);
   return names.sort();
 }
 
@@ -109,12 +100,23 @@ export async function updateAliases(
   update: (aliases: Record<string, string>) => Record<string, string>,
 ): Promise<Record<string, string>> {
   const dir = join(artifacts, name);
-  const release = await lockfile.lock(dir, { lockfilePath: join(dir, '.aliases.lock'), retries: { retries: 20, minTimeout: 20, maxTimeout: 200 }, realpath: false });
+  // A lock left by a promoter or packager killed while holding it: removed when its owner is gone.
+  await cleanLeftovers(artifacts, name);
+  let release: () => Promise<void>;
   try {
+    release = await lockfile.lock(dir, { lockfilePath: join(dir, LOCK_DIR), retries: { retries: 60, minTimeout: 20, maxTimeout: 250 }, realpath: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    throw new ConflictError(`${join(dir, LOCK_DIR)}: the aliases of "${name}" are being changed by another mlpipe; try again (mlpipe bundles gc removes a lock whose owner is gone)`);
+  }
+  try {
+    await writeOwner(join(dir, LOCK_OWNER_FILE));
+    await faultPoint('aliases:locked', join(dir, LOCK_DIR));
     const next = update(await readAliases(artifacts, name));
     await writeFileAtomic(join(dir, ALIASES_FILE), prettyJson(next));
     return next;
   } finally {
+    await rm(join(dir, LOCK_OWNER_FILE), { force: true });
     await release();
   }
 }
@@ -146,7 +148,7 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
   const at = ref.indexOf('@');
   const name = at < 0 ? ref : ref.slice(0, at);
   const selector = at < 0 ? undefined : ref.slice(at + 1);
-  if (!NAME_RE.test(name)) throw new NotFoundError(`${ref}: not a bundle reference (use a folder, name, name@1.2.0 or name@alias)`);
+  if (!isBundleName(name)) throw new NotFoundError(`${shown(ref)}: not a bundle reference (use a folder, name, name@1.2.0 or name@alias)`);
   const versions = await listVersions(artifacts, name);
   if (versions.length === 0) {
     const names = await listNames(artifacts);
@@ -169,5 +171,7 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
     }
     if (!versions.includes(version)) throw new NotFoundError(`${ref}: alias "${selector}" points to ${version}, which does not exist`);
   }
-  return { dir: join(artifacts, name, version as string), name, version };
+  const nameDir = join(artifacts, name);
+  if ((await lstat(nameDir)).isSymbolicLink()) throw new VerificationError(MANIFEST_FILE, `${nameDir}: is a symbolic link; a bundle name's folder in the store must be a real folder (refusing it)`);
+  return { dir: join(nameDir, version as string), name, version };
 }

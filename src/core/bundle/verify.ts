@@ -1,28 +1,100 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, normalize, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { VerificationError, messageOf } from '../errors.js';
-import { sha256, sha256File } from '../fs-util.js';
+import { sha256 } from '../fs-util.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, MANIFEST_FILE, MANIFEST_SCHEMA, type Manifest, withPlaceholder } from './manifest.js';
 
 const validateManifest = new Ajv({ allErrors: false, strict: false }).compile(MANIFEST_SCHEMA);
 
-/** Every file under a folder, as relative paths with `/` separators. */
-async function walk(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
+/**
+ * True when a manifest file name is a plain file name of the bundle folder: the format has no
+ * sub-folders, so no separator, no `.` or `..`, no NUL, not empty, at most 255 bytes.
+ */
+export function safeName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name) && Buffer.byteLength(name) <= 255;
+}
+
+/** The one message for a manifest entry that is not a plain file name. */
+function unsafeNameMessage(dir: string, name: string): string {
+  return `${join(dir, MANIFEST_FILE)}: lists ${JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name)}, which is not a plain file name inside the bundle (no "/", "\\", "..", NUL); refusing a forged manifest`;
+}
+
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/**
+ * Opens a file of a bundle without following a symbolic link (O_NOFOLLOW, and the opened file must
+ * be a regular file): a bundle file replaced by a link to a file elsewhere is refused even when that
+ * file has the same bytes.
+ *
+ * @throws VerificationError naming the file when it is a link, not a regular file, or missing.
+ */
+async function openBundleFile(dir: string, name: string, listed: boolean): Promise<{ handle: FileHandle; size: number }> {
+  const path = join(dir, name);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'EMLINK') throw new VerificationError(name, `${path}: is a symbolic link; a bundle holds only regular files (refusing it)`);
+    if (code === 'ENOENT') throw new VerificationError(name, `${path}: missing${listed ? ' (listed in the manifest)' : ''}`);
+    throw new VerificationError(name, `${path}: unreadable (${messageOf(err)})`);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new VerificationError(name, `${path}: not a regular file; a bundle holds only regular files`);
+    return { handle, size: st.size };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** The bytes of a bundle file, read as {@link openBundleFile} says (never through a link). */
+export async function readBundleFile(dir: string, name: string, listed = true): Promise<Buffer> {
+  const { handle } = await openBundleFile(dir, name, listed);
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Size and hex sha256 of a bundle file, streamed (model files may be larger than a Buffer). */
+async function hashBundleFile(dir: string, name: string): Promise<{ size: number; sha256: string }> {
+  const { handle, size } = await openBundleFile(dir, name, true);
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+  } finally {
+    await handle.close();
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+/** Every entry under a folder that is not a folder, as relative paths with `/` separators; links are never followed. */
+async function walk(dir: string, prefix = '', depth = 0): Promise<{ name: string; link: boolean }[]> {
+  const out: { name: string; link: boolean }[] = [];
   for (const entry of await readdir(join(dir, prefix), { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...(await walk(dir, rel)));
-    else out.push(rel);
+    if (entry.isDirectory() && depth < 8) out.push(...(await walk(dir, rel, depth + 1)));
+    else out.push({ name: rel, link: entry.isSymbolicLink() });
   }
   return out;
 }
 
-/** True when a manifest file name stays inside the bundle folder. */
-function safeName(name: string): boolean {
-  if (name === '' || isAbsolute(name) || name.includes('\\')) return false;
-  const n = normalize(name);
-  return !n.startsWith('..') && !n.split(sep).includes('..');
+/** Refuses a bundle folder that is a symbolic link or not a folder (checked with lstat). */
+export async function checkBundleDir(dir: string): Promise<void> {
+  let st;
+  try {
+    st = await lstat(dir);
+  } catch {
+    throw new VerificationError(MANIFEST_FILE, `${dir}: no such bundle folder`);
+  }
+  if (st.isSymbolicLink()) throw new VerificationError(MANIFEST_FILE, `${dir}: is a symbolic link; a bundle folder in the store must be a real folder (refusing it)`);
+  if (!st.isDirectory()) throw new VerificationError(MANIFEST_FILE, `${dir}: not a folder`);
 }
 
 /** Reads and checks the manifest itself: its own checksum, then its shape. */
@@ -30,9 +102,10 @@ export async function readManifest(dir: string): Promise<Manifest> {
   const path = join(dir, MANIFEST_FILE);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new VerificationError(MANIFEST_FILE, `${path}: missing; this folder is not an mlpipe bundle`);
+    text = (await readBundleFile(dir, MANIFEST_FILE, false)).toString('utf8');
+  } catch (err) {
+    if (err instanceof VerificationError && /: missing$/.test(err.message)) throw new VerificationError(MANIFEST_FILE, `${path}: missing; this folder is not an mlpipe bundle`);
+    throw err;
   }
   const { text: hashed, recorded } = withPlaceholder(text);
   if (!recorded) throw new VerificationError(MANIFEST_FILE, `${path}: has no manifestSha256; refusing an unverifiable bundle`);
@@ -54,7 +127,12 @@ export async function readManifest(dir: string): Promise<Manifest> {
     const e = validateManifest.errors?.[0];
     throw new VerificationError(MANIFEST_FILE, `${path}: malformed manifest at ${e?.instancePath || '(root)'}: ${e?.message ?? 'invalid'}`);
   }
-  return manifest as Manifest;
+  const checked = manifest as Manifest;
+  for (const name of Object.keys(checked.files)) if (!safeName(name)) throw new VerificationError(name, unsafeNameMessage(dir, name));
+  for (const [what, name] of [['model.file', checked.model.file], ['model.compiled', checked.model.compiled], ['featurizer.file', checked.featurizer.file]] as const) {
+    if (!Object.hasOwn(checked.files, name)) throw new VerificationError(name, `${path}: ${what} is ${JSON.stringify(name)}, which the manifest's files do not list`);
+  }
+  return checked;
 }
 
 /** The mismatch message of a file whose bytes are not the ones the manifest recorded. */
@@ -71,13 +149,8 @@ function changedMessage(path: string, actual: string, expected: string): string 
 export async function readVerifiedFile(dir: string, manifest: Manifest, name: string): Promise<Buffer> {
   const expected = manifest.files[name];
   const path = join(dir, name);
-  if (!expected || !safeName(name)) throw new VerificationError(name, `${path}: not listed in the manifest`);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch {
-    throw new VerificationError(name, `${path}: missing (listed in the manifest)`);
-  }
+  if (!expected || !Object.hasOwn(manifest.files, name) || !safeName(name)) throw new VerificationError(name, `${path}: not listed in the manifest`);
+  const bytes = await readBundleFile(dir, name);
   const actual = sha256(bytes);
   if (actual !== expected.sha256) throw new VerificationError(name, changedMessage(path, actual, expected.sha256));
   return bytes;
@@ -89,25 +162,20 @@ export async function readVerifiedFile(dir: string, manifest: Manifest, name: st
  * VerificationError naming the first file that does not match.
  */
 export async function verifyBundle(dir: string): Promise<Manifest> {
+  await checkBundleDir(dir);
   const manifest = await readManifest(dir);
   for (const [name, expected] of Object.entries(manifest.files)) {
-    if (!safeName(name)) throw new VerificationError(name, `${join(dir, MANIFEST_FILE)}: lists "${name}", a path outside the bundle`);
     const path = join(dir, name);
-    let size: number;
-    try {
-      size = (await stat(path)).size;
-    } catch {
-      throw new VerificationError(name, `${path}: missing (listed in the manifest)`);
-    }
+    const { size, sha256: actual } = await hashBundleFile(dir, name);
     if (size !== expected.bytes) throw new VerificationError(name, `${path}: size ${size} bytes, the manifest says ${expected.bytes}: the file was changed after the bundle was written`);
-    const actual = await sha256File(path);
     if (actual !== expected.sha256) throw new VerificationError(name, changedMessage(path, actual, expected.sha256));
   }
   for (const rel of await walk(dir)) {
-    if (rel !== MANIFEST_FILE && !Object.hasOwn(manifest.files, rel)) {
-      throw new VerificationError(rel, `${join(dir, rel)}: not listed in the manifest: a file was added to the bundle after it was written`);
+    const path = join(dir, rel.name);
+    if (rel.link) throw new VerificationError(rel.name, `${path}: is a symbolic link; a bundle holds only regular files (refusing it)`);
+    if (rel.name !== MANIFEST_FILE && !Object.hasOwn(manifest.files, rel.name)) {
+      throw new VerificationError(rel.name, `${path}: not listed in the manifest: a file was added to the bundle after it was written`);
     }
   }
   return manifest;
 }
-

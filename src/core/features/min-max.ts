@@ -1,6 +1,6 @@
 import { NUMERIC_IMPUTE_KEYS, type NumericFill, type NumericImputeParams, fitNumericFill, imputeSummary, imputedOutputs, numericImputeParams, round } from './impute.js';
 import { param } from './params.js';
-import { sortedPresent } from './stats.js';
+import { scaled, sortedPresent, spread } from './stats.js';
 import type { FeaturizerKind } from './types.js';
 
 /** Parameters of {@link minMax}. */
@@ -28,14 +28,14 @@ export const minMax: FeaturizerKind<MinMaxParams, MinMaxState> = {
     const sorted = sortedPresent(column.values as Float64Array);
     const min = sorted.length ? (sorted[0] as number) : 0;
     const max = sorted.length ? (sorted[sorted.length - 1] as number) : 0;
-    return { min, range: max > min ? max - min : 1, clip: params.clip, ...fitNumericFill(column, params, sorted) };
+    return { min, range: max > min ? spread(max, min) : 1, clip: params.clip, ...fitNumericFill(column, params, sorted) };
   },
   outputs(column, _params, state) {
     return imputedOutputs(column, state);
   },
   transform(state, cell, out, offset) {
     const missing = cell === null;
-    let v = ((missing ? state.fill : (cell as number)) - state.min) / state.range;
+    let v = scaled(missing ? state.fill : (cell as number), state.min, state.range);
     if (state.clip) v = v < 0 ? 0 : v > 1 ? 1 : v;
     out[offset] = v;
     if (state.indicator) out[offset + 1] = missing ? 1 : 0;

@@ -1,6 +1,6 @@
 import { NUMERIC_IMPUTE_KEYS, type NumericFill, type NumericImputeParams, fitNumericFill, imputeSummary, imputedOutputs, numericImputeParams, round } from './impute.js';
 import { param } from './params.js';
-import { quantileSorted, sortedPresent } from './stats.js';
+import { quantileSorted, scaled, sortedPresent, spread } from './stats.js';
 import type { FeaturizerKind } from './types.js';
 
 /** Parameters of {@link robustScale}: imputation only. */
@@ -23,7 +23,7 @@ export const robustScale: FeaturizerKind<RobustScaleParams, RobustScaleState> = 
   },
   fit(column, params) {
     const sorted = sortedPresent(column.values as Float64Array);
-    const iqr = quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25);
+    const iqr = spread(quantileSorted(sorted, 0.75), quantileSorted(sorted, 0.25));
     return { median: quantileSorted(sorted, 0.5), iqr: iqr > 0 ? iqr : 1, ...fitNumericFill(column, params, sorted) };
   },
   outputs(column, _params, state) {
@@ -31,7 +31,7 @@ export const robustScale: FeaturizerKind<RobustScaleParams, RobustScaleState> = 
   },
   transform(state, cell, out, offset) {
     const missing = cell === null;
-    out[offset] = ((missing ? state.fill : (cell as number)) - state.median) / state.iqr;
+    out[offset] = scaled(missing ? state.fill : (cell as number), state.median, state.iqr);
     if (state.indicator) out[offset + 1] = missing ? 1 : 0;
   },
   summary(params, state) {

@@ -1,6 +1,6 @@
 import { NUMERIC_IMPUTE_KEYS, type NumericFill, type NumericImputeParams, fitNumericFill, imputeSummary, imputedOutputs, numericImputeParams, round } from './impute.js';
 import { param } from './params.js';
-import { meanOf, sortedPresent, stdOf } from './stats.js';
+import { meanOf, scaled, sortedPresent, stdOf } from './stats.js';
 import type { FeaturizerKind } from './types.js';
 
 /** Parameters of {@link standardScale}: imputation only. */
@@ -34,7 +34,7 @@ export const standardScale: FeaturizerKind<StandardScaleParams, StandardScaleSta
   },
   transform(state, cell, out, offset) {
     const missing = cell === null;
-    out[offset] = ((missing ? state.fill : (cell as number)) - state.mean) / state.scale;
+    out[offset] = scaled(missing ? state.fill : (cell as number), state.mean, state.scale);
     if (state.indicator) out[offset + 1] = missing ? 1 : 0;
   },
   summary(params, state) {

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, type Node, isNode, parseDocument } from 'yaml';
+import { BUNDLE_NAME_MAX, BUNDLE_NAME_PATTERN, BUNDLE_VERSION_PATTERN } from '../bundle/names.js';
 import { ConfigError, type ErrorDetail, NotFoundError } from '../errors.js';
 import type { ColumnChoice, ColumnSelector } from '../features/auto.js';
 import { DeriveError, checkDerivations } from '../features/derive.js';
@@ -66,7 +67,6 @@ export interface PipelineConfig {
   package: { version?: string; artifacts?: string };
 }
 
-const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
 /** Options of loading, written on a source (`types:`, `onBadRow:`, `inferRows:`, `chunkRows:`). */
 const LOAD_OPTIONS = {
@@ -226,7 +226,7 @@ export const PIPELINE_SCHEMA = {
   additionalProperties: false,
   required: ['source', 'target'],
   properties: {
-    name: { type: 'string', pattern: NAME_PATTERN, description: 'bundle name: the model is saved as <name>@<version>; mlpipe run needs it here or as --name' },
+    name: { type: 'string', pattern: BUNDLE_NAME_PATTERN, maxLength: BUNDLE_NAME_MAX, description: `bundle name (at most ${BUNDLE_NAME_MAX} characters): the model is saved as <name>@<version>; mlpipe run needs it here or as --name` },
     source: {
       description: 'where the data comes from: a file path (relative to this config), one source object (file, sql, http or command), or a list of them combined by combine:',
       type: ['string', 'object', 'array'],
@@ -348,7 +348,7 @@ export const PIPELINE_SCHEMA = {
       description: 'where the bundle goes and its version',
       additionalProperties: false,
       properties: {
-        version: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$', description: 'an existing version is refused, never overwritten; default: the next patch version (1.0.0 for a new name)' },
+        version: { type: 'string', pattern: BUNDLE_VERSION_PATTERN, description: 'an existing version is refused, never overwritten; default: the next patch version (1.0.0 for a new name)' },
         artifacts: { type: 'string', minLength: 1, description: 'the bundle store, relative to this config; --artifacts wins; default: $MLPIPE_ARTIFACTS, else ./artifacts' },
       },
     },

@@ -7,6 +7,7 @@ import { parseSourceArgument, specLabel } from '../data/sources/index.js';
 import type { SourceSpec } from '../data/sources/types.js';
 import type { OnBadRow } from '../data/stream-load.js';
 import type { ColumnProfile } from '../data/profile.js';
+import { checkName } from '../bundle/names.js';
 import { ConfigError } from '../errors.js';
 import { planFeatures } from '../features/auto.js';
 import { referenceOf } from '../features/derive.js';
@@ -77,14 +78,9 @@ export interface InitResult {
 
 const SEED = 42;
 const HOLDOUT = 0.2;
-const NAME_PATTERN = new RegExp(PIPELINE_SCHEMA.properties.name.pattern);
-
-/** Checks a bundle name against the schema's pattern; ConfigError when it does not fit. */
+/** Checks a bundle name (the one rule: src/core/bundle/names.ts); ConfigError when it does not fit. */
 export function checkBundleName(name: string): string {
-  if (!NAME_PATTERN.test(name)) {
-    throw new ConfigError(`name: "${name}" is not a valid bundle name (letters, digits, ".", "_" and "-", starting with a letter or digit)`);
-  }
-  return name;
+  return checkName(name);
 }
 
 /** A valid bundle name made from any text (`Sales Data 2024` → `Sales-Data-2024`), or undefined when nothing is left. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type PackageResult, packageModel } from '../bundle/package.js';
+import { checkName, checkVersion } from '../bundle/names.js';
 import { type LoadOptions, type LoadResult, loadSource } from '../data/load.js';
 import type { LoadProgress, OnBadRow } from '../data/stream-load.js';
 import type { SourceSpec } from '../data/sources/types.js';
@@ -73,6 +74,10 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   if (!options.source && !cfg) throw new ConfigError('source: no data source given');
   if (!target) throw new ConfigError('target: no target column given (--target or target: in the config)');
   if (!name) throw new ConfigError('name: no bundle name given (--name or name: in the config)');
+  // Checked before any work: a bad name or version must not cost a training run.
+  checkName(name);
+  const version = options.version ?? cfg?.package.version;
+  if (version !== undefined) checkVersion(version);
   const work = options.workDir ?? (await mkdtemp(join(tmpdir(), 'mlpipe-run-')));
   const stage = (name: string) => options.onProgress?.({ stage: name, done: 0, total: 0 });
   try {
@@ -133,7 +138,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     const packaged = await packageModel({
       modelDir: join(work, 'model'),
       name,
-      version: options.version ?? cfg?.package.version,
+      version,
       artifacts: options.artifacts ?? cfg?.package.artifacts ?? options.defaultArtifacts,
     });
     return { load, featurize: featurized, train: trained, package: packaged };

@@ -1,7 +1,7 @@
 import { basename, join, resolve } from 'node:path';
 import { MANIFEST_FILE } from '../bundle/manifest.js';
 import { resolveRef } from '../bundle/store.js';
-import { readManifest, readVerifiedFile } from '../bundle/verify.js';
+import { readVerifiedFile, verifyBundle } from '../bundle/verify.js';
 import type { DatasetProfile } from '../data/profile.js';
 import { ConfigError, NotFoundError } from '../errors.js';
 import { pathExists, prettyJson, readJsonFile, writeFileAtomic } from '../fs-util.js';
@@ -26,6 +26,34 @@ export const SAMPLE_MAX_ROWS = 2000;
 /** Number and date columns drawn as small histograms in the data section; bins of each. */
 export const MAX_DISTRIBUTIONS = 24;
 export const DISTRIBUTION_BINS = 20;
+
+/** Longest text report.json keeps (a column name, a top value, a label, a featurizer line): longer ones end in "…". */
+export const REPORT_TEXT_MAX = 200;
+/** Most classes whose counts report.json keeps (the most frequent ones). */
+export const REPORT_MAX_CLASSES = 1000;
+
+/** `text` cut to {@link REPORT_TEXT_MAX} characters with an ellipsis (never splitting a surrogate pair). */
+export function capText(text: string, max = REPORT_TEXT_MAX): string {
+  if (text.length <= max) return text;
+  let cut = text.slice(0, max - 1);
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
+/** A profile with every text in it capped: a 10 MB cell or column name is not copied into the report. */
+function capProfile(profile: DatasetProfile): DatasetProfile {
+  return {
+    ...profile,
+    columns: profile.columns.map((c) => ({
+      ...c,
+      name: capText(c.name),
+      ...(typeof c.min === 'string' ? { min: capText(c.min) } : {}),
+      ...(typeof c.max === 'string' ? { max: capText(c.max) } : {}),
+      ...(c.top ? { top: c.top.slice(0, 5).map((t) => ({ value: capText(t.value), count: t.count })) } : {}),
+    })),
+  };
+}
 
 /** `report.json`: the numbers the report draws that the other files of a model folder do not hold. */
 export interface ReportDetails {
@@ -92,7 +120,8 @@ export function reportDetails(input: DetailsInput): ReportDetails {
   if (task === 'classification') {
     const counts = new Array<number>(classes?.length ?? 0).fill(0);
     for (let i = 0; i < y.length; i++) counts[y[i] as number] = (counts[y[i] as number] ?? 0) + 1;
-    target.classCounts = (classes ?? []).map((label, c) => ({ label, count: counts[c] ?? 0 }));
+    target.classCounts = (classes ?? []).map((label, c) => ({ label: capText(label), count: counts[c] ?? 0 }));
+    if (target.classCounts.length > REPORT_MAX_CLASSES) target.classCounts = target.classCounts.sort((a, b) => b.count - a.count).slice(0, REPORT_MAX_CLASSES);
   } else {
     target.histogram = histogram(y);
   }
@@ -105,8 +134,8 @@ export function reportDetails(input: DetailsInput): ReportDetails {
       const scores = Array.from({ length: h.actual.length }, (_, i) => h.proba![i * 2 + 1] as number);
       const roc = rocCurve(isPositive, scores, classes[1]!);
       const pr = prCurve(isPositive, scores, classes[1]!);
-      holdout.roc = roc && thinCurve(roc, ['fpr', 'tpr', 'thresholds'], CURVE_MAX_POINTS);
-      holdout.pr = pr && thinCurve(pr, ['precision', 'recall', 'thresholds'], CURVE_MAX_POINTS);
+      holdout.roc = roc && { ...thinCurve(roc, ['fpr', 'tpr', 'thresholds'], CURVE_MAX_POINTS), positive: capText(roc.positive) };
+      holdout.pr = pr && { ...thinCurve(pr, ['precision', 'recall', 'thresholds'], CURVE_MAX_POINTS), positive: capText(pr.positive) };
     }
     if (task === 'regression') {
       let rows = Array.from({ length: h.actual.length }, (_, i) => i);
@@ -117,9 +146,13 @@ export function reportDetails(input: DetailsInput): ReportDetails {
   const distributions = (input.columns ?? [])
     .filter((c): c is Extract<Column, { values: Float64Array }> => c.type === 'number' || c.type === 'integer' || c.type === 'datetime')
     .slice(0, MAX_DISTRIBUTIONS)
-    .map((c) => ({ name: c.name, type: c.type, histogram: histogram(c.values, DISTRIBUTION_BINS) }))
+    .map((c) => ({ name: capText(c.name), type: c.type, histogram: histogram(c.values, DISTRIBUTION_BINS) }))
     .filter((d) => d.histogram.counts.length > 0);
-  return { format: 'mlpipe.report-data', formatVersion: 1, profile: input.profile, featurizers: input.featurizers, target, distributions, holdout };
+  const featurizers = {
+    steps: input.featurizers.steps.map((s) => capText(s, 4 * REPORT_TEXT_MAX)),
+    dropped: input.featurizers.dropped.map((d) => ({ column: capText(d.column), reason: capText(d.reason, 4 * REPORT_TEXT_MAX) })),
+  };
+  return { format: 'mlpipe.report-data', formatVersion: 1, profile: capProfile(input.profile), featurizers, target, distributions, holdout };
 }
 
 /** The fields of a report that say what made it and when. */
@@ -149,7 +182,7 @@ function checkDetails(details: ReportDetails, file: string): ReportDetails {
 export async function readReportData(dir: string, as: { title?: string; path?: string } = {}): Promise<ReportData> {
   const base = reportHeader();
   if (await pathExists(join(dir, MANIFEST_FILE))) {
-    const manifest = await readManifest(dir);
+    const manifest = await verifyBundle(dir);
     const json = async <T>(file: string): Promise<T> => {
       const bytes = await readVerifiedFile(dir, manifest, file);
       try {
