@@ -51,12 +51,29 @@ export interface DataLocation {
   column?: string;
 }
 
+/** How many characters of a user's name or value a message quotes at most (see {@link quoteText}). */
+export const QUOTED_TEXT_MAX = 80;
+
+/**
+ * A name or value from the user's data, quoted for a message (JSON string syntax) and cut to
+ * {@link QUOTED_TEXT_MAX} characters, saying how long it was: a 10 MB column name or cell must not become
+ * a 10 MB error message. Every message that quotes user data goes through here.
+ */
+export function quoteText(text: string, max = QUOTED_TEXT_MAX): string {
+  if (text.length <= max) return JSON.stringify(text);
+  // Do not cut a surrogate pair in half.
+  let cut = max;
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut--;
+  return `${JSON.stringify(`${text.slice(0, cut)}…`)} (${text.length.toLocaleString('en-US')} characters)`;
+}
+
 /** Formats a location as `file.csv: row 3 (line 4), column "age"`. */
 export function formatLocation(loc: DataLocation): string {
   const parts: string[] = [];
   if (loc.row !== undefined) parts.push(loc.line !== undefined && loc.line !== loc.row ? `row ${loc.row} (line ${loc.line})` : `row ${loc.row}`);
   else if (loc.line !== undefined) parts.push(`line ${loc.line}`);
-  if (loc.column !== undefined) parts.push(`column ${JSON.stringify(loc.column)}`);
+  if (loc.column !== undefined) parts.push(`column ${quoteText(loc.column)}`);
   const where = parts.join(', ');
   if (loc.source && where) return `${loc.source}: ${where}`;
   return loc.source ?? where;

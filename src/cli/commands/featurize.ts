@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
+import { whileInterruptible } from '../interrupt.js';
 import { oneOf } from '../parse.js';
 
 /** Prints what featurize picked: one line per step and per dropped column. */
@@ -31,15 +32,21 @@ export function registerFeaturize(program: Command, ctx: CliContext): void {
       const config = opts.config ? await readPipelineConfig(opts.config) : undefined;
       const { loadSource } = await import('../../core/data/load.js');
       const { featurize } = await import('../../core/pipeline/featurize.js');
-      const data = await loadSource({ source: dataset, stdin: ctx.io.stdin, env: ctx.io.env, types: config?.source.types, onBadRow: config?.source.onBadRow, inferRows: config?.source.inferRows, chunkRows: config?.source.chunkRows });
-      const result = await featurize({
-        data,
-        target: (opts.target ?? config?.target) as string,
-        out: opts.out,
-        features: config?.features,
-        task: opts.task ?? config?.task,
-        configSha256: config?.sha256,
-        seed: config?.seed,
+      const { throwIfAborted } = await import('../../core/abort.js');
+      // Ctrl-C / SIGTERM: stop, remove the temporary files (the load's spool), exit 130; no features folder is left.
+      const result = await whileInterruptible(async (signal) => {
+        const data = await loadSource({ source: dataset, stdin: ctx.io.stdin, env: ctx.io.env, types: config?.source.types, onBadRow: config?.source.onBadRow, inferRows: config?.source.inferRows, chunkRows: config?.source.chunkRows, signal });
+        throwIfAborted(signal);
+        return featurize({
+            data,
+            target: (opts.target ?? config?.target) as string,
+            out: opts.out,
+            features: config?.features,
+            task: opts.task ?? config?.task,
+            configSha256: config?.sha256,
+            seed: config?.seed,
+            signal,
+          });
       });
       if (opts.json) {
         ctx.json({ out: opts.out, ...result.info, profile: undefined, lineage: result.info.lineage });

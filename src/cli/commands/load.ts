@@ -3,6 +3,7 @@ import type { SourceFlags as SourceSpecFlags } from '../../core/data/sources/ind
 import { type DeclaredType, dateOrderPattern } from '../../core/values.js';
 import type { CliContext } from '../context.js';
 import { collect, columnTypes, integer, onBadRowOption, oneOf } from '../parse.js';
+import { whileInterruptible } from '../interrupt.js';
 import { loadProgressReporter } from '../progress.js';
 import { profileTable } from '../render.js';
 
@@ -87,27 +88,15 @@ export function registerLoad(program: Command, ctx: CliContext): void {
       const { loadToDataset } = await import('../../core/data/load.js');
       const progress = loadProgressReporter(ctx, !opts.json, specLabel(spec));
       // Ctrl-C / SIGTERM: stop, remove the temporary files, exit 130 (a second Ctrl-C kills at once).
-      const interrupt = new AbortController();
-      const onSignal = () => {
-        stopListening();
-        interrupt.abort();
-      };
-      const stopListening = () => {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      const result = await loadToDataset({
-        source: spec,
-        out: opts.out,
-        ...loadingOptions(opts, ctx),
-        onProgress: progress.onProgress,
-        signal: interrupt.signal,
-      }).finally(() => {
-        stopListening();
-        progress.stop();
-      });
+      const result = await whileInterruptible((signal) =>
+        loadToDataset({
+          source: spec,
+          out: opts.out,
+          ...loadingOptions(opts, ctx),
+          onProgress: progress.onProgress,
+          signal,
+        }),
+      ).finally(() => progress.stop());
       for (const w of result.warnings) ctx.note(`warning: ${w}`);
       if (opts.profile) {
         const { writeFileAtomic, prettyJson } = await import('../../core/fs-util.js');

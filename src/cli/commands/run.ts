@@ -7,6 +7,7 @@ import { featurizeLines } from './featurize.js';
 import { SOURCE_ARGUMENT, type SourceFlags, sourceOptions } from './load.js';
 import { type ModelFlags, forestParamsFrom, modelOptions, searchFrom } from './train.js';
 import { progressReporter } from '../progress.js';
+import { whileInterruptible } from '../interrupt.js';
 import { metricsLines } from '../render.js';
 
 const CONFIG_EXT = /\.(ya?ml)$/i;
@@ -48,7 +49,9 @@ export function registerRun(program: Command, ctx: CliContext): void {
         if (stray) throw new MlpipeError('usage', `--${stray[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: give source options in the config's source: section, not with a pipeline.yaml`);
       }
       const progress = progressReporter(ctx, !opts.json);
-      const result = await runPipeline({
+      // Ctrl-C / SIGTERM: stop, remove the work folder and temporary files, exit 130.
+      const result = await whileInterruptible((signal) => runPipeline({
+        signal,
         config,
         source,
         format: isConfig ? opts.format : undefined,
@@ -74,7 +77,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
         oob: opts.oob,
         search: searchFrom(opts),
         onProgress: progress.onProgress,
-      }).finally(() => progress.stop());
+      })).finally(() => progress.stop());
       if (opts.json) {
         ctx.json({
           bundle: result.package.ref,

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { type Readable, Transform, pipeline } from 'node:stream';
-import { MlpipeError, NotFoundError } from '../errors.js';
+import { DataError, MlpipeError, NotFoundError, quoteText } from '../errors.js';
 import { fileSource } from './sources/file.js';
 import type { CsvOptions, RawValue } from './sources/types.js';
 
@@ -135,22 +135,63 @@ export function sniffDelimiter(headerLine: string, quote = '"'): string {
 }
 
 /**
+ * The widest table mlpipe reads: 100,000 columns. Every stage keeps per-column state (an inferrer, a
+ * profile, an Arrow field, a chunk's spans are rows × columns), so a wider header costs gigabytes
+ * before the first row; no table a model is trained on is that wide, and a header that wide is
+ * almost always a file that is not a table (or a delimiter sniffed wrong).
+ */
+export const MAX_COLUMNS = 100_000;
+
+/** The longest column name mlpipe takes: 1,000 characters (a longer "name" is data on the wrong line). */
+export const MAX_COLUMN_NAME_LENGTH = 1_000;
+
+/** Refuses a table wider than {@link MAX_COLUMNS}, naming the source. */
+export function checkColumnCount(count: number, source: string, what = 'the header has'): void {
+  if (count > MAX_COLUMNS) {
+    throw new DataError(
+      { source },
+      `${what} ${count.toLocaleString('en-US')} columns, more than mlpipe reads (${MAX_COLUMNS.toLocaleString('en-US')}); ` +
+        'is this a table, and is the delimiter right (--delimiter)?',
+    );
+  }
+}
+
+/** Refuses a column name longer than {@link MAX_COLUMN_NAME_LENGTH} (column `index`, 0-based), naming the source. */
+export function checkColumnName(name: string, index: number, source: string): void {
+  if (name.length > MAX_COLUMN_NAME_LENGTH) {
+    throw new DataError(
+      { source },
+      `column ${index + 1}'s name ${quoteText(name)} is longer than mlpipe takes (${MAX_COLUMN_NAME_LENGTH.toLocaleString('en-US')} characters); ` +
+        'is the first line a header (--no-header if not), and are the quotes closed?',
+    );
+  }
+}
+
+/**
  * Gives header names that are safe to use: blank names become `unnamed_<n>` and repeated names get a
- * `_2`, `_3` suffix, each with a warning.
+ * `_2`, `_3` suffix, each with a warning. Refuses more than {@link MAX_COLUMNS} columns and names longer
+ * than {@link MAX_COLUMN_NAME_LENGTH}. Linear in the number of names: the next suffix to try is kept
+ * per name, so `a,a,a,…` does not search from `_2` again for every column.
  */
 export function cleanHeader(names: string[], source: string, warnings: string[]): string[] {
+  checkColumnCount(names.length, source);
   const seen = new Set<string>();
+  /** Per repeated name, the suffix to try next (every smaller one is taken). */
+  const nextSuffix = new Map<string, number>();
   return names.map((raw, i) => {
     let name = raw.trim();
+    checkColumnName(name, i, source);
     if (name === '') {
       name = `unnamed_${i + 1}`;
-      warnings.push(`${source}: column ${i + 1} has no name; calling it "${name}"`);
+      warnings.push(`${source}: column ${i + 1} has no name; calling it ${quoteText(name)}`);
     }
     if (seen.has(name)) {
-      let k = 2;
+      let k = nextSuffix.get(name) ?? 2;
       while (seen.has(`${name}_${k}`)) k++;
-      warnings.push(`${source}: column name "${name}" appears more than once; column ${i + 1} is renamed "${name}_${k}"`);
-      name = `${name}_${k}`;
+      nextSuffix.set(name, k + 1);
+      const renamed = `${name}_${k}`;
+      warnings.push(`${source}: column name ${quoteText(name)} appears more than once; column ${i + 1} is renamed ${quoteText(renamed)}`);
+      name = renamed;
     }
     seen.add(name);
     return name;

@@ -1,3 +1,4 @@
+import { throwIfAborted } from '../abort.js';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Field, Float64, RecordBatch, Schema, Struct, Table as ArrowTable, Utf8, makeData, makeVector, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
@@ -93,15 +94,21 @@ function matrixToArrow(data: FeatureMatrix, targetName: string, numericTarget: b
  * feature and the target) and `features.json`. The folder is built beside the target and renamed
  * into place, so a failure leaves any earlier folder as it was.
  */
-export async function writeFeaturesDir(out: string, dir: FeaturesDir): Promise<void> {
+export async function writeFeaturesDir(out: string, dir: FeaturesDir, signal?: AbortSignal): Promise<void> {
   const tmp = tempPathBeside(out);
   await mkdir(tmp, { recursive: true });
   try {
+    // An interrupt between files removes the half-written folder (below).
     await writeFileAtomic(join(tmp, FEATURES_FILES.featurizer), prettyJson(dir.pipeline));
+    throwIfAborted(signal);
     await writeFileAtomic(join(tmp, FEATURES_FILES.inputSchema), prettyJson(dir.inputSchema));
+    throwIfAborted(signal);
     await writeFileAtomic(join(tmp, FEATURES_FILES.matrix), matrixToArrow(dir.data, dir.info.target.name, dir.info.target.type === 'number' || dir.info.target.type === 'integer'));
+    throwIfAborted(signal);
     await writeDataset(join(tmp, FEATURES_FILES.rows), dir.table, dir.info.lineage ?? null);
+    throwIfAborted(signal);
     await writeFileAtomic(join(tmp, FEATURES_FILES.info), prettyJson(dir.info));
+    throwIfAborted(signal);
     await replaceDir(tmp, out);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { throwIfAborted } from '../abort.js';
 import type { LoadResult } from '../data/load.js';
 import { ConfigError } from '../errors.js';
 import { type ColumnChoice, type ColumnSelector, planFeatures } from '../features/auto.js';
@@ -40,6 +41,8 @@ export interface FeaturizeOptions {
   configSha256?: string;
   /** Seed of the featurizers' random choices (target encoding's out-of-fold split); default 0. */
   seed?: number;
+  /** Stops between steps (an InterruptedError); a features folder is written whole or not at all. */
+  signal?: AbortSignal;
 }
 
 /** What {@link featurize} did. */
@@ -124,7 +127,9 @@ export async function featurize(options: FeaturizeOptions): Promise<FeaturizeRes
   const targetValues = targetCells(targetColumn).map((v) => (typeof v === 'number' ? v : String(v)));
   // Target-learning featurizers (target encoding) fit on these; the matrix gets their out-of-fold values.
   const fitTarget = featureTarget(targetValues, resolved.task, resolved.classes);
+  throwIfAborted(options.signal);
   const { pipeline, transformer, matrix } = fitTransform(table, plan, { target: fitTarget, seed: options.seed ?? 0 });
+  throwIfAborted(options.signal);
   if (transformer.width === 0) {
     const why = pipeline.dropped.map((d) => `${d.column} (${d.reason})`).join('; ');
     const first = pipeline.dropped.find((d) => d.type === 'number' || d.type === 'integer') ?? pipeline.dropped[0];
@@ -152,7 +157,7 @@ export async function featurize(options: FeaturizeOptions): Promise<FeaturizeRes
     inputSchema: inputSchema(pipeline, `input record of a model predicting ${target}`),
     data: { matrix, rows: table.rowCount, featureNames: pipeline.featureNames, target: targetValues },
     table,
-  });
+  }, options.signal);
   return { out: options.out, info, pipeline };
 }
 

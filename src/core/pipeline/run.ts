@@ -1,3 +1,4 @@
+import { throwIfAborted } from '../abort.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,11 @@ export interface RunOptions {
   search?: SearchOptions;
   /** Called as each step starts (done = total = 0) and after every tree. */
   onProgress?: (p: TrainProgress) => void;
+  /**
+   * Stops the run (an InterruptedError): the load as it reads, and between steps; the work folder and
+   * the load's spool are removed, and no bundle is written.
+   */
+  signal?: AbortSignal;
 }
 
 /** Everything {@link runPipeline} produced. */
@@ -81,7 +87,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const work = options.workDir ?? (await mkdtemp(join(tmpdir(), 'mlpipe-run-')));
   const stage = (name: string) => options.onProgress?.({ stage: name, done: 0, total: 0 });
   try {
-    const common = { stdin: options.stdin, env: options.env, onProgress: options.onLoadProgress };
+    const { signal } = options;
+    const common = { stdin: options.stdin, env: options.env, onProgress: options.onLoadProgress, signal };
     const loadOptions: LoadOptions = options.source
       ? {
           source: options.source,
@@ -106,6 +113,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     await loadCustomModules(cfg?.features);
     stage(`load ${what}`);
     const load = await loadSource(loadOptions);
+    throwIfAborted(signal);
     stage('featurize');
     const features: FeatureOptions = cfg?.features ?? {};
     const featurized = await featurize({
@@ -116,7 +124,9 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       task: options.task ?? cfg?.task,
       configSha256: cfg?.sha256,
       seed: options.seed ?? cfg?.seed,
+      signal,
     });
+    throwIfAborted(signal);
     const { type: _type, engine: configEngine, ...configModel } = cfg?.model ?? { type: 'random-forest' };
     const evaluation = cfg?.evaluation ?? {};
     const seed = options.seed ?? cfg?.seed;
@@ -134,6 +144,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       permutationRepeats: evaluation.permutationRepeats,
       onProgress: options.onProgress,
     });
+    throwIfAborted(signal);
     stage('package');
     const packaged = await packageModel({
       modelDir: join(work, 'model'),

@@ -5,7 +5,7 @@
  */
 import { ConfigError, DataError, MlpipeError, messageOf } from '../../errors.js';
 import { CsvParser, type CsvSyntaxError, blockValue } from './csv-parser.js';
-import { cleanHeader, sniffDelimiter } from '../read.js';
+import { checkColumnCount, cleanHeader, sniffDelimiter } from '../read.js';
 import { type CsvOptions, type RawChunk, type TextRows, textRowsChunk } from './types.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -76,12 +76,20 @@ export class TextInput implements AsyncIterable<string> {
     this.source = source[Symbol.asyncIterator]();
   }
 
-  /** Reads ahead until `enough(text read ahead)` or the end, and returns the text read ahead. */
-  async peek(enough: (text: string) => boolean): Promise<string> {
-    while (!this.done && !enough(this.buffered)) {
+  /**
+   * Reads ahead until `enough(text read ahead, the piece just read)` or the end, and returns the text
+   * read ahead. A test that only needs the new piece (`piece.includes('\n')`) keeps a long look-ahead
+   * linear: the text read ahead is a rope that each look at the whole of it flattens again.
+   */
+  async peek(enough: (text: string, piece: string) => boolean): Promise<string> {
+    let piece = this.buffered;
+    while (!this.done && !enough(this.buffered, piece)) {
       const next = await this.source.next();
       if (next.done) this.done = true;
-      else this.buffered += next.value;
+      else {
+        piece = next.value;
+        this.buffered += piece;
+      }
     }
     return this.buffered;
   }
@@ -118,13 +126,20 @@ export interface CsvContext {
   tsv: boolean;
 }
 
+/**
+ * Values (rows × columns) a chunk holds at most: a wide table gets fewer rows per chunk, so that its
+ * spans (two Int32Arrays of rows × columns) stay some tens of megabytes, not gigabytes.
+ */
+export const CHUNK_CELLS = 4_000_000;
+
 export async function* csvChunks(text: TextInput, ctx: CsvContext): AsyncGenerator<RawChunk> {
-  const { name, size, warnings, settings } = ctx;
+  const { name, warnings, settings } = ctx;
+  let size = ctx.size;
   let delimiter = settings.delimiter;
   if (delimiter === undefined) {
     if (ctx.tsv) delimiter = '\t';
     else {
-      const head = await text.peek((t) => t.includes('\n'));
+      const head = await text.peek((_, piece) => piece.includes('\n'));
       const newline = head.indexOf('\n');
       delimiter = sniffDelimiter(newline < 0 ? head : head.slice(0, newline), settings.quote === false ? '' : settings.quote);
     }
@@ -187,8 +202,10 @@ export async function* csvChunks(text: TextInput, ctx: CsvContext): AsyncGenerat
             const record: string[] = [];
             for (let f = f0; f < f0 + fields; f++) record.push(blockValue(block, f));
             first = record;
+            checkColumnCount(record.length, name);
             columns = header ? cleanHeader(record, name, warnings) : record.map((_, j) => `column_${j + 1}`);
             width = columns.length;
+            size = Math.max(1, Math.min(size, Math.floor(CHUNK_CELLS / Math.max(1, width))));
             starts = new Int32Array(size * width);
             ends = new Int32Array(size * width);
             if (header) continue;

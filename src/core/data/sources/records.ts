@@ -3,7 +3,8 @@
  * and commands (file.ts), and HTTP APIs (http.ts). Nested records are flattened here, by the same
  * {@link flattenRecord} the server uses on requests (src/core/data/flatten.ts).
  */
-import { DataError } from '../../errors.js';
+import { DataError, quoteText } from '../../errors.js';
+import { MAX_COLUMNS, checkColumnCount, checkColumnName } from '../read.js';
 import { type FlatRecord, FlattenError, flattenRecord } from '../flatten.js';
 import type { RawChunk, RawValue } from './types.js';
 
@@ -43,7 +44,7 @@ export class RecordCollector {
    */
   add(value: unknown, row: number, line?: number): void {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new DataError({ source: this.source, row, line }, `expected a record (a JSON object), found ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+      throw new DataError({ source: this.source, row, line }, `expected a record (a JSON object), found ${Array.isArray(value) ? 'an array' : typeof value === 'string' ? quoteText(value) : String(value)}`);
     }
     const record = value as Record<string, unknown>;
     const out: RawValue[] = new Array(this.columns.length);
@@ -62,6 +63,9 @@ export class RecordCollector {
     let j = this.index.get(key);
     if (j === undefined) {
       j = this.columns.length;
+      // The records' keys are the header: the same limits (a million keys must not reach the typed arrays).
+      if (j >= MAX_COLUMNS) checkColumnCount(j + 1, this.source, 'the records have at least');
+      checkColumnName(key, j, this.source);
       this.columns.push(key);
       this.index.set(key, j);
     }
@@ -91,8 +95,8 @@ export class RecordCollector {
       this.warned.add(id);
       this.warnings.push(
         n.kind === 'array'
-          ? `${this.source}: column "${n.column}": arrays are kept as their JSON text (like ["a","b"]), a text or category column`
-          : `${this.source}: column "${n.column}": MongoDB Extended JSON ${n.kind} values are kept as their JSON text`,
+          ? `${this.source}: column ${quoteText(n.column)}: arrays are kept as their JSON text (like ["a","b"]), a text or category column`
+          : `${this.source}: column ${quoteText(n.column)}: MongoDB Extended JSON ${n.kind} values are kept as their JSON text`,
       );
     }
   }
