@@ -1,10 +1,13 @@
 /**
  * Issue 11, faults of loading: the database connection of a running `mlpipe load` (a real process) is
- * cut mid-query — PostgreSQL by `pg_terminate_backend`, MariaDB by `KILL <connection id>` (a server
- * restart is not done here: other suites use the same MariaDB). The load fails with one line naming
- * the source, exit 1, no stack, no dataset and no temporary file; the next load works.
+ * cut mid-query — PostgreSQL by `pg_terminate_backend`, MariaDB by `KILL <connection id>` and by a
+ * real server restart (shutdown, then the machine's own start command; an `after` hook starts it
+ * again whatever happened). The load fails with one line naming the source, exit 1, no stack, no
+ * dataset and no temporary file; the next load works.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { readdir } from 'node:fs/promises';
 import { expect } from 'chai';
 import mysql from 'mysql2/promise';
@@ -17,6 +20,23 @@ const MY_URL = 'mysql://root@127.0.0.1:3306/test';
 const ROWS = 3_000_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const run = promisify(execFile);
+const MARIADBD = '/usr/sbin/mariadbd';
+
+async function mariadbUp(): Promise<boolean> {
+  return run('mariadb-admin', ['--protocol=tcp', '-h', '127.0.0.1', '-P', '3306', '-u', 'root', 'ping']).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Starts MariaDB with the machine's command (as .ci/run does) and waits until it answers. */
+async function startMariadb(): Promise<void> {
+  if (await mariadbUp()) return;
+  await run('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', MARIADBD]).catch(() => {});
+  for (let i = 0; i < 60 && !(await mariadbUp()); i++) await sleep(500);
+  if (!(await mariadbUp())) throw new Error('MariaDB did not come back after the restart test');
+}
 
 /** Runs `mlpipe load <url> --query <sql>` and, once `findAndCut` finds its query on the server, cuts it. */
 async function loadAndCut(url: string, sql: string, cut: () => Promise<boolean>): Promise<{ code: number | null; stderr: string; files: string[]; cut: boolean }> {
@@ -93,5 +113,37 @@ describe('reliability: a database connection cut in the middle of mlpipe load', 
     } finally {
       await admin.end();
     }
+  });
+
+  describe('a MariaDB server restart in the middle of the query', () => {
+    after(startMariadb);
+
+    it('one line naming the source, exit 1, nothing written; the next load after the restart works', async function () {
+      // Needs the machine's own server (root, start-stop-daemon): skipped where MariaDB runs elsewhere.
+      if (!existsSync(MARIADBD) || process.getuid?.() !== 0 || !(await mariadbUp())) this.skip();
+      const tag = `restart_fault_${process.pid}_${Date.now()}`;
+      const admin = await mysql.createConnection({ uri: MY_URL });
+      let restarted = false;
+      try {
+        const sql = `SELECT seq AS n, seq % 7 AS ${tag} FROM seq_1_to_${ROWS}`;
+        const r = await loadAndCut(MY_URL, sql, async () => {
+          const [rows] = await admin.query<mysql.RowDataPacket[]>(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()`, [`%${tag} FROM%`]);
+          if (rows.length === 0) return false;
+          await admin.end().catch(() => {});
+          await run('mariadb-admin', ['--protocol=tcp', '-h', '127.0.0.1', '-P', '3306', '-u', 'root', 'shutdown']).catch(() => {});
+          restarted = true;
+          return true;
+        });
+        await startMariadb();
+        checkFailure(r, /mysql:\/\/root@127\.0\.0\.1:3306\/test/);
+        const dir = await tempDir('mlpipe-sql-fault-');
+        const next = await runCli(['load', MY_URL, '--query', 'SELECT seq AS n FROM seq_1_to_1000', '--out', 'data.arrow', '--json'], { cwd: dir, env: { MLPIPE_DEV: '1' } });
+        expect(next.code, next.stderr).to.equal(0);
+        expect((JSON.parse(next.stdout) as { rows: number }).rows).to.equal(1000);
+        countReliability('database server restarted during load', { cases: 1, passed: 1, restarts: 1 });
+      } finally {
+        if (!restarted) await admin.end().catch(() => {});
+      }
+    });
   });
 });
