@@ -36,7 +36,8 @@ interface Interrupted {
 /** Whether a load's spool file is in one of `folders` (the command is busy, its signal handlers listen). */
 async function spooling(folders: string[]): Promise<boolean> {
   for (const f of folders) {
-    if ((await readdir(f).catch(() => [] as string[])).some((n) => n.includes('.spool-'))) return true;
+    // Recursive: the command's worker spools into its supervisor's private folder (mlpipe-proc-<pid>-…).
+    if ((await readdir(f, { recursive: true }).catch(() => [] as string[])).some((n) => n.includes('.spool-'))) return true;
   }
   return false;
 }

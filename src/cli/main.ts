@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { MlpipeError, fsErrorMessage, messageOf } from '../core/errors.js';
 import { CliContext, type CliIo } from './context.js';
 import { createProgram } from './program.js';
+import { shouldSupervise, stopWithSupervisor, supervise } from './supervise.js';
 
 function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
@@ -46,12 +47,19 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 
 /** Entry point used by bin/mlpipe: runs with the process's own argv and sets its exit code. */
 export async function run(): Promise<void> {
+  const argv = process.argv.slice(2);
+  // Long commands run in a worker process, so Ctrl-C and SIGTERM are answered even while the
+  // worker is inside a long synchronous step (see supervise.ts).
+  if (shouldSupervise(argv, process.env)) {
+    process.exit(await supervise(argv, { script: process.argv[1] as string }));
+  }
+  stopWithSupervisor();
   // `mlpipe … | head` closes the pipe early: that is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
-  process.exitCode = await main(process.argv.slice(2));
+  process.exitCode = await main(argv);
   // Interrupted: the command cleaned up; do not wait for a source that may still be stuck in a read.
   if (process.exitCode === 130) process.exit(130);
 }

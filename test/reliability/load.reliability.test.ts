@@ -78,7 +78,8 @@ describe('reliability: load at saturation against mlpipe serve', function () {
     const expected = new Map(records.map((r) => [JSON.stringify(r), JSON.stringify(model.predictOne(r))]));
     const batch = records.slice(0, 200);
     const batchExpected = JSON.stringify(model.predictMany(batch));
-    const bad = ['{"Island": 3}', '[1,2', '', '{"records": 5}', JSON.stringify({ 'Beak Length (mm)': 'long' })];
+    // Each is refused whatever the record holds: a wrong type, broken JSON, no body, not a record.
+    const bad = [JSON.stringify({ 'Beak Length (mm)': 'long' }), '[1,2', '', '[{"Island": "Dream"}]', JSON.stringify({ ...records[0], 'Body Mass (g)': { deep: [1] } })];
     const pid = server.child.pid as number;
     const start = Date.now();
     const end = start + seconds * 1000;

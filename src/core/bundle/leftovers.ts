@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { lstat, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from '../fs-util.js';
 import { ALIASES_FILE } from './manifest.js';
 import { isBundleName } from './names.js';
 
@@ -59,12 +60,7 @@ async function readOwner(path: string): Promise<Owner | undefined> {
 function ownerState(owner: Owner | undefined): 'alive' | 'gone' | 'unknown' {
   if (!owner || owner.hostname !== hostname()) return 'unknown';
   if (owner.pid === process.pid) return owner.startedAt === '' || owner.startedAt === STARTED_AT ? 'alive' : 'gone';
-  try {
-    process.kill(owner.pid, 0);
-    return 'alive';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'alive' : 'gone';
-  }
+  return processAlive(owner.pid) ? 'alive' : 'gone';
 }
 
 /** One leftover found in the store, and what was (or would be) done with it. */

@@ -567,7 +567,9 @@ export async function initConfig(options: InitOptions): Promise<InitResult> {
 
   // The text must say exactly what `config` says, and be a valid pipeline.yaml.
   const parsed = parse(yaml) as unknown;
-  if (!isDeepStrictEqual(parsed, config)) throw new Error('mlpipe init: the generated YAML does not read back as the config it was made from');
+  // Compared as plain JSON: objects keyed by column names are null-prototype in `config` (a column may be
+  // called `__proto__`), plain in what YAML reads.
+  if (!isDeepStrictEqual(parsed, JSON.parse(JSON.stringify(config)))) throw new Error('mlpipe init: the generated YAML does not read back as the config it was made from');
   validateConfig ??= new Ajv({ allErrors: true, strict: false }).compile(PIPELINE_SCHEMA);
   if (!validateConfig(parsed)) throw new Error(`mlpipe init: the generated config does not validate: ${JSON.stringify(validateConfig.errors?.[0])}`);
 
