@@ -157,7 +157,10 @@ function columnOf(path: string): string | undefined {
  * column, and for classifiers `proba_<label>` columns (CSV) or a `probabilities` object (JSON), plus
  * the `id` column when asked. CSV values are read with the same rules as training; records are then
  * checked with the bundle's input schema, exactly as the server does. Each row is read, checked and
- * featurized on its own: a bad row is written with an `error` (`onBadRow: null`, the default), left
+ * featurized on its own; a row the reader refuses (a CSV row with the wrong number of fields, an
+ * NDJSON line that is not JSON or not an object, a JSON element that is not an object) is a bad row
+ * too, its `error` naming its line (`line 7: expected 4 fields …`); an unclosed CSV quote still ends
+ * the reading with a DataError in every mode. A bad row is written with an `error` (`onBadRow: null`, the default), left
  * out (`skip`), or (`fail`) a DataError naming the file, row and column, before anything is written.
  * The good rows are predicted together.
  */
