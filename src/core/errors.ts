@@ -82,10 +82,13 @@ export function formatLocation(loc: DataLocation): string {
 /** Bad data in a source file or dataset: names file, row and column. */
 export class DataError extends MlpipeError {
   readonly location: DataLocation;
+  /** The message without its location (what is wrong, and the fix). */
+  readonly problem: string;
   constructor(location: DataLocation, problem: string, options: { cause?: unknown } = {}) {
     const where = formatLocation(location);
     super('data_error', where ? `${where}: ${problem}` : problem, options);
     this.location = location;
+    this.problem = problem;
   }
 }
 

@@ -13,7 +13,10 @@ function badRowsLine(result: { badRows: number; onBadRow: PredictOnBadRow; first
   const how = result.onBadRow === 'skip' ? 'left out' : `written with an error ${csv ? 'column' : 'field'}`;
   const first = result.firstBadRow;
   const where = first ? (first.line !== undefined && first.line !== first.row ? `row ${first.row} (line ${first.line})` : `row ${first.row}`) : '';
-  return `${n} row${n === 1 ? '' : 's'} could not be predicted (${how})${first ? `; first: ${where}: ${first.error}` : ''}`;
+  // A row the reader refused says where it is itself (`line 7: expected 4 fields …`): not twice.
+  const prefix = first?.line !== undefined ? `line ${first.line}: ` : `row ${first?.row}: `;
+  const error = first?.error.startsWith(prefix) ? first.error.slice(prefix.length) : first?.error;
+  return `${n} row${n === 1 ? '' : 's'} could not be predicted (${how})${first ? `; first: ${where}: ${error}` : ''}`;
 }
 
 /** `mlpipe predict <bundle-ref> --input <file|-> --out <file|->`. */
@@ -33,7 +36,7 @@ export function registerPredict(program: Command, ctx: CliContext): void {
     .addOption(
       onBadRowOption(
         ON_BAD_ROW,
-        'a row that cannot be predicted (a value of the wrong type, an impossible date, a required field missing): write it with an empty prediction and an error column (null), leave it out (skip), or stop with exit 1 naming it (fail)',
+        'a row that cannot be predicted (a value of the wrong type, an impossible date, a required field missing, a CSV row with the wrong number of fields, an NDJSON line that is not a JSON object): write it with an empty prediction and an error column (null), leave it out (skip), or stop with exit 1 naming it (fail)',
         'null',
       ),
     )

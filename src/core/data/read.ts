@@ -22,6 +22,11 @@ export interface RawTable {
   columnNames: string[];
   rows: unknown[][];
   lines?: number[];
+  /**
+   * With {@link ReadOptions.keepMalformedRows}: the rows the reader could not read, by index into
+   * `rows` (where they are empty), with the error that says why.
+   */
+  malformed?: Map<number, DataError>;
   /** Things the user should know, e.g. a renamed duplicate header. */
   warnings: string[];
 }
@@ -34,6 +39,12 @@ export interface ReadOptions extends Omit<CsvOptions, 'delimiter'> {
   delimiter?: string;
   /** Stream to read when the path is `-` (standard input). */
   stdin?: Readable;
+  /**
+   * Keep a row the reader cannot read (a CSV row with the wrong number of fields, an NDJSON line that
+   * is not JSON or not a record, a JSON array element that is not a record) in place, empty, and
+   * listed in {@link RawTable.malformed}, instead of throwing. An unclosed CSV quote still throws.
+   */
+  keepMalformedRows?: boolean;
 }
 
 /**
@@ -205,7 +216,7 @@ const COLLECT_CHUNK_ROWS = 8192;
  * Reads a CSV/TSV, JSON (array of records) or NDJSON file, or `-` for standard input, into raw rows:
  * the chunks of {@link fileSource} (or `stdinSource` for `-`) collected into one table.
  * Throws {@link NotFoundError} for a missing file and {@link DataError} naming file, row (and line) and
- * column for malformed content.
+ * column for malformed content (unless `keepMalformedRows` keeps a malformed row in place).
  */
 export async function readRawFile(path: string, options: ReadOptions = {}): Promise<RawTable> {
   const format = path === '-' && !options.format ? undefined : detectFormat(path, options.format);
@@ -224,14 +235,20 @@ export async function readRawFile(path: string, options: ReadOptions = {}): Prom
       encoding: options.encoding,
       header: options.header,
     },
-    { stdin: options.stdin },
+    { stdin: options.stdin, keepMalformedRows: options.keepMalformedRows },
   );
   let columnNames: string[] = [];
   const rows: RawValue[][] = [];
   let lines: number[] | undefined;
+  let malformed: Map<number, DataError> | undefined;
   for await (const chunk of source.chunks(COLLECT_CHUNK_ROWS)) {
     columnNames = chunk.columns;
+    const first = rows.length;
     for (const row of chunk.rows) rows.push(row);
+    for (const m of chunk.malformed ?? []) {
+      rows[first + m.index] = [];
+      (malformed ??= new Map()).set(first + m.index, m.error);
+    }
     if (chunk.lines) {
       lines ??= [];
       for (const line of chunk.lines) lines.push(line);
@@ -245,5 +262,6 @@ export async function readRawFile(path: string, options: ReadOptions = {}): Prom
     warnings: source.warnings,
   };
   if (lines) table.lines = lines;
+  if (malformed) table.malformed = malformed;
   return table;
 }

@@ -139,7 +139,11 @@ const MAX_ERROR_TEXT = 1000;
 
 /** A row's problems as one line: `/date: must be …; /area: …`. */
 function errorText(details: readonly ErrorDetail[]): string {
-  const text = details.map((d) => `${d.path || '(record)'}: ${d.message}`).join('; ');
+  return clip(details.map((d) => `${d.path || '(record)'}: ${d.message}`).join('; '));
+}
+
+/** `text`, cut to {@link MAX_ERROR_TEXT}. */
+function clip(text: string): string {
   return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT - 1)}…` : text;
 }
 
@@ -153,7 +157,10 @@ function columnOf(path: string): string | undefined {
  * column, and for classifiers `proba_<label>` columns (CSV) or a `probabilities` object (JSON), plus
  * the `id` column when asked. CSV values are read with the same rules as training; records are then
  * checked with the bundle's input schema, exactly as the server does. Each row is read, checked and
- * featurized on its own: a bad row is written with an `error` (`onBadRow: null`, the default), left
+ * featurized on its own; a row the reader refuses (a CSV row with the wrong number of fields, an
+ * NDJSON line that is not JSON or not an object, a JSON element that is not an object) is a bad row
+ * too, its `error` naming its line (`line 7: expected 4 fields …`); an unclosed CSV quote still ends
+ * the reading with a DataError in every mode. A bad row is written with an `error` (`onBadRow: null`, the default), left
  * out (`skip`), or (`fail`) a DataError naming the file, row and column, before anything is written.
  * The good rows are predicted together.
  */
@@ -162,7 +169,9 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
   const model = options.model ?? (await loadBundle(options.ref, options.artifacts, { featurizers: options.featurizers }));
   checkModulesUsed(options.featurizers ?? [], customKindsUsed([model]), model.ref);
   const format = outputFormat(options.out, options.outFormat);
-  const raw = await readRawFile(options.input, { format: options.format as never, stdin: options.stdin });
+  // Rows the reader refuses (wrong field count, a line that is not JSON) are bad rows like the others.
+  const raw = await readRawFile(options.input, { format: options.format as never, stdin: options.stdin, keepMalformedRows: true });
+  const malformed = raw.malformed ?? new Map<number, DataError>();
   if (options.id !== undefined && !raw.columnNames.includes(options.id)) {
     throw new ConfigError(`--id: no column "${options.id}" in ${raw.source} (columns: ${raw.columnNames.join(', ')})`);
   }
@@ -171,6 +180,8 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
   const textual = raw.format === 'csv' || raw.format === 'tsv';
   // Problems of each bad row, by row index, with paths into the row's record (`/date`).
   const problems = new Map<number, ErrorDetail[]>();
+  // A malformed row has no values to check: it is bad as it is (its problem is in `malformed`).
+  for (const i of malformed.keys()) problems.set(i, []);
   const unread = new Map<number, unknown>();
   const records: OutputRecord[] = raw.rows.map((row, i) => {
     const rec: OutputRecord = dict(); // keyed by column names, which are data
@@ -201,10 +212,16 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
   const featurized = model.featurizeRows(readable, () => '');
   for (const p of featurized.problems) problems.set(index ? index[p.index]! : p.index, p.details);
   const bad = [...problems.keys()].sort((a, b) => a - b);
+  const line = (i: number): number | undefined => raw.lines?.[i];
+  /** A row's `error` text: its problems, or for a row the reader refused, where and why (`line 7: expected 4 fields …`). */
+  const rowError = (i: number): string => {
+    const refused = malformed.get(i);
+    if (refused === undefined) return errorText(problems.get(i)!);
+    return clip(`${line(i) !== undefined ? `line ${line(i)}` : `row ${i + 1}`}: ${refused.problem}`);
+  };
   const badRow = (i: number): BadRow => {
-    const details = problems.get(i)!;
-    const column = columnOf(details[0]?.path ?? '');
-    return { row: i + 1, ...(raw.lines?.[i] !== undefined ? { line: raw.lines[i] } : {}), ...(column !== undefined ? { column } : {}), error: errorText(details) };
+    const column = malformed.get(i)?.location.column ?? columnOf(problems.get(i)![0]?.path ?? '');
+    return { row: i + 1, ...(line(i) !== undefined ? { line: line(i) } : {}), ...(column !== undefined ? { column } : {}), error: rowError(i) };
   };
   if (onBadRow === 'fail' && bad.length > 0) {
     const first = bad[0]!;
@@ -214,7 +231,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
     const where = badRow(first);
     throw new DataError(
       { source: raw.source, row: where.row, line: where.line, column: where.column },
-      `${details[0]!.message}${inRow}${others} (--on-bad-row null or skip predicts the other rows)`,
+      `${malformed.get(first)?.problem ?? details[0]!.message}${inRow}${others} (--on-bad-row null or skip predicts the other rows)`,
     );
   }
   const predictions = await predictRows(model, featurized, options.jobs);
@@ -225,7 +242,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
     if (details === undefined) outcomes.push({ record: records[i]!, prediction: predictions[next++]! });
     else if (onBadRow === 'null') {
       const record = unread.has(i) ? { ...records[i]!, [options.id!]: unread.get(i) } : records[i]!;
-      outcomes.push({ record, error: errorText(details) });
+      outcomes.push({ record, error: rowError(i) });
     }
   }
   const text = render(format, outcomes, model.forest.task === 'classification' ? model.forest.classes : [], options.id);

@@ -6,7 +6,7 @@
 import { ConfigError, DataError, MlpipeError, messageOf } from '../../errors.js';
 import { CsvParser, type CsvSyntaxError, blockValue } from './csv-parser.js';
 import { checkColumnCount, cleanHeader, sniffDelimiter } from '../read.js';
-import { type CsvOptions, type RawChunk, type TextRows, textRowsChunk } from './types.js';
+import { type CsvOptions, type MalformedRow, type RawChunk, type TextRows, textRowsChunk } from './types.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Options
@@ -124,6 +124,12 @@ export interface CsvContext {
   warnings: string[];
   settings: CsvSettings;
   tsv: boolean;
+  /**
+   * Keep a row with the wrong number of fields in place as a {@link MalformedRow} (values all
+   * missing) instead of throwing (mlpipe predict). An unclosed quote still throws: the rest of the
+   * text is inside it, so there are no rows to go on with.
+   */
+  keepMalformedRows?: boolean;
 }
 
 /**
@@ -159,6 +165,7 @@ export async function* csvChunks(text: TextInput, ctx: CsvContext): AsyncGenerat
   let ends = new Int32Array(0);
   let escaped: Map<number, string> | undefined;
   let lines: number[] = [];
+  let malformed: MalformedRow[] = [];
   let count = 0;
   const take = (): RawChunk => {
     const text = texts.length === 1 ? (texts[0] as string) : texts.join('');
@@ -174,6 +181,8 @@ export async function* csvChunks(text: TextInput, ctx: CsvContext): AsyncGenerat
       escaped,
     };
     const chunk = textRowsChunk(columns as string[], spans, lines);
+    if (malformed.length > 0) chunk.malformed = malformed;
+    malformed = [];
     texts = [];
     textLength = 0;
     starts = new Int32Array(size * width);
@@ -212,7 +221,23 @@ export async function* csvChunks(text: TextInput, ctx: CsvContext): AsyncGenerat
           }
           row++;
           const line = block.lines[r] as number;
-          if (fields !== width) throw fieldCountError(name, columns, fields, row, line, header);
+          if (fields !== width) {
+            const error = fieldCountError(name, columns, fields, row, line, header);
+            if (!ctx.keepMalformedRows) throw error;
+            // In place, as a row of empty spans (the reader of `malformed` knows its values are missing).
+            const at = count * width;
+            starts.fill(0, at, at + width);
+            ends.fill(0, at, at + width);
+            malformed.push({ index: count, error });
+            lines.push(line);
+            count++;
+            if (count >= size) {
+              yield take();
+              emitted = true;
+              offset = -1;
+            }
+            continue;
+          }
           if (offset < 0) {
             // The block's text joins the chunk's.
             offset = textLength;
@@ -239,7 +264,7 @@ export async function* csvChunks(text: TextInput, ctx: CsvContext): AsyncGenerat
           }
         }
       }
-      if (parser.error) throw csvError(name, parser.error, first, header, settings.quote === false ? '"' : settings.quote);
+      if (parser.error) throw csvError(name, parser.error, first, header, settings.quote === false ? '"' : settings.quote, ctx.keepMalformedRows === true);
     }
   } finally {
     if (!done) await pieces.return?.(undefined);
@@ -260,7 +285,8 @@ function fieldCountError(source: string, columns: string[], got: number, row: nu
   );
 }
 
-function csvError(source: string, err: CsvSyntaxError, first: string[] | undefined, header: boolean, quote: string): DataError {
+/** `rowsWanted`: the caller would have gone on past a bad row, so say why this one stops the reading. */
+function csvError(source: string, err: CsvSyntaxError, first: string[] | undefined, header: boolean, quote: string, rowsWanted = false): DataError {
   // `records` counts the complete records before the bad one, the header included.
   let row: number | undefined;
   let line = err.at;
@@ -277,7 +303,11 @@ function csvError(source: string, err: CsvSyntaxError, first: string[] | undefin
   const column = header ? (names?.[index] ?? `#${index + 1}`) : `column_${index + 1}`;
   switch (err.problem) {
     case 'unclosed-quote':
-      return new DataError(where, `a quoted value is never closed (missing ${quote})`);
+      return new DataError(
+        where,
+        `a quoted value is never closed (missing ${quote})` +
+          (rowsWanted ? `: everything after it is inside the value, so the rest of the file cannot be split into rows; close the quote (or double a ${quote} inside a value: ${quote}${quote})` : ''),
+      );
     case 'bad-closing-quote':
       return new DataError({ ...where, column }, `unexpected character after a closing quote (a quote inside a value must be doubled: ${quote}${quote})`);
     case 'quote-in-unquoted':

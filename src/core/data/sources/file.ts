@@ -41,9 +41,12 @@ const FILE_FORMATS: readonly FileFormat[] = ['csv', 'tsv', 'json', 'ndjson', 'xl
 /**
  * A file: CSV/TSV/JSON/NDJSON (optionally `.gz`), `.xlsx` or `.parquet`, by extension unless
  * `spec.format` says otherwise. The path `-` reads `io.stdin` (see {@link stdinSource}). Arrow datasets
- * are not record sources: the loader reads them (a usage error here).
+ * are not record sources: the loader reads them (a usage error here). With `keepMalformedRows` (text
+ * formats only), a row the reader cannot read is yielded in place as a {@link MalformedRow} instead of
+ * ending the reading with a DataError.
  */
-export function fileSource(spec: FileSourceSpec, io: { stdin?: Readable } = {}): RecordSource {
+export function fileSource(spec: FileSourceSpec, io: { stdin?: Readable; keepMalformedRows?: boolean } = {}): RecordSource {
+  const keepMalformedRows = io.keepMalformedRows === true;
   const { path } = spec;
   if (path === '-') {
     const format = spec.format === undefined ? undefined : checkFormat(spec.format, FILE_FORMATS);
@@ -51,7 +54,7 @@ export function fileSource(spec: FileSourceSpec, io: { stdin?: Readable } = {}):
       throw new MlpipeError('usage', `standard input can be read as ${TEXT_FORMATS.join(', ')}, not ${format}`);
     }
     if (!io.stdin) throw new MlpipeError('usage', 'reading "-" needs standard input');
-    return stdinSource({ ...csvOptionsOf(spec), kind: 'stdin', format: format as TextFormat | undefined }, io.stdin);
+    return stdinSource({ ...csvOptionsOf(spec), kind: 'stdin', format: format as TextFormat | undefined }, io.stdin, { keepMalformedRows });
   }
   const format = fileFormat(path, spec.format);
   if (format === 'arrow') {
@@ -70,18 +73,19 @@ export function fileSource(spec: FileSourceSpec, io: { stdin?: Readable } = {}):
       file = await openSourceFile(path);
       return gzip ? pipeline(file.stream, createGunzip(), () => {}) : file.stream;
     },
-    { ...csvOptionsOf(spec), format },
+    { ...csvOptionsOf(spec), format, keepMalformedRows },
     () => ({ kind: 'file', path, format, bytes: file?.bytes, sha256: file?.sha256() }),
   );
 }
 
 /**
  * Standard input, named `stdin` in messages. Without `spec.format` the format is sniffed from the first
- * character that is not white space: `[` JSON, `{` NDJSON, anything else CSV.
+ * character that is not white space: `[` JSON, `{` NDJSON, anything else CSV. `keepMalformedRows`: as
+ * for {@link fileSource}.
  */
-export function stdinSource(spec: StdinSourceSpec, stdin: Readable): RecordSource {
+export function stdinSource(spec: StdinSourceSpec, stdin: Readable, { keepMalformedRows = false } = {}): RecordSource {
   const format = spec.format === undefined ? undefined : (checkFormat(spec.format, TEXT_FORMATS) as TextFormat);
-  return streamSource('stdin', async () => stdin, { ...csvOptionsOf(spec), format }, () => ({ kind: 'stdin' }));
+  return streamSource('stdin', async () => stdin, { ...csvOptionsOf(spec), format, keepMalformedRows }, () => ({ kind: 'stdin' }));
 }
 
 /**
@@ -160,12 +164,12 @@ export function commandSource(spec: CommandSourceSpec): RecordSource {
  * the bytes `open` returns as CSV/TSV/JSON/NDJSON text, decoded with `options.encoding`, and yields
  * rows in chunks. `name` names the source in messages; `lineage` gives the source's own lineage, to
  * which the format and the number of rows yielded are added. `open` is called when iteration starts;
- * the stream is destroyed when it ends (also early).
+ * the stream is destroyed when it ends (also early). `keepMalformedRows`: see {@link fileSource}.
  */
 export function textStreamSource(
   name: string,
   open: () => Promise<Readable>,
-  options: CsvOptions & { format: TextFormat },
+  options: CsvOptions & { format: TextFormat; keepMalformedRows?: boolean },
   lineage: () => SourceLineage,
 ): RecordSource {
   return streamSource(name, open, options, lineage);
@@ -175,9 +179,10 @@ export function textStreamSource(
 function streamSource(
   name: string,
   open: () => Promise<Readable>,
-  options: CsvOptions & { format?: TextFormat },
+  options: CsvOptions & { format?: TextFormat; keepMalformedRows?: boolean },
   lineage: () => SourceLineage,
 ): RecordSource {
+  const keep = options.keepMalformedRows === true;
   const settings = csvSettings(options, name);
   const warnings: string[] = [];
   let format = options.format;
@@ -202,10 +207,10 @@ function streamSource(
         }
         const parts =
           format === 'json'
-            ? jsonChunks(text, name, size, warnings)
+            ? jsonChunks(text, name, size, warnings, keep)
             : format === 'ndjson'
-              ? ndjsonChunks(text, name, size, warnings)
-              : csvChunks(text, { name, size, warnings, settings, tsv: format === 'tsv' });
+              ? ndjsonChunks(text, name, size, warnings, keep)
+              : csvChunks(text, { name, size, warnings, settings, tsv: format === 'tsv', keepMalformedRows: keep });
         for await (const chunk of parts) {
           rows += chunkRowCount(chunk);
           yield chunk;
@@ -313,9 +318,10 @@ function parseJsonText(text: string, source: string, lineOffset?: number): unkno
 
 /**
  * A JSON array of records (or an object holding exactly one): parsed whole, then yielded in chunks.
- * Records are flattened (records.ts).
+ * Records are flattened (records.ts). `keep`: an element that is not a record is kept in place as a
+ * malformed row (a text that is not JSON at all still throws: it has no rows).
  */
-async function* jsonChunks(text: AsyncIterable<string>, source: string, size: number, warnings: string[]): AsyncGenerator<RawChunk> {
+async function* jsonChunks(text: AsyncIterable<string>, source: string, size: number, warnings: string[], keep: boolean): AsyncGenerator<RawChunk> {
   let all = '';
   for await (const piece of text) all += piece;
   if (all.trim() === '') throw new DataError({ source }, 'the file is empty: expected a JSON array of records');
@@ -332,7 +338,8 @@ async function* jsonChunks(text: AsyncIterable<string>, source: string, size: nu
   const collector = new RecordCollector(source, false, warnings);
   let emitted = false;
   for (let i = 0; i < list.length; i++) {
-    collector.add(list[i], i + 1);
+    if (keep) collector.addOrKeep(list[i], i + 1);
+    else collector.add(list[i], i + 1);
     list[i] = undefined;
     if (collector.size >= size) {
       yield collector.take();
@@ -342,8 +349,11 @@ async function* jsonChunks(text: AsyncIterable<string>, source: string, size: nu
   if (collector.size > 0 || !emitted) yield collector.take();
 }
 
-/** One JSON record per line; blank lines are skipped. Records are flattened (records.ts). */
-async function* ndjsonChunks(text: AsyncIterable<string>, source: string, size: number, warnings: string[]): AsyncGenerator<RawChunk> {
+/**
+ * One JSON record per line; blank lines are skipped. Records are flattened (records.ts). `keep`: a
+ * line that is not JSON, or not a record, is kept in place as a malformed row.
+ */
+async function* ndjsonChunks(text: AsyncIterable<string>, source: string, size: number, warnings: string[], keep: boolean): AsyncGenerator<RawChunk> {
   const collector = new RecordCollector(source, true, warnings);
   let line = 0;
   let row = 0;
@@ -353,7 +363,18 @@ async function* ndjsonChunks(text: AsyncIterable<string>, source: string, size: 
       line++;
       if (raw.trim() === '') continue;
       row++;
-      collector.add(parseJsonText(raw, source, line - 1), row, line);
+      if (!keep) collector.add(parseJsonText(raw, source, line - 1), row, line);
+      else {
+        let value: unknown;
+        try {
+          value = parseJsonText(raw, source, line - 1);
+        } catch (err) {
+          if (!(err instanceof DataError)) throw err;
+          collector.keepMalformed(new DataError({ source, row, line }, err.problem), line);
+          value = undefined;
+        }
+        if (value !== undefined) collector.addOrKeep(value, row, line);
+      }
       if (collector.size >= size) {
         yield collector.take();
         emitted = true;

@@ -6,7 +6,7 @@
 import { DataError, quoteText } from '../../errors.js';
 import { MAX_COLUMNS, checkColumnCount, checkColumnName } from '../read.js';
 import { type FlatRecord, FlattenError, flattenRecord } from '../flatten.js';
-import type { RawChunk, RawValue } from './types.js';
+import type { MalformedRow, RawChunk, RawValue } from './types.js';
 
 /**
  * Collects JSON records into rows over the union of their (flattened) keys, in first-seen order: a
@@ -20,6 +20,7 @@ export class RecordCollector {
   private readonly index = new Map<string, number>();
   private rows: RawValue[][] = [];
   private lines: number[] = [];
+  private malformed: MalformedRow[] = [];
   private readonly warned = new Set<string>();
 
   /**
@@ -57,6 +58,26 @@ export class RecordCollector {
       out[this.columnIndex(key)] = v as RawValue;
     }
     this.push(out, line);
+  }
+
+  /**
+   * {@link add}, except that a value that cannot be this row (not a record, a flattening problem: a
+   * DataError naming the row) is kept in place as a malformed row. Limits of the whole table (too many
+   * columns) still throw.
+   */
+  addOrKeep(value: unknown, row: number, line?: number): void {
+    try {
+      this.add(value, row, line);
+    } catch (err) {
+      if (!(err instanceof DataError) || err.location.row !== row) throw err;
+      this.keepMalformed(err, line);
+    }
+  }
+
+  /** Adds a row the reader could not read, in place, with no values and `error` saying why. */
+  keepMalformed(error: DataError, line?: number): void {
+    this.malformed.push({ index: this.rows.length, error });
+    this.push([], line);
   }
 
   private columnIndex(key: string): number {
@@ -105,8 +126,10 @@ export class RecordCollector {
   take(): RawChunk {
     const chunk: RawChunk = { columns: this.columns.slice(), rows: this.rows };
     if (this.withLines) chunk.lines = this.lines;
+    if (this.malformed.length > 0) chunk.malformed = this.malformed;
     this.rows = [];
     this.lines = [];
+    this.malformed = [];
     return chunk;
   }
 }

@@ -1,3 +1,4 @@
+import type { DataError } from '../../errors.js';
 import type { DeclaredType } from '../../values.js';
 
 /**
@@ -25,6 +26,20 @@ export interface RawChunk {
    * there without a string per value, and `rows` is then made only when it is read. Not enumerable.
    */
   spans?: TextRows;
+  /**
+   * Rows the reader could not read (a CSV row with the wrong number of fields, an NDJSON line that is
+   * not JSON, a JSON value that is not a record), only when the source was asked to keep them in place
+   * (`keepMalformedRows`) instead of throwing: their values are all missing, `lines` holds their line.
+   */
+  malformed?: MalformedRow[];
+}
+
+/** A row of a {@link RawChunk} that the reader could not read. */
+export interface MalformedRow {
+  /** Index of the row in its chunk. */
+  index: number;
+  /** What the reader would have thrown, naming the source, row, line (and column). */
+  error: DataError;
 }
 
 /**
