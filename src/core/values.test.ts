@@ -281,7 +281,9 @@ describe('values', () => {
         expect(toCell(type, false)).to.equal('false');
         expect(cellError(type, { a: 1 }).message).to.equal('expected a string, got an object');
         expect(cellError(type, ['a']).message).to.equal('expected a string, got an array');
-        expect(cellError(type, new Date(0)).message).to.equal('expected a string, got an object');
+        // A spreadsheet's date among a column's text cells: its ISO text (an invalid one is refused).
+        expect(toCell(type, new Date(0))).to.equal('1970-01-01T00:00:00.000Z');
+        expect(cellError(type, new Date(Number.NaN)).message).to.equal('expected a string, got an object');
       }
     });
   });

@@ -773,6 +773,8 @@ export function toCell(type: ColumnType, raw: unknown, dateOrder?: DateOrder): C
     case 'text': {
       if (typeof raw === 'string') return raw;
       if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') return String(raw);
+      // A spreadsheet's or database's date in a column with other values: its ISO text, as inference counted it.
+      if (raw instanceof Date && !Number.isNaN(raw.getTime())) return raw.toISOString();
       throw new CellError(`expected a string, got ${describe(raw)}`);
     }
   }

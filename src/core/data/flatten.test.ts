@@ -235,3 +235,23 @@ describe('originalPointer', () => {
     expect(originalPointer(r, '')).to.equal('');
   });
 });
+
+// Cases found by the property tests (flatten.reliability.test.ts).
+describe('flattening: empty keys and dotted top-level names', () => {
+  it('a value nested under an empty key is a nested name (".a"), not the top-level "a"', () => {
+    const flat = flattenRecord({ '': { a: 1, '': false }, a: 2 });
+    expect(flat.record).to.deep.equal({ '.a': 1, '.': false, a: 2 });
+    expect(originalPointer(flat, '/.a')).to.equal('//a');
+    expect(originalPointer(flat, '/.')).to.equal('//');
+    expect(originalPointer(flat, '/a')).to.equal('/a');
+  });
+
+  it('a top-level name with a dot stays where it is, even beside a nested object it looks to be under', () => {
+    const flat = flattenRecord({ b: { x: 1 }, 'b.c': 0 });
+    expect(flat.record).to.deep.equal({ 'b.x': 1, 'b.c': 0 });
+    expect(originalPointer(flat, '/b.c')).to.equal('/b.c');
+    expect(originalPointer(flat, '/b.x')).to.equal('/b/x');
+    // A name the record lacks is still placed under the object.
+    expect(originalPointer(flat, '/b.d')).to.equal('/b/d');
+  });
+});

@@ -294,7 +294,9 @@ function note(out: FlatRecord, column: string, kind: string): void {
 }
 
 function walk(obj: Record<string, unknown>, prefix: string, pointerPrefix: string, out: FlatRecord, depth: number): void {
-  const nested = prefix !== '';
+  // By depth, not by the prefix: under an empty key (`{"": {"a": 1}}`) the prefix is empty too, and
+  // the name is `.a`, not a top-level `a`.
+  const nested = depth > 0;
   for (const key of Object.keys(obj)) {
     const v = obj[key];
     const column = nested ? `${prefix}.${key}` : key;
@@ -340,6 +342,8 @@ export function originalPointer(flat: FlatRecord, pointer: string): string {
   const rest = end < 0 ? '' : pointer.slice(end);
   const moved = flat.pointers.get(first);
   if (moved !== undefined) return moved + rest;
+  // A top-level name with a dot (`{"b.c": 0, "b": {}}`) is where it is, whatever objects it looks nested under.
+  if (Object.hasOwn(flat.record, first)) return pointer;
   // A name absent from the record: under the deepest nested object whose name it starts with.
   let best: string | undefined;
   for (const prefix of flat.objects.keys()) {

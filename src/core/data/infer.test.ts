@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { ColumnType } from '../values.js';
+import { type ColumnType, toCell } from '../values.js';
 import { TypeInferrer } from './infer.js';
 
 function infer(values: unknown[]): ColumnType {
@@ -147,5 +147,23 @@ describe('TypeInferrer with a distinct-value cap (bounded memory)', () => {
     expect(infer([1n, 2n])).to.equal('integer');
     expect(infer([2n ** 60n])).to.equal('number');
     expect(infer([new Date(0), new Date(1e12)])).to.equal('datetime');
+  });
+
+  // Cases found by the property tests (infer.reliability.test.ts): the inferred type reads every value.
+  it('±Infinity makes a column of numbers a category (no number column holds it), read as its text', () => {
+    expect(infer([1.5, Number.POSITIVE_INFINITY])).to.equal('category');
+    expect(infer([Number.NEGATIVE_INFINITY, 2])).to.equal('category');
+    expect(toCell('category', Number.POSITIVE_INFINITY)).to.equal('Infinity');
+  });
+
+  it('an invalid Date (a zero date) is no date and throws nothing', () => {
+    expect(infer([new Date(Number.NaN)])).to.equal('category');
+    expect(infer([new Date(0), new Date(Number.NaN)])).to.equal('category');
+  });
+
+  it('a Date in a category column (a spreadsheet column of dates and text) is read as its ISO text', () => {
+    expect(infer([new Date(0), 'unknown'])).to.equal('category');
+    expect(toCell('category', new Date(0))).to.equal('1970-01-01T00:00:00.000Z');
+    expect(toCell('text', new Date(0))).to.equal('1970-01-01T00:00:00.000Z');
   });
 });

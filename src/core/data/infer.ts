@@ -165,10 +165,14 @@ export class TypeInferrer {
     if (typeof raw === 'number') {
       this.allBoolean = this.allDatetime = false;
       if (!Number.isSafeInteger(raw)) this.allInteger = false;
+      // ±Infinity (a database's or spreadsheet's float) is no value of a number column (toCell refuses
+      // it): the column is a category, as a column with the text "Infinity" is.
+      if (!Number.isFinite(raw)) this.allNumber = this.allInteger = false;
       this.remember(String(raw));
       return;
     }
-    const text = typeof raw === 'string' ? raw : raw instanceof Date ? raw.toISOString() : typeof raw === 'bigint' ? String(raw) : JSON.stringify(raw);
+    // An invalid Date (a database's zero date) has no ISO text: it is the text "Invalid Date", no date.
+    const text = typeof raw === 'string' ? raw : raw instanceof Date ? (Number.isNaN(raw.getTime()) ? String(raw) : raw.toISOString()) : typeof raw === 'bigint' ? String(raw) : JSON.stringify(raw);
     this.strings++;
     this.totalLength += text.length;
     // A boolean or number literal has no white space inside: only other values need the test.
