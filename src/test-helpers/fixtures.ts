@@ -49,6 +49,18 @@ export async function buildExampleBundle(options: {
   });
 }
 
+/**
+ * A store holding the penguins example packaged as `name@1.0.0` (3 trees), and the model folder it
+ * was packaged from (to package again).
+ */
+export async function packagedExample(name: string): Promise<{ artifacts: string; modelDir: string }> {
+  const artifacts = await tempDir();
+  const work = await tempDir();
+  const config = await readPipelineConfig(join(EXAMPLES, 'penguins', 'pipeline.yaml'));
+  await runPipeline({ config, name, model: { trees: 3 }, artifacts, defaultArtifacts: artifacts, workDir: work });
+  return { artifacts, modelDir: join(work, 'model') };
+}
+
 /** Result of running the CLI. */
 export interface CliRun {
   code: number | null;

@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import fc from 'fast-check';
 
 /**
  * The reliability suite's counters (issue 11). Each reliability test adds what it did to one file,
@@ -38,3 +39,11 @@ export function reliabilityScale(): 'full' | 'quick' {
 export function byScale<T>(quick: T, full: T): T {
   return reliabilityScale() === 'full' ? full : quick;
 }
+
+/**
+ * Property tests (fast-check) draw from a fixed seed in `make test`, so CI runs the same cases every
+ * time; `make reliability` draws a new seed each run to explore further (a failure prints its seed and
+ * path; MLPIPE_PROPERTY_SEED=<seed> replays it).
+ */
+const seed = process.env.MLPIPE_PROPERTY_SEED ? Number(process.env.MLPIPE_PROPERTY_SEED) : reliabilityScale() === 'quick' ? 20261207 : undefined;
+if (seed !== undefined) fc.configureGlobal({ ...fc.readConfigureGlobal(), seed });

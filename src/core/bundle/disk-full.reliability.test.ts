@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { cp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanupTempDirs, runCli, tempDir } from '../../test-helpers/fixtures.js';
+import { cleanupTempDirs, packagedExample, runCli, tempDir } from '../../test-helpers/fixtures.js';
 import { countReliability } from '../../test-helpers/reliability.js';
 import { fsErrorMessage } from '../errors.js';
 import { MODEL_FILES } from '../models/model-dir.js';
@@ -21,13 +21,7 @@ describe('disk full while packaging (reliability)', function () {
   let passed = 0;
 
   before(async () => {
-    pristine = await tempDir();
-    const work = await tempDir();
-    const { readPipelineConfig } = await import('../pipeline/config.js');
-    const { runPipeline } = await import('../pipeline/run.js');
-    const { EXAMPLES } = await import('../../test-helpers/fixtures.js');
-    await runPipeline({ config: await readPipelineConfig(join(EXAMPLES, 'penguins', 'pipeline.yaml')), name: 'full', model: { trees: 3 }, artifacts: pristine, defaultArtifacts: pristine, workDir: work });
-    modelDir = join(work, 'model');
+    ({ artifacts: pristine, modelDir } = await packagedExample('full'));
   });
   afterEach(() => {
     delete process.env.MLPIPE_TEST_FAULT;

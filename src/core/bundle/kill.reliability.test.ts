@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cp, mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BIN, ROOT, cleanupTempDirs, runCli, tempDir } from '../../test-helpers/fixtures.js';
+import { BIN, ROOT, cleanupTempDirs, packagedExample, runCli, tempDir } from '../../test-helpers/fixtures.js';
 import { byScale, countReliability } from '../../test-helpers/reliability.js';
 import { pathExists } from '../fs-util.js';
 import { LOCK_DIR, LOCK_OWNER_FILE, TEMP_OWNER_FILE, cleanLeftovers } from './leftovers.js';
@@ -25,13 +25,7 @@ describe('kill -9 during package and promote (reliability)', function () {
   let restarts = 0;
 
   before(async () => {
-    pristine = await tempDir();
-    const work = await tempDir();
-    const { readPipelineConfig } = await import('../pipeline/config.js');
-    const { runPipeline } = await import('../pipeline/run.js');
-    const { EXAMPLES } = await import('../../test-helpers/fixtures.js');
-    await runPipeline({ config: await readPipelineConfig(join(EXAMPLES, 'penguins', 'pipeline.yaml')), name: 'k', model: { trees: 3 }, artifacts: pristine, defaultArtifacts: pristine, workDir: work });
-    modelDir = join(work, 'model');
+    ({ artifacts: pristine, modelDir } = await packagedExample('k'));
     const { updateAliases } = await import('./store.js');
     await updateAliases(pristine, 'k', () => ({ production: '1.0.0' }));
   });

@@ -24,4 +24,12 @@ describe('standard-scale', () => {
     expect(run(t, 5)).to.deep.equal([0]);
     expect(run(t, 7)).to.deep.equal([2]);
   });
+
+  it('keeps mean and scale finite when huge values of both signs overflow a running mean (found by the property test)', () => {
+    const t = fitStep('standard-scale', 'number', [1.7976931348623157e308, 1.7976931348623157e308, -9.9792015476736e291, null]);
+    const state = t.pipeline.steps[0]?.state as { mean: number; scale: number };
+    expect(Number.isFinite(state.mean) && Number.isFinite(state.scale)).to.equal(true);
+    expect(JSON.parse(JSON.stringify(state))).to.deep.equal(state);
+    expect(run(t, 0).every(Number.isFinite)).to.equal(true);
+  });
 });

@@ -60,12 +60,15 @@ export function meanOf(values: ArrayLike<number>): number {
   }
   if (n === 0) return 0;
   if (Number.isFinite(sum)) return sum / n;
-  // The sum overflowed (values near ±Number.MAX_VALUE): a running mean never does.
+  // The sum overflowed (values near ±Number.MAX_VALUE): a running mean, its step taken in halves
+  // (v − mean itself overflows when the two are huge and of opposite signs).
   let mean = 0;
   let k = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
-    if (!Number.isNaN(v)) mean += (v - mean) / ++k;
+    if (Number.isNaN(v)) continue;
+    k++;
+    mean = k === 1 ? v : mean + ((v / 2 - mean / 2) / k) * 2;
   }
   return mean;
 }

@@ -6,32 +6,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { stringify } from 'csv-stringify/sync';
+import { type Parsed, parsePieces } from '../../../test-helpers/csv.js';
 import { byScale, countReliability } from '../../../test-helpers/reliability.js';
-import { CsvParser, CsvSyntaxError } from './csv-parser.js';
+import { CsvSyntaxError } from './csv-parser.js';
 
-interface Parsed {
-  rows: string[][];
-  lines: number[];
-  error?: CsvSyntaxError;
-}
-
-function parsePieces(pieces: string[]): Parsed {
-  const parser = new CsvParser({ delimiter: ',', quote: '"' });
-  const rows: string[][] = [];
-  const lines: number[] = [];
-  const collect = () => {
-    const got = parser.take();
-    rows.push(...got.rows);
-    lines.push(...got.lines);
-  };
-  for (const piece of pieces) {
-    parser.push(piece);
-    collect();
-  }
-  parser.end();
-  collect();
-  return parser.error ? { rows, lines, error: parser.error } : { rows, lines };
-}
 
 /** `text` cut at the given positions (any order, repeats allowed). */
 function cut(text: string, at: number[]): string[] {

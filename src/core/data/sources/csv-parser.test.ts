@@ -1,32 +1,9 @@
 import { expect } from 'chai';
 import { parse as parseSync } from 'csv-parse/sync';
-import { CsvParser, type CsvParserOptions, CsvSyntaxError } from './csv-parser.js';
+import { type CsvParserOptions } from './csv-parser.js';
+import { type Parsed, parsePieces } from '../../../test-helpers/csv.js';
 import { mulberry32 } from '../../../test-helpers/random.js';
 
-interface Parsed {
-  rows: string[][];
-  lines: number[];
-  error?: CsvSyntaxError;
-}
-
-/** Parses `pieces` (pushed one by one) with the given options. */
-function parsePieces(pieces: string[], options: Partial<CsvParserOptions> = {}): Parsed {
-  const parser = new CsvParser({ delimiter: ',', quote: '"', ...options });
-  const rows: string[][] = [];
-  const lines: number[] = [];
-  const collect = () => {
-    const got = parser.take();
-    rows.push(...got.rows);
-    lines.push(...got.lines);
-  };
-  for (const piece of pieces) {
-    parser.push(piece);
-    collect();
-  }
-  parser.end();
-  collect();
-  return parser.error ? { rows, lines, error: parser.error } : { rows, lines };
-}
 
 function parse(text: string, options: Partial<CsvParserOptions> = {}): Parsed {
   return parsePieces([text], options);
