@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { MlpipeError, fsErrorMessage, messageOf } from '../core/errors.js';
 import { CliContext, type CliIo } from './context.js';
 import { createProgram } from './program.js';
-import { shouldSupervise, stopWithSupervisor, supervise } from './supervise.js';
+import { stopWithSupervisor } from './supervise.js';
 
 function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
@@ -48,11 +48,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 /** Entry point used by bin/mlpipe: runs with the process's own argv and sets its exit code. */
 export async function run(): Promise<void> {
   const argv = process.argv.slice(2);
-  // Long commands run in a worker process, so Ctrl-C and SIGTERM are answered even while the
-  // worker is inside a long synchronous step (see supervise.ts).
-  if (shouldSupervise(argv, process.env)) {
-    process.exit(await supervise(argv, { script: process.argv[1] as string }));
-  }
+  // A worker of a long command (bin/mlpipe started it under supervise.ts): stop if the supervisor dies.
   stopWithSupervisor();
   // `mlpipe … | head` closes the pipe early: that is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
