@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -29,10 +29,15 @@ async function writeBigCsv(path: string): Promise<void> {
   await once(out, 'close');
 }
 
-/** Starts `mlpipe load`, kills it with SIGKILL after `delayMs`; resolves with how it ended. */
+/**
+ * Starts `mlpipe load`, kills it with SIGKILL after `delayMs` — its whole process group, supervisor
+ * and worker at once (as the OOM killer or a container runtime does), so neither can clean up —
+ * and resolves with how it ended.
+ */
 function loadKilledAfter(cwd: string, delayMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  const child = spawn(process.execPath, [BIN, 'load', 'big.csv', '--out', 'data.arrow'], { cwd, env: { ...process.env, MLPIPE_DEV: '1' }, stdio: 'ignore' });
-  const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+  const tmp = join(cwd, 'tmp');
+  const child = spawn(process.execPath, [BIN, 'load', 'big.csv', '--out', 'data.arrow'], { cwd, env: { ...process.env, MLPIPE_DEV: '1', TMPDIR: tmp }, stdio: 'ignore', detached: true });
+  const timer = setTimeout(() => process.kill(-(child.pid as number), 'SIGKILL'), delayMs);
   return new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
@@ -49,6 +54,7 @@ describe('reliability: kill -9 during mlpipe load', function () {
 
   it('leaves nothing partial at --out, and the next load succeeds and removes the stale temporary files', async () => {
     const dir = await tempDir('mlpipe-load-kill-');
+    await mkdir(join(dir, 'tmp'));
     await writeBigCsv(join(dir, 'big.csv'));
     // A load run to the end, timed: the kills fall inside a load of this length.
     const started = Date.now();
@@ -68,10 +74,12 @@ describe('reliability: kill -9 during mlpipe load', function () {
     expect(killed, 'no load was killed before it finished').to.be.greaterThan(0);
     expect(seenLeftovers, 'the killed loads left no temporary file (the cleanup below is then untested)').to.be.greaterThan(0);
 
-    const next = await runCli(['load', 'big.csv', '--out', 'data.arrow', '--json'], { cwd: dir, env: { MLPIPE_DEV: '1' } });
+    const next = await runCli(['load', 'big.csv', '--out', 'data.arrow', '--json'], { cwd: dir, env: { MLPIPE_DEV: '1', TMPDIR: join(dir, 'tmp') } });
     expect(next.code, next.stderr).to.equal(0);
     expect((JSON.parse(next.stdout) as { rows: number }).rows).to.equal(ROWS);
     expect(await leftovers(dir), 'temporary files of the killed loads').to.deep.equal([]);
+    // (tsx keeps its cache there too: MLPIPE_DEV runs the sources.)
+    expect((await readdir(join(dir, 'tmp'))).filter((e) => /mlpipe|spool/.test(e)), "the killed loads' private temporary folders (spools)").to.deep.equal([]);
     countReliability('kill -9 during load', { cases: killed + 1, passed: killed + 1, restarts: killed });
   });
 });
