@@ -149,7 +149,11 @@ function rawError(socket: Duplex, status: number, reason: string, code: string, 
     return;
   }
   const body = JSON.stringify({ error: { code, message, details: [] } });
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
+  // Destroyed once the answer is flushed: such a socket is out of the server's connection tracking
+  // (a CONNECT's is handed over paused), so nothing else would ever close it and server.close() would
+  // wait for it forever.
+  socket.resume();
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`, () => socket.destroy());
 }
 
 /** CONNECT (a proxy tunnel) goes to Node's 'connect' event, not to the app; without a listener the socket is dropped unanswered. */

@@ -247,5 +247,8 @@ describe('reliability: HTTP fuzzer over every route', function () {
     expect(bad.map((b) => `${b.status} for ${JSON.stringify(b.request.slice(0, 200))}: ${b.body.slice(0, 200)}`), `seed ${seed}`).to.deep.equal([]);
     expect(alive, 'the server predicts as the bundle does after the fuzzing').to.equal(true);
     expect(sent).to.be.greaterThan(total / 10);
+    // No connection may be left open by a hostile request: a graceful close must end (its own timeout is 10 s).
+    const closed = await Promise.race([running.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))]);
+    expect(closed, 'the server closes after the fuzzing (a socket it could not close kept it open)').to.equal(true);
   });
 });
