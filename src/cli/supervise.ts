@@ -161,11 +161,10 @@ export async function supervise(argv: readonly string[], options: SuperviseOptio
 
 /**
  * In the worker: when the supervisor is gone (killed with -9, so it could neither signal nor clean
- * up), stop. A watchdog thread notices it (the worker's own thread may be inside a long synchronous
- * step and notice nothing): it sends SIGTERM to the process, whose Ctrl-C handling cleans up when it
- * can, and SIGKILL when the process is still alive after {@link STOP_GRACE_MS}. What a killed worker
- * leaves is removed by the next run (see {@link removeOrphanedTemps}, and the stale-file rules of load
- * and package).
+ * up), the worker is killed too, at once, by a watchdog thread (the worker's own thread may be inside
+ * a long synchronous step and notice nothing). A crash stays a crash: no half-done cleanup; what the
+ * two left is removed by the next run — the private folder by {@link removeOrphanedTemps}, the
+ * temporary files of load and package by their stale-owner rules — and by `bundles gc`.
  */
 export function stopWithSupervisor(): void {
   if (process.env[SUPERVISED_ENV] !== '1') return;
@@ -174,10 +173,9 @@ export function stopWithSupervisor(): void {
      const timer = setInterval(() => {
        if (process.ppid === workerData.ppid) return;
        clearInterval(timer);
-       process.kill(workerData.pid, 'SIGTERM');
-       setTimeout(() => process.kill(workerData.pid, 'SIGKILL'), workerData.grace);
+       process.kill(workerData.pid, 'SIGKILL');
      }, 50);`,
-    { eval: true, workerData: { ppid: process.ppid, pid: process.pid, grace: STOP_GRACE_MS } },
+    { eval: true, workerData: { ppid: process.ppid, pid: process.pid } },
   );
   watchdog.unref();
 }

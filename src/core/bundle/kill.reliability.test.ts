@@ -119,7 +119,7 @@ describe('kill -9 during package and promote (reliability)', function () {
       } else {
         const dry = await runCli(['bundles', 'gc', '--dry-run', '--artifacts', artifacts]);
         expect(dry.code, dry.stderr).to.equal(0);
-        for (const l of left) expect(dry.stdout).to.contain(`would remove`).and.to.contain(join(artifacts, s.name, l));
+        for (const l of left) expect(dry.stdout, `${dry.stdout} / left: ${left.join(", ")}`).to.contain(`would remove`).and.to.contain(join(artifacts, s.name, l));
         expect(leftoversIn(await readdir(join(artifacts, s.name)))).to.deep.equal(left);
         const gc = await runCli(['bundles', 'gc', '--artifacts', artifacts]);
         expect(gc.code, gc.stderr).to.equal(0);
