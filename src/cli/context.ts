@@ -40,6 +40,8 @@ export class CliContext {
 
   /** The bundle store: `--artifacts`, else MLPIPE_ARTIFACTS, else ./artifacts. */
   artifacts(option: string | undefined): string {
-    return resolve(option ?? this.io.env.MLPIPE_ARTIFACTS ?? 'artifacts');
+    const location = option ?? this.io.env.MLPIPE_ARTIFACTS ?? 'artifacts';
+    // A remote store (`s3://…`, `https://…/`) is kept as written; a folder is made absolute.
+    return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(location) ? location : resolve(location);
   }
 }

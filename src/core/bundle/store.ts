@@ -1,14 +1,13 @@
-import { lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import lockfile from 'proper-lockfile';
-import { ConfigError, ConflictError, NotFoundError, VerificationError, messageOf } from '../errors.js';
-import { faultPoint } from '../test-seam.js';
-import { LOCK_DIR, LOCK_OWNER_FILE, cleanLeftovers, writeOwner } from './leftovers.js';
-import { prettyJson, writeFileAtomic } from '../fs-util.js';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, NotFoundError } from '../errors.js';
 import { suggest } from '../suggest.js';
-import { NAME_RE, VERSION_RE, isBundleName, shown } from './names.js';
-import { ALIASES_FILE, MANIFEST_FILE } from './manifest.js';
+import { VERSION_RE, isBundleName, shown } from './names.js';
+import { MANIFEST_FILE } from './manifest.js';
 import { ownValue } from '../dict.js';
+import { FolderStore } from './stores/folder.js';
+import type { BundleStore } from './stores/types.js';
 
 const ALIAS_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
@@ -20,105 +19,74 @@ export function checkAlias(alias: string): string {
   return alias;
 }
 
-/** Compares X.Y.Z versions numerically. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+export { compareVersions, nextPatch } from './stores/common.js';
+export type { AliasEvent, BundleStore } from './stores/types.js';
+
+const SCHEME_RE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
+
+/** True when a store location is remote (`s3://…`, `http(s)://…`) rather than a folder. */
+export function isRemoteLocation(location: string): boolean {
+  return SCHEME_RE.test(location);
 }
 
-/** The version after `v` with its patch number raised (`1.2.3` → `1.2.4`); `1.0.0` when there is none. */
-export function nextPatch(v: string | undefined): string {
-  if (!v) return '1.0.0';
-  const [major, minor, patch] = v.split('.').map(Number) as [number, number, number];
-  return `${major}.${minor}.${patch + 1}`;
+const opened = new Map<string, BundleStore>();
+
+/**
+ * The store at a location: a folder path, `s3://bucket/prefix` or `https://host/path/` (read-only).
+ * An unknown scheme is a ConfigError naming it. Remote stores' modules load only when used.
+ */
+export async function openStore(location: string): Promise<BundleStore> {
+  const known = opened.get(location);
+  if (known) return known;
+  const scheme = SCHEME_RE.exec(location)?.[1]?.toLowerCase();
+  let store: BundleStore;
+  if (scheme === undefined || scheme === 'file') {
+    store = new FolderStore(scheme === 'file' ? fileURLToPath(location) : location);
+  } else if (scheme === 's3') {
+    const { S3Store } = await import('./stores/s3.js');
+    store = S3Store.fromLocation(location);
+  } else if (scheme === 'http' || scheme === 'https') {
+    const { HttpStore } = await import('./stores/http.js');
+    store = HttpStore.fromLocation(location);
+  } else {
+    throw new ConfigError(`${shown(location)}: unknown bundle store scheme "${scheme}:" (use a folder, s3://bucket/prefix or https://host/path/)`);
+  }
+  opened.set(location, store);
+  return store;
 }
 
-async function isDir(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
+/** Where a bundle of a store is, for messages: its folder, or `s3://bucket/prefix/name/1.0.0`. */
+export function bundleLocation(store: BundleStore, name: string, version: string): string {
+  return store.kind === 'folder' ? join(store.location, name, version) : `${store.location.replace(/\/+$/, '')}/${name}/${version}`;
 }
 
 /** Bundle names in a store, sorted. */
 export async function listNames(artifacts: string): Promise<string[]> {
-  let entries: string[];
-  try {
-    entries = await readdir(artifacts);
-  } catch {
-    return [];
-  }
-  const names: string[] = [];
-  for (const e of entries) if (isBundleName(e) && (await isDir(join(artifacts, e)))) names.push(e);
-  return names.sort();
+  return (await openStore(artifacts)).listNames();
 }
 
-/** Versions of one bundle name, oldest first (folders of the form X.Y.Z only; temporary folders are ignored). */
+/** Versions of one bundle name, oldest first (published ones only: temporary folders are ignored). */
 export async function listVersions(artifacts: string, name: string): Promise<string[]> {
-  let entries: string[];
-  try {
-    entries = await readdir(join(artifacts, name));
-  } catch {
-    return [];
-  }
-  const versions: string[] = [];
-  for (const e of entries) if (VERSION_RE.test(e) && (await isDir(join(artifacts, name, e)))) versions.push(e);
-  return versions.sort(compareVersions);
+  return (await openStore(artifacts)).listVersions(name);
 }
 
-/** Reads `artifacts/<name>/aliases.json` (empty when absent). */
+/** Reads `<name>/aliases.json` (empty when absent). */
 export async function readAliases(artifacts: string, name: string): Promise<Record<string, string>> {
-  const path = join(artifacts, name, ALIASES_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return {};
-  }
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected an object of alias → version');
-    return parsed as Record<string, string>;
-  } catch (err) {
-    throw new ConfigError(`${path}: invalid aliases file (${messageOf(err)})`);
-  }
+  return (await openStore(artifacts)).readAliases(name);
 }
 
 /**
- * Changes `aliases.json` under a file lock (so concurrent promotions do not lose each other's
- * changes), writing it atomically. `update` returns the new alias map.
+ * Changes `<name>/aliases.json` atomically (a file lock in a folder, a conditional write in S3), so
+ * concurrent promotions do not lose each other's changes; each change goes into the alias history
+ * as `action`. `update` returns the new alias map; the new map is returned.
  */
 export async function updateAliases(
   artifacts: string,
   name: string,
   update: (aliases: Record<string, string>) => Record<string, string>,
+  action = 'promote',
 ): Promise<Record<string, string>> {
-  const dir = join(artifacts, name);
-  // A lock left by a promoter or packager killed while holding it: removed when its owner is gone.
-  await cleanLeftovers(artifacts, name);
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(dir, { lockfilePath: join(dir, LOCK_DIR), retries: { retries: 60, minTimeout: 20, maxTimeout: 250 }, realpath: false });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-    throw new ConflictError(`${join(dir, LOCK_DIR)}: the aliases of "${name}" are being changed by another mlpipe; try again (mlpipe bundles gc removes a lock whose owner is gone)`);
-  }
-  try {
-    await writeOwner(join(dir, LOCK_OWNER_FILE));
-    await faultPoint('aliases:locked', join(dir, LOCK_DIR));
-    const next = update(await readAliases(artifacts, name));
-    await writeFileAtomic(join(dir, ALIASES_FILE), prettyJson(next));
-    return next;
-  } finally {
-    await rm(join(dir, LOCK_OWNER_FILE), { force: true });
-    await release();
-  }
+  return (await (await openStore(artifacts)).updateAliases(name, update, action)).after;
 }
 
 /** A resolved bundle reference. */
@@ -135,7 +103,7 @@ export interface ResolvedRef {
 export async function resolveRef(ref: string, artifacts: string): Promise<ResolvedRef> {
   if ((ref.includes('/') || ref.startsWith('.')) && !ref.includes('@')) {
     const dir = resolve(ref);
-    if (await isDir(dir)) {
+    if (await stat(dir).then((s) => s.isDirectory(), () => false)) {
       try {
         await stat(join(dir, MANIFEST_FILE));
       } catch {
@@ -171,7 +139,6 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
     }
     if (!versions.includes(version)) throw new NotFoundError(`${ref}: alias "${selector}" points to ${version}, which does not exist`);
   }
-  const nameDir = join(artifacts, name);
-  if ((await lstat(nameDir)).isSymbolicLink()) throw new VerificationError(MANIFEST_FILE, `${nameDir}: is a symbolic link; a bundle name's folder in the store must be a real folder (refusing it)`);
-  return { dir: join(nameDir, version as string), name, version };
+  const store = await openStore(artifacts);
+  return { dir: await store.bundleDir(name, version as string), name, version };
 }
