@@ -47,8 +47,13 @@ export async function writeOwner(path: string): Promise<void> {
 }
 
 async function readOwner(path: string): Promise<Owner | undefined> {
+  return parseOwner(await readFile(path, 'utf8').catch(() => ''));
+}
+
+/** An owner record's text as an Owner (undefined when it is not one). */
+export function parseOwner(text: string): Owner | undefined {
   try {
-    const o = JSON.parse(await readFile(path, 'utf8')) as Partial<Owner>;
+    const o = JSON.parse(text) as Partial<Owner>;
     if (typeof o.pid !== 'number' || !Number.isInteger(o.pid) || o.pid <= 0 || typeof o.hostname !== 'string') return undefined;
     return { pid: o.pid, hostname: o.hostname, startedAt: typeof o.startedAt === 'string' ? o.startedAt : '' };
   } catch {
@@ -66,7 +71,7 @@ function ownerState(owner: Owner | undefined): 'alive' | 'gone' | 'unknown' {
 /** One leftover found in the store, and what was (or would be) done with it. */
 export interface Leftover {
   path: string;
-  kind: 'temporary bundle folder' | 'temporary alias file' | 'alias lock';
+  kind: 'temporary bundle folder' | 'temporary alias file' | 'alias lock' | 'unfinished upload';
   /** Removed (or to be removed, in a dry run) and why; or kept and why. */
   action: 'removed' | 'kept';
   reason: string;
@@ -77,7 +82,7 @@ function describe(owner: Owner | undefined): string {
 }
 
 /** Decides about one leftover: stale (with why) or kept (with why). */
-function judge(owner: Owner | undefined, ageMs: number, ownerlessMaxAge: number): { stale: boolean; reason: string } {
+export function judge(owner: Owner | undefined, ageMs: number, ownerlessMaxAge: number): { stale: boolean; reason: string } {
   const state = ownerState(owner);
   if (state === 'gone') return { stale: true, reason: `its owner, ${describe(owner)}, is gone` };
   const hours = (ageMs / 3_600_000).toFixed(1);

@@ -9,7 +9,7 @@ import { ALIASES_FILE, MANIFEST_FILE } from '../manifest.js';
 import { VERSION_RE, isBundleName } from '../names.js';
 import type { Leftover } from '../leftovers.js';
 import { HISTORY_FILE, aliasEvents, compareVersions, nextPatch, parseAliases, parseHistory } from './common.js';
-import type { AliasEvent, BundleStore, PublishOptions } from './types.js';
+import { type AliasEvent, type BundleStore, INDEX_FILE, type PublishOptions, type StoreIndex } from './types.js';
 
 async function isDir(path: string): Promise<boolean> {
   try {
@@ -189,6 +189,12 @@ export class FolderStore implements BundleStore {
     const doomed = tempPathBeside(join(this.location, name, 'bundle'));
     await rename(dir, doomed);
     await rm(doomed, { recursive: true, force: true });
+  }
+
+  async writeIndex(index: StoreIndex): Promise<string> {
+    const path = join(this.location, INDEX_FILE);
+    await writeFileAtomic(path, prettyJson(index));
+    return path;
   }
 
   async cleanLeftovers(name: string | undefined, options: { dryRun?: boolean } = {}): Promise<Leftover[]> {

@@ -15,6 +15,15 @@ export interface AliasEvent {
   action: string;
 }
 
+/** `index.json` at a store's root: names and versions, for stores served by static file servers. */
+export const INDEX_FILE = 'index.json';
+
+/** The shape of index.json (`mlpipe bundles index`). */
+export interface StoreIndex {
+  format: 'mlpipe.store-index';
+  bundles: Record<string, { versions: string[] }>;
+}
+
 /** How {@link BundleStore.publish} fills and names a new bundle. */
 export interface PublishOptions {
   /** The version to publish; by default the next patch version after the newest (1.0.0 for a new name). */
@@ -72,6 +81,8 @@ export interface BundleStore {
   addFile(name: string, version: string, file: string, bytes: Uint8Array): Promise<void>;
   /** Removes a published version (manifest first, so it disappears at once). */
   removeVersion(name: string, version: string): Promise<void>;
+  /** Writes `index.json` at the store's root (for an http(s) copy of it); returns where. */
+  writeIndex(index: StoreIndex): Promise<string>;
   /** Finds what killed publishers and promoters left, removes the stale ones (all of a name, or the whole store). */
   cleanLeftovers(name: string | undefined, options?: { dryRun?: boolean }): Promise<Leftover[]>;
 }

@@ -1,0 +1,111 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, NotFoundError, VerificationError } from '../../errors.js';
+import { sha256, tempPathBeside } from '../../fs-util.js';
+import { MANIFEST_FILE } from '../manifest.js';
+import { readManifest, verifyBundle } from '../verify.js';
+
+/** signature.json: not listed in the manifest (it signs it), fetched beside it when present. */
+export const SIGNATURE_FILE = 'signature.json';
+
+/** What the cache needs of a remote store: read one file of a bundle (undefined when it does not exist). */
+export interface RemoteFiles {
+  readonly location: string;
+  /** The bytes of a bundle file; undefined when the store has no such file. `maxBytes` bounds what is read. */
+  fetchFile(name: string, version: string, file: string, maxBytes: number): Promise<Buffer | undefined>;
+}
+
+/** The local cache of remote bundles: `MLPIPE_CACHE`, else `$XDG_CACHE_HOME/mlpipe`, else `~/.cache/mlpipe`. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MLPIPE_CACHE) return env.MLPIPE_CACHE;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mlpipe');
+}
+
+/** A remote file larger than the bytes expected of it: refused while it is read, never held whole. */
+export class OversizeError extends ConfigError {
+  constructor(where: string, readonly maxBytes: number) {
+    super(`${where}: larger than the ${maxBytes} bytes expected; refusing it`);
+  }
+}
+
+/** A manifest is at most this big (the largest real ones are a few hundred KB: input schemas of 100,000 columns are bigger, but bounded). */
+const MANIFEST_MAX_BYTES = 256 * 1024 * 1024;
+const SIGNATURE_MAX_BYTES = 64 * 1024;
+
+/**
+ * A verified local copy of a remote bundle: `<cache>/<store id>/<name>/<version>/`. The cache holds
+ * only verified bundles: a bundle is downloaded into a temporary folder beside, every checksum is
+ * checked, and only then renamed into place. On every use the remote manifest is read again: when it
+ * is the cached one (bundles are immutable) the cached copy is verified and used; when it differs the
+ * bundle is downloaded again, so a bundle changed in the store is verified anew (and refused if it
+ * does not verify). Throws NotFoundError when the store has no such bundle, VerificationError naming
+ * the file when the remote bundle does not verify.
+ */
+export async function cachedBundle(remote: RemoteFiles, name: string, version: string): Promise<string> {
+  const where = `${remote.location.replace(/\/+$/, '')}/${name}/${version}`;
+  const manifestBytes = await remote.fetchFile(name, version, MANIFEST_FILE, MANIFEST_MAX_BYTES);
+  if (!manifestBytes) throw new NotFoundError(`${where}: no ${MANIFEST_FILE}; no such bundle in the store`);
+  const signature = await remote.fetchFile(name, version, SIGNATURE_FILE, SIGNATURE_MAX_BYTES);
+  const storeDir = join(cacheRoot(), sha256(remote.location).slice(0, 16));
+  const dir = join(storeDir, name, version);
+  const cached = await readFile(join(dir, MANIFEST_FILE)).catch(() => undefined);
+  if (cached && cached.equals(manifestBytes)) {
+    try {
+      await syncSignature(dir, signature);
+      await verifyBundle(dir);
+      return dir;
+    } catch {
+      // A cached copy changed on this disk: downloaded again below.
+    }
+  }
+  await mkdir(join(storeDir, name), { recursive: true });
+  const tmp = tempPathBeside(dir);
+  try {
+    await mkdir(tmp);
+    await writeFile(join(tmp, MANIFEST_FILE), manifestBytes);
+    const manifest = await relabel(where, () => readManifest(tmp));
+    for (const [file, expected] of Object.entries(manifest.files)) {
+      let bytes: Buffer | undefined;
+      try {
+        bytes = await remote.fetchFile(name, version, file, expected.bytes);
+      } catch (err) {
+        if (!(err instanceof OversizeError)) throw err;
+        throw new VerificationError(file, `${where}/${file}: larger than the ${expected.bytes} bytes the manifest says: the file was changed after the bundle was written (in the store; nothing was cached)`);
+      }
+      if (!bytes) throw new VerificationError(file, `${where}/${file}: missing (listed in the manifest)`);
+      await writeFile(join(tmp, file), bytes);
+    }
+    if (signature) await writeFile(join(tmp, SIGNATURE_FILE), signature);
+    await relabel(where, () => verifyBundle(tmp));
+    const old = tempPathBeside(dir);
+    await rename(dir, old).catch(() => undefined);
+    await rename(tmp, dir);
+    await rm(old, { recursive: true, force: true });
+    return dir;
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Brings the cached copy's signature.json in line with the store's (a bundle may be signed after it was published). */
+async function syncSignature(dir: string, signature: Buffer | undefined): Promise<void> {
+  const path = join(dir, SIGNATURE_FILE);
+  const local = await readFile(path).catch(() => undefined);
+  if (signature && !(local && local.equals(signature))) await writeFile(path, signature);
+  else if (!signature && local) await rm(path, { force: true });
+}
+
+/** Runs a verification of a download, naming the remote bundle rather than the temporary folder. */
+async function relabel<T>(where: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof VerificationError) {
+      const message = err.message.replace(/^.*?\.tmp-\d+-[0-9a-f]+(\/|: )/, (_m, sep: string) => (sep === '/' ? `${where}/` : `${where}: `));
+      throw new VerificationError(err.file, `${message} (in the store; nothing was cached)`);
+    }
+    throw err;
+  }
+}
