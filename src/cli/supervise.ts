@@ -73,7 +73,8 @@ async function removeTempsOf(folder: string, pid: number): Promise<void> {
 
 /** The bundle store a command writes to, as the CLI resolves it. */
 function storeOf(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): string {
-  return resolve(cwd, flagValues(argv, '--artifacts').at(-1) ?? env.MLPIPE_ARTIFACTS ?? 'artifacts');
+  const location = flagValues(argv, '--artifacts').at(-1) ?? env.MLPIPE_ARTIFACTS ?? 'artifacts';
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(location) ? location : resolve(cwd, location);
 }
 
 /** Options of {@link supervise} (tests inject their own). */
@@ -140,8 +141,11 @@ export async function supervise(argv: readonly string[], options: SuperviseOptio
       await Promise.all(outputFolders(argv, cwd).map((f) => removeTempsOf(f, pid)));
       const command = commandOf(argv);
       if (command === 'package' || command === 'run') {
-        const { cleanStore } = await import('../core/bundle/leftovers.js');
-        await cleanStore(storeOf(argv, env, cwd)).catch(() => []);
+        // A folder's temporary bundle, or an S3 upload's claim and files: their owner (the worker) is gone.
+        const { openStore } = await import('../core/bundle/store.js');
+        await openStore(storeOf(argv, env, cwd))
+          .then((store) => store.cleanLeftovers(undefined))
+          .catch(() => []);
       }
       say('mlpipe: interrupted');
       return 130;

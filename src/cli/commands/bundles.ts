@@ -15,7 +15,6 @@ export function registerBundles(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON document')
     .action(async (opts: { artifacts?: string; json?: boolean }) => {
       const store = await import('../../core/bundle/store.js');
-      const { checkBundleDir, readManifest } = await import('../../core/bundle/verify.js');
       const artifacts = ctx.artifacts(opts.artifacts);
       const rows: { name: string; version: string; aliases: string[]; task?: string; target?: string; createdAt?: string; metric?: string; error?: string }[] = [];
       for (const name of await store.listNames(artifacts)) {
@@ -24,8 +23,7 @@ export function registerBundles(program: Command, ctx: CliContext): void {
           const aliasNames = Object.entries(aliases).filter(([, v]) => v === version).map(([a]) => a);
           try {
             // The manifest only (fast): a forged file name or a linked folder shows as INVALID; bundles verify checks every file.
-            await checkBundleDir(`${artifacts}/${name}/${version}`);
-            const m = await readManifest(`${artifacts}/${name}/${version}`);
+            const m = await store.readStoreManifest(artifacts, name, version);
             const h = m.metrics.holdout;
             const metric = !h ? '' : 'accuracy' in h.model ? `accuracy ${fmt(h.model.accuracy)}` : `r2 ${fmt(h.model.r2)}`;
             rows.push({ name, version, aliases: aliasNames, task: m.task, target: m.target.name, createdAt: m.createdAt, metric });
@@ -97,8 +95,9 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       }
       const results: { ref: string; ok: boolean; files?: number; error?: string; file?: string }[] = [];
       for (const ref of targets) {
-        const { dir } = await store.resolveRef(ref, artifacts);
         try {
+          // A remote bundle is verified as it arrives in the cache (resolveRef), then again here.
+          const { dir } = await store.resolveRef(ref, artifacts);
           const m = await verifyBundle(dir);
           results.push({ ref: `${m.name}@${m.version}`, ok: true, files: Object.keys(m.files).length + 1 });
         } catch (err) {
@@ -127,9 +126,9 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       const { verifyBundle } = await import('../../core/bundle/verify.js');
       const artifacts = ctx.artifacts(opts.artifacts);
       store.checkAlias(opts.alias);
-      const { dir } = await store.resolveRef(ref, artifacts);
-      const m = await verifyBundle(dir);
-      if (dir !== `${artifacts}/${m.name}/${m.version}`) {
+      const resolved = await store.resolveRef(ref, artifacts);
+      const m = await verifyBundle(resolved.dir);
+      if (resolved.name !== m.name || resolved.version !== m.version) {
         const { ConfigError } = await import('../../core/errors.js');
         throw new ConfigError(`${ref}: only bundles inside the store (${artifacts}) can be promoted`);
       }
@@ -144,9 +143,9 @@ export function registerBundles(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'list what would be removed, remove nothing')
     .option('--json', 'print one JSON document')
     .action(async (opts: { artifacts?: string; dryRun?: boolean; json?: boolean }) => {
-      const { cleanStore } = await import('../../core/bundle/leftovers.js');
+      const { openStore } = await import('../../core/bundle/store.js');
       const artifacts = ctx.artifacts(opts.artifacts);
-      const found = await cleanStore(artifacts, { dryRun: opts.dryRun === true });
+      const found = await (await openStore(artifacts)).cleanLeftovers(undefined, { dryRun: opts.dryRun === true });
       if (opts.json) {
         ctx.json({ artifacts, dryRun: opts.dryRun === true, leftovers: found });
         return;

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, NotFoundError } from '../errors.js';
 import { suggest } from '../suggest.js';
 import { VERSION_RE, isBundleName, shown } from './names.js';
-import { MANIFEST_FILE } from './manifest.js';
+import { MANIFEST_FILE, type Manifest } from './manifest.js';
+import { checkBundleDir, parseManifest, readManifest } from './verify.js';
 import { ownValue } from '../dict.js';
 import { FolderStore } from './stores/folder.js';
 import type { BundleStore } from './stores/types.js';
@@ -58,6 +59,22 @@ export async function openStore(location: string): Promise<BundleStore> {
 /** Where a bundle of a store is, for messages: its folder, or `s3://bucket/prefix/name/1.0.0`. */
 export function bundleLocation(store: BundleStore, name: string, version: string): string {
   return store.kind === 'folder' ? join(store.location, name, version) : `${store.location.replace(/\/+$/, '')}/${name}/${version}`;
+}
+
+/**
+ * The checked manifest of a published bundle, read on its own (its own checksum and shape; the other
+ * files are not read: `bundles list` is fast on every store kind). A folder store's bundle folder
+ * must be a real folder.
+ */
+export async function readStoreManifest(artifacts: string, name: string, version: string): Promise<Manifest> {
+  const store = await openStore(artifacts);
+  if (store.kind === 'folder') {
+    const dir = await store.bundleDir(name, version);
+    await checkBundleDir(dir);
+    return readManifest(dir);
+  }
+  const text = (await store.readFile(name, version, MANIFEST_FILE)).toString('utf8');
+  return parseManifest(text, `${bundleLocation(store, name, version)}/${MANIFEST_FILE}`);
 }
 
 /** Bundle names in a store, sorted. */

@@ -18,8 +18,8 @@ export function safeName(name: string): boolean {
 }
 
 /** The one message for a manifest entry that is not a plain file name. */
-function unsafeNameMessage(dir: string, name: string): string {
-  return `${join(dir, MANIFEST_FILE)}: lists ${JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name)}, which is not a plain file name inside the bundle (no "/", "\\", "..", NUL); refusing a forged manifest`;
+function unsafeNameMessage(manifestPath: string, name: string): string {
+  return `${manifestPath}: lists ${JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name)}, which is not a plain file name inside the bundle (no "/", "\\", "..", NUL); refusing a forged manifest`;
 }
 
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -107,6 +107,14 @@ export async function readManifest(dir: string): Promise<Manifest> {
     if (err instanceof VerificationError && /: missing$/.test(err.message)) throw new VerificationError(MANIFEST_FILE, `${path}: missing; this folder is not an mlpipe bundle`);
     throw err;
   }
+  return parseManifest(text, path);
+}
+
+/**
+ * Checks a manifest's text: its own checksum, then its shape and file names. `path` names it in
+ * messages (a file, or `s3://…/manifest.json` for a remote store's manifest read on its own).
+ */
+export function parseManifest(text: string, path: string): Manifest {
   const { text: hashed, recorded } = withPlaceholder(text);
   if (!recorded) throw new VerificationError(MANIFEST_FILE, `${path}: has no manifestSha256; refusing an unverifiable bundle`);
   if (sha256(hashed) !== recorded) {
@@ -128,7 +136,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
     throw new VerificationError(MANIFEST_FILE, `${path}: malformed manifest at ${e?.instancePath || '(root)'}: ${e?.message ?? 'invalid'}`);
   }
   const checked = manifest as Manifest;
-  for (const name of Object.keys(checked.files)) if (!safeName(name)) throw new VerificationError(name, unsafeNameMessage(dir, name));
+  for (const name of Object.keys(checked.files)) if (!safeName(name)) throw new VerificationError(name, unsafeNameMessage(path, name));
   for (const [what, name] of [['model.file', checked.model.file], ['model.compiled', checked.model.compiled], ['featurizer.file', checked.featurizer.file]] as const) {
     if (!Object.hasOwn(checked.files, name)) throw new VerificationError(name, `${path}: ${what} is ${JSON.stringify(name)}, which the manifest's files do not list`);
   }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,6 +40,13 @@ export function parseS3Location(location: string): { bucket: string; prefix: str
   const prefix = (m?.[2] ?? '').replace(/^\/+|\/+$/g, '');
   if (prefix.split('/').some((p) => p === '.' || p === '..')) throw new ConfigError(`${location}: the prefix may not hold "." or ".." parts`);
   return { bucket, prefix };
+}
+
+/** Base64 MD5 of a file, streamed (Content-MD5). */
+async function md5File(path: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('base64');
 }
 
 /** The HTTP status and error name of an SDK error. */
@@ -183,7 +190,9 @@ export class S3Store implements BundleStore {
     return { bytes: Buffer.concat(chunks), etag: out.ETag };
   }
 
-  private async put(key: string, body: Buffer | string | Readable, options: { ifNoneMatch?: boolean; ifMatch?: string; length?: number; contentType?: string } = {}): Promise<'ok' | 'precondition-failed'> {
+  private async put(key: string, body: Buffer | string | Readable, options: { ifNoneMatch?: boolean; ifMatch?: string; length?: number; contentType?: string; md5?: string } = {}): Promise<'ok' | 'precondition-failed'> {
+    // Content-MD5: S3 refuses a body that did not arrive as sent (BadDigest); computed here for bytes in memory.
+    const md5 = options.md5 ?? (typeof body === 'string' || Buffer.isBuffer(body) ? createHash('md5').update(body).digest('base64') : undefined);
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -192,6 +201,7 @@ export class S3Store implements BundleStore {
           Body: body,
           ...(options.length !== undefined ? { ContentLength: options.length } : {}),
           ...(options.contentType ? { ContentType: options.contentType } : {}),
+          ...(md5 ? { ContentMD5: md5 } : {}),
           ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
           ...(options.ifMatch ? { IfMatch: options.ifMatch } : {}),
         }),
@@ -320,13 +330,18 @@ export class S3Store implements BundleStore {
           const file = files[next++] as string;
           const path = join(staging, file);
           await faultPoint(`s3:upload:${file}`, this.where(this.key(name, version, file)));
-          await this.put(this.key(name, version, file), createReadStream(path), { length: (await stat(path)).size });
+          await this.put(this.key(name, version, file), createReadStream(path), { length: (await stat(path)).size, md5: await md5File(path) });
         }
       };
       await Promise.all(Array.from({ length: Math.min(UPLOAD_CONCURRENCY, files.length) }, worker));
       await faultPoint('s3:upload:manifest', this.where(this.key(name, version, MANIFEST_FILE)));
       const manifestPath = join(staging, MANIFEST_FILE);
-      const last = await this.put(this.key(name, version, MANIFEST_FILE), createReadStream(manifestPath), { length: (await stat(manifestPath)).size, ifNoneMatch: true, contentType: 'application/json' });
+      const last = await this.put(this.key(name, version, MANIFEST_FILE), createReadStream(manifestPath), {
+        length: (await stat(manifestPath)).size,
+        md5: await md5File(manifestPath),
+        ifNoneMatch: true,
+        contentType: 'application/json',
+      });
       if (last !== 'ok') throw new ConflictError(`${name}@${version} already exists in ${this.location}; bundles are immutable`);
       return version;
     } finally {
