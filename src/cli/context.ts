@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { resolve } from 'node:path';
+import { isRemoteLocation } from '../core/bundle/stores/location.js';
 
 /** The process around a command: streams and environment, injectable for tests. */
 export interface CliIo {
@@ -42,6 +43,6 @@ export class CliContext {
   artifacts(option: string | undefined): string {
     const location = option ?? this.io.env.MLPIPE_ARTIFACTS ?? 'artifacts';
     // A remote store (`s3://…`, `https://…/`) is kept as written; a folder is made absolute.
-    return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(location) ? location : resolve(location);
+    return isRemoteLocation(location) ? location : resolve(location);
   }
 }

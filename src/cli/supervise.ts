@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { processAlive } from '../core/fs-util.js';
+import { isRemoteLocation } from '../core/bundle/stores/location.js';
 
 /**
  * Commands that can be busy for a long time in one synchronous step (type inference, fitting the
@@ -74,7 +75,7 @@ async function removeTempsOf(folder: string, pid: number): Promise<void> {
 /** The bundle store a command writes to, as the CLI resolves it. */
 function storeOf(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): string {
   const location = flagValues(argv, '--artifacts').at(-1) ?? env.MLPIPE_ARTIFACTS ?? 'artifacts';
-  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(location) ? location : resolve(cwd, location);
+  return isRemoteLocation(location) ? location : resolve(cwd, location);
 }
 
 /** Options of {@link supervise} (tests inject their own). */

@@ -2,11 +2,14 @@ import type { Command } from 'commander';
 import { VerificationError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { fmt, table } from '../render.js';
+import { registerStoreCommands } from './bundles-store.js';
 
 /** `mlpipe bundles list|show|verify|promote|gc`. */
 export function registerBundles(program: Command, ctx: CliContext): void {
   const bundles = program.command('bundles').description('list, show, verify and promote bundles in the store');
-  const artifactsOption = ['--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
+  const artifactsOption = ['--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
+
+  registerStoreCommands(bundles, ctx);
 
   bundles
     .command('list')

@@ -9,7 +9,7 @@ export function registerPackage(program: Command, ctx: CliContext): void {
     .argument('<model-dir>', 'folder written by train')
     .requiredOption('-n, --name <name>', 'bundle name')
     .option('--version <X.Y.Z>', 'version (default: next patch after the newest, 1.0.0 for a new name)')
-    .option('--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)')
+    .option('--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)')
     .option('--json', 'print one JSON document')
     .action(async (modelDir: string, opts: { name: string; version?: string; artifacts?: string; json?: boolean }) => {
       const { packageModel } = await import('../../core/bundle/package.js');

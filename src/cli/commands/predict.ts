@@ -31,7 +31,7 @@ export function registerPredict(program: Command, ctx: CliContext): void {
     .option('--out-format <format>', 'output format, overriding the extension', oneOf(['csv', 'json', 'ndjson'] as const))
     .option('--id <column>', 'copy this input column into each output record')
     .option('-j, --jobs <n>', 'threads for big inputs (default: every core; results do not depend on it)', integer(1, 256))
-    .option('--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)')
+    .option('--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)')
     .option('--featurizer-module <name=path>', "a custom featurizer's module (repeatable); refused unless its sha256 is the one the bundle recorded", featurizerModule)
     .addOption(
       onBadRowOption(

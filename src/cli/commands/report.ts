@@ -9,7 +9,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
     .argument('<bundle-ref>', 'bundle folder, name, name@1.2.0, name@alias, or a model folder written by train')
     .option('-o, --out <file>', 'render the report again with this mlpipe into FILE (the bundle itself is never changed)')
     .option('--open', 'open the report in the default browser')
-    .option('--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)')
+    .option('--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)')
     .option('--json', 'print the numbers behind the report as one JSON document')
     .action(async (ref: string, opts: { out?: string; open?: boolean; artifacts?: string; json?: boolean }) => {
       const { report } = await import('../../core/report/data.js');

@@ -28,7 +28,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       .option('-t, --target <column>', 'column to predict')
       .option('-n, --name <name>', 'bundle name')
       .option('--version <X.Y.Z>', 'bundle version (default: next patch version)')
-      .option('--artifacts <dir>', 'bundle store (default: the config\'s package.artifacts, $MLPIPE_ARTIFACTS or ./artifacts)')
+      .option('--artifacts <store>', 'bundle store: a folder or s3://bucket/prefix (default: the config\'s package.artifacts, $MLPIPE_ARTIFACTS or ./artifacts)')
       .option('--work-dir <dir>', 'keep the intermediate dataset, features and model folders here'),
     ),
   )

@@ -8,6 +8,7 @@ import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { checkBundleDir, parseManifest, readManifest } from './verify.js';
 import { ownValue } from '../dict.js';
 import { FolderStore } from './stores/folder.js';
+import { schemeOf } from './stores/location.js';
 import type { BundleStore } from './stores/types.js';
 
 const ALIAS_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -23,12 +24,7 @@ export function checkAlias(alias: string): string {
 export { compareVersions, nextPatch } from './stores/common.js';
 export type { AliasEvent, BundleStore } from './stores/types.js';
 
-const SCHEME_RE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
-
-/** True when a store location is remote (`s3://…`, `http(s)://…`) rather than a folder. */
-export function isRemoteLocation(location: string): boolean {
-  return SCHEME_RE.test(location);
-}
+export { isRemoteLocation } from './stores/location.js';
 
 const opened = new Map<string, BundleStore>();
 
@@ -39,7 +35,7 @@ const opened = new Map<string, BundleStore>();
 export async function openStore(location: string): Promise<BundleStore> {
   const known = opened.get(location);
   if (known) return known;
-  const scheme = SCHEME_RE.exec(location)?.[1]?.toLowerCase();
+  const scheme = schemeOf(location);
   let store: BundleStore;
   if (scheme === undefined || scheme === 'file') {
     store = new FolderStore(scheme === 'file' ? fileURLToPath(location) : location);

@@ -19,6 +19,7 @@ import type { CombineSpec } from '../data/combine.js';
 import type { SourceSpec } from '../data/sources/types.js';
 import type { OnBadRow } from '../data/stream-load.js';
 import { dict, ownValue } from '../dict.js';
+import { isRemoteLocation } from '../bundle/stores/location.js';
 
 /** Where something sits in a config, for messages: `pipeline.yaml: source[1].on` and its line. */
 export interface ConfigLocation {
@@ -349,7 +350,7 @@ export const PIPELINE_SCHEMA = {
       additionalProperties: false,
       properties: {
         version: { type: 'string', pattern: BUNDLE_VERSION_PATTERN, description: 'an existing version is refused, never overwritten; default: the next patch version (1.0.0 for a new name)' },
-        artifacts: { type: 'string', minLength: 1, description: 'the bundle store, relative to this config; --artifacts wins; default: $MLPIPE_ARTIFACTS, else ./artifacts' },
+        artifacts: { type: 'string', minLength: 1, description: 'the bundle store: a folder (relative to this config) or s3://bucket/prefix; --artifacts wins; default: $MLPIPE_ARTIFACTS, else ./artifacts' },
       },
     },
   },
@@ -505,7 +506,8 @@ export async function readPipelineConfig(file: string): Promise<PipelineConfig> 
     features,
     model: { type: 'random-forest', ...((cfg.model ?? {}) as object) },
     evaluation: (cfg.evaluation ?? {}) as PipelineConfig['evaluation'],
-    package: { ...pkg, ...(pkg.artifacts ? { artifacts: rel(pkg.artifacts) } : {}) },
+    // A remote store (s3://…, https://…) is kept as written; a folder is relative to this config.
+    package: { ...pkg, ...(pkg.artifacts ? { artifacts: isRemoteLocation(pkg.artifacts) ? pkg.artifacts : rel(pkg.artifacts) } : {}) },
   };
 }
 

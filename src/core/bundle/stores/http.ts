@@ -50,8 +50,8 @@ export class HttpStore implements BundleStore {
     try {
       res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(120_000) });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new ConfigError(`${url.href}: cannot reach the store (${cause ?? messageOf(err)})`);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new ConfigError(`${url.href}: cannot reach the store (${cause?.code ?? cause?.message ?? messageOf(err)})`);
     }
     if (res.status === 404 || res.status === 410) {
       await res.body?.cancel();
