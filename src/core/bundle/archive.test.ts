@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { cp, lstat, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Header, Pax } from 'tar';
@@ -182,6 +182,21 @@ describe('bundles export / import (.tar.gz)', function () {
       expect(await readdir(tmp)).to.deep.equal([]);
       const verify = await runCli(['bundles', 'verify', '--artifacts', target]);
       expect(verify.stdout).to.contain('ok arc@1.0.0');
+    });
+
+    it('removes what an import or export killed half-way left (their process gone), nothing else', async () => {
+      const dead = 2_147_483_000;
+      await mkdir(join(tmp, `mlpipe-import-${dead}-AbC123`, 'bundle'), { recursive: true });
+      await mkdir(join(tmp, `mlpipe-import-${process.pid}-AbC123`));
+      await writeFile(join(work, `.late.tar.gz.tmp-${dead}-0a1b2c3d`), 'half an archive');
+      const r = await cli(['bundles', 'export', 'arc@1.0.0', '--out', 'late.tar.gz']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect((await readdir(work)).filter((f) => f.startsWith('.late'))).to.deep.equal([]);
+      const i = await runCli(['bundles', 'import', 'late.tar.gz', '--artifacts', join(await tempDir(), 'store')], { cwd: work, env: { TMPDIR: tmp } });
+      expect(i.code, i.stderr).to.equal(0);
+      // This test process is alive: its folder stays.
+      expect(await readdir(tmp)).to.deep.equal([`mlpipe-import-${process.pid}-AbC123`]);
+      await rm(join(tmp, `mlpipe-import-${process.pid}-AbC123`), { recursive: true });
     });
 
     it('accepts an archive with a folder entry for the top folder and a leading "./" (GNU tar)', async () => {

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, mkdtemp, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { ConfigError, MlpipeError, NotFoundError, VerificationError, messageOf, quoteText } from '../errors.js';
+import { processAlive, writeError, writevAll } from '../fs-util.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { resolveRef } from './store.js';
 import { type TarFile, writeTarGz } from './tar-write.js';
@@ -218,8 +219,10 @@ async function unpack(archive: string, path: string, into: string, limits: Archi
           hash.update(chunk);
           bytes += chunk.length;
           chunks?.push(chunk);
-          await handle.write(chunk);
+          await writevAll(handle, [chunk]);
         }
+      } catch (err) {
+        throw writeError(err, join(into, name), `entry ${quoteText(entry.path)} of ${archive}`);
       } finally {
         await handle?.close();
       }
@@ -289,6 +292,19 @@ function inArchive(err: unknown, tmpBundle: string, archive: string, top: string
   return new VerificationError(file, `${message}; refusing the archive (nothing was imported)`);
 }
 
+/** The private temporary folders of imports: `mlpipe-import-<pid>-<random>` in the system's temporary folder. */
+const IMPORT_PREFIX = 'mlpipe-import-';
+
+/** Removes the temporary folders of imports killed half-way (their process is gone). Best effort. */
+async function removeStaleImports(): Promise<void> {
+  const entries = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const pid = Number(/^mlpipe-import-(\d+)-/.exec(entry)?.[1]);
+    if (!pid || pid === process.pid || processAlive(pid)) continue;
+    await rm(join(tmpdir(), entry), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
 /** Options of {@link importArchive} and {@link importBundle}. */
 export interface ImportOptions {
   /** Bounds on the unpacked size (default {@link DEFAULT_ARCHIVE_LIMITS}). */
@@ -309,7 +325,8 @@ export interface ImportOptions {
 export async function importArchive(file: string, artifacts: string, options: ImportOptions = {}): Promise<PublishExistingResult & { source: string }> {
   const limits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
   const path = resolve(options.cwd ?? process.cwd(), file);
-  const tmp = await mkdtemp(join(tmpdir(), 'mlpipe-import-'));
+  await removeStaleImports();
+  const tmp = await mkdtemp(join(tmpdir(), `${IMPORT_PREFIX}${process.pid}-`));
   try {
     const bundle = join(tmp, 'bundle');
     await mkdir(bundle, { mode: 0o700 });

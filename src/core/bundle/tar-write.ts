@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Header, Pax } from 'tar';
 import { VerificationError } from '../errors.js';
-import { tempPathBeside } from '../fs-util.js';
+import { removeStaleTemps, tempPathBeside, writeError } from '../fs-util.js';
 
 /**
  * The modification time of every archive entry: npm's own fixed date (what `npm pack` writes), so
@@ -94,6 +95,8 @@ async function* tarChunks(files: readonly TarFile[]): AsyncGenerator<Buffer> {
  * the same order give the same bytes on any machine. Returns the archive's size and sha256.
  */
 export async function writeTarGz(out: string, files: readonly TarFile[]): Promise<{ bytes: number; sha256: string; sha512: string }> {
+  // Temporary files of an earlier export killed half-way (their owner process is gone) go first.
+  await removeStaleTemps(out, [dirname(out)]);
   const tmp = tempPathBeside(out);
   const hash = createHash('sha256');
   const hash512 = createHash('sha512');
@@ -109,7 +112,7 @@ export async function writeTarGz(out: string, files: readonly TarFile[]): Promis
     await rename(tmp, out);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    throw writeError(err, out, 'the archive');
   }
   return { bytes, sha256: hash.digest('hex'), sha512: hash512.digest('base64') };
 }
