@@ -36,7 +36,8 @@ export function createProgram(ctx: CliContext): Command {
     .addHelpText(
       'after',
       `
-Bundle references: a bundle folder, name (newest version), name@1.2.0 or name@alias.
+Bundle references: a bundle folder, name (newest version), name@1.2.0, name@alias, or
+npm:@scope/package@1.2.0 (the bundle of an installed npm package, found from the current folder up).
 The bundle store is --artifacts, else $MLPIPE_ARTIFACTS, else ./artifacts.
 Exit codes: 0 success, 1 bad input/config/verification (one line says what and where), 2 bad usage.`,
     );

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { VerificationError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { fmt, table } from '../render.js';
+import { registerBundlesArchive } from './bundles-archive.js';
 import { registerStoreCommands } from './bundles-store.js';
 
 /** `mlpipe bundles list|show|verify|promote|gc`. */
@@ -157,4 +158,6 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       const removed = found.filter((f) => f.action === 'removed').length;
       ctx.out(found.length === 0 ? `nothing to clean in ${artifacts}` : `${removed} leftover(s) ${opts.dryRun ? 'to remove' : 'removed'}, ${found.length - removed} kept`);
     });
+
+  registerBundlesArchive(bundles, ctx);
 }

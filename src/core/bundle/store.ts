@@ -110,10 +110,15 @@ export interface ResolvedRef {
 }
 
 /**
- * Resolves a bundle reference: a folder holding a manifest, `name` (newest version), `name@1.2.0`
- * or `name@alias`. Throws NotFoundError saying what exists instead.
+ * Resolves a bundle reference: a folder holding a manifest, `name` (newest version), `name@1.2.0`,
+ * `name@alias`, or `npm:@scope/package[@1.2.0]` (the bundle of an installed npm package, found from
+ * the current folder upwards; see npm.ts). Throws NotFoundError saying what exists instead.
  */
 export async function resolveRef(ref: string, artifacts: string): Promise<ResolvedRef> {
+  if (ref.startsWith('npm:')) {
+    const { resolveNpmRef } = await import('./npm.js');
+    return resolveNpmRef(ref);
+  }
   if ((ref.includes('/') || ref.startsWith('.')) && !ref.includes('@')) {
     const dir = resolve(ref);
     if (await stat(dir).then((s) => s.isDirectory(), () => false)) {
@@ -129,7 +134,7 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
   const at = ref.indexOf('@');
   const name = at < 0 ? ref : ref.slice(0, at);
   const selector = at < 0 ? undefined : ref.slice(at + 1);
-  if (!isBundleName(name)) throw new NotFoundError(`${shown(ref)}: not a bundle reference (use a folder, name, name@1.2.0 or name@alias)`);
+  if (!isBundleName(name)) throw new NotFoundError(`${shown(ref)}: not a bundle reference (use a folder, name, name@1.2.0, name@alias or npm:@scope/package@1.2.0)`);
   const versions = await listVersions(artifacts, name);
   if (versions.length === 0) {
     const names = await listNames(artifacts);

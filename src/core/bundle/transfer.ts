@@ -1,0 +1,120 @@
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConflictError, VerificationError } from '../errors.js';
+import { sha256, sha256File } from '../fs-util.js';
+import { MANIFEST_FILE, type Manifest } from './manifest.js';
+import { openStore } from './store.js';
+import { checkBundleDir, readBundleFile, verifyBundle } from './verify.js';
+
+/** The file a bundle may hold besides the ones its manifest lists (added after packaging). */
+export const SIGNATURE_FILE = 'signature.json';
+
+/** What {@link publishExisting} did. */
+export interface PublishExistingResult {
+  /** `name@version` */
+  ref: string;
+  name: string;
+  version: string;
+  /** `published`: the version is new in the store; `unchanged`: the store already held these very bytes. */
+  status: 'published' | 'unchanged';
+  /** The store's location, for messages. */
+  store: string;
+}
+
+/** Whether a regular file (not a link) named `file` exists in a bundle folder. */
+async function hasRegularFile(dir: string, file: string): Promise<boolean> {
+  try {
+    await readBundleFile(dir, file, false);
+    return true;
+  } catch (err) {
+    if (err instanceof VerificationError && /: missing$/.test(err.message)) return false;
+    throw err;
+  }
+}
+
+/**
+ * The first file in which two manifests of the same name and version differ: a listed file whose
+ * sha256 differs or that only one of them lists, else `manifest.json` (only metadata differs).
+ */
+export function firstDifference(ours: Pick<Manifest, 'files'>, theirs: Pick<Manifest, 'files'> | undefined): string {
+  if (!theirs || typeof theirs.files !== 'object' || theirs.files === null) return MANIFEST_FILE;
+  for (const [file, f] of Object.entries(ours.files)) {
+    const other = Object.hasOwn(theirs.files, file) ? theirs.files[file] : undefined;
+    if (!other || other.sha256 !== f.sha256) return file;
+  }
+  for (const file of Object.keys(theirs.files)) if (!Object.hasOwn(ours.files, file)) return file;
+  return MANIFEST_FILE;
+}
+
+/**
+ * Compares the bundle `dir` (manifest `manifest`, bytes `manifestBytes`) with the version of the
+ * same name that the store already holds: 'unchanged' when the store's manifest has the very same
+ * bytes (so the same manifestSha256 and, through it, the same files); a ConflictError naming the
+ * first differing file otherwise.
+ */
+async function compareWithStored(location: string, manifest: Manifest, manifestBytes: Buffer, stored: Buffer): Promise<'unchanged'> {
+  if (sha256(stored) === sha256(manifestBytes)) return 'unchanged';
+  let theirs: Manifest | undefined;
+  try {
+    theirs = JSON.parse(stored.toString('utf8')) as Manifest;
+  } catch {
+    theirs = undefined;
+  }
+  const file = firstDifference(manifest, theirs);
+  throw new ConflictError(
+    `${manifest.name}@${manifest.version} already exists in ${location} with different contents (first difference: ${file}); bundles are immutable: nothing was changed (package the model again under a new version)`,
+  );
+}
+
+/**
+ * Publishes an existing local bundle folder into a store at the bundle's own name and version:
+ * verifies every checksum of `dir` first, then copies the files its manifest lists, the manifest
+ * and `signature.json` when present, checking each copy's sha256 on arrival; the store makes the
+ * version visible only once all of them are in (a folder renamed into place, the manifest written
+ * last on S3).
+ *
+ * Idempotent: when the store already holds that version with the same manifest, nothing is
+ * written and the status is `unchanged`; a different bundle under the same name and version is a
+ * ConflictError naming the first differing file, and nothing in the store changes.
+ *
+ * @param options.manifest the manifest `verifyBundle(dir)` returned, when the caller has just verified `dir`
+ */
+export async function publishExisting(artifacts: string, dir: string, options: { manifest?: Manifest } = {}): Promise<PublishExistingResult> {
+  await checkBundleDir(dir);
+  const manifest = options.manifest ?? (await verifyBundle(dir));
+  const manifestBytes = await readBundleFile(dir, MANIFEST_FILE, false);
+  const { name, version } = manifest;
+  const store = await openStore(artifacts);
+  const result = (status: 'published' | 'unchanged'): PublishExistingResult => ({ ref: `${name}@${version}`, name, version, status, store: store.location });
+
+  const readStored = (): Promise<Buffer> => store.readFile(name, version, MANIFEST_FILE);
+  if ((await store.listVersions(name)).includes(version)) return result(await compareWithStored(store.location, manifest, manifestBytes, await readStored()));
+
+  const signed = await hasRegularFile(dir, SIGNATURE_FILE);
+  const arrived = async (tmp: string, file: string, expected: string): Promise<void> => {
+    const actual = await sha256File(join(tmp, file));
+    if (actual !== expected) throw new VerificationError(file, `${join(dir, file)}: changed while it was being copied into ${store.location} (sha256 ${actual.slice(0, 12)}…, expected ${expected.slice(0, 12)}…); nothing was published`);
+  };
+  try {
+    await store.publish(name, {
+      version,
+      fill: async (tmp) => {
+        for (const [file, f] of Object.entries(manifest.files)) {
+          await copyFile(join(dir, file), join(tmp, file));
+          await arrived(tmp, file, f.sha256);
+        }
+        if (signed) await copyFile(join(dir, SIGNATURE_FILE), join(tmp, SIGNATURE_FILE));
+        await copyFile(join(dir, MANIFEST_FILE), join(tmp, MANIFEST_FILE));
+        await arrived(tmp, MANIFEST_FILE, sha256(manifestBytes));
+      },
+      prepare: async () => undefined,
+    });
+  } catch (err) {
+    // Another publisher put the same version in between: identical is still a success.
+    if (err instanceof ConflictError && (await store.listVersions(name)).includes(version)) {
+      return result(await compareWithStored(store.location, manifest, manifestBytes, await readStored()));
+    }
+    throw err;
+  }
+  return result('published');
+}
