@@ -160,6 +160,28 @@ describe('every store kind from the CLI: folder, s3:// (s3rver) and read-only ht
     py.kill();
   });
 
+  it('bundles push and pull copy a bundle between a folder and s3://, verified, idempotent, refusing a different bundle under the same version', async () => {
+    const to = 's3://models/pushed';
+    const push = await cli(['bundles', 'push', 'penguins@1.0.0', '--artifacts', local, '--to', to]);
+    expect(push.stderr).to.equal('');
+    expect(push.stdout.trim()).to.equal(`copied penguins@1.0.0 from ${local} to ${to} (every checksum verified)`);
+    const again = await cli(['bundles', 'push', 'penguins@1.0.0', '--artifacts', local, '--to', to, '--json']);
+    expect(JSON.parse(again.stdout)).to.deep.equal({ bundle: 'penguins@1.0.0', from: local, to, status: 'unchanged' });
+    // Another model packaged under the same name and version: refused, naming the first differing file; the store keeps the first.
+    const other = await tempDir();
+    const retrain = await cli(['package', modelDir, '--name', 'penguins', '--artifacts', other]);
+    expect(retrain.code).to.equal(0);
+    const refused = await cli(['bundles', 'push', 'penguins@1.0.0', '--artifacts', other, '--to', to]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr.trim()).to.match(/^mlpipe: penguins@1\.0\.0 already exists in s3:\/\/models\/pushed with different contents \(first difference: report\.html\)/);
+    const pulled = await tempDir();
+    const pull = await cli(['bundles', 'pull', 'penguins', '--from', to, '--artifacts', pulled]);
+    expect(pull.stdout.trim()).to.equal(`copied penguins@1.0.0 from ${to} to ${pulled} (every checksum verified)`);
+    expect(await readFile(join(pulled, 'penguins', '1.0.0', 'manifest.json'), 'utf8')).to.equal(await readFile(join(local, 'penguins', '1.0.0', 'manifest.json'), 'utf8'));
+    expect((await cli(['bundles', 'verify', '--artifacts', pulled])).code).to.equal(0);
+    expect((await cli(['bundles', 'pull', 'penguins', '--from', to, '--artifacts', pulled, '--json'])).stdout).to.contain('"status": "unchanged"');
+  });
+
   it('bad stores are one line naming what and where, exit 1', async () => {
     const closed = await new Promise<number>((resolve) => {
       const probe = net.createServer().listen(0, '127.0.0.1', () => {

@@ -1,8 +1,44 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 
-/** `mlpipe bundles index`: the store's index.json, for stores served by a static file server. */
+/** What push and pull print. */
+async function copyBundle(ctx: CliContext, ref: string, from: string, to: string, json: boolean | undefined): Promise<void> {
+  const { resolveRef } = await import('../../core/bundle/store.js');
+  const { publishExisting } = await import('../../core/bundle/transfer.js');
+  // Resolved (and, from a remote store, downloaded into the cache and verified) first.
+  const { dir } = await resolveRef(ref, from);
+  const result = await publishExisting(to, dir);
+  if (json) {
+    ctx.json({ bundle: result.ref, from, to: result.store, status: result.status });
+    return;
+  }
+  ctx.out(result.status === 'unchanged' ? `${result.ref} is already in ${result.store} (identical); nothing to do` : `copied ${result.ref} from ${from} to ${result.store} (every checksum verified)`);
+}
+
+/** `mlpipe bundles push|pull|index`: copying bundles between stores, and a store's index.json. */
 export function registerStoreCommands(bundles: Command, ctx: CliContext): void {
+  bundles
+    .command('push')
+    .description('copy a bundle from the store (--artifacts) to another store (a folder or s3://…): verified before, checksummed on arrival; a second push is a no-op, a different bundle under the same version is refused')
+    .argument('<bundle-ref>', 'bundle folder, name, name@1.2.0, name@alias or npm:@scope/package')
+    .requiredOption('--to <store>', 'the store to copy it to: a folder or s3://bucket/prefix')
+    .option('--artifacts <store>', 'the store it is in: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)')
+    .option('--json', 'print one JSON document')
+    .action(async (ref: string, opts: { to: string; artifacts?: string; json?: boolean }) => {
+      await copyBundle(ctx, ref, ctx.artifacts(opts.artifacts), ctx.artifacts(opts.to), opts.json);
+    });
+
+  bundles
+    .command('pull')
+    .description('copy a bundle from another store (s3://…, https://…/ or a folder) into the store (--artifacts), verifying every checksum; a second pull is a no-op')
+    .argument('<bundle-ref>', 'name, name@1.2.0 or name@alias in the --from store')
+    .requiredOption('--from <store>', 'the store to copy it from: a folder, s3://bucket/prefix or https://host/path/')
+    .option('--artifacts <store>', 'the store to copy it into (default: $MLPIPE_ARTIFACTS or ./artifacts)')
+    .option('--json', 'print one JSON document')
+    .action(async (ref: string, opts: { from: string; artifacts?: string; json?: boolean }) => {
+      await copyBundle(ctx, ref, ctx.artifacts(opts.from), ctx.artifacts(opts.artifacts), opts.json);
+    });
+
   bundles
     .command('index')
     .description("write index.json (every name and version) at the store's root, so a static file server can serve the store's files as a read-only https:// store")
