@@ -6,8 +6,8 @@ async function copyBundle(ctx: CliContext, ref: string, from: string, to: string
   const { resolveRef } = await import('../../core/bundle/store.js');
   const { publishExisting } = await import('../../core/bundle/transfer.js');
   // Resolved (and, from a remote store, downloaded into the cache and verified) first.
-  const { dir } = await resolveRef(ref, from);
-  const result = await publishExisting(to, dir);
+  const { dir, verified } = await resolveRef(ref, from);
+  const result = await publishExisting(to, dir, verified ? { manifest: verified } : {});
   if (json) {
     ctx.json({ bundle: result.ref, from, to: result.store, status: result.status });
     return;

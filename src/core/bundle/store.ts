@@ -8,6 +8,7 @@ import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { checkBundleDir, parseManifest, readManifest } from './verify.js';
 import { ownValue } from '../dict.js';
 import { FolderStore } from './stores/folder.js';
+import { verifiedManifest } from './stores/cache.js';
 import { schemeOf } from './stores/location.js';
 import type { BundleStore } from './stores/types.js';
 
@@ -105,6 +106,8 @@ export async function updateAliases(
 /** A resolved bundle reference. */
 export interface ResolvedRef {
   dir: string;
+  /** The manifest, when the bundle was verified on its way here (from a remote store into the cache). */
+  verified?: Manifest;
   name?: string;
   version?: string;
 }
@@ -135,6 +138,17 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
   const name = at < 0 ? ref : ref.slice(0, at);
   const selector = at < 0 ? undefined : ref.slice(at + 1);
   if (!isBundleName(name)) throw new NotFoundError(`${shown(ref)}: not a bundle reference (use a folder, name, name@1.2.0, name@alias or npm:@scope/package@1.2.0)`);
+  const store = await openStore(artifacts);
+  if (store.kind !== 'folder' && selector !== undefined && VERSION_RE.test(selector)) {
+    // An exact version of a remote store: fetched at once (a listing only to explain a missing one).
+    try {
+      const dir = await store.bundleDir(name, selector);
+      const manifest = verifiedManifest(dir);
+      return { dir, name, version: selector, ...(manifest ? { verified: manifest } : {}) };
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
   const versions = await listVersions(artifacts, name);
   if (versions.length === 0) {
     const names = await listNames(artifacts);
@@ -157,6 +171,7 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
     }
     if (!versions.includes(version)) throw new NotFoundError(`${ref}: alias "${selector}" points to ${version}, which does not exist`);
   }
-  const store = await openStore(artifacts);
-  return { dir: await store.bundleDir(name, version as string), name, version };
+  const dir = await store.bundleDir(name, version as string);
+  const manifest = store.kind === 'folder' ? undefined : verifiedManifest(dir);
+  return { dir, name, version, ...(manifest ? { verified: manifest } : {}) };
 }

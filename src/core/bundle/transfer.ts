@@ -88,7 +88,7 @@ export async function publishExisting(artifacts: string, dir: string, options: {
   const result = (status: 'published' | 'unchanged'): PublishExistingResult => ({ ref: `${name}@${version}`, name, version, status, store: store.location });
 
   const readStored = (): Promise<Buffer> => store.readFile(name, version, MANIFEST_FILE);
-  if ((await store.listVersions(name)).includes(version)) return result(await compareWithStored(store.location, manifest, manifestBytes, await readStored()));
+  // No listing first: publishing an existing version is refused (ConflictError) before anything is written, and compared below.
 
   const signed = await hasRegularFile(dir, SIGNATURE_FILE);
   const arrived = async (tmp: string, file: string, expected: string): Promise<void> => {
@@ -108,6 +108,7 @@ export async function publishExisting(artifacts: string, dir: string, options: {
         await arrived(tmp, MANIFEST_FILE, sha256(manifestBytes));
       },
       prepare: async () => undefined,
+      ready: dir,
     });
   } catch (err) {
     // Another publisher put the same version in between: identical is still a success.

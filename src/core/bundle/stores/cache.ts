@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, NotFoundError, VerificationError } from '../../errors.js';
 import { sha256, tempPathBeside } from '../../fs-util.js';
-import { MANIFEST_FILE } from '../manifest.js';
+import { MANIFEST_FILE, type Manifest } from '../manifest.js';
 import { readManifest, verifyBundle } from '../verify.js';
 
 /** signature.json: not listed in the manifest (it signs it), fetched beside it when present. */
@@ -32,6 +32,16 @@ export class OversizeError extends ConfigError {
 /** A manifest is at most this big (the largest real ones are a few hundred KB: input schemas of 100,000 columns are bigger, but bounded). */
 const MANIFEST_MAX_BYTES = 256 * 1024 * 1024;
 const SIGNATURE_MAX_BYTES = 64 * 1024;
+/** Files downloaded at once. */
+const DOWNLOAD_CONCURRENCY = 8;
+
+/** The manifests of cached folders this process has just verified (so a caller need not hash them again). */
+const verified = new Map<string, Manifest>();
+
+/** The manifest of a cached bundle folder this process verified when it returned it, if any. */
+export function verifiedManifest(dir: string): Manifest | undefined {
+  return verified.get(dir);
+}
 
 /**
  * A verified local copy of a remote bundle: `<cache>/<store id>/<name>/<version>/`. The cache holds
@@ -44,16 +54,18 @@ const SIGNATURE_MAX_BYTES = 64 * 1024;
  */
 export async function cachedBundle(remote: RemoteFiles, name: string, version: string): Promise<string> {
   const where = `${remote.location.replace(/\/+$/, '')}/${name}/${version}`;
-  const manifestBytes = await remote.fetchFile(name, version, MANIFEST_FILE, MANIFEST_MAX_BYTES);
+  const [manifestBytes, signature] = await Promise.all([
+    remote.fetchFile(name, version, MANIFEST_FILE, MANIFEST_MAX_BYTES),
+    remote.fetchFile(name, version, SIGNATURE_FILE, SIGNATURE_MAX_BYTES),
+  ]);
   if (!manifestBytes) throw new NotFoundError(`${where}: no ${MANIFEST_FILE}; no such bundle in the store`);
-  const signature = await remote.fetchFile(name, version, SIGNATURE_FILE, SIGNATURE_MAX_BYTES);
   const storeDir = join(cacheRoot(), sha256(remote.location).slice(0, 16));
   const dir = join(storeDir, name, version);
   const cached = await readFile(join(dir, MANIFEST_FILE)).catch(() => undefined);
   if (cached && cached.equals(manifestBytes)) {
     try {
       await syncSignature(dir, signature);
-      await verifyBundle(dir);
+      verified.set(dir, await verifyBundle(dir));
       return dir;
     } catch {
       // A cached copy changed on this disk: downloaded again below.
@@ -65,23 +77,39 @@ export async function cachedBundle(remote: RemoteFiles, name: string, version: s
     await mkdir(tmp);
     await writeFile(join(tmp, MANIFEST_FILE), manifestBytes);
     const manifest = await relabel(where, () => readManifest(tmp));
-    for (const [file, expected] of Object.entries(manifest.files)) {
-      let bytes: Buffer | undefined;
-      try {
-        bytes = await remote.fetchFile(name, version, file, expected.bytes);
-      } catch (err) {
-        if (!(err instanceof OversizeError)) throw err;
-        throw new VerificationError(file, `${where}/${file}: larger than the ${expected.bytes} bytes the manifest says: the file was changed after the bundle was written (in the store; nothing was cached)`);
+    const entries = Object.entries(manifest.files);
+    let next = 0;
+    const download = async (): Promise<void> => {
+      while (next < entries.length) {
+        const [file, expected] = entries[next++] as [string, { bytes: number; sha256: string }];
+        let bytes: Buffer | undefined;
+        try {
+          bytes = await remote.fetchFile(name, version, file, expected.bytes);
+        } catch (err) {
+          if (!(err instanceof OversizeError)) throw err;
+          throw new VerificationError(file, `${where}/${file}: larger than the ${expected.bytes} bytes the manifest says: the file was changed after the bundle was written (in the store; nothing was cached)`);
+        }
+        if (!bytes) throw new VerificationError(file, `${where}/${file}: missing (listed in the manifest)`);
+        // Checked as it arrives, in memory: nothing unverified is written to the cache.
+        const actual = sha256(bytes);
+        if (bytes.length !== expected.bytes || actual !== expected.sha256) {
+          throw new VerificationError(
+            file,
+            `${where}/${file}: checksum mismatch (${bytes.length} bytes, sha256 ${actual.slice(0, 12)}…; the manifest says ${expected.bytes} bytes, ${expected.sha256.slice(0, 12)}…): the file was changed after the bundle was written (in the store; nothing was cached)`,
+          );
+        }
+        await writeFile(join(tmp, file), bytes);
       }
-      if (!bytes) throw new VerificationError(file, `${where}/${file}: missing (listed in the manifest)`);
-      await writeFile(join(tmp, file), bytes);
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, entries.length) }, download));
     if (signature) await writeFile(join(tmp, SIGNATURE_FILE), signature);
-    await relabel(where, () => verifyBundle(tmp));
+    // Every listed file was checked on arrival (and the manifest by readManifest above).
+    const checked = manifest;
     const old = tempPathBeside(dir);
     await rename(dir, old).catch(() => undefined);
     await rename(tmp, dir);
     await rm(old, { recursive: true, force: true });
+    verified.set(dir, checked);
     return dir;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -15,7 +15,7 @@ import {
 import { ConfigError, ConflictError, MlpipeError, NotFoundError, messageOf } from '../../errors.js';
 import { faultPoint } from '../../test-seam.js';
 import { type Leftover, judge, ownerRecord, parseOwner } from '../leftovers.js';
-import { ALIASES_FILE, MANIFEST_FILE } from '../manifest.js';
+import { ALIASES_FILE, MANIFEST_FILE, type Manifest } from '../manifest.js';
 import { VERSION_RE, isBundleName } from '../names.js';
 import { OversizeError, cachedBundle } from './cache.js';
 import { aliasEvents, compareVersions, nextPatch, parseAliases, parseEvent } from './common.js';
@@ -24,7 +24,7 @@ import { type AliasEvent, type BundleStore, INDEX_FILE, type PublishOptions, typ
 /** Unfinished uploads have no owner on this host after this long without one (as a folder store's temporaries). */
 const OWNERLESS_CLAIM_AGE_MS = 30_000;
 /** Files uploaded at once. */
-const UPLOAD_CONCURRENCY = 4;
+const UPLOAD_CONCURRENCY = 8;
 /** A claim of a version: `<name>/.claims/<version>`, created with If-None-Match: * before any file is written. */
 const CLAIMS = '.claims';
 const HISTORY = 'history';
@@ -40,13 +40,6 @@ export function parseS3Location(location: string): { bucket: string; prefix: str
   const prefix = (m?.[2] ?? '').replace(/^\/+|\/+$/g, '');
   if (prefix.split('/').some((p) => p === '.' || p === '..')) throw new ConfigError(`${location}: the prefix may not hold "." or ".." parts`);
   return { bucket, prefix };
-}
-
-/** Base64 MD5 of a file, streamed (Content-MD5). */
-async function md5File(path: string): Promise<string> {
-  const hash = createHash('md5');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('base64');
 }
 
 /** The HTTP status and error name of an SDK error. */
@@ -190,9 +183,10 @@ export class S3Store implements BundleStore {
     return { bytes: Buffer.concat(chunks), etag: out.ETag };
   }
 
-  private async put(key: string, body: Buffer | string | Readable, options: { ifNoneMatch?: boolean; ifMatch?: string; length?: number; contentType?: string; md5?: string } = {}): Promise<'ok' | 'precondition-failed'> {
-    // Content-MD5: S3 refuses a body that did not arrive as sent (BadDigest); computed here for bytes in memory.
-    const md5 = options.md5 ?? (typeof body === 'string' || Buffer.isBuffer(body) ? createHash('md5').update(body).digest('base64') : undefined);
+  private async put(key: string, body: Buffer | string | Readable, options: { ifNoneMatch?: boolean; ifMatch?: string; length?: number; contentType?: string; sha256?: string } = {}): Promise<'ok' | 'precondition-failed'> {
+    // x-amz-checksum-sha256: S3 refuses an object whose bytes are not these (a bundle file's is its
+    // manifest's sha256, so what arrives is what the manifest lists); computed here for bytes in memory.
+    const sha256 = options.sha256 ?? (typeof body === 'string' || Buffer.isBuffer(body) ? createHash('sha256').update(body).digest('hex') : undefined);
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -201,7 +195,7 @@ export class S3Store implements BundleStore {
           Body: body,
           ...(options.length !== undefined ? { ContentLength: options.length } : {}),
           ...(options.contentType ? { ContentType: options.contentType } : {}),
-          ...(md5 ? { ContentMD5: md5 } : {}),
+          ...(sha256 ? { ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64') } : {}),
           ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
           ...(options.ifMatch ? { IfMatch: options.ifMatch } : {}),
         }),
@@ -302,27 +296,28 @@ export class S3Store implements BundleStore {
   }
 
   async publish(name: string, options: PublishOptions): Promise<string> {
-    const { published, claimed } = await this.scan(name);
-    if (options.version !== undefined && published.includes(options.version)) {
-      throw new ConflictError(`${name}@${options.version} already exists in ${this.location}; bundles are immutable, choose another --version`);
-    }
-    const staging = await mkdtemp(join(tmpdir(), 'mlpipe-publish-'));
+    // An explicit version needs no listing: its claim (kept while the version exists) is the test.
+    const { published, claimed } = options.version === undefined ? await this.scan(name) : { published: [], claimed: new Map<string, Date | undefined>() };
+    if (options.ready !== undefined && options.version === undefined) throw new ConfigError('publish: a ready bundle folder needs its version');
+    const staging = options.ready ?? (await mkdtemp(join(tmpdir(), 'mlpipe-publish-')));
     try {
-      await options.fill(staging);
+      if (options.ready === undefined) await options.fill(staging);
       const taken = [...published, ...claimed.keys()].sort(compareVersions);
       let version = options.version ?? nextPatch(taken[taken.length - 1]);
       for (let attempt = 0; ; attempt++) {
         const claimKey = this.key(name, CLAIMS, version);
         if ((await this.put(claimKey, ownerRecord(), { ifNoneMatch: true, contentType: 'application/json' })) === 'ok') break;
         if (options.version !== undefined) {
-          throw new ConflictError(`${name}@${options.version} already exists in ${this.location} or is being published; bundles are immutable, choose another --version`);
+          const exists = (await this.listVersions(name)).includes(options.version);
+          throw new ConflictError(`${name}@${options.version} ${exists ? 'already exists' : 'is being published'} in ${this.location}; bundles are immutable, choose another --version`);
         }
         if (attempt >= 50) throw new ConflictError(`${this.location}: could not claim a version of "${name}" in 50 attempts; try again`);
         version = nextPatch(version);
       }
-      await options.prepare(staging, version);
-      // aliases.json exists from the first version on, as in a folder store.
-      await this.put(this.key(name, ALIASES_FILE), '{}\n', { ifNoneMatch: true, contentType: 'application/json' });
+      if (options.ready === undefined) await options.prepare(staging, version);
+      const manifestPath = join(staging, MANIFEST_FILE);
+      const manifestBytes = await readFile(manifestPath);
+      const listed = (JSON.parse(manifestBytes.toString('utf8')) as Manifest).files;
       const files = (await readdir(staging)).filter((f) => f !== MANIFEST_FILE);
       let next = 0;
       const worker = async (): Promise<void> => {
@@ -330,22 +325,23 @@ export class S3Store implements BundleStore {
           const file = files[next++] as string;
           const path = join(staging, file);
           await faultPoint(`s3:upload:${file}`, this.where(this.key(name, version, file)));
-          await this.put(this.key(name, version, file), createReadStream(path), { length: (await stat(path)).size, md5: await md5File(path) });
+          // A file the manifest lists is sent with its sha256 from there; another (signature.json) is small.
+          const sum = Object.hasOwn(listed, file) ? listed[file]?.sha256 : undefined;
+          if (sum) await this.put(this.key(name, version, file), createReadStream(path), { length: (await stat(path)).size, sha256: sum });
+          else await this.put(this.key(name, version, file), await readFile(path));
         }
       };
-      await Promise.all(Array.from({ length: Math.min(UPLOAD_CONCURRENCY, files.length) }, worker));
+      await Promise.all([
+        // aliases.json exists from the first version on, as in a folder store.
+        this.put(this.key(name, ALIASES_FILE), '{}\n', { ifNoneMatch: true, contentType: 'application/json' }),
+        ...Array.from({ length: Math.min(UPLOAD_CONCURRENCY, files.length) }, worker),
+      ]);
       await faultPoint('s3:upload:manifest', this.where(this.key(name, version, MANIFEST_FILE)));
-      const manifestPath = join(staging, MANIFEST_FILE);
-      const last = await this.put(this.key(name, version, MANIFEST_FILE), createReadStream(manifestPath), {
-        length: (await stat(manifestPath)).size,
-        md5: await md5File(manifestPath),
-        ifNoneMatch: true,
-        contentType: 'application/json',
-      });
+      const last = await this.put(this.key(name, version, MANIFEST_FILE), manifestBytes, { ifNoneMatch: true, contentType: 'application/json' });
       if (last !== 'ok') throw new ConflictError(`${name}@${version} already exists in ${this.location}; bundles are immutable`);
       return version;
     } finally {
-      await rm(staging, { recursive: true, force: true });
+      if (options.ready === undefined) await rm(staging, { recursive: true, force: true });
     }
   }
 

@@ -35,6 +35,12 @@ export interface PublishOptions {
    * folder; called again with the next version when another publisher took the first.
    */
   prepare(dir: string, version: string): Promise<void>;
+  /**
+   * A folder already holding the whole bundle (manifest included, verified by the caller) at an
+   * explicit `version`: a remote store uploads straight from it instead of a staging copy (`fill`
+   * and `prepare` are not called); a folder store still copies through `fill`, to rename atomically.
+   */
+  ready?: string;
 }
 
 /**
