@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { VerificationError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { fmt, table } from '../render.js';
+import { registerBundlesSign } from './bundles-sign.js';
+import { keyFiles, readTrusted } from './keys.js';
 
-/** `mlpipe bundles list|show|verify|promote|gc`. */
+/** `mlpipe bundles list|show|verify|promote|gc|sign`. */
 export function registerBundles(program: Command, ctx: CliContext): void {
   const bundles = program.command('bundles').description('list, show, verify and promote bundles in the store');
   const artifactsOption = ['--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
@@ -64,6 +66,9 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       }
       ctx.out(`${m.name}@${m.version}  (${dir})`);
       ctx.out(`created ${m.createdAt} by mlpipe ${m.lineage.mlpipeVersion} on Node ${m.lineage.node}${m.lineage.gitCommit ? `, git ${m.lineage.gitCommit}` : ''}`);
+      // Its shape, and that it signs this manifest, were checked by verifyBundle; the key by bundles verify --key.
+      const signature = await (await import('../../core/bundle/verify.js')).readSignature(dir);
+      ctx.out(signature ? `signed by ${signature.keyId} at ${signature.signedAt}` : 'unsigned');
       ctx.out(`task ${m.task}: predicts ${m.target.name} (${m.target.type})${m.classes ? `; classes ${m.classes.join(', ')}` : ''}`);
       ctx.out(`model ${m.model.type} (${m.model.engine}): ${Object.entries(m.model.params).map(([k, v]) => `${k}=${v}`).join(' ')}; ${m.model.featureCount} features`);
       const { describeSource } = await import('../../core/lineage.js');
@@ -82,36 +87,52 @@ export function registerBundles(program: Command, ctx: CliContext): void {
 
   bundles
     .command('verify')
-    .description('recompute every checksum; exit 1 naming the first file that does not match (no refs: every bundle)')
+    .description('recompute every checksum; with --key, check the signature too (an unsigned bundle fails); exit 1 naming the first file that does not match (no refs: every bundle)')
     .argument('[bundle-refs...]', 'bundles to verify (default: all in the store)')
+    .option('-k, --key <pub.pem[,other.pem]>', 'public keys one of which must have signed each bundle (comma-separated or repeated)', keyFiles)
     .option(...artifactsOption)
     .option('--json', 'print one JSON document')
-    .action(async (refs: string[], opts: { artifacts?: string; json?: boolean }) => {
+    .action(async (refs: string[], opts: { key?: string[]; artifacts?: string; json?: boolean }) => {
       const store = await import('../../core/bundle/store.js');
-      const { verifyBundle } = await import('../../core/bundle/verify.js');
+      const { readSignature, verifyBundle } = await import('../../core/bundle/verify.js');
+      const { checkSignature } = await import('../../core/bundle/signature.js');
       const artifacts = ctx.artifacts(opts.artifacts);
+      // Keys first: a wrong key file is one line naming it, before any bundle is read.
+      const keys = opts.key ? await readTrusted(ctx, opts.key) : undefined;
       let targets = refs;
       if (targets.length === 0) {
         targets = [];
         for (const name of await store.listNames(artifacts)) for (const v of await store.listVersions(artifacts, name)) targets.push(`${name}@${v}`);
       }
-      const results: { ref: string; ok: boolean; files?: number; error?: string; file?: string }[] = [];
+      type Signed = { keyId: string; signedAt: string; checked: boolean } | null;
+      const results: { ref: string; ok: boolean; files?: number; signature?: Signed; error?: string; file?: string }[] = [];
       for (const ref of targets) {
         const { dir } = await store.resolveRef(ref, artifacts);
         try {
           const m = await verifyBundle(dir);
-          results.push({ ref: `${m.name}@${m.version}`, ok: true, files: Object.keys(m.files).length + 1 });
+          const sig = keys ? await checkSignature(dir, m, keys) : await readSignature(dir);
+          const signature: Signed = sig ? { keyId: sig.keyId, signedAt: sig.signedAt, checked: keys !== undefined } : null;
+          results.push({ ref: `${m.name}@${m.version}`, ok: true, files: Object.keys(m.files).length + 1 + (sig ? 1 : 0), signature });
         } catch (err) {
           if (!(err instanceof VerificationError)) throw err;
           results.push({ ref, ok: false, error: err.message, file: err.file });
         }
       }
       const failed = results.filter((r) => !r.ok);
-      if (opts.json) ctx.json({ ok: failed.length === 0, bundles: results });
-      else for (const r of results) if (r.ok) ctx.out(`ok ${r.ref} (${r.files} files)`);
+      if (opts.json) ctx.json({ ok: failed.length === 0, ...(keys ? { keys: keys.map((k) => ({ file: k.file, keyId: k.keyId })) } : {}), bundles: results });
+      else {
+        for (const r of results) {
+          if (!r.ok) continue;
+          const s = r.signature;
+          const signed = !s ? '' : s.checked ? `, signed by ${s.keyId}` : `, signed by ${s.keyId}: not checked, give --key`;
+          ctx.out(`ok ${r.ref} (${r.files} files${signed})`);
+        }
+      }
       if (failed.length > 0) {
         const first = failed[0]!;
-        throw new VerificationError(first.file ?? '', `${first.ref}: ${first.error}${failed.length > 1 ? ` (and ${failed.length - 1} more bundle(s) failed)` : ''}`);
+        // A message that names the bundle already (the signature checks do) is not prefixed with it again.
+        const named = first.error?.startsWith(`${first.ref} `) || first.error?.startsWith(`${first.ref}:`);
+        throw new VerificationError(first.file ?? '', `${named ? '' : `${first.ref}: `}${first.error}${failed.length > 1 ? ` (and ${failed.length - 1} more bundle(s) failed)` : ''}`);
       }
       if (!opts.json && results.length === 0) ctx.out(`no bundles in ${artifacts}`);
     });
@@ -155,4 +176,6 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       const removed = found.filter((f) => f.action === 'removed').length;
       ctx.out(found.length === 0 ? `nothing to clean in ${artifacts}` : `${removed} leftover(s) ${opts.dryRun ? 'to remove' : 'removed'}, ${found.length - removed} kept`);
     });
+
+  registerBundlesSign(bundles, ctx);
 }
