@@ -7,7 +7,7 @@ import { keyFiles, readTrusted } from './keys.js';
 
 /** `mlpipe bundles list|show|verify|promote|gc|sign`. */
 export function registerBundles(program: Command, ctx: CliContext): void {
-  const bundles = program.command('bundles').description('list, show, verify and promote bundles in the store');
+  const bundles = program.command('bundles').description('list, show, verify, promote and sign bundles in the store');
   const artifactsOption = ['--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
 
   bundles
@@ -49,7 +49,7 @@ export function registerBundles(program: Command, ctx: CliContext): void {
 
   bundles
     .command('show')
-    .description('what a bundle holds: task, target, metrics, featurizers, input schema, lineage, files')
+    .description('what a bundle holds: who signed it, task, target, metrics, featurizers, input schema, lineage, files')
     .argument('<bundle-ref>', 'bundle folder, name, name@1.2.0 or name@alias')
     .option(...artifactsOption)
     .option('--json', 'print the whole manifest')
@@ -107,7 +107,10 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       type Signed = { keyId: string; signedAt: string; checked: boolean } | null;
       const results: { ref: string; ok: boolean; files?: number; signature?: Signed; error?: string; file?: string }[] = [];
       for (const ref of targets) {
-        const { dir } = await store.resolveRef(ref, artifacts);
+        const resolved = await store.resolveRef(ref, artifacts);
+        const { dir } = resolved;
+        // `penguins` is reported as the version it resolved to.
+        const label = resolved.name !== undefined && resolved.version !== undefined ? `${resolved.name}@${resolved.version}` : ref;
         try {
           const m = await verifyBundle(dir);
           const sig = keys ? await checkSignature(dir, m, keys) : await readSignature(dir);
@@ -115,7 +118,7 @@ export function registerBundles(program: Command, ctx: CliContext): void {
           results.push({ ref: `${m.name}@${m.version}`, ok: true, files: Object.keys(m.files).length + 1 + (sig ? 1 : 0), signature });
         } catch (err) {
           if (!(err instanceof VerificationError)) throw err;
-          results.push({ ref, ok: false, error: err.message, file: err.file });
+          results.push({ ref: label, ok: false, error: err.message, file: err.file });
         }
       }
       const failed = results.filter((r) => !r.ok);
