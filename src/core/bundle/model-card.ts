@@ -41,7 +41,6 @@ const CONFUSION_MAX = 12;
 /** A text of the data on one line, cut to {@link TEXT_MAX} characters. */
 function oneLine(text: string): string {
   // Control characters (newlines, tabs, escapes) would break a table row or a list item.
-  // eslint-disable-next-line no-control-regex
   const flat = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
   return flat.length > TEXT_MAX ? `${flat.slice(0, TEXT_MAX - 1)}…` : flat;
 }
