@@ -3,6 +3,7 @@ import { mlpipeVersion } from '../core/version.js';
 import { registerBundles } from './commands/bundles.js';
 import { registerFeaturize } from './commands/featurize.js';
 import { registerInit } from './commands/init.js';
+import { registerKeys } from './commands/keys.js';
 import { registerLoad } from './commands/load.js';
 import { registerPackage } from './commands/package.js';
 import { registerPredict } from './commands/predict.js';
@@ -52,5 +53,6 @@ Exit codes: 0 success, 1 bad input/config/verification (one line says what and w
   registerBundles(program, ctx);
   registerReport(program, ctx);
   registerServe(program, ctx);
+  registerKeys(program, ctx);
   return program;
 }

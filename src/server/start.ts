@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { customKindsUsed, loadBundle } from '../core/bundle/load.js';
 import { ModelRegistry } from '../core/bundle/registry.js';
+import type { TrustedKey } from '../core/bundle/signature.js';
 import { MlpipeError } from '../core/errors.js';
 import { type CustomModuleSpec, checkModulesUsed } from '../core/features/custom.js';
 import { type AppOptions, createApp } from './app.js';
@@ -23,6 +24,11 @@ export interface StartOptions extends Partial<AppOptions> {
    * one that no bundle uses is refused (a misspelt name).
    */
   featurizers?: readonly CustomModuleSpec[];
+  /**
+   * Public keys one of which must have signed every bundle (`--require-signature`): a bundle that is
+   * unsigned, signed by another key or changed after signing stops the start, before listening.
+   */
+  requireSignature?: readonly TrustedKey[];
   /** Connection timeouts (ms); see {@link DEFAULT_TIMEOUTS}. */
   timeouts?: Partial<ServerTimeouts>;
 }
@@ -45,7 +51,7 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const log = options.log ?? (() => {});
   const registry = new ModelRegistry();
-  for (const ref of options.refs) registry.add(await loadBundle(ref, options.artifacts, { featurizers: options.featurizers }));
+  for (const ref of options.refs) registry.add(await loadBundle(ref, options.artifacts, { featurizers: options.featurizers, ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}) }));
   checkModulesUsed(options.featurizers ?? [], customKindsUsed(registry.list()), registry.list().map((m) => m.ref).join(', '));
   const app = createApp(registry, { ...options, log });
   const timeouts: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };

@@ -4,10 +4,12 @@ import type { CliContext } from '../context.js';
 import { fmt, table } from '../render.js';
 import { registerBundlesArchive } from './bundles-archive.js';
 import { registerStoreCommands } from './bundles-store.js';
+import { registerBundlesSign } from './bundles-sign.js';
+import { keyFiles, readTrusted } from './keys.js';
 
-/** `mlpipe bundles list|show|verify|promote|gc`. */
+/** `mlpipe bundles list|show|verify|promote|gc|sign`. */
 export function registerBundles(program: Command, ctx: CliContext): void {
-  const bundles = program.command('bundles').description('list, show, verify and promote bundles in the store');
+  const bundles = program.command('bundles').description('list, show, verify, promote, sign and copy bundles between stores');
   const artifactsOption = ['--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
 
   registerStoreCommands(bundles, ctx);
@@ -49,7 +51,7 @@ export function registerBundles(program: Command, ctx: CliContext): void {
 
   bundles
     .command('show')
-    .description('what a bundle holds: task, target, metrics, featurizers, input schema, lineage, files')
+    .description('what a bundle holds: who signed it, task, target, metrics, featurizers, input schema, lineage, files')
     .argument('<bundle-ref>', 'bundle folder, name, name@1.2.0 or name@alias')
     .option(...artifactsOption)
     .option('--json', 'print the whole manifest')
@@ -66,6 +68,9 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       }
       ctx.out(`${m.name}@${m.version}  (${dir})`);
       ctx.out(`created ${m.createdAt} by mlpipe ${m.lineage.mlpipeVersion} on Node ${m.lineage.node}${m.lineage.gitCommit ? `, git ${m.lineage.gitCommit}` : ''}`);
+      // Its shape, and that it signs this manifest, were checked by verifyBundle; the key by bundles verify --key.
+      const signature = await (await import('../../core/bundle/verify.js')).readSignature(dir);
+      ctx.out(signature ? `signed by ${signature.keyId} at ${signature.signedAt}` : 'unsigned');
       ctx.out(`task ${m.task}: predicts ${m.target.name} (${m.target.type})${m.classes ? `; classes ${m.classes.join(', ')}` : ''}`);
       ctx.out(`model ${m.model.type} (${m.model.engine}): ${Object.entries(m.model.params).map(([k, v]) => `${k}=${v}`).join(' ')}; ${m.model.featureCount} features`);
       const { describeSource } = await import('../../core/lineage.js');
@@ -84,37 +89,56 @@ export function registerBundles(program: Command, ctx: CliContext): void {
 
   bundles
     .command('verify')
-    .description('recompute every checksum; exit 1 naming the first file that does not match (no refs: every bundle)')
+    .description('recompute every checksum; with --key, check the signature too (an unsigned bundle fails); exit 1 naming the first file that does not match (no refs: every bundle)')
     .argument('[bundle-refs...]', 'bundles to verify (default: all in the store)')
+    .option('-k, --key <pub.pem[,other.pem]>', 'public keys one of which must have signed each bundle (comma-separated or repeated)', keyFiles)
     .option(...artifactsOption)
     .option('--json', 'print one JSON document')
-    .action(async (refs: string[], opts: { artifacts?: string; json?: boolean }) => {
+    .action(async (refs: string[], opts: { key?: string[]; artifacts?: string; json?: boolean }) => {
       const store = await import('../../core/bundle/store.js');
-      const { verifyBundle } = await import('../../core/bundle/verify.js');
+      const { readSignature, verifyBundle } = await import('../../core/bundle/verify.js');
+      const { checkSignature } = await import('../../core/bundle/signature.js');
       const artifacts = ctx.artifacts(opts.artifacts);
+      // Keys first: a wrong key file is one line naming it, before any bundle is read.
+      const keys = opts.key ? await readTrusted(ctx, opts.key) : undefined;
       let targets = refs;
       if (targets.length === 0) {
         targets = [];
         for (const name of await store.listNames(artifacts)) for (const v of await store.listVersions(artifacts, name)) targets.push(`${name}@${v}`);
       }
-      const results: { ref: string; ok: boolean; files?: number; error?: string; file?: string }[] = [];
+      type Signed = { keyId: string; signedAt: string; checked: boolean } | null;
+      const results: { ref: string; ok: boolean; files?: number; signature?: Signed; error?: string; file?: string }[] = [];
       for (const ref of targets) {
+        // `penguins` is reported as the version it resolved to; a remote bundle is verified as it arrives in the cache.
+        let label = ref;
         try {
-          // A remote bundle is verified as it arrives in the cache (resolveRef), then again here.
-          const { dir } = await store.resolveRef(ref, artifacts);
-          const m = await verifyBundle(dir);
-          results.push({ ref: `${m.name}@${m.version}`, ok: true, files: Object.keys(m.files).length + 1 });
+          const resolved = await store.resolveRef(ref, artifacts);
+          if (resolved.name !== undefined && resolved.version !== undefined) label = `${resolved.name}@${resolved.version}`;
+          const m = await verifyBundle(resolved.dir);
+          const { dir } = resolved;
+          const sig = keys ? await checkSignature(dir, m, keys) : await readSignature(dir);
+          const signature: Signed = sig ? { keyId: sig.keyId, signedAt: sig.signedAt, checked: keys !== undefined } : null;
+          results.push({ ref: `${m.name}@${m.version}`, ok: true, files: Object.keys(m.files).length + 1 + (sig ? 1 : 0), signature });
         } catch (err) {
           if (!(err instanceof VerificationError)) throw err;
-          results.push({ ref, ok: false, error: err.message, file: err.file });
+          results.push({ ref: label, ok: false, error: err.message, file: err.file });
         }
       }
       const failed = results.filter((r) => !r.ok);
-      if (opts.json) ctx.json({ ok: failed.length === 0, bundles: results });
-      else for (const r of results) if (r.ok) ctx.out(`ok ${r.ref} (${r.files} files)`);
+      if (opts.json) ctx.json({ ok: failed.length === 0, ...(keys ? { keys: keys.map((k) => ({ file: k.file, keyId: k.keyId })) } : {}), bundles: results });
+      else {
+        for (const r of results) {
+          if (!r.ok) continue;
+          const s = r.signature;
+          const signed = !s ? '' : s.checked ? `, signed by ${s.keyId}` : `, signed by ${s.keyId}: not checked, give --key`;
+          ctx.out(`ok ${r.ref} (${r.files} files${signed})`);
+        }
+      }
       if (failed.length > 0) {
         const first = failed[0]!;
-        throw new VerificationError(first.file ?? '', `${first.ref}: ${first.error}${failed.length > 1 ? ` (and ${failed.length - 1} more bundle(s) failed)` : ''}`);
+        // A message that names the bundle already (the signature checks do) is not prefixed with it again.
+        const named = first.error?.startsWith(`${first.ref} `) || first.error?.startsWith(`${first.ref}:`);
+        throw new VerificationError(first.file ?? '', `${named ? '' : `${first.ref}: `}${first.error}${failed.length > 1 ? ` (and ${failed.length - 1} more bundle(s) failed)` : ''}`);
       }
       if (!opts.json && results.length === 0) ctx.out(`no bundles in ${artifacts}`);
     });
@@ -160,4 +184,5 @@ export function registerBundles(program: Command, ctx: CliContext): void {
     });
 
   registerBundlesArchive(bundles, ctx);
+  registerBundlesSign(bundles, ctx);
 }

@@ -1,8 +1,9 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { MlpipeError } from '../../core/errors.js';
 import type { PredictOnBadRow } from '../../core/pipeline/predict.js';
 import { type FeaturizerModuleFlag, featurizerModule, integer, onBadRowOption, oneOf } from '../parse.js';
+import { keyFiles, readTrusted } from './keys.js';
 
 /** The choices of predict's `--on-bad-row` (core/pipeline/predict.ts PREDICT_ON_BAD_ROW, stated here so the CLI loads core lazily). */
 const ON_BAD_ROW: readonly PredictOnBadRow[] = ['null', 'skip', 'fail'];
@@ -40,10 +41,16 @@ export function registerPredict(program: Command, ctx: CliContext): void {
         'null',
       ),
     )
+    .addOption(
+      new Option('--require-signature <pub.pem[,other.pem]>', 'predict only with a bundle signed by one of these public keys (comma-separated): an unsigned bundle, one signed by another key or changed after signing is refused')
+        .argParser(keyFiles)
+        .env('MLPIPE_REQUIRE_SIGNATURE'),
+    )
     .option('--json', 'print one JSON document (model, rows, badRows, firstBadRow) instead of the summary line; needs --out FILE')
-    .action(async (ref: string, opts: { input: string; out: string; format?: string; outFormat?: 'csv' | 'json' | 'ndjson'; id?: string; jobs?: number; artifacts?: string; featurizerModule?: FeaturizerModuleFlag[]; onBadRow: PredictOnBadRow; json?: boolean }) => {
+    .action(async (ref: string, opts: { input: string; out: string; format?: string; outFormat?: 'csv' | 'json' | 'ndjson'; id?: string; jobs?: number; artifacts?: string; featurizerModule?: FeaturizerModuleFlag[]; requireSignature?: string[]; onBadRow: PredictOnBadRow; json?: boolean }) => {
       if (opts.json && opts.out === '-') throw new MlpipeError('usage', '--json prints its document on stdout, where --out - writes the predictions: give --out a file');
       const { predictFile } = await import('../../core/pipeline/predict.js');
+      const requireSignature = opts.requireSignature ? await readTrusted(ctx, opts.requireSignature) : undefined;
       const result = await predictFile({
         ref,
         artifacts: ctx.artifacts(opts.artifacts),
@@ -54,6 +61,7 @@ export function registerPredict(program: Command, ctx: CliContext): void {
         id: opts.id,
         jobs: opts.jobs,
         featurizers: opts.featurizerModule,
+        ...(requireSignature ? { requireSignature } : {}),
         onBadRow: opts.onBadRow,
         stdin: ctx.io.stdin,
         stdout: ctx.io.stdout,

@@ -9,6 +9,7 @@ import { type ModelFlags, forestParamsFrom, modelOptions, searchFrom } from './t
 import { progressReporter } from '../progress.js';
 import { whileInterruptible } from '../interrupt.js';
 import { metricsLines } from '../render.js';
+import { readSigning } from './keys.js';
 
 const CONFIG_EXT = /\.(ya?ml)$/i;
 
@@ -29,11 +30,12 @@ export function registerRun(program: Command, ctx: CliContext): void {
       .option('-n, --name <name>', 'bundle name')
       .option('--version <X.Y.Z>', 'bundle version (default: next patch version)')
       .option('--artifacts <store>', 'bundle store: a folder or s3://bucket/prefix (default: the config\'s package.artifacts, $MLPIPE_ARTIFACTS or ./artifacts)')
-      .option('--work-dir <dir>', 'keep the intermediate dataset, features and model folders here'),
+      .option('--work-dir <dir>', 'keep the intermediate dataset, features and model folders here')
+      .option('--sign <key.pem>', 'sign the bundle once published (adds signature.json) with this ed25519 private key (mlpipe keys generate)'),
     ),
   )
     .option('--json', 'print one JSON document (with the bundle reference as "bundle")')
-    .action(async (input: string | undefined, opts: ModelFlags & SourceFlags & { target?: string; name?: string; version?: string; artifacts?: string; workDir?: string }) => {
+    .action(async (input: string | undefined, opts: ModelFlags & SourceFlags & { target?: string; name?: string; version?: string; artifacts?: string; workDir?: string; sign?: string }) => {
       const { readPipelineConfig } = await import('../../core/pipeline/config.js');
       const { runPipeline } = await import('../../core/pipeline/run.js');
       const isConfig = input !== undefined && CONFIG_EXT.test(input);
@@ -48,6 +50,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
         const stray = Object.entries(rest).find(([k, v]) => (v !== undefined && k in SOURCE_FLAG_KEYS) || (k === 'header' && v === false));
         if (stray) throw new MlpipeError('usage', `--${stray[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: give source options in the config's source: section, not with a pipeline.yaml`);
       }
+      // The key is read before any work: a wrong key file must not cost a training run.
+      const sign = opts.sign === undefined ? undefined : await readSigning(ctx, opts.sign);
       const progress = progressReporter(ctx, !opts.json);
       // Ctrl-C / SIGTERM: stop, remove the work folder and temporary files, exit 130.
       const result = await whileInterruptible((signal) => runPipeline({
@@ -77,6 +81,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
         oob: opts.oob,
         search: searchFrom(opts),
         onProgress: progress.onProgress,
+        ...(sign ? { sign } : {}),
       })).finally(() => progress.stop());
       if (opts.json) {
         ctx.json({
@@ -88,6 +93,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           params: result.train.training.model.params,
           metrics: result.train.metrics,
           warnings: result.load.warnings,
+          ...(result.package.signature ? { signature: { keyId: result.package.signature.keyId, signedAt: result.package.signature.signedAt } } : {}),
         });
         return;
       }
@@ -96,6 +102,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       for (const line of metricsLines(result.train.metrics)) ctx.out(line);
       ctx.out(`wrote ${result.package.dir}`);
       ctx.out(`report: ${join(result.package.dir, 'report.html')}`);
+      if (result.package.signature) ctx.out(`signed with key ${result.package.signature.keyId} (${opts.sign})`);
       ctx.out(result.package.ref);
     });
 }

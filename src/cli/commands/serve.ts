@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { DEFAULT_TIMEOUTS } from '../../server/timeouts.js';
 import { type FeaturizerModuleFlag, featurizerModule, integer, size } from '../parse.js';
+import { keyFiles, readTrusted } from './keys.js';
 
 interface ServeFlags {
   port: number;
@@ -18,6 +19,7 @@ interface ServeFlags {
   keepAliveTimeout: number;
   maxFields?: number;
   featurizerModule?: FeaturizerModuleFlag[];
+  requireSignature?: string[];
 }
 
 /** `mlpipe serve [<bundle-ref>...]`: verify and load bundles, then serve them over HTTP until SIGTERM. */
@@ -51,9 +53,16 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .addOption(
       new Option('--featurizer-module <name=path>', "a custom featurizer's module, for every bundle that uses it (repeatable); refused unless its sha256 is the one the bundle recorded").argParser(featurizerModule),
     )
+    .addOption(
+      new Option('--require-signature <pub.pem[,other.pem]>', 'serve only bundles signed by one of these public keys (comma-separated): an unsigned bundle, one signed by another key or changed after signing stops the start')
+        .argParser(keyFiles)
+        .env('MLPIPE_REQUIRE_SIGNATURE'),
+    )
     .action(async (refs: string[], opts: ServeFlags) => {
       const { closeOnSignals, startServer } = await import('../../server/start.js');
       const artifacts = ctx.artifacts(opts.artifacts);
+      // Keys first: a wrong key file is one line naming it, before any bundle is read.
+      const requireSignature = opts.requireSignature ? await readTrusted(ctx, opts.requireSignature) : undefined;
       const targets = refs.length > 0 ? refs : await defaultRefs(artifacts);
       const running = await startServer({
         refs: targets,
@@ -69,9 +78,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
         maxFields: opts.maxFields,
         timeouts: { requestTimeout: opts.requestTimeout, headersTimeout: opts.headersTimeout, keepAliveTimeout: opts.keepAliveTimeout },
         featurizers: opts.featurizerModule,
+        ...(requireSignature ? { requireSignature } : {}),
         log: (m) => ctx.note(m),
       });
-      for (const m of running.registry.list()) ctx.note(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name})`);
+      for (const m of running.registry.list()) ctx.note(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name}${m.signature ? `; signed by key ${m.signature.keyId}` : ''})`);
       ctx.out(`listening on ${running.url}`);
       await closeOnSignals(running, (m) => ctx.note(m));
       ctx.note('stopped');

@@ -9,6 +9,7 @@ import { CompiledForest } from '../models/compiled-forest.js';
 import type { PredictPool } from '../models/predict-pool.js';
 import { labelValues } from '../models/target.js';
 import type { Manifest } from './manifest.js';
+import { type SignatureDoc, type TrustedKey, checkSignature } from './signature.js';
 import { resolveRef } from './store.js';
 import { readBundleFile, readVerifiedFile, verifyBundle } from './verify.js';
 import { dict } from '../dict.js';
@@ -47,6 +48,8 @@ export class LoadedModel {
   readonly transformer: FeatureTransformer;
   readonly forest: CompiledForest;
   readonly validator: RecordValidator;
+  /** The bundle's signature, when it was loaded with `requireSignature` (checked against a trusted key). */
+  signature?: SignatureDoc;
   private readonly labels: (string | number | boolean)[];
   private readonly row: Float64Array;
   private readonly proba: Float64Array;
@@ -282,6 +285,12 @@ export interface LoadBundleOptions {
    * place a custom kind's code is loaded from, and only for a bundle whose featurizer needs that kind.
    */
   featurizers?: readonly CustomModuleSpec[];
+  /**
+   * Public keys one of which must have signed the bundle (`--require-signature`): an unsigned bundle,
+   * one signed by another key or changed after signing is refused (VerificationError naming
+   * signature.json, the bundle and the key ids) before anything else of it is read.
+   */
+  requireSignature?: readonly TrustedKey[];
 }
 
 /**
@@ -294,13 +303,16 @@ export interface LoadBundleOptions {
 export async function loadBundle(ref: string, artifacts: string, options: LoadBundleOptions = {}): Promise<LoadedModel> {
   const { dir } = await resolveRef(ref, artifacts);
   const manifest = await verifyBundle(dir);
+  const signature = options.requireSignature ? await checkSignature(dir, manifest, options.requireSignature) : undefined;
   const pipeline = await readBundleJson<FittedPipeline>(dir, manifest.featurizer.file);
   await loadBundleModules(`${manifest.name}@${manifest.version}`, dir, customRequirements(pipeline, join(dir, manifest.featurizer.file)), options.featurizers ?? []);
   const schema = await readBundleJson<JsonSchema>(dir, 'input-schema.json');
   try {
     // The compiled form, not model.json: it loads without parsing (both are checksummed).
     const forest = CompiledForest.fromBinary(await readBundleFile(dir, manifest.model.compiled));
-    return new LoadedModel(dir, manifest, pipeline, forest, schema);
+    const model = new LoadedModel(dir, manifest, pipeline, forest, schema);
+    if (signature) model.signature = signature;
+    return model;
   } catch (err) {
     if (err instanceof VerificationError) throw err;
     throw new VerificationError(manifest.model.compiled, `${dir}: cannot load the model (${messageOf(err)})`);

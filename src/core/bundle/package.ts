@@ -10,9 +10,12 @@ import { readJsonFile, sha256, sha256File } from '../fs-util.js';
 import { faultPoint } from '../test-seam.js';
 import { CompiledForest } from '../models/compiled-forest.js';
 import { MODEL_FILES, type MetricsReport, type TrainingInfo } from '../models/model-dir.js';
-import { REPORT_FILES, readDetails, reportHeader } from '../report/data.js';
+import { REPORT_FILES, type ReportDetails, readDetails, reportHeader } from '../report/data.js';
 import { dependencyVersions } from '../version.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, MANIFEST_FILE, type Manifest, type ManifestFile, SELF_HASH_PLACEHOLDER } from './manifest.js';
+import { LoadedModel } from './load.js';
+import { MODEL_CARD_FILE, type ModelCardOptions, exampleRecord, renderModelCard } from './model-card.js';
+import { type SignatureDoc, type SigningKey, signPublished } from './signature.js';
 import { bundleLocation, checkName, checkVersion, openStore } from './store.js';
 import type { JsonSchema } from '../features/input-schema.js';
 
@@ -27,6 +30,11 @@ export interface PackageOptions {
   artifacts: string;
   /** Folder whose git commit is recorded in the lineage (default: the current folder). */
   cwd?: string;
+  /**
+   * Signs the bundle right after it is published (`--sign key.pem`): signature.json is added through
+   * the store. Read the key before packaging (readSigningKey), so a wrong key file costs nothing.
+   */
+  sign?: SigningKey;
 }
 
 /** What {@link packageModel} wrote. */
@@ -37,6 +45,8 @@ export interface PackageResult {
   /** `name@version` */
   ref: string;
   manifest: Manifest;
+  /** The signature added (with `sign`). */
+  signature?: SignatureDoc;
 }
 
 const BUNDLE_FILES = [MODEL_FILES.model, MODEL_FILES.compiled, MODEL_FILES.featurizer, MODEL_FILES.inputSchema, MODEL_FILES.metrics, MODEL_FILES.training] as const;
@@ -56,6 +66,22 @@ async function gitCommit(cwd: string): Promise<string | undefined> {
 export function serializeManifest(manifest: Omit<Manifest, 'manifestSha256'>): string {
   const draft = `${JSON.stringify({ ...manifest, manifestSha256: SELF_HASH_PLACEHOLDER }, null, 2)}\n`;
   return draft.replace(`"manifestSha256": "${SELF_HASH_PLACEHOLDER}"`, `"manifestSha256": "${sha256(draft)}"`);
+}
+
+/**
+ * The model card's example request, with the bundle's own answer to it: predicted by the same code
+ * `serve` uses, from the files being packaged. Nothing (a generic answer in the card) when that is
+ * not possible here, e.g. a custom featurizer whose code is not loaded.
+ */
+function cardExample(described: Omit<Manifest, 'files' | 'manifestSha256'>, details: ReportDetails | null, pipeline: FittedPipeline, forest: CompiledForest, inputSchema: JsonSchema): Pick<ModelCardOptions, 'example'> {
+  try {
+    const record = exampleRecord(inputSchema, details?.profile);
+    const model = new LoadedModel('', { ...described, files: {}, manifestSha256: '' }, pipeline, forest, inputSchema);
+    const { prediction, probabilities } = model.predictOne(record);
+    return { example: { record, output: probabilities ? { prediction, probabilities } : { prediction } } };
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -112,7 +138,7 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
       const html = await renderReportHtml({ ...reportHeader(createdAt), title: `${name}@${version}`, kind: 'bundle', path: bundleLocation(store, name, version), createdAt, training, metrics, details });
       await writeFile(join(tmp, REPORT_FILES.html), html);
       files[REPORT_FILES.html] = { sha256: sha256(html), bytes: Buffer.byteLength(html) };
-      text = serializeManifest({
+      const described: Omit<Manifest, 'files' | 'manifestSha256'> = {
         format: BUNDLE_FORMAT,
         formatVersion: BUNDLE_FORMAT_VERSION,
         name,
@@ -135,11 +161,25 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
           dependencies,
           ...(commit ? { gitCommit: commit } : {}),
         },
-        files,
-      });
+      };
+      // The model card depends on the version too; it is one of the files the manifest lists.
+      const card = renderModelCard(described, { ...(details ? { profile: details.profile } : {}), ...cardExample(described, details, pipeline, forest, inputSchema) });
+      await writeFile(join(tmp, MODEL_CARD_FILE), card);
+      files[MODEL_CARD_FILE] = { sha256: sha256(card), bytes: Buffer.byteLength(card) };
+      text = serializeManifest({ ...described, files });
       await faultPoint('package:manifest', join(tmp, MANIFEST_FILE));
       await writeFile(join(tmp, MANIFEST_FILE), text);
     },
   });
-  return { dir: bundleLocation(store, name, version), name, version, ref: `${name}@${version}`, manifest: JSON.parse(text) as Manifest };
+  const manifest = JSON.parse(text) as Manifest;
+  const ref = `${name}@${version}`;
+  let signature: SignatureDoc | undefined;
+  if (options.sign) {
+    try {
+      signature = await signPublished(store, name, version, manifest.manifestSha256, options.sign);
+    } catch (err) {
+      throw new ConfigError(`${ref} was published in ${store.location} but not signed (${messageOf(err)}); sign it with mlpipe bundles sign ${ref} --key ${options.sign.file}`);
+    }
+  }
+  return { dir: bundleLocation(store, name, version), name, version, ref, manifest, ...(signature ? { signature } : {}) };
 }

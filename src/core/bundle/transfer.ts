@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { ConflictError, VerificationError } from '../errors.js';
 import { sha256, sha256File } from '../fs-util.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
+import { SIGNATURE_FILE } from './signature-format.js';
 import { openStore } from './store.js';
 import { checkBundleDir, readBundleFile, verifyBundle } from './verify.js';
 
-/** The file a bundle may hold besides the ones its manifest lists (added after packaging). */
-export const SIGNATURE_FILE = 'signature.json';
+export { SIGNATURE_FILE } from './signature-format.js';
 
 /** What {@link publishExisting} did. */
 export interface PublishExistingResult {

@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import { VerificationError, messageOf } from '../errors.js';
 import { sha256 } from '../fs-util.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, MANIFEST_FILE, MANIFEST_SCHEMA, type Manifest, withPlaceholder } from './manifest.js';
+import { SIGNATURE_FILE, SIGNATURE_MAX_BYTES, type SignatureDoc, parseSignature } from './signature-format.js';
 
 const validateManifest = new Ajv({ allErrors: false, strict: false }).compile(MANIFEST_SCHEMA);
 
@@ -137,6 +138,8 @@ export function parseManifest(text: string, path: string): Manifest {
   }
   const checked = manifest as Manifest;
   for (const name of Object.keys(checked.files)) if (!safeName(name)) throw new VerificationError(name, unsafeNameMessage(path, name));
+  // signature.json signs the manifest, so no manifest can list it (its checksum would depend on itself).
+  if (Object.hasOwn(checked.files, SIGNATURE_FILE)) throw new VerificationError(SIGNATURE_FILE, `${path}: lists ${SIGNATURE_FILE}, which a manifest never lists (it signs the manifest); refusing a forged manifest`);
   for (const [what, name] of [['model.file', checked.model.file], ['model.compiled', checked.model.compiled], ['featurizer.file', checked.featurizer.file]] as const) {
     if (!Object.hasOwn(checked.files, name)) throw new VerificationError(name, `${path}: ${what} is ${JSON.stringify(name)}, which the manifest's files do not list`);
   }
@@ -165,11 +168,48 @@ export async function readVerifiedFile(dir: string, manifest: Manifest, name: st
 }
 
 /**
- * Verifies a bundle folder: the manifest's own checksum and shape, then the size and sha256 of every
- * file it lists, and that no unlisted file was added. Returns the manifest; throws
- * VerificationError naming the first file that does not match.
+ * A bundle's signature.json, its shape checked (size first, unread when too big; never through a
+ * link); null when the bundle is not signed. Says nothing of whether the signature is good: see
+ * `checkSignature` in signature.ts.
+ *
+ * @throws VerificationError naming signature.json when it is malformed, a link or unreadable.
  */
-export async function verifyBundle(dir: string): Promise<Manifest> {
+export async function readSignature(dir: string): Promise<SignatureDoc | null> {
+  const path = join(dir, SIGNATURE_FILE);
+  let opened: { handle: FileHandle; size: number };
+  try {
+    opened = await openBundleFile(dir, SIGNATURE_FILE, false);
+  } catch (err) {
+    if (err instanceof VerificationError && err.message.endsWith(': missing')) return null;
+    throw err;
+  }
+  try {
+    if (opened.size > SIGNATURE_MAX_BYTES) throw new VerificationError(SIGNATURE_FILE, `${path}: malformed signature file: ${opened.size} bytes, more than ${SIGNATURE_MAX_BYTES}`);
+    return parseSignature(await opened.handle.readFile(), path);
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+/**
+ * The message of a signature.json that signs another manifest than the bundle's: the manifest (and
+ * so the bundle) was changed after it was signed.
+ */
+export function changedAfterSigningMessage(dir: string, manifest: Manifest, signature: SignatureDoc): string {
+  return `${manifest.name}@${manifest.version} (${dir}) was changed after it was signed by key ${signature.keyId}: ${SIGNATURE_FILE} signs manifest sha256 ${signature.manifestSha256.slice(0, 12)}…, the manifest's is ${manifest.manifestSha256.slice(0, 12)}…`;
+}
+
+/** A temporary file of an atomic write of signature.json (`.signature.json.tmp-<pid>-<hex>`), present while a signer writes it. */
+const SIGNATURE_TEMP_RE = /^\.signature\.json\.tmp-\d+-[0-9a-f]{8}$/;
+
+/**
+ * Verifies a bundle folder: the manifest's own checksum and shape, then the size and sha256 of every
+ * file it lists, and that no unlisted file was added: the one unlisted file allowed is
+ * signature.json, whose shape is checked and which must sign this very manifest (a bundle changed
+ * after signing is refused here, key or no key). Returns the manifest; throws VerificationError
+ * naming the first file that does not match.
+ */
+export async function verifyBundle(dir: string, options: { skipSignature?: boolean } = {}): Promise<Manifest> {
   await checkBundleDir(dir);
   const manifest = await readManifest(dir);
   for (const [name, expected] of Object.entries(manifest.files)) {
@@ -181,6 +221,15 @@ export async function verifyBundle(dir: string): Promise<Manifest> {
   for (const rel of await walk(dir)) {
     const path = join(dir, rel.name);
     if (rel.link) throw new VerificationError(rel.name, `${path}: is a symbolic link; a bundle holds only regular files (refusing it)`);
+    if (rel.name === SIGNATURE_FILE) {
+      // Skipped only to replace a broken signature (bundles sign --force); every reader checks it.
+      if (options.skipSignature) continue;
+      const signature = await readSignature(dir);
+      if (signature && signature.manifestSha256 !== manifest.manifestSha256) throw new VerificationError(SIGNATURE_FILE, changedAfterSigningMessage(dir, manifest, signature));
+      continue;
+    }
+    // A signer writing signature.json right now (renamed into place in a moment): never read.
+    if (SIGNATURE_TEMP_RE.test(rel.name)) continue;
     if (rel.name !== MANIFEST_FILE && !Object.hasOwn(manifest.files, rel.name)) {
       throw new VerificationError(rel.name, `${path}: not listed in the manifest: a file was added to the bundle after it was written`);
     }

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import { type FeaturizedRows, type LoadedModel, type Prediction, customKindsUsed, loadBundle } from '../bundle/load.js';
+import type { TrustedKey } from '../bundle/signature.js';
 import { detectFormat, readRawFile } from '../data/read.js';
 import { ConfigError, DataError, type ErrorDetail, MlpipeError } from '../errors.js';
 import { pointerToken } from '../features/pipeline.js';
@@ -41,6 +42,8 @@ export interface PredictOptions {
   jobs?: number;
   /** Custom featurizer modules (`--featurizer-module`); each must be one the bundle uses. */
   featurizers?: readonly CustomModuleSpec[];
+  /** Public keys one of which must have signed the bundle (`--require-signature`); see LoadBundleOptions. */
+  requireSignature?: readonly TrustedKey[];
   /** What to do with a bad row (default `null`: write it with an `error`); see {@link PREDICT_ON_BAD_ROW}. */
   onBadRow?: PredictOnBadRow;
 }
@@ -166,7 +169,7 @@ function columnOf(path: string): string | undefined {
  */
 export async function predictFile(options: PredictOptions): Promise<PredictResult> {
   const onBadRow = options.onBadRow ?? 'null';
-  const model = options.model ?? (await loadBundle(options.ref, options.artifacts, { featurizers: options.featurizers }));
+  const model = options.model ?? (await loadBundle(options.ref, options.artifacts, { featurizers: options.featurizers, ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}) }));
   checkModulesUsed(options.featurizers ?? [], customKindsUsed([model]), model.ref);
   const format = outputFormat(options.out, options.outFormat);
   // Rows the reader refuses (wrong field count, a line that is not JSON) are bad rows like the others.

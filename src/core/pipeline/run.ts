@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type PackageResult, packageModel } from '../bundle/package.js';
+import type { SigningKey } from '../bundle/signature.js';
 import { checkName, checkVersion } from '../bundle/names.js';
 import { type LoadOptions, type LoadResult, loadSource } from '../data/load.js';
 import type { LoadProgress, OnBadRow } from '../data/stream-load.js';
@@ -59,6 +60,8 @@ export interface RunOptions {
    * the load's spool are removed, and no bundle is written.
    */
   signal?: AbortSignal;
+  /** Signs the bundle once published (`--sign key.pem`; see PackageOptions.sign). */
+  sign?: SigningKey;
 }
 
 /** Everything {@link runPipeline} produced. */
@@ -151,6 +154,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       name,
       version,
       artifacts: options.artifacts ?? cfg?.package.artifacts ?? options.defaultArtifacts,
+      ...(options.sign ? { sign: options.sign } : {}),
     });
     return { load, featurize: featurized, train: trained, package: packaged };
   } finally {

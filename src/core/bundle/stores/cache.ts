@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { ConfigError, NotFoundError, VerificationError } from '../../errors.js';
 import { sha256, tempPathBeside } from '../../fs-util.js';
 import { MANIFEST_FILE, type Manifest } from '../manifest.js';
-import { readManifest, verifyBundle } from '../verify.js';
+import { SIGNATURE_FILE, SIGNATURE_MAX_BYTES, parseSignature } from '../signature-format.js';
+import { changedAfterSigningMessage, readManifest, verifyBundle } from '../verify.js';
 
-/** signature.json: not listed in the manifest (it signs it), fetched beside it when present. */
-export const SIGNATURE_FILE = 'signature.json';
 
 /** What the cache needs of a remote store: read one file of a bundle (undefined when it does not exist). */
 export interface RemoteFiles {
@@ -31,7 +30,6 @@ export class OversizeError extends ConfigError {
 
 /** A manifest is at most this big (the largest real ones are a few hundred KB: input schemas of 100,000 columns are bigger, but bounded). */
 const MANIFEST_MAX_BYTES = 256 * 1024 * 1024;
-const SIGNATURE_MAX_BYTES = 64 * 1024;
 /** Files downloaded at once. */
 const DOWNLOAD_CONCURRENCY = 8;
 
@@ -102,7 +100,12 @@ export async function cachedBundle(remote: RemoteFiles, name: string, version: s
       }
     };
     await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, entries.length) }, download));
-    if (signature) await writeFile(join(tmp, SIGNATURE_FILE), signature);
+    if (signature) {
+      // Its shape, and that it signs this manifest (whether the key is trusted is the reader's question).
+      const doc = parseSignature(signature, `${where}/${SIGNATURE_FILE}`);
+      if (doc.manifestSha256 !== manifest.manifestSha256) throw new VerificationError(SIGNATURE_FILE, `${changedAfterSigningMessage(where, manifest, doc)} (in the store; nothing was cached)`);
+      await writeFile(join(tmp, SIGNATURE_FILE), signature);
+    }
     // Every listed file was checked on arrival (and the manifest by readManifest above).
     const checked = manifest;
     const old = tempPathBeside(dir);
