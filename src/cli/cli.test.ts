@@ -115,7 +115,7 @@ describe('CLI (real process)', function () {
       expect(show.stdout).to.contain('model.json');
       const verify = await cli(['bundles', 'verify']);
       expect(verify.code, verify.stderr).to.equal(0);
-      expect(verify.stdout).to.contain('ok peng@1.0.0 (9 files)');
+      expect(verify.stdout).to.contain('ok peng@1.0.0 (10 files, 20 golden records identical)');
       const promote = await cli(['bundles', 'promote', 'peng@1.0.0', '--alias', 'production']);
       expect(promote.stdout.trim()).to.equal('peng@production → 1.0.0');
       const json = JSON.parse((await cli(['bundles', 'list', '--json'])).stdout) as { bundles: { version: string; aliases: string[] }[] };

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { VerificationError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
+import { type FeaturizerModuleFlag, featurizerModule } from '../parse.js';
 import { fmt, table } from '../render.js';
 
 /** `mlpipe bundles list|show|verify|promote|gc`. */
@@ -82,33 +83,41 @@ export function registerBundles(program: Command, ctx: CliContext): void {
 
   bundles
     .command('verify')
-    .description('recompute every checksum; exit 1 naming the first file that does not match (no refs: every bundle)')
+    .description('recompute every checksum and predict the golden records again; exit 1 naming the first file (or golden record) that does not match (no refs: every bundle)')
     .argument('[bundle-refs...]', 'bundles to verify (default: all in the store)')
     .option(...artifactsOption)
+    .option('--featurizer-module <name=path>', "a custom featurizer's module (repeatable), to check the golden records of bundles that use it", featurizerModule)
     .option('--json', 'print one JSON document')
-    .action(async (refs: string[], opts: { artifacts?: string; json?: boolean }) => {
+    .action(async (refs: string[], opts: { artifacts?: string; json?: boolean; featurizerModule?: FeaturizerModuleFlag[] }) => {
       const store = await import('../../core/bundle/store.js');
       const { verifyBundle } = await import('../../core/bundle/verify.js');
+      const { checkBundleGolden } = await import('../../core/bundle/golden.js');
       const artifacts = ctx.artifacts(opts.artifacts);
       let targets = refs;
       if (targets.length === 0) {
         targets = [];
         for (const name of await store.listNames(artifacts)) for (const v of await store.listVersions(artifacts, name)) targets.push(`${name}@${v}`);
       }
-      const results: { ref: string; ok: boolean; files?: number; error?: string; file?: string }[] = [];
+      type Golden = { records: number; present: boolean; skipped?: string };
+      const results: { ref: string; ok: boolean; files?: number; golden?: Golden; error?: string; file?: string }[] = [];
       for (const ref of targets) {
-        const { dir } = await store.resolveRef(ref, artifacts);
+        const { dir, name, version } = await store.resolveRef(ref, artifacts);
         try {
           const m = await verifyBundle(dir);
-          results.push({ ref: `${m.name}@${m.version}`, ok: true, files: Object.keys(m.files).length + 1 });
+          const golden = await checkBundleGolden(dir, { manifest: m, featurizers: opts.featurizerModule ?? [] });
+          results.push({ ref: `${m.name}@${m.version}`, ok: true, files: Object.keys(m.files).length + 1, golden });
         } catch (err) {
           if (!(err instanceof VerificationError)) throw err;
-          results.push({ ref, ok: false, error: err.message, file: err.file });
+          // A golden record's message names the bundle itself (`name@version: …/golden.json: record 3, …`).
+          const prefix = `${name}@${version}: `;
+          const named = name !== undefined && err.message.startsWith(prefix);
+          results.push({ ref: named ? `${name}@${version}` : ref, ok: false, error: named ? err.message.slice(prefix.length) : err.message, file: err.file });
         }
       }
       const failed = results.filter((r) => !r.ok);
+      const goldenText = (g: Golden | undefined) => (!g?.present ? 'no golden records' : g.skipped ? `golden records not checked: ${g.skipped}` : `${g.records} golden records identical`);
       if (opts.json) ctx.json({ ok: failed.length === 0, bundles: results });
-      else for (const r of results) if (r.ok) ctx.out(`ok ${r.ref} (${r.files} files)`);
+      else for (const r of results) if (r.ok) ctx.out(`ok ${r.ref} (${r.files} files, ${goldenText(r.golden)})`);
       if (failed.length > 0) {
         const first = failed[0]!;
         throw new VerificationError(first.file ?? '', `${first.ref}: ${first.error}${failed.length > 1 ? ` (and ${failed.length - 1} more bundle(s) failed)` : ''}`);

@@ -6,12 +6,13 @@ import { ConfigError, NotFoundError, messageOf } from '../errors.js';
 import { customRequirements } from '../features/custom.js';
 import { FeatureTransformer } from '../features/pipeline.js';
 import type { FittedPipeline } from '../features/types.js';
-import { readJsonFile, sha256, sha256File } from '../fs-util.js';
+import { prettyJson, readJsonFile, sha256, sha256File } from '../fs-util.js';
 import { faultPoint } from '../test-seam.js';
 import { CompiledForest } from '../models/compiled-forest.js';
 import { MODEL_FILES, type MetricsReport, type TrainingInfo } from '../models/model-dir.js';
 import { REPORT_FILES, readDetails, reportHeader } from '../report/data.js';
 import { dependencyVersions } from '../version.js';
+import { GOLDEN_FILE, goldenUnavailable, readGoldenInputs, recordStagedGolden } from './golden.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, MANIFEST_FILE, type Manifest, type ManifestFile, SELF_HASH_PLACEHOLDER } from './manifest.js';
 import { bundleLocation, checkName, checkVersion, openStore } from './store.js';
 import type { JsonSchema } from '../features/input-schema.js';
@@ -37,6 +38,8 @@ export interface PackageResult {
   /** `name@version` */
   ref: string;
   manifest: Manifest;
+  /** Golden records written (0 when none), or why none were (no golden inputs in the model folder, custom featurizers not loaded). */
+  golden: { records: number; skipped?: string };
 }
 
 const BUNDLE_FILES = [MODEL_FILES.model, MODEL_FILES.compiled, MODEL_FILES.featurizer, MODEL_FILES.inputSchema, MODEL_FILES.metrics, MODEL_FILES.training] as const;
@@ -95,6 +98,10 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
   const createdAt = new Date().toISOString();
   const dependencies = dependencyVersions();
   const commit = await gitCommit(options.cwd ?? process.cwd());
+  // Golden records (the skew gate): inputs train kept, given outputs by the staged bundle's own predictor.
+  const goldenInputs = await readGoldenInputs(modelDir);
+  const goldenSkipped = goldenInputs === undefined ? `no golden inputs in ${modelDir} (trained by an older mlpipe)` : goldenUnavailable(pipeline);
+  let goldenRecords = 0;
   let text = '';
   const version = await store.publish(name, {
     ...(options.version !== undefined ? { version: options.version } : {}),
@@ -112,7 +119,7 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
       const html = await renderReportHtml({ ...reportHeader(createdAt), title: `${name}@${version}`, kind: 'bundle', path: bundleLocation(store, name, version), createdAt, training, metrics, details });
       await writeFile(join(tmp, REPORT_FILES.html), html);
       files[REPORT_FILES.html] = { sha256: sha256(html), bytes: Buffer.byteLength(html) };
-      text = serializeManifest({
+      const manifest: Omit<Manifest, 'manifestSha256'> = {
         format: BUNDLE_FORMAT,
         formatVersion: BUNDLE_FORMAT_VERSION,
         name,
@@ -136,10 +143,27 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
           ...(commit ? { gitCommit: commit } : {}),
         },
         files,
-      });
+      };
+      delete files[GOLDEN_FILE];
+      if (goldenInputs !== undefined && goldenSkipped === undefined) {
+        const golden = await recordStagedGolden(tmp, { ...manifest, manifestSha256: '' }, goldenInputs);
+        const goldenText = prettyJson(golden);
+        await writeFile(join(tmp, GOLDEN_FILE), goldenText);
+        files[GOLDEN_FILE] = { sha256: sha256(goldenText), bytes: Buffer.byteLength(goldenText) };
+        manifest.golden = { file: GOLDEN_FILE, records: golden.records.length, from: golden.from };
+        goldenRecords = golden.records.length;
+      }
+      text = serializeManifest(manifest);
       await faultPoint('package:manifest', join(tmp, MANIFEST_FILE));
       await writeFile(join(tmp, MANIFEST_FILE), text);
     },
   });
-  return { dir: bundleLocation(store, name, version), name, version, ref: `${name}@${version}`, manifest: JSON.parse(text) as Manifest };
+  return {
+    dir: bundleLocation(store, name, version),
+    name,
+    version,
+    ref: `${name}@${version}`,
+    manifest: JSON.parse(text) as Manifest,
+    golden: { records: goldenRecords, ...(goldenSkipped !== undefined ? { skipped: goldenSkipped } : {}) },
+  };
 }
