@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { VerificationError } from '../../core/errors.js';
+import { MlpipeError, VerificationError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
-import { type FeaturizerModuleFlag, featurizerModule } from '../parse.js';
+import { type FeaturizerModuleFlag, featurizerModule, integer } from '../parse.js';
+import { gcVersionsCommand, registerRegistry } from './bundles-registry.js';
 import { fmt, table } from '../render.js';
 
-/** `mlpipe bundles list|show|verify|promote|gc`. */
+/** `mlpipe bundles list|show|verify|gc`, and (bundles-registry.ts) `promote|rollback|history|diff|compare`. */
 export function registerBundles(program: Command, ctx: CliContext): void {
-  const bundles = program.command('bundles').description('list, show, verify and promote bundles in the store');
+  const bundles = program.command('bundles').description('list, show, verify, promote, roll back, diff, compare and clean up bundles in the store');
   const artifactsOption = ['--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
 
   bundles
@@ -125,34 +126,19 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       if (!opts.json && results.length === 0) ctx.out(`no bundles in ${artifacts}`);
     });
 
-  bundles
-    .command('promote')
-    .description('point an alias (production, staging, …) at a bundle version')
-    .argument('<bundle-ref>', 'name@version (or name for the newest)')
-    .requiredOption('-a, --alias <alias>', 'alias name, e.g. production')
-    .option(...artifactsOption)
-    .action(async (ref: string, opts: { alias: string; artifacts?: string }) => {
-      const store = await import('../../core/bundle/store.js');
-      const { verifyBundle } = await import('../../core/bundle/verify.js');
-      const artifacts = ctx.artifacts(opts.artifacts);
-      store.checkAlias(opts.alias);
-      const { dir } = await store.resolveRef(ref, artifacts);
-      const m = await verifyBundle(dir);
-      if (dir !== `${artifacts}/${m.name}/${m.version}`) {
-        const { ConfigError } = await import('../../core/errors.js');
-        throw new ConfigError(`${ref}: only bundles inside the store (${artifacts}) can be promoted`);
-      }
-      await store.updateAliases(artifacts, m.name, (aliases) => ({ ...aliases, [opts.alias]: m.version }));
-      ctx.out(`${m.name}@${opts.alias} → ${m.version}`);
-    });
+  registerRegistry(bundles, ctx);
 
   bundles
     .command('gc')
-    .description('remove what killed packagers and promoters left behind (temporary folders and files, stale alias locks), listing each')
+    .description('remove what killed packagers and promoters left behind (temporary folders and files, stale alias locks), listing each; with a name and --keep N also its old versions (never one an alias points at)')
+    .argument('[name]', 'a bundle name: also remove its versions older than the --keep newest')
+    .option('--keep <n>', 'with a name: how many of the newest versions to keep (versions an alias points at are always kept)', integer(0))
     .option(...artifactsOption)
     .option('--dry-run', 'list what would be removed, remove nothing')
     .option('--json', 'print one JSON document')
-    .action(async (opts: { artifacts?: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (name: string | undefined, opts: { keep?: number; artifacts?: string; dryRun?: boolean; json?: boolean }) => {
+      if (name !== undefined) return gcVersionsCommand(ctx, name, opts);
+      if (opts.keep !== undefined) throw new MlpipeError('usage', '--keep needs a bundle name: mlpipe bundles gc <name> --keep N');
       const { cleanStore } = await import('../../core/bundle/leftovers.js');
       const artifacts = ctx.artifacts(opts.artifacts);
       const found = await cleanStore(artifacts, { dryRun: opts.dryRun === true });

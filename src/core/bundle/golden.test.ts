@@ -3,26 +3,13 @@ import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXAMPLES, buildExampleBundle, cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { VerificationError } from '../errors.js';
-import { sha256 } from '../fs-util.js';
 import { readPipelineConfig } from '../pipeline/config.js';
 import { runPipeline } from '../pipeline/run.js';
 import { GOLDEN_FILE, GOLDEN_INPUTS_FILE, type GoldenFile, checkBundleGolden, checkGolden, chooseGoldenRows } from './golden.js';
 import { loadBundle } from './load.js';
-import type { Manifest } from './manifest.js';
-import { packageModel, serializeManifest } from './package.js';
+import { packageModel } from './package.js';
+import { rewriteBundleFile, skewIslandCategories } from '../../test-helpers/bundle.js';
 import { verifyBundle } from './verify.js';
-
-/**
- * Changes one file of a bundle AND its manifest entry AND the manifest's own checksum, consistently:
- * every checksum passes afterwards, as when a bundle is re-written by a buggy tool or a changed mlpipe.
- */
-export async function rewriteBundleFile(dir: string, file: string, edit: (text: string) => string): Promise<void> {
-  const text = edit(await readFile(join(dir, file), 'utf8'));
-  await writeFile(join(dir, file), text);
-  const { manifestSha256: _, ...m } = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  m.files[file] = { sha256: sha256(text), bytes: Buffer.byteLength(text) };
-  await writeFile(join(dir, 'manifest.json'), serializeManifest(m));
-}
 
 describe('golden records (the skew gate)', function () {
   this.timeout(120_000);
@@ -90,12 +77,7 @@ describe('golden records (the skew gate)', function () {
   it('catches a featurizer change whose checksums were redone: only the golden records see it', async () => {
     const forged = join(await tempDir(), 'penguins-forged');
     await cp(dir, forged, { recursive: true });
-    await rewriteBundleFile(forged, 'featurizer.json', (text) => {
-      const f = JSON.parse(text) as { steps: { column: string; state: { categories?: string[] } }[] };
-      const island = f.steps.find((s) => s.column === 'Island')!;
-      island.state.categories = ['Dream', 'Biscoe', 'Torgersen'];
-      return JSON.stringify(f, null, 2);
-    });
+    await skewIslandCategories(forged);
     await verifyBundle(forged); // every checksum passes
     const model = await loadBundle(forged, artifacts);
     let error: unknown;
