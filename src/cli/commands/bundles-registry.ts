@@ -219,7 +219,7 @@ export function registerRegistry(bundles: Command, ctx: CliContext): void {
       .description('score a candidate and a baseline bundle on the same rows; exit 1 when the candidate is worse by more than --max-drop (the CI quality gate)')
       .argument('<candidate>', 'bundle folder, name, name@1.2.0 or name@alias')
       .argument('<baseline-ref>', 'bundle folder, name, name@1.2.0 or name@alias (e.g. name@production)')
-      .option('--on <source>', `the evaluation rows, with their true target values: ${'any source load reads'} (a CSV, a .arrow dataset, a database URL, an http(s) URL, -)`)
+      .option('--on <source>', 'the evaluation rows, with their true target values: any source load reads (a CSV, a .arrow dataset, a database URL, an http(s) URL, -)')
       .option('--json', 'print one JSON document'),
   ).action(async (candidate: string, baseline: string, opts: GateFlags) => {
     if (opts.on === undefined && opts.fromCommand === undefined) throw new MlpipeError('usage', 'bundles compare: give the evaluation rows with --on <source>');
