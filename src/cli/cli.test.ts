@@ -115,7 +115,7 @@ describe('CLI (real process)', function () {
       expect(show.stdout).to.contain('model.json');
       const verify = await cli(['bundles', 'verify']);
       expect(verify.code, verify.stderr).to.equal(0);
-      expect(verify.stdout).to.contain('ok peng@1.0.0 (10 files)');
+      expect(verify.stdout).to.contain('ok peng@1.0.0 (11 files, 20 golden records identical)');
       const promote = await cli(['bundles', 'promote', 'peng@1.0.0', '--alias', 'production']);
       expect(promote.stdout.trim()).to.equal('peng@production → 1.0.0');
       const json = JSON.parse((await cli(['bundles', 'list', '--json'])).stdout) as { bundles: { version: string; aliases: string[] }[] };
@@ -270,7 +270,14 @@ describe('CLI argument parsing (argv → options)', () => {
       { input: 'in.csv', out: '-', onBadRow: 'null', featurizerModule: [{ name: 'zip-prefix', path: join(process.cwd(), 'lib', 'zip.ts'), origin: '--featurizer-module zip-prefix=lib/zip.ts' }] },
     ],
     [['bundles', 'verify', 'a', 'b@1.0.0'], 'bundles verify', [['a', 'b@1.0.0']], {}],
-    [['bundles', 'promote', 'a@1.0.0', '--alias', 'production'], 'bundles promote', ['a@1.0.0'], { alias: 'production' }],
+    [['bundles', 'promote', 'a@1.0.0', '--alias', 'production'], 'bundles promote', ['a@1.0.0', undefined], { alias: 'production' }],
+    [['bundles', 'promote', 'a@1.0.0', 'production', '--if-better', 'a@production', '--on', 'e.csv'], 'bundles promote', ['a@1.0.0', 'production'], { ifBetter: 'a@production', on: 'e.csv' }],
+    [['bundles', 'rollback', 'a', 'production'], 'bundles rollback', ['a', 'production'], {}],
+    [['bundles', 'history', 'a', '--alias', 'staging', '--json'], 'bundles history', ['a'], { alias: 'staging', json: true }],
+    [['bundles', 'diff', 'a@1.0.0', 'b'], 'bundles diff', ['a@1.0.0', 'b'], {}],
+    [['bundles', 'gc', 'a', '--keep', '2', '--dry-run'], 'bundles gc', ['a'], { keep: 2, dryRun: true }],
+    [['bundles', 'gc'], 'bundles gc', [undefined], {}],
+    [['bundles', 'compare', 'a', 'a@production', '--on', 'e.arrow', '--metric', 'rmse', '--max-drop', '0.5'], 'bundles compare', ['a', 'a@production'], { on: 'e.arrow', metric: 'rmse', maxDrop: 0.5 }],
     [
       ['serve', 'a', 'b', '--port', '0', '--rate-limit', '100', '--batch-rate-limit', '5', '--max-batch-rows', '50', '--body-limit', '1mb', '--trust-proxy', '1'],
       'serve',

@@ -164,9 +164,9 @@ describe('every store kind from the CLI: folder, s3:// (s3rver) and read-only ht
     const to = 's3://models/pushed';
     const push = await cli(['bundles', 'push', 'penguins@1.0.0', '--artifacts', local, '--to', to]);
     expect(push.stderr).to.equal('');
-    expect(push.stdout.trim()).to.equal(`copied penguins@1.0.0 from ${local} to ${to} (every checksum verified)`);
+    expect(push.stdout.trim()).to.equal(`copied penguins@1.0.0 from ${local} to ${to} (every checksum verified, 20 golden records identical)`);
     const again = await cli(['bundles', 'push', 'penguins@1.0.0', '--artifacts', local, '--to', to, '--json']);
-    expect(JSON.parse(again.stdout)).to.deep.equal({ bundle: 'penguins@1.0.0', from: local, to, status: 'unchanged' });
+    expect(JSON.parse(again.stdout)).to.deep.equal({ bundle: 'penguins@1.0.0', from: local, to, status: 'unchanged', golden: { records: 20, present: true } });
     // Another model packaged under the same name and version: refused, naming the first differing file; the store keeps the first.
     const other = await tempDir();
     const retrain = await cli(['package', modelDir, '--name', 'penguins', '--artifacts', other]);
@@ -176,7 +176,7 @@ describe('every store kind from the CLI: folder, s3:// (s3rver) and read-only ht
     expect(refused.stderr.trim()).to.match(/^mlpipe: penguins@1\.0\.0 already exists in s3:\/\/models\/pushed with different contents \(first difference: report\.html\)/);
     const pulled = await tempDir();
     const pull = await cli(['bundles', 'pull', 'penguins', '--from', to, '--artifacts', pulled]);
-    expect(pull.stdout.trim()).to.equal(`copied penguins@1.0.0 from ${to} to ${pulled} (every checksum verified)`);
+    expect(pull.stdout.trim()).to.equal(`copied penguins@1.0.0 from ${to} to ${pulled} (every checksum verified, 20 golden records identical)`);
     expect(await readFile(join(pulled, 'penguins', '1.0.0', 'manifest.json'), 'utf8')).to.equal(await readFile(join(local, 'penguins', '1.0.0', 'manifest.json'), 'utf8'));
     expect((await cli(['bundles', 'verify', '--artifacts', pulled])).code).to.equal(0);
     expect((await cli(['bundles', 'pull', 'penguins', '--from', to, '--artifacts', pulled, '--json'])).stdout).to.contain('"status": "unchanged"');

@@ -1,6 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { checkGolden } from '../core/bundle/golden.js';
 import { customKindsUsed, loadBundle } from '../core/bundle/load.js';
 import { ModelRegistry } from '../core/bundle/registry.js';
 import type { TrustedKey } from '../core/bundle/signature.js';
@@ -45,13 +46,19 @@ export interface RunningServer {
 }
 
 /**
- * Loads and verifies every bundle, then listens. A bundle that fails verification rejects the
- * promise (naming the file) before any socket is opened.
+ * Loads and verifies every bundle and predicts its golden records again, then listens. A bundle that
+ * fails verification, or whose golden records predict differently, rejects the promise (naming the
+ * file, and the record and field) before any socket is opened.
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const log = options.log ?? (() => {});
   const registry = new ModelRegistry();
-  for (const ref of options.refs) registry.add(await loadBundle(ref, options.artifacts, { featurizers: options.featurizers, ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}) }));
+  for (const ref of options.refs) {
+    const model = await loadBundle(ref, options.artifacts, { featurizers: options.featurizers, ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}) });
+    // The skew gate: the golden records predict exactly as when the bundle was packaged, or no socket opens.
+    await checkGolden(model);
+    registry.add(model);
+  }
   checkModulesUsed(options.featurizers ?? [], customKindsUsed(registry.list()), registry.list().map((m) => m.ref).join(', '));
   const app = createApp(registry, { ...options, log });
   const timeouts: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };

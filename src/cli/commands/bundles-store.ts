@@ -5,14 +5,15 @@ import type { CliContext } from '../context.js';
 async function copyBundle(ctx: CliContext, ref: string, from: string, to: string, json: boolean | undefined): Promise<void> {
   const { resolveRef } = await import('../../core/bundle/store.js');
   const { publishExisting } = await import('../../core/bundle/transfer.js');
+  const { goldenSummary } = await import('../../core/bundle/golden.js');
   // Resolved (and, from a remote store, downloaded into the cache and verified) first.
   const { dir, verified } = await resolveRef(ref, from);
   const result = await publishExisting(to, dir, verified ? { manifest: verified } : {});
   if (json) {
-    ctx.json({ bundle: result.ref, from, to: result.store, status: result.status });
+    ctx.json({ bundle: result.ref, from, to: result.store, status: result.status, golden: result.golden });
     return;
   }
-  ctx.out(result.status === 'unchanged' ? `${result.ref} is already in ${result.store} (identical); nothing to do` : `copied ${result.ref} from ${from} to ${result.store} (every checksum verified)`);
+  ctx.out(result.status === 'unchanged' ? `${result.ref} is already in ${result.store} (identical); nothing to do` : `copied ${result.ref} from ${from} to ${result.store} (every checksum verified, ${goldenSummary(result.golden)})`);
 }
 
 /** `mlpipe bundles push|pull|index`: copying bundles between stores, and a store's index.json. */

@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
-import { VerificationError } from '../../core/errors.js';
+import { MlpipeError, VerificationError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
+import { type FeaturizerModuleFlag, featurizerModule, integer } from '../parse.js';
+import { gcVersionsCommand, registerRegistry } from './bundles-registry.js';
 import { fmt, table } from '../render.js';
 import { registerBundlesArchive } from './bundles-archive.js';
 import { registerStoreCommands } from './bundles-store.js';
 import { registerBundlesSign } from './bundles-sign.js';
 import { keyFiles, readTrusted } from './keys.js';
 
-/** `mlpipe bundles list|show|verify|promote|gc|sign`. */
+/** `mlpipe bundles list|show|verify|gc`; bundles-registry.ts: `promote|rollback|history|diff|compare`; bundles-store.ts: `push|pull|index`; bundles-archive.ts: `export|import`; bundles-sign.ts: `sign`. */
 export function registerBundles(program: Command, ctx: CliContext): void {
-  const bundles = program.command('bundles').description('list, show, verify, promote, sign and copy bundles between stores');
+  const bundles = program.command('bundles').description('list, show, verify, promote, roll back, diff, compare, sign, copy and clean up bundles in a store');
   const artifactsOption = ['--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
 
   registerStoreCommands(bundles, ctx);
@@ -89,15 +91,17 @@ export function registerBundles(program: Command, ctx: CliContext): void {
 
   bundles
     .command('verify')
-    .description('recompute every checksum; with --key, check the signature too (an unsigned bundle fails); exit 1 naming the first file that does not match (no refs: every bundle)')
+    .description('recompute every checksum and predict the golden records again; with --key, check the signature too (an unsigned bundle fails); exit 1 naming the first file (or golden record) that does not match (no refs: every bundle)')
     .argument('[bundle-refs...]', 'bundles to verify (default: all in the store)')
     .option('-k, --key <pub.pem[,other.pem]>', 'public keys one of which must have signed each bundle (comma-separated or repeated)', keyFiles)
     .option(...artifactsOption)
+    .option('--featurizer-module <name=path>', "a custom featurizer's module (repeatable), to check the golden records of bundles that use it", featurizerModule)
     .option('--json', 'print one JSON document')
-    .action(async (refs: string[], opts: { key?: string[]; artifacts?: string; json?: boolean }) => {
+    .action(async (refs: string[], opts: { key?: string[]; artifacts?: string; json?: boolean; featurizerModule?: FeaturizerModuleFlag[] }) => {
       const store = await import('../../core/bundle/store.js');
       const { readSignature, verifyBundle } = await import('../../core/bundle/verify.js');
       const { checkSignature } = await import('../../core/bundle/signature.js');
+      const { checkBundleGolden } = await import('../../core/bundle/golden.js');
       const artifacts = ctx.artifacts(opts.artifacts);
       // Keys first: a wrong key file is one line naming it, before any bundle is read.
       const keys = opts.key ? await readTrusted(ctx, opts.key) : undefined;
@@ -107,31 +111,40 @@ export function registerBundles(program: Command, ctx: CliContext): void {
         for (const name of await store.listNames(artifacts)) for (const v of await store.listVersions(artifacts, name)) targets.push(`${name}@${v}`);
       }
       type Signed = { keyId: string; signedAt: string; checked: boolean } | null;
-      const results: { ref: string; ok: boolean; files?: number; signature?: Signed; error?: string; file?: string }[] = [];
+      type Golden = { records: number; present: boolean; skipped?: string };
+      const results: { ref: string; ok: boolean; files?: number; golden?: Golden; signature?: Signed; error?: string; file?: string }[] = [];
       for (const ref of targets) {
         // `penguins` is reported as the version it resolved to; a remote bundle is verified as it arrives in the cache.
         let label = ref;
+        let name: string | undefined;
+        let version: string | undefined;
         try {
           const resolved = await store.resolveRef(ref, artifacts);
-          if (resolved.name !== undefined && resolved.version !== undefined) label = `${resolved.name}@${resolved.version}`;
-          const m = await verifyBundle(resolved.dir);
+          ({ name, version } = resolved);
+          if (name !== undefined && version !== undefined) label = `${name}@${version}`;
           const { dir } = resolved;
+          const m = await verifyBundle(dir);
           const sig = keys ? await checkSignature(dir, m, keys) : await readSignature(dir);
           const signature: Signed = sig ? { keyId: sig.keyId, signedAt: sig.signedAt, checked: keys !== undefined } : null;
-          results.push({ ref: `${m.name}@${m.version}`, ok: true, files: Object.keys(m.files).length + 1 + (sig ? 1 : 0), signature });
+          const golden = await checkBundleGolden(dir, { manifest: m, featurizers: opts.featurizerModule ?? [] });
+          results.push({ ref: `${m.name}@${m.version}`, ok: true, files: Object.keys(m.files).length + 1 + (sig ? 1 : 0), golden, signature });
         } catch (err) {
           if (!(err instanceof VerificationError)) throw err;
-          results.push({ ref: label, ok: false, error: err.message, file: err.file });
+          // A golden record's message names the bundle itself (`name@version: …/golden.json: record 3, …`).
+          const prefix = `${name}@${version}: `;
+          const named = name !== undefined && err.message.startsWith(prefix);
+          results.push({ ref: label, ok: false, error: named ? err.message.slice(prefix.length) : err.message, file: err.file });
         }
       }
       const failed = results.filter((r) => !r.ok);
+      const { goldenSummary } = await import('../../core/bundle/golden.js');
       if (opts.json) ctx.json({ ok: failed.length === 0, ...(keys ? { keys: keys.map((k) => ({ file: k.file, keyId: k.keyId })) } : {}), bundles: results });
       else {
         for (const r of results) {
           if (!r.ok) continue;
           const s = r.signature;
           const signed = !s ? '' : s.checked ? `, signed by ${s.keyId}` : `, signed by ${s.keyId}: not checked, give --key`;
-          ctx.out(`ok ${r.ref} (${r.files} files${signed})`);
+          ctx.out(`ok ${r.ref} (${r.files} files, ${goldenSummary(r.golden)}${signed})`);
         }
       }
       if (failed.length > 0) {
@@ -143,34 +156,19 @@ export function registerBundles(program: Command, ctx: CliContext): void {
       if (!opts.json && results.length === 0) ctx.out(`no bundles in ${artifacts}`);
     });
 
-  bundles
-    .command('promote')
-    .description('point an alias (production, staging, …) at a bundle version')
-    .argument('<bundle-ref>', 'name@version (or name for the newest)')
-    .requiredOption('-a, --alias <alias>', 'alias name, e.g. production')
-    .option(...artifactsOption)
-    .action(async (ref: string, opts: { alias: string; artifacts?: string }) => {
-      const store = await import('../../core/bundle/store.js');
-      const { verifyBundle } = await import('../../core/bundle/verify.js');
-      const artifacts = ctx.artifacts(opts.artifacts);
-      store.checkAlias(opts.alias);
-      const resolved = await store.resolveRef(ref, artifacts);
-      const m = await verifyBundle(resolved.dir);
-      if (resolved.name !== m.name || resolved.version !== m.version) {
-        const { ConfigError } = await import('../../core/errors.js');
-        throw new ConfigError(`${ref}: only bundles inside the store (${artifacts}) can be promoted`);
-      }
-      await store.updateAliases(artifacts, m.name, (aliases) => ({ ...aliases, [opts.alias]: m.version }));
-      ctx.out(`${m.name}@${opts.alias} → ${m.version}`);
-    });
+  registerRegistry(bundles, ctx);
 
   bundles
     .command('gc')
-    .description('remove what killed packagers and promoters left behind (temporary folders and files, stale alias locks), listing each')
+    .description('remove what killed packagers and promoters left behind (temporary folders and files, stale alias locks), listing each; with a name and --keep N also its old versions (never one an alias points at)')
+    .argument('[name]', 'a bundle name: also remove its versions older than the --keep newest')
+    .option('--keep <n>', 'with a name: how many of the newest versions to keep (versions an alias points at are always kept)', integer(0))
     .option(...artifactsOption)
     .option('--dry-run', 'list what would be removed, remove nothing')
     .option('--json', 'print one JSON document')
-    .action(async (opts: { artifacts?: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (name: string | undefined, opts: { keep?: number; artifacts?: string; dryRun?: boolean; json?: boolean }) => {
+      if (name !== undefined) return gcVersionsCommand(ctx, name, opts);
+      if (opts.keep !== undefined) throw new MlpipeError('usage', '--keep needs a bundle name: mlpipe bundles gc <name> --keep N');
       const { openStore } = await import('../../core/bundle/store.js');
       const artifacts = ctx.artifacts(opts.artifacts);
       const found = await (await openStore(artifacts)).cleanLeftovers(undefined, { dryRun: opts.dryRun === true });

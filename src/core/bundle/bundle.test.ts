@@ -46,7 +46,7 @@ describe('bundles', function () {
       expect(m.inputSchema).to.have.property('properties');
       expect(m.lineage.dataset?.fingerprint).to.match(/^sha256:[0-9a-f]{64}$/);
       expect(m.lineage.dependencies['ml-random-forest']).to.equal('2.1.0');
-      expect(Object.keys(m.files).sort()).to.deep.equal(['README.md', 'featurizer.json', 'input-schema.json', 'metrics.json', 'model.bin', 'model.json', 'report.html', 'report.json', 'training.json']);
+      expect(Object.keys(m.files).sort()).to.deep.equal(['README.md', 'featurizer.json', 'golden.json', 'input-schema.json', 'metrics.json', 'model.bin', 'model.json', 'report.html', 'report.json', 'training.json']);
       for (const [file, f] of Object.entries(m.files)) expect(await sha256File(join(dir, file))).to.equal(f.sha256);
       const { text: hashed, recorded } = withPlaceholder(text);
       expect(sha256(hashed)).to.equal(recorded);

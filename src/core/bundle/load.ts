@@ -304,15 +304,28 @@ export async function loadBundle(ref: string, artifacts: string, options: LoadBu
   const { dir } = await resolveRef(ref, artifacts);
   const manifest = await verifyBundle(dir);
   const signature = options.requireSignature ? await checkSignature(dir, manifest, options.requireSignature) : undefined;
+  const model = await loadBundleFiles(dir, manifest, options);
+  if (signature) model.signature = signature;
+  return model;
+}
+
+/**
+ * Loads the predictor of a bundle folder whose manifest was read already, without verifying its
+ * checksums again: for {@link loadBundle} after {@link verifyBundle}, and for `package`, which builds
+ * the staged bundle's predictor to record its golden records. With `customKinds: 'loaded'` the custom
+ * featurizer kinds the bundle needs must already be registered in this process (ConfigError
+ * otherwise); by default they are loaded from `options.featurizers` as in {@link loadBundle}.
+ */
+export async function loadBundleFiles(dir: string, manifest: Manifest, options: LoadBundleOptions & { customKinds?: 'given' | 'loaded' } = {}): Promise<LoadedModel> {
   const pipeline = await readBundleJson<FittedPipeline>(dir, manifest.featurizer.file);
-  await loadBundleModules(`${manifest.name}@${manifest.version}`, dir, customRequirements(pipeline, join(dir, manifest.featurizer.file)), options.featurizers ?? []);
+  if (options.customKinds !== 'loaded') {
+    await loadBundleModules(`${manifest.name}@${manifest.version}`, dir, customRequirements(pipeline, join(dir, manifest.featurizer.file)), options.featurizers ?? []);
+  }
   const schema = await readBundleJson<JsonSchema>(dir, 'input-schema.json');
   try {
     // The compiled form, not model.json: it loads without parsing (both are checksummed).
     const forest = CompiledForest.fromBinary(await readBundleFile(dir, manifest.model.compiled));
-    const model = new LoadedModel(dir, manifest, pipeline, forest, schema);
-    if (signature) model.signature = signature;
-    return model;
+    return new LoadedModel(dir, manifest, pipeline, forest, schema);
   } catch (err) {
     if (err instanceof VerificationError) throw err;
     throw new VerificationError(manifest.model.compiled, `${dir}: cannot load the model (${messageOf(err)})`);

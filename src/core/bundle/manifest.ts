@@ -59,6 +59,12 @@ export interface Manifest {
     dependencies: Record<string, string>;
     gitCommit?: string;
   };
+  /**
+   * The golden records (see bundle/golden.ts): holdout inputs with the exact outputs this bundle gave
+   * them, predicted again by `bundles verify`, `serve` and the commands that receive a bundle. Absent in
+   * bundles packaged before golden records, or from a model folder without golden inputs.
+   */
+  golden?: { file: string; records: number; from: 'holdout' | 'training rows' };
   files: Record<string, ManifestFile>;
   manifestSha256: string;
 }

@@ -6,12 +6,13 @@ import { ConfigError, NotFoundError, messageOf } from '../errors.js';
 import { customRequirements } from '../features/custom.js';
 import { FeatureTransformer } from '../features/pipeline.js';
 import type { FittedPipeline } from '../features/types.js';
-import { readJsonFile, sha256, sha256File } from '../fs-util.js';
+import { prettyJson, readJsonFile, sha256, sha256File } from '../fs-util.js';
 import { faultPoint } from '../test-seam.js';
 import { CompiledForest } from '../models/compiled-forest.js';
 import { MODEL_FILES, type MetricsReport, type TrainingInfo } from '../models/model-dir.js';
 import { REPORT_FILES, type ReportDetails, readDetails, reportHeader } from '../report/data.js';
 import { dependencyVersions } from '../version.js';
+import { GOLDEN_FILE, goldenUnavailable, readGoldenInputs, recordStagedGolden } from './golden.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, MANIFEST_FILE, type Manifest, type ManifestFile, SELF_HASH_PLACEHOLDER } from './manifest.js';
 import { LoadedModel } from './load.js';
 import { MODEL_CARD_FILE, type ModelCardOptions, exampleRecord, renderModelCard } from './model-card.js';
@@ -47,6 +48,8 @@ export interface PackageResult {
   manifest: Manifest;
   /** The signature added (with `sign`). */
   signature?: SignatureDoc;
+  /** Golden records written (0 when none), or why none were (no golden inputs in the model folder, custom featurizers not loaded). */
+  golden: { records: number; skipped?: string };
 }
 
 const BUNDLE_FILES = [MODEL_FILES.model, MODEL_FILES.compiled, MODEL_FILES.featurizer, MODEL_FILES.inputSchema, MODEL_FILES.metrics, MODEL_FILES.training] as const;
@@ -121,6 +124,10 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
   const createdAt = new Date().toISOString();
   const dependencies = dependencyVersions();
   const commit = await gitCommit(options.cwd ?? process.cwd());
+  // Golden records (the skew gate): inputs train kept, given outputs by the staged bundle's own predictor.
+  const goldenInputs = await readGoldenInputs(modelDir);
+  const goldenSkipped = goldenInputs === undefined ? `no golden inputs in ${modelDir} (trained by an older mlpipe)` : goldenUnavailable(pipeline);
+  let goldenRecords = 0;
   let text = '';
   const version = await store.publish(name, {
     ...(options.version !== undefined ? { version: options.version } : {}),
@@ -162,6 +169,15 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
           ...(commit ? { gitCommit: commit } : {}),
         },
       };
+      delete files[GOLDEN_FILE];
+      if (goldenInputs !== undefined && goldenSkipped === undefined) {
+        const golden = await recordStagedGolden(tmp, { ...described, files, manifestSha256: '' }, goldenInputs);
+        const goldenText = prettyJson(golden);
+        await writeFile(join(tmp, GOLDEN_FILE), goldenText);
+        files[GOLDEN_FILE] = { sha256: sha256(goldenText), bytes: Buffer.byteLength(goldenText) };
+        described.golden = { file: GOLDEN_FILE, records: golden.records.length, from: golden.from };
+        goldenRecords = golden.records.length;
+      }
       // The model card depends on the version too; it is one of the files the manifest lists.
       const card = renderModelCard(described, { ...(details ? { profile: details.profile } : {}), ...cardExample(described, details, pipeline, forest, inputSchema) });
       await writeFile(join(tmp, MODEL_CARD_FILE), card);
@@ -181,5 +197,13 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
       throw new ConfigError(`${ref} was published in ${store.location} but not signed (${messageOf(err)}); sign it with mlpipe bundles sign ${ref} --key ${options.sign.file}`);
     }
   }
-  return { dir: bundleLocation(store, name, version), name, version, ref, manifest, ...(signature ? { signature } : {}) };
+  return {
+    dir: bundleLocation(store, name, version),
+    name,
+    version,
+    ref,
+    manifest,
+    golden: { records: goldenRecords, ...(goldenSkipped !== undefined ? { skipped: goldenSkipped } : {}) },
+    ...(signature ? { signature } : {}),
+  };
 }

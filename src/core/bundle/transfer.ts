@@ -2,6 +2,8 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, VerificationError } from '../errors.js';
 import { sha256, sha256File } from '../fs-util.js';
+import { type BundleGoldenCheck, checkBundleGolden } from './golden.js';
+import type { LoadBundleOptions } from './load.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { SIGNATURE_FILE } from './signature-format.js';
 import { openStore } from './store.js';
@@ -19,6 +21,8 @@ export interface PublishExistingResult {
   status: 'published' | 'unchanged';
   /** The store's location, for messages. */
   store: string;
+  /** The golden records predicted again before publishing (see golden.ts). */
+  golden: BundleGoldenCheck;
 }
 
 /** Whether a regular file (not a link) named `file` exists in a bundle folder. */
@@ -79,13 +83,15 @@ async function compareWithStored(location: string, manifest: Manifest, manifestB
  *
  * @param options.manifest the manifest `verifyBundle(dir)` returned, when the caller has just verified `dir`
  */
-export async function publishExisting(artifacts: string, dir: string, options: { manifest?: Manifest } = {}): Promise<PublishExistingResult> {
+export async function publishExisting(artifacts: string, dir: string, options: { manifest?: Manifest; featurizers?: LoadBundleOptions['featurizers'] } = {}): Promise<PublishExistingResult> {
   await checkBundleDir(dir);
   const manifest = options.manifest ?? (await verifyBundle(dir));
+  // The skew gate: the bundle predicts its golden records exactly as when it was packaged, or it does not arrive.
+  const golden = await checkBundleGolden(dir, { manifest, featurizers: options.featurizers ?? [] });
   const manifestBytes = await readBundleFile(dir, MANIFEST_FILE, false);
   const { name, version } = manifest;
   const store = await openStore(artifacts);
-  const result = (status: 'published' | 'unchanged'): PublishExistingResult => ({ ref: `${name}@${version}`, name, version, status, store: store.location });
+  const result = (status: 'published' | 'unchanged'): PublishExistingResult => ({ ref: `${name}@${version}`, name, version, status, store: store.location, golden });
 
   const readStored = (): Promise<Buffer> => store.readFile(name, version, MANIFEST_FILE);
   // No listing first: publishing an existing version is refused (ConflictError) before anything is written, and compared below.

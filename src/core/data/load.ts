@@ -43,6 +43,8 @@ export interface LoadOptions {
   delimiter?: string;
   /** Declared column types: they win over the source's own types and over inference (`datetime:dmy` also fixes the day/month order). */
   types?: Record<string, DeclaredType>;
+  /** Declared types for columns the source does not have are ignored instead of refused (types taken from a bundle). */
+  typesMayBeAbsent?: boolean;
   /** `error` (default) or `skip` rows whose values contradict their column's type. */
   onBadRow?: OnBadRow;
   /** Infer types from the first N rows only. */
@@ -118,6 +120,7 @@ export function openLoadSource(options: LoadOptions, spoolNear?: string): Record
 function streamOptions(options: LoadOptions, spoolNear: string): StreamLoadOptions {
   return {
     types: options.types,
+    ...(options.typesMayBeAbsent ? { typesMayBeAbsent: true } : {}),
     onBadRow: options.onBadRow,
     inferRows: options.inferRows,
     chunkRows: options.chunkRows,

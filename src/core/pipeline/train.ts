@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { GOLDEN_INPUTS_FILE, chooseGoldenRows, goldenInputs } from '../bundle/golden.js';
 import { fitTransform } from '../features/pipeline.js';
 import { prettyJson, tempPathBeside, writeFileAtomic } from '../fs-util.js';
 import { kFoldSplit, summarize } from '../models/cv.js';
@@ -184,8 +185,9 @@ function searchCandidates(search: SearchOptions, seed: number): Partial<ForestPa
  * search (k-fold CV on the holdout's training part), optional k-fold cross-validation on all rows, a
  * seeded holdout (stratified for classification) with a baseline and permutation importance, then the
  * final model on all rows (with its out-of-bag score when asked). Writes a model folder: model.json,
- * model.bin, featurizer.json, input-schema.json, metrics.json, training.json, report.json and
- * report.html (built beside the target, renamed into place).
+ * model.bin, featurizer.json, input-schema.json, metrics.json, training.json, golden-inputs.json
+ * (about 20 holdout rows as input records, for package's golden records), report.json and report.html
+ * (built beside the target, renamed into place).
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
@@ -329,6 +331,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await writeFileAtomic(join(tmp, MODEL_FILES.inputSchema), prettyJson(dir.inputSchema));
     await writeFileAtomic(join(tmp, MODEL_FILES.metrics), prettyJson(metrics));
     await writeFileAtomic(join(tmp, MODEL_FILES.training), prettyJson(training));
+    // Golden records for package (the skew gate): holdout rows as a client would send them, or any rows without a holdout.
+    const goldenRows = chooseGoldenRows(split ? split.test : all, params.seed, task === 'classification' ? y : undefined);
+    await writeFileAtomic(join(tmp, GOLDEN_INPUTS_FILE), prettyJson(goldenInputs(dir.table, dir.pipeline, goldenRows, split ? 'holdout' : 'training rows')));
     options.onProgress?.({ stage: 'report', done: 0, total: 0 });
     const details = reportDetails({
       task,
