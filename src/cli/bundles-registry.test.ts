@@ -260,7 +260,7 @@ describe('bundles registry and quality gate (real process)', function () {
       const store = join(dir, 'skewed');
       await cp(join(artifacts, 'penguins', '1.0.1'), join(store, 'penguins', '1.0.1'), { recursive: true });
       const good = await ok(['bundles', 'verify', '--artifacts', store]);
-      expect(good.stdout.trim()).to.equal('ok penguins@1.0.1 (10 files, 20 golden records identical)');
+      expect(good.stdout.trim()).to.equal('ok penguins@1.0.1 (11 files, 20 golden records identical)');
       await skewIslandCategories(join(store, 'penguins', '1.0.1'));
       const verify = await cli(['bundles', 'verify', '--artifacts', store]);
       expectOneLineError(verify, `penguins@1.0.1: ${join(store, 'penguins', '1.0.1', 'golden.json')}: record `, ', the bundle recorded ');

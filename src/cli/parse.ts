@@ -103,3 +103,6 @@ export function featurizerModule(value: string, previous: FeaturizerModuleFlag[]
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+
+/** `--artifacts`: the bundle store of every command that reads or writes one. */
+export const ARTIFACTS_OPTION = ['--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;

@@ -91,19 +91,19 @@ describe('signed bundles from the CLI (real processes)', function () {
     expect(r.stdout).to.match(new RegExp(`\\nsigned with key ${releaseId} \\(release.key.pem\\)\\npeng@1.0.1\\n$`));
     const verify = await cli(['bundles', 'verify', 'peng@1.0.1', '--key', 'release.pub.pem']);
     expect(verify.code, verify.stderr).to.equal(0);
-    expect(verify.stdout).to.equal(`ok peng@1.0.1 (11 files, signed by ${releaseId})\n`);
+    expect(verify.stdout).to.equal(`ok peng@1.0.1 (12 files, 20 golden records identical, signed by ${releaseId})\n`);
     const show = await cli(['bundles', 'show', 'peng@1.0.1']);
     expect(show.stdout).to.match(new RegExp(`\\nsigned by ${releaseId} at \\d{4}-\\d\\d-\\d\\dT`));
     expect(show.stdout).to.contain('  README.md  ');
     expect((await cli(['bundles', 'show', 'peng@1.0.0'])).stdout).to.match(/\nunsigned\n/);
     const plain = await cli(['bundles', 'verify']);
-    expect(plain.stdout).to.equal(`ok peng@1.0.0 (10 files)\nok peng@1.0.1 (11 files, signed by ${releaseId}: not checked, give --key)\n`);
+    expect(plain.stdout).to.equal(`ok peng@1.0.0 (11 files, 20 golden records identical)\nok peng@1.0.1 (12 files, 20 golden records identical, signed by ${releaseId}: not checked, give --key)\n`);
   });
 
   it('bundles verify --key fails an unsigned bundle and one signed by another key', async () => {
     const r = await cli(['bundles', 'verify', '--key', 'release.pub.pem']);
     expectOneLineError(r, `peng@1.0.0 (${join(artifacts, 'peng', '1.0.0')}): not signed (no signature.json); only bundles signed by key ${releaseId} (release.pub.pem) are accepted`);
-    expect(r.stdout).to.equal(`ok peng@1.0.1 (11 files, signed by ${releaseId})\n`);
+    expect(r.stdout).to.equal(`ok peng@1.0.1 (12 files, 20 golden records identical, signed by ${releaseId})\n`);
     expectOneLineError(await cli(['bundles', 'verify', 'peng@1.0.1', '--key', 'other.pub.pem']), `signed by key ${releaseId}, which is not a trusted key (trusted: ${otherId} (other.pub.pem))`);
     const json = await cli(['bundles', 'verify', 'peng@1.0.1', '--key', 'other.pub.pem,release.pub.pem', '--json']);
     expect(json.code, json.stderr).to.equal(0);

@@ -57,7 +57,7 @@ describe('every store kind from the CLI: folder, s3:// (s3rver) and read-only ht
     expect(show.code).to.equal(0);
     expect(show.stdout).to.match(/^penguins@1\.0\.0 /);
     const verify = await cli(['bundles', 'verify', '--artifacts', store]);
-    expect(verify.stdout).to.match(/^ok penguins@1\.0\.0 \(\d+ files\)$/m);
+    expect(verify.stdout).to.match(/^ok penguins@1\.0\.0 \(\d+ files, 20 golden records identical\)$/m);
     expect(verify.code).to.equal(0);
     const promote = await cli(['bundles', 'promote', 'penguins@1.0.0', '--alias', 'production', '--artifacts', store]);
     expect(promote.stderr).to.equal('');

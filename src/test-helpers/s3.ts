@@ -56,11 +56,15 @@ function conditionalWrites(store: S3rverStore) {
     const chained = before.then(() => mine);
     queues.set(id, chained);
     await before;
-    let releaseLater = false;
+    let released = false;
     const release = (): void => {
+      if (released) return;
+      released = true;
       done();
       if (queues.get(id) === chained) queues.delete(id);
     };
+    // A client that goes away mid-request (killed) frees the key, whatever s3rver does with its half body.
+    ctx.res.once('close', release);
     try {
       const exists = await store.existsObject(bucket, key);
       const etag = exists ? (await store.getMetadata(bucket, key))?.etag : undefined;
@@ -75,13 +79,9 @@ function conditionalWrites(store: S3rverStore) {
         return;
       }
       await next();
-      // A read is streamed after the middleware returns: the key stays held until it is sent.
-      if (ctx.method === 'GET') {
-        releaseLater = true;
-        ctx.res.once('close', release);
-      }
     } finally {
-      if (!releaseLater) release();
+      // A read is streamed after the middleware returns: the key stays held until it is sent (close).
+      if (ctx.method !== 'GET') release();
     }
   };
 }

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliContext } from '../context.js';
+import { ARTIFACTS_OPTION } from '../parse.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 
@@ -38,7 +39,6 @@ interface ImportFlags {
 
 /** `mlpipe bundles export` and `bundles import`: portable files (.tar.gz) and npm packages. */
 export function registerBundlesArchive(bundles: Command, ctx: CliContext): void {
-  const artifactsOption = ['--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
 
   bundles
     .command('export')
@@ -48,7 +48,7 @@ export function registerBundlesArchive(bundles: Command, ctx: CliContext): void 
     .option('--npm', 'write an npm package tarball (package/package.json, README.md, bundle/…) that npm publish accepts')
     .option('--scope <scope>', 'with --npm: the package scope, e.g. @acme (package @acme/model-<name>)')
     .option('--license <spdx>', 'with --npm: the package license (default UNLICENSED)')
-    .option(...artifactsOption)
+    .option(...ARTIFACTS_OPTION)
     .option('--json', 'print one JSON document')
     .action(async (ref: string, opts: ExportFlags) => {
       const artifacts = ctx.artifacts(opts.artifacts);
@@ -80,7 +80,7 @@ export function registerBundlesArchive(bundles: Command, ctx: CliContext): void 
     .command('import')
     .description('check and publish a bundle into the store from a .tar.gz, an installed npm package or a bundle folder; idempotent (the same bundle again is a no-op)')
     .argument('<source>', 'a .tar.gz from bundles export, npm:@scope/package[@1.2.0] (installed), an installed package folder, or a bundle folder')
-    .option(...artifactsOption)
+    .option(...ARTIFACTS_OPTION)
     .addOption(new Option('--max-entry-size <bytes>', 'refuse an archive entry larger than this unpacked (e.g. 512mb)').argParser(byteCount).default(2 * 1024 ** 3, '2gb'))
     .addOption(new Option('--max-size <bytes>', 'refuse an archive whose entries unpack to more than this in all').argParser(byteCount).default(4 * 1024 ** 3, '4gb'))
     .option('--json', 'print one JSON document')

@@ -5,11 +5,10 @@ import type { AliasMove, GcResult } from '../../core/bundle/release.js';
 import type { BundleDiff } from '../../core/bundle/diff.js';
 import type { CompareResult } from '../../core/pipeline/compare.js';
 import type { CliContext } from '../context.js';
-import { type FeaturizerModuleFlag, featurizerModule } from '../parse.js';
+import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule } from '../parse.js';
 import { fmt, table } from '../render.js';
 import { type SourceFlags, loadingOptions, sourceOptions } from './load.js';
 
-const ARTIFACTS_OPTION = ['--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
 const FEATURIZER_MODULE_OPTION = ['--featurizer-module <name=path>', "a custom featurizer's module (repeatable), for bundles that use it", featurizerModule] as const;
 
 /** `--max-drop`: a number ≥ 0. */
@@ -220,9 +219,18 @@ export function registerRegistry(bundles: Command, ctx: CliContext): void {
       .argument('<candidate>', 'bundle folder, name, name@1.2.0 or name@alias')
       .argument('<baseline-ref>', 'bundle folder, name, name@1.2.0 or name@alias (e.g. name@production)')
       .option('--on <source>', 'the evaluation rows, with their true target values: any source load reads (a CSV, a .arrow dataset, a database URL, an http(s) URL, -)')
+      .option('--first-release-ok', 'pass (exit 0) when the baseline is an alias that does not exist yet: a first release has nothing to be compared with')
       .option('--json', 'print one JSON document'),
-  ).action(async (candidate: string, baseline: string, opts: GateFlags) => {
+  ).action(async (candidate: string, baseline: string, opts: GateFlags & { firstReleaseOk?: boolean }) => {
     if (opts.on === undefined && opts.fromCommand === undefined) throw new MlpipeError('usage', 'bundles compare: give the evaluation rows with --on <source>');
+    if (opts.firstReleaseOk) {
+      const { isMissingAlias } = await import('../../core/bundle/release.js');
+      if (await isMissingAlias(ctx.artifacts(opts.artifacts), baseline)) {
+        if (opts.json) ctx.json({ firstRelease: true, baseline, passed: true });
+        else ctx.out(`no baseline: ${baseline} does not exist yet in ${ctx.artifacts(opts.artifacts)} (a first release); the gate passes without a comparison`);
+        return;
+      }
+    }
     const r = await runCompare(ctx, candidate, baseline, opts);
     if (opts.json) ctx.json(r);
     else printCompare(ctx, r);

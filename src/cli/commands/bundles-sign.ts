@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { readSigning } from './keys.js';
+import { ARTIFACTS_OPTION } from '../parse.js';
 
 /** `mlpipe bundles sign <ref> --key key.pem [--force]`. */
 export function registerBundlesSign(bundles: Command, ctx: CliContext): void {
@@ -10,7 +11,7 @@ export function registerBundlesSign(bundles: Command, ctx: CliContext): void {
     .argument('<bundle-ref>', 'bundle folder, name, name@1.2.0 or name@alias')
     .requiredOption('-k, --key <key.pem>', 'private key file (NAME.key.pem from mlpipe keys generate)')
     .option('--force', 'replace a signature by another key, or a broken one')
-    .option('--artifacts <dir>', 'bundle store (default: $MLPIPE_ARTIFACTS or ./artifacts)')
+    .option(...ARTIFACTS_OPTION)
     .option('--json', 'print one JSON document')
     .action(async (ref: string, opts: { key: string; force?: boolean; artifacts?: string; json?: boolean }) => {
       const { signBundle } = await import('../../core/bundle/signature.js');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { ARTIFACTS_OPTION } from '../parse.js';
 
 /** What push and pull print. */
 async function copyBundle(ctx: CliContext, ref: string, from: string, to: string, json: boolean | undefined): Promise<void> {
@@ -43,7 +44,7 @@ export function registerStoreCommands(bundles: Command, ctx: CliContext): void {
   bundles
     .command('index')
     .description("write index.json (every name and version) at the store's root, so a static file server can serve the store's files as a read-only https:// store")
-    .option('--artifacts <store>', 'bundle store: a folder or s3://bucket/prefix (default: $MLPIPE_ARTIFACTS or ./artifacts)')
+    .option(...ARTIFACTS_OPTION)
     .option('--json', 'print one JSON document')
     .action(async (opts: { artifacts?: string; json?: boolean }) => {
       const { openStore } = await import('../../core/bundle/store.js');

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { MlpipeError, VerificationError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
-import { type FeaturizerModuleFlag, featurizerModule, integer } from '../parse.js';
+import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule, integer } from '../parse.js';
 import { gcVersionsCommand, registerRegistry } from './bundles-registry.js';
 import { fmt, table } from '../render.js';
 import { registerBundlesArchive } from './bundles-archive.js';
@@ -12,14 +12,13 @@ import { keyFiles, readTrusted } from './keys.js';
 /** `mlpipe bundles list|show|verify|gc`; bundles-registry.ts: `promote|rollback|history|diff|compare`; bundles-store.ts: `push|pull|index`; bundles-archive.ts: `export|import`; bundles-sign.ts: `sign`. */
 export function registerBundles(program: Command, ctx: CliContext): void {
   const bundles = program.command('bundles').description('list, show, verify, promote, roll back, diff, compare, sign, copy and clean up bundles in a store');
-  const artifactsOption = ['--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)'] as const;
 
   registerStoreCommands(bundles, ctx);
 
   bundles
     .command('list')
     .description('every bundle version in the store, with aliases and headline metrics')
-    .option(...artifactsOption)
+    .option(...ARTIFACTS_OPTION)
     .option('--json', 'print one JSON document')
     .action(async (opts: { artifacts?: string; json?: boolean }) => {
       const store = await import('../../core/bundle/store.js');
@@ -55,7 +54,7 @@ export function registerBundles(program: Command, ctx: CliContext): void {
     .command('show')
     .description('what a bundle holds: who signed it, task, target, metrics, featurizers, input schema, lineage, files')
     .argument('<bundle-ref>', 'bundle folder, name, name@1.2.0 or name@alias')
-    .option(...artifactsOption)
+    .option(...ARTIFACTS_OPTION)
     .option('--json', 'print the whole manifest')
     .action(async (ref: string, opts: { artifacts?: string; json?: boolean }) => {
       const { resolveRef } = await import('../../core/bundle/store.js');
@@ -94,7 +93,7 @@ export function registerBundles(program: Command, ctx: CliContext): void {
     .description('recompute every checksum and predict the golden records again; with --key, check the signature too (an unsigned bundle fails); exit 1 naming the first file (or golden record) that does not match (no refs: every bundle)')
     .argument('[bundle-refs...]', 'bundles to verify (default: all in the store)')
     .option('-k, --key <pub.pem[,other.pem]>', 'public keys one of which must have signed each bundle (comma-separated or repeated)', keyFiles)
-    .option(...artifactsOption)
+    .option(...ARTIFACTS_OPTION)
     .option('--featurizer-module <name=path>', "a custom featurizer's module (repeatable), to check the golden records of bundles that use it", featurizerModule)
     .option('--json', 'print one JSON document')
     .action(async (refs: string[], opts: { key?: string[]; artifacts?: string; json?: boolean; featurizerModule?: FeaturizerModuleFlag[] }) => {
@@ -163,7 +162,7 @@ export function registerBundles(program: Command, ctx: CliContext): void {
     .description('remove what killed packagers and promoters left behind (temporary folders and files, stale alias locks), listing each; with a name and --keep N also its old versions (never one an alias points at)')
     .argument('[name]', 'a bundle name: also remove its versions older than the --keep newest')
     .option('--keep <n>', 'with a name: how many of the newest versions to keep (versions an alias points at are always kept)', integer(0))
-    .option(...artifactsOption)
+    .option(...ARTIFACTS_OPTION)
     .option('--dry-run', 'list what would be removed, remove nothing')
     .option('--json', 'print one JSON document')
     .action(async (name: string | undefined, opts: { keep?: number; artifacts?: string; dryRun?: boolean; json?: boolean }) => {

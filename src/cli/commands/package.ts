@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { readSigning } from './keys.js';
+import { ARTIFACTS_OPTION } from '../parse.js';
 
 /** `mlpipe package <model-dir> --name <name> [--version X.Y.Z]`. */
 export function registerPackage(program: Command, ctx: CliContext): void {
@@ -10,7 +11,7 @@ export function registerPackage(program: Command, ctx: CliContext): void {
     .argument('<model-dir>', 'folder written by train')
     .requiredOption('-n, --name <name>', 'bundle name')
     .option('--version <X.Y.Z>', 'version (default: next patch after the newest, 1.0.0 for a new name)')
-    .option('--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)')
+    .option(...ARTIFACTS_OPTION)
     .option('--sign <key.pem>', 'sign the bundle once published (adds signature.json) with this ed25519 private key (mlpipe keys generate)')
     .option('--json', 'print one JSON document')
     .action(async (modelDir: string, opts: { name: string; version?: string; artifacts?: string; sign?: string; json?: boolean }) => {

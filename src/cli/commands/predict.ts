@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { MlpipeError } from '../../core/errors.js';
 import type { PredictOnBadRow } from '../../core/pipeline/predict.js';
-import { type FeaturizerModuleFlag, featurizerModule, integer, onBadRowOption, oneOf } from '../parse.js';
+import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule, integer, onBadRowOption, oneOf } from '../parse.js';
 import { keyFiles, readTrusted } from './keys.js';
 
 /** The choices of predict's `--on-bad-row` (core/pipeline/predict.ts PREDICT_ON_BAD_ROW, stated here so the CLI loads core lazily). */
@@ -32,7 +32,7 @@ export function registerPredict(program: Command, ctx: CliContext): void {
     .option('--out-format <format>', 'output format, overriding the extension', oneOf(['csv', 'json', 'ndjson'] as const))
     .option('--id <column>', 'copy this input column into each output record')
     .option('-j, --jobs <n>', 'threads for big inputs (default: every core; results do not depend on it)', integer(1, 256))
-    .option('--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)')
+    .option(...ARTIFACTS_OPTION)
     .option('--featurizer-module <name=path>', "a custom featurizer's module (repeatable); refused unless its sha256 is the one the bundle recorded", featurizerModule)
     .addOption(
       onBadRowOption(

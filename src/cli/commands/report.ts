@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { ARTIFACTS_OPTION } from '../parse.js';
 
 /** `mlpipe report <bundle-ref> [--out FILE] [--open] [--json]`. */
 export function registerReport(program: Command, ctx: CliContext): void {
@@ -9,7 +10,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
     .argument('<bundle-ref>', 'bundle folder, name, name@1.2.0, name@alias, or a model folder written by train')
     .option('-o, --out <file>', 'render the report again with this mlpipe into FILE (the bundle itself is never changed)')
     .option('--open', 'open the report in the default browser')
-    .option('--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)')
+    .option(...ARTIFACTS_OPTION)
     .option('--json', 'print the numbers behind the report as one JSON document')
     .action(async (ref: string, opts: { out?: string; open?: boolean; artifacts?: string; json?: boolean }) => {
       const { report } = await import('../../core/report/data.js');

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { DEFAULT_TIMEOUTS } from '../../server/timeouts.js';
-import { type FeaturizerModuleFlag, featurizerModule, integer, size } from '../parse.js';
+import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule, integer, size } from '../parse.js';
 import { keyFiles, readTrusted } from './keys.js';
 
 interface ServeFlags {
@@ -30,7 +30,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .argument('[bundle-refs...]', 'bundles to serve, first = default model (default: every name in the store, its production alias or newest version)')
     .addOption(new Option('-p, --port <n>', 'port (0 = any free port)').argParser(integer(0, 65535)).default(8080).env('MLPIPE_PORT'))
     .addOption(new Option('--host <host>', 'address to listen on (0.0.0.0 in a container)').default('127.0.0.1').env('MLPIPE_HOST'))
-    .addOption(new Option('--artifacts <store>', 'bundle store: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)'))
+    .option(...ARTIFACTS_OPTION)
     .addOption(new Option('--rate-limit <n>', 'single-record predict requests per minute per client (0 = off)').argParser(integer(0)).default(600).env('MLPIPE_RATE_LIMIT'))
     .addOption(new Option('--batch-rate-limit <n>', 'batch requests per minute per client (0 = off)').argParser(integer(0)).default(60).env('MLPIPE_BATCH_RATE_LIMIT'))
     .addOption(new Option('--max-batch-rows <n>', 'most records in one batch request').argParser(integer(1)).default(10_000).env('MLPIPE_MAX_BATCH_ROWS'))

@@ -139,6 +139,26 @@ export function npmPackageName(bundleName: string, scope?: string): string {
   return scope ? `@${checkScope(scope)}/${base}` : base;
 }
 
+/** The package's own lines above a bundle's model card: what the package is, and how to use it. */
+function packageHeader(manifest: Manifest, packageName: string): string {
+  const ref = `npm:${packageName}@${manifest.version}`;
+  return [
+    `# ${packageName}`,
+    '',
+    `An npm package holding the mlpipe model bundle **${manifest.name}@${manifest.version}** (in \`${NPM_BUNDLE_FOLDER}/\`; its model card follows).`,
+    '',
+    '```',
+    `npm install ${packageName}@${manifest.version}`,
+    `mlpipe serve ${ref}`,
+    `mlpipe bundles import ${ref}   # into a bundle store`,
+    '```',
+    '',
+    '---',
+    '',
+    '',
+  ].join('\n');
+}
+
 /** A short model card written from the manifest, for a bundle that carries no README.md. */
 export function packageReadme(manifest: Manifest, packageName: string): string {
   const ref = `npm:${packageName}@${manifest.version}`;
@@ -197,7 +217,10 @@ export async function exportNpmPackage(options: { ref: string; artifacts: string
   const name = npmPackageName(manifest.name, options.scope);
   if (!NPM_VERSION_RE.test(manifest.version)) throw new ConfigError(`${manifest.name}@${manifest.version}: ${manifest.version} is not a version npm accepts (no leading zeros); package the model again under a version like 1.0.0`);
   if (name.length > 214) throw new ConfigError(`${name}: longer than the 214 characters npm allows in a package name`);
-  const card = Object.hasOwn(manifest.files, MODEL_CARD) ? (await readBundleFile(dir, MODEL_CARD)).toString('utf8') : packageReadme(manifest, name);
+  // The bundle's model card, under a header saying how to use the package (the card's own lines are about the bundle).
+  const card = Object.hasOwn(manifest.files, MODEL_CARD)
+    ? `${packageHeader(manifest, name)}${(await readBundleFile(dir, MODEL_CARD)).toString('utf8')}`
+    : packageReadme(manifest, name);
   const classes = manifest.classes ? ` (${manifest.classes.join(', ')})` : '';
   const pkg = {
     name,

@@ -43,7 +43,7 @@ describe('publishExisting (a bundle folder into a store at its own name and vers
   it('publishes a verified copy, then is a no-op for the same bundle', async () => {
     const target = join(await tempDir(), 'store');
     const first = await publishExisting(target, dir);
-    expect(first).to.deep.equal({ ref: 'moved@1.0.0', name: 'moved', version: '1.0.0', status: 'published', store: target });
+    expect(first).to.deep.equal({ ref: 'moved@1.0.0', name: 'moved', version: '1.0.0', status: 'published', store: target, golden: { records: 20, present: true } });
     await verifyBundle(join(target, 'moved', '1.0.0'));
     expect(await snapshot(join(target, 'moved', '1.0.0'))).to.deep.equal(await snapshot(dir));
     const before = await snapshot(target);

@@ -33,6 +33,7 @@ describe('the published JSON Schema of pipeline.yaml', () => {
   it('the file on its own (a fresh ajv, strict mode) accepts the shipped examples and refuses what readPipelineConfig refuses', async () => {
     const validate = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true }).compile(JSON.parse(await readFile(join(ROOT, SCHEMA_FILE), 'utf8')) as object);
     for (const example of await readdir(EXAMPLES)) {
+      if (example === 'ci') continue; // the CI/CD example uses ../penguins/pipeline.yaml
       const config = parse(await readFile(join(EXAMPLES, example, 'pipeline.yaml'), 'utf8')) as unknown;
       expect(validate(config), `${example}: ${JSON.stringify(validate.errors)}`).to.equal(true);
     }

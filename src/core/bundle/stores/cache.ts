@@ -77,8 +77,9 @@ export async function cachedBundle(remote: RemoteFiles, name: string, version: s
     const manifest = await relabel(where, () => readManifest(tmp));
     const entries = Object.entries(manifest.files);
     let next = 0;
+    let failed = false;
     const download = async (): Promise<void> => {
-      while (next < entries.length) {
+      while (next < entries.length && !failed) {
         const [file, expected] = entries[next++] as [string, { bytes: number; sha256: string }];
         let bytes: Buffer | undefined;
         try {
@@ -99,7 +100,17 @@ export async function cachedBundle(remote: RemoteFiles, name: string, version: s
         await writeFile(join(tmp, file), bytes);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, entries.length) }, download));
+    // Every download ends before the folder is removed on a failure (the first failure stops the others).
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, entries.length) }, () =>
+        download().catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
+    const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
     if (signature) {
       // Its shape, and that it signs this manifest (whether the key is trusted is the reader's question).
       const doc = parseSignature(signature, `${where}/${SIGNATURE_FILE}`);
