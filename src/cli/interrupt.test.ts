@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { BIN, ROOT, cleanupTempDirs, tempDir } from '../test-helpers/fixtures.js';
 
 /** Rows of the busy table: enough for every command to work for well over the signal's delay. */
-const ROWS = 300_000;
+const ROWS = 900_000;
 
 let dir: string;
 let csv: string;
