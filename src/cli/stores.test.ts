@@ -86,6 +86,31 @@ describe('every store kind from the CLI: folder, s3:// (s3rver) and read-only ht
     await serve.exited;
   });
 
+  it('a bundle signed after it was cached is seen as signed (the cache fetches signature.json again); serve --require-signature reads it from s3://', async () => {
+    const keys = await tempDir();
+    expect((await cli(['keys', 'generate', '--out', join(keys, 'release')])).code).to.equal(0);
+    const sign = await cli(['bundles', 'sign', 'penguins@1.0.0', '--artifacts', store, '--key', join(keys, 'release.key.pem')]);
+    expect(sign.code, sign.stderr).to.equal(0);
+    const verify = await cli(['bundles', 'verify', 'penguins@1.0.0', '--artifacts', store, '--key', join(keys, 'release.pub.pem')]);
+    expect(verify.stderr).to.equal('');
+    expect(verify.stdout).to.match(/^ok penguins@1\.0\.0 \(\d+ files, 20 golden records identical, signed by [0-9a-f]{16}\)$/m);
+    const serve = startServeProcess(['penguins@1.0.0', '--artifacts', store, '--port', '0', '--require-signature', join(keys, 'release.pub.pem')], { env });
+    serves.push(serve);
+    await serve.port();
+    serve.child.kill('SIGTERM');
+    await serve.exited;
+  });
+
+  it('bundles gc <name> --keep N removes old versions from s3:// but never one an alias points at', async () => {
+    for (let i = 0; i < 3; i++) expect((await cli(['package', modelDir, '--name', 'kept', '--artifacts', store])).code).to.equal(0);
+    expect((await cli(['bundles', 'promote', 'kept@1.0.0', 'production', '--artifacts', store])).code).to.equal(0);
+    const gc = await cli(['bundles', 'gc', 'kept', '--keep', '1', '--artifacts', store]);
+    expect(gc.code, gc.stderr).to.equal(0);
+    const list = await cli(['bundles', 'list', '--artifacts', store, '--json']);
+    const kept = (JSON.parse(list.stdout) as { bundles: { name: string; version: string }[] }).bundles.filter((b) => b.name === 'kept').map((b) => b.version);
+    expect(kept).to.deep.equal(['1.0.0', '1.0.2']);
+  });
+
   it('a package killed during its upload leaves nothing visible; bundles gc removes what it left', async () => {
     const marker = join(await tempDir(), 'paused');
     const child = spawn(process.execPath, [BIN, 'package', modelDir, '--name', 'penguins', '--artifacts', store], {
@@ -99,7 +124,7 @@ describe('every store kind from the CLI: folder, s3:// (s3rver) and read-only ht
     process.kill(-child.pid!, 'SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const list = await cli(['bundles', 'list', '--artifacts', store, '--json']);
-    expect((JSON.parse(list.stdout) as { bundles: { version: string }[] }).bundles.map((b) => b.version)).to.deep.equal(['1.0.0']);
+    expect((JSON.parse(list.stdout) as { bundles: { name: string; version: string }[] }).bundles.filter((b) => b.name === 'penguins').map((b) => b.version)).to.deep.equal(['1.0.0']);
     const gc = await cli(['bundles', 'gc', '--artifacts', store]);
     expect(gc.code).to.equal(0);
     expect(gc.stdout).to.match(/^removed unfinished upload s3:\/\/models\/cli\/penguins\/1\.0\.1\/: its owner, process \d+ on .*, is gone$/m);
