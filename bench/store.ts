@@ -18,11 +18,28 @@ import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { resolveRef } from '../src/core/bundle/store.js';
 import { publishExisting } from '../src/core/bundle/transfer.js';
-import { buildExampleBundle, cleanupTempDirs, tempDir } from '../src/test-helpers/fixtures.js';
+import { runPipeline } from '../src/core/pipeline/run.js';
+import { cleanupTempDirs, tempDir } from '../src/test-helpers/fixtures.js';
+import { mulberry32 } from '../src/test-helpers/random.js';
 import { startS3Server } from '../src/test-helpers/s3.js';
 
 const TARGET_RATIO = 1.5;
 const TREES = 100;
+/** The table the bundle is trained on: noisy, so the trees are deep and the bundle has a realistic size. */
+const ROWS = 20_000;
+const FEATURES = 10;
+
+/** A seeded three-class table with numeric features and label noise, as CSV. */
+function syntheticCsv(): string {
+  const rand = mulberry32(20261207);
+  const lines = [[...Array.from({ length: FEATURES }, (_, j) => `x${j}`), 'y'].join(',')];
+  for (let i = 0; i < ROWS; i++) {
+    const x = Array.from({ length: FEATURES }, () => rand() * 10);
+    const score = (x[0] as number) + (x[1] as number) * 0.5 - (x[2] as number) * 0.3 + rand() * 6;
+    lines.push([...x.map((v) => v.toFixed(3)), score < 5 ? 'low' : score < 9 ? 'mid' : 'high'].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
 const CONCURRENCY = 4;
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
@@ -46,12 +63,14 @@ async function main(): Promise<void> {
   Object.assign(process.env, s3.env, { MLPIPE_CACHE: await tempDir() });
   try {
     const local = await tempDir();
-    const built = await buildExampleBundle({ artifacts: local, example: 'penguins', trees: TREES });
+    const csv = join(await tempDir(), 'table.csv');
+    await writeFile(csv, syntheticCsv());
+    const built = await runPipeline({ source: csv, target: 'y', name: 'table', seed: 7, model: { trees: TREES }, artifacts: local, defaultArtifacts: local });
     const dir = built.package.dir;
     const files = (await readdir(dir)).sort();
     let bytes = 0;
     for (const f of files) bytes += (await stat(join(dir, f))).size;
-    console.log(`bundle penguins@1.0.0: ${TREES} trees, ${files.length} files, ${(bytes / 1e6).toFixed(2)} MB; s3rver at ${s3.endpoint}; ${rounds} rounds`);
+    console.log(`bundle table@1.0.0 (${ROWS} rows × ${FEATURES} features, 3 noisy classes): ${TREES} trees, ${files.length} files, ${(bytes / 1e6).toFixed(2)} MB; s3rver at ${s3.endpoint}; ${rounds} rounds`);
 
     const client = new S3Client({
       endpoint: s3.endpoint,
@@ -83,7 +102,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const store = `s3://bench/mlpipe-${r}`;
       times.plainPush.push(await time(() => plainPush(`plain-${r}`)));
-      times.push.push(await time(() => publishExisting(store, dir)));
+      times.push.push(await time(() => publishExisting(store, dir, { golden: false })));
       const plainTo = await tempDir();
       times.plainPull.push(await time(() => plainPull(`plain-${r}`, plainTo)));
       const pulled = await tempDir();
@@ -91,7 +110,7 @@ async function main(): Promise<void> {
       process.env.MLPIPE_CACHE = await tempDir();
       times.pull.push(
         await time(async () => {
-          const { dir: cached, verified } = await resolveRef('penguins@1.0.0', store);
+          const { dir: cached, verified } = await resolveRef('table@1.0.0', store);
           await publishExisting(pulled, cached, verified ? { manifest: verified } : {});
         }),
       );

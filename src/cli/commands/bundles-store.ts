@@ -3,18 +3,18 @@ import type { CliContext } from '../context.js';
 import { ARTIFACTS_OPTION } from '../parse.js';
 
 /** What push and pull print. */
-async function copyBundle(ctx: CliContext, ref: string, from: string, to: string, json: boolean | undefined): Promise<void> {
+async function copyBundle(ctx: CliContext, ref: string, from: string, to: string, json: boolean | undefined, golden: boolean): Promise<void> {
   const { resolveRef } = await import('../../core/bundle/store.js');
   const { publishExisting } = await import('../../core/bundle/transfer.js');
   const { goldenSummary } = await import('../../core/bundle/golden.js');
   // Resolved (and, from a remote store, downloaded into the cache and verified) first.
   const { dir, verified } = await resolveRef(ref, from);
-  const result = await publishExisting(to, dir, verified ? { manifest: verified } : {});
+  const result = await publishExisting(to, dir, { ...(verified ? { manifest: verified } : {}), golden });
   if (json) {
-    ctx.json({ bundle: result.ref, from, to: result.store, status: result.status, golden: result.golden });
+    ctx.json({ bundle: result.ref, from, to: result.store, status: result.status, ...(golden ? { golden: result.golden } : {}) });
     return;
   }
-  ctx.out(result.status === 'unchanged' ? `${result.ref} is already in ${result.store} (identical); nothing to do` : `copied ${result.ref} from ${from} to ${result.store} (every checksum verified, ${goldenSummary(result.golden)})`);
+  ctx.out(result.status === 'unchanged' ? `${result.ref} is already in ${result.store} (identical); nothing to do` : `copied ${result.ref} from ${from} to ${result.store} (every checksum verified${golden ? `, ${goldenSummary(result.golden)}` : ''})`);
 }
 
 /** `mlpipe bundles push|pull|index`: copying bundles between stores, and a store's index.json. */
@@ -27,7 +27,7 @@ export function registerStoreCommands(bundles: Command, ctx: CliContext): void {
     .option('--artifacts <store>', 'the store it is in: a folder, s3://bucket/prefix or https://host/path/ (default: $MLPIPE_ARTIFACTS or ./artifacts)')
     .option('--json', 'print one JSON document')
     .action(async (ref: string, opts: { to: string; artifacts?: string; json?: boolean }) => {
-      await copyBundle(ctx, ref, ctx.artifacts(opts.artifacts), ctx.artifacts(opts.to), opts.json);
+      await copyBundle(ctx, ref, ctx.artifacts(opts.artifacts), ctx.artifacts(opts.to), opts.json, false);
     });
 
   bundles
@@ -38,7 +38,7 @@ export function registerStoreCommands(bundles: Command, ctx: CliContext): void {
     .option('--artifacts <store>', 'the store to copy it into (default: $MLPIPE_ARTIFACTS or ./artifacts)')
     .option('--json', 'print one JSON document')
     .action(async (ref: string, opts: { from: string; artifacts?: string; json?: boolean }) => {
-      await copyBundle(ctx, ref, ctx.artifacts(opts.from), ctx.artifacts(opts.artifacts), opts.json);
+      await copyBundle(ctx, ref, ctx.artifacts(opts.from), ctx.artifacts(opts.artifacts), opts.json, true);
     });
 
   bundles

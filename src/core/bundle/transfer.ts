@@ -83,14 +83,21 @@ async function compareWithStored(location: string, manifest: Manifest, manifestB
  *
  * @param options.manifest the manifest `verifyBundle(dir)` returned, when the caller has just verified `dir`
  */
-export async function publishExisting(artifacts: string, dir: string, options: { manifest?: Manifest; featurizers?: LoadBundleOptions['featurizers'] } = {}): Promise<PublishExistingResult> {
+export async function publishExisting(
+  artifacts: string,
+  dir: string,
+  options: { manifest?: Manifest; featurizers?: LoadBundleOptions['featurizers']; golden?: boolean } = {},
+): Promise<PublishExistingResult> {
   await checkBundleDir(dir);
-  const manifest = options.manifest ?? (await verifyBundle(dir));
-  // The skew gate: the bundle predicts its golden records exactly as when it was packaged, or it does not arrive.
-  const golden = await checkBundleGolden(dir, { manifest, featurizers: options.featurizers ?? [] });
+  const store = await openStore(artifacts);
+  // A remote store hashes every file as it uploads it and refuses the bundle (its manifest never
+  // written) when one is not the manifest's: the files are read once. A folder store copies, then hashes.
+  const manifest = options.manifest ?? (await verifyBundle(dir, store.kind === 'folder' ? {} : { hashes: false }));
+  // The skew gate: the bundle predicts its golden records exactly as when it was packaged, or it does not
+  // arrive (`golden: false` for push: the receiving side — pull, import, serve — checks them).
+  const golden: BundleGoldenCheck = options.golden === false ? { records: 0, present: false, skipped: 'not checked on push' } : await checkBundleGolden(dir, { manifest, featurizers: options.featurizers ?? [] });
   const manifestBytes = await readBundleFile(dir, MANIFEST_FILE, false);
   const { name, version } = manifest;
-  const store = await openStore(artifacts);
   const result = (status: 'published' | 'unchanged'): PublishExistingResult => ({ ref: `${name}@${version}`, name, version, status, store: store.location, golden });
 
   const readStored = (): Promise<Buffer> => store.readFile(name, version, MANIFEST_FILE);

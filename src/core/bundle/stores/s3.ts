@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -12,7 +12,7 @@ import {
   S3Client,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { ConfigError, ConflictError, MlpipeError, NotFoundError, messageOf } from '../../errors.js';
+import { ConfigError, ConflictError, MlpipeError, NotFoundError, VerificationError, messageOf } from '../../errors.js';
 import { faultPoint } from '../../test-seam.js';
 import { type Leftover, judge, ownerRecord, parseOwner } from '../leftovers.js';
 import { ALIASES_FILE, MANIFEST_FILE, type Manifest } from '../manifest.js';
@@ -300,6 +300,8 @@ export class S3Store implements BundleStore {
     const { published, claimed } = options.version === undefined ? await this.scan(name) : { published: [], claimed: new Map<string, Date | undefined>() };
     if (options.ready !== undefined && options.version === undefined) throw new ConfigError('publish: a ready bundle folder needs its version');
     const staging = options.ready ?? (await mkdtemp(join(tmpdir(), 'mlpipe-publish-')));
+    let claimedVersion: string | undefined;
+    let done = false;
     try {
       if (options.ready === undefined) await options.fill(staging);
       const taken = [...published, ...claimed.keys()].sort(compareVersions);
@@ -314,6 +316,7 @@ export class S3Store implements BundleStore {
         if (attempt >= 50) throw new ConflictError(`${this.location}: could not claim a version of "${name}" in 50 attempts; try again`);
         version = nextPatch(version);
       }
+      claimedVersion = version;
       if (options.ready === undefined) await options.prepare(staging, version);
       const manifestPath = join(staging, MANIFEST_FILE);
       const manifestBytes = await readFile(manifestPath);
@@ -327,7 +330,22 @@ export class S3Store implements BundleStore {
           await faultPoint(`s3:upload:${file}`, this.where(this.key(name, version, file)));
           // A file the manifest lists is sent with its sha256 from there; another (signature.json) is small.
           const sum = Object.hasOwn(listed, file) ? listed[file]?.sha256 : undefined;
-          if (sum) await this.put(this.key(name, version, file), createReadStream(path), { length: (await stat(path)).size, sha256: sum });
+          if (sum) {
+            // Hashed as it streams: a file that is not the one the manifest lists stops the publication
+            // before the manifest is written (S3 itself refuses it too, by x-amz-checksum-sha256).
+            const hash = createHash('sha256');
+            const tap = new Transform({
+              transform(chunk: Buffer, _encoding, done) {
+                hash.update(chunk);
+                done(null, chunk);
+              },
+            });
+            await this.put(this.key(name, version, file), createReadStream(path).pipe(tap), { length: (await stat(path)).size, sha256: sum });
+            const actual = hash.digest('hex');
+            if (actual !== sum) {
+              throw new VerificationError(file, `${path}: checksum mismatch (sha256 ${actual.slice(0, 12)}…, the manifest says ${sum.slice(0, 12)}…): the file was changed; nothing was published to ${this.location}`);
+            }
+          }
           else await this.put(this.key(name, version, file), await readFile(path));
         }
       };
@@ -339,7 +357,19 @@ export class S3Store implements BundleStore {
       await faultPoint('s3:upload:manifest', this.where(this.key(name, version, MANIFEST_FILE)));
       const last = await this.put(this.key(name, version, MANIFEST_FILE), manifestBytes, { ifNoneMatch: true, contentType: 'application/json' });
       if (last !== 'ok') throw new ConflictError(`${name}@${version} already exists in ${this.location}; bundles are immutable`);
+      done = true;
       return version;
+    } catch (err) {
+      // A publication that failed after its claim leaves nothing: its files and its claim are removed
+      // (best effort; what a crash leaves, bundles gc removes).
+      if (claimedVersion !== undefined && !done) {
+        const { keys } = await this.list(`${this.key(name, claimedVersion)}/`).catch(() => ({ keys: [] as { key: string }[] }));
+        if (!keys.some((k) => k.key.endsWith(`/${MANIFEST_FILE}`))) {
+          for (const { key } of keys) await this.delete(key).catch(() => undefined);
+          await this.delete(this.key(name, CLAIMS, claimedVersion)).catch(() => undefined);
+        }
+      }
+      throw err;
     } finally {
       if (options.ready === undefined) await rm(staging, { recursive: true, force: true });
     }
