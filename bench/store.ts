@@ -6,18 +6,18 @@
  *
  *   node --import tsx bench/store.ts [--rounds 7]
  *
- * mlpipe's push verifies the bundle before it leaves (every sha256), claims the version with a
- * conditional create, uploads the files with Content-MD5 and the manifest last; its pull downloads
- * into a temporary folder, verifies every sha256 and renames it into the store. The plain SDK side
- * only moves the bytes (PutObject / GetObject of each file, same parallelism).
+ * mlpipe's push claims the version with a conditional create, uploads each file hashing it as it
+ * streams (and sending the manifest's sha256 for S3 to check), then the manifest last; its pull
+ * downloads into the folder store's staging folder, checks every file's size and sha256 as it arrives,
+ * predicts the golden records again and renames the bundle into place. The plain SDK side only moves
+ * the bytes (PutObject / GetObject of each file, same parallelism).
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { resolveRef } from '../src/core/bundle/store.js';
-import { publishExisting } from '../src/core/bundle/transfer.js';
+import { publishExisting, pullBundle } from '../src/core/bundle/transfer.js';
 import { runPipeline } from '../src/core/pipeline/run.js';
 import { cleanupTempDirs, tempDir } from '../src/test-helpers/fixtures.js';
 import { mulberry32 } from '../src/test-helpers/random.js';
@@ -106,14 +106,8 @@ async function main(): Promise<void> {
       const plainTo = await tempDir();
       times.plainPull.push(await time(() => plainPull(`plain-${r}`, plainTo)));
       const pulled = await tempDir();
-      // A pull as `bundles pull` does it: into the verified cache, then published into the folder store.
-      process.env.MLPIPE_CACHE = await tempDir();
-      times.pull.push(
-        await time(async () => {
-          const { dir: cached, verified } = await resolveRef('table@1.0.0', store);
-          await publishExisting(pulled, cached, verified ? { manifest: verified } : {});
-        }),
-      );
+      // `bundles pull`: downloaded into the folder store's staging folder, checked, golden records predicted again.
+      times.pull.push(await time(() => pullBundle(store, 'table@1.0.0', pulled)));
       await rm(plainTo, { recursive: true, force: true });
     }
     const rows: [string, number, number][] = [

@@ -5,11 +5,15 @@ import { ARTIFACTS_OPTION } from '../parse.js';
 /** What push and pull print. */
 async function copyBundle(ctx: CliContext, ref: string, from: string, to: string, json: boolean | undefined, golden: boolean): Promise<void> {
   const { resolveRef } = await import('../../core/bundle/store.js');
-  const { publishExisting } = await import('../../core/bundle/transfer.js');
+  const { publishExisting, pullBundle } = await import('../../core/bundle/transfer.js');
   const { goldenSummary } = await import('../../core/bundle/golden.js');
-  // Resolved (and, from a remote store, downloaded into the cache and verified) first.
-  const { dir, verified } = await resolveRef(ref, from);
-  const result = await publishExisting(to, dir, { ...(verified ? { manifest: verified } : {}), golden });
+  let result;
+  if (golden) result = await pullBundle(from, ref, to);
+  else {
+    // Resolved (from a remote store: downloaded into the cache and verified) first; hashed again as it is copied.
+    const { dir, verified } = await resolveRef(ref, from);
+    result = await publishExisting(to, dir, { ...(verified ? { manifest: verified } : {}), golden: false });
+  }
   if (json) {
     ctx.json({ bundle: result.ref, from, to: result.store, status: result.status, ...(golden ? { golden: result.golden } : {}) });
     return;

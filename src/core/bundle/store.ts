@@ -149,6 +149,25 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
       if (!(err instanceof NotFoundError)) throw err;
     }
   }
+  const version = await versionOf(ref, name, selector, artifacts);
+  const dir = await store.bundleDir(name, version);
+  const manifest = store.kind === 'folder' ? undefined : verifiedManifest(dir);
+  return { dir, name, version, ...(manifest ? { verified: manifest } : {}) };
+}
+
+/**
+ * The name and version a store reference (`name`, `name@1.2.0`, `name@alias`) points at, without
+ * reading the bundle. NotFoundError saying what exists instead.
+ */
+export async function resolveVersion(ref: string, artifacts: string): Promise<{ name: string; version: string }> {
+  const at = ref.indexOf('@');
+  const name = at < 0 ? ref : ref.slice(0, at);
+  const selector = at < 0 ? undefined : ref.slice(at + 1);
+  if (!isBundleName(name)) throw new NotFoundError(`${shown(ref)}: not a bundle reference in a store (use name, name@1.2.0 or name@alias)`);
+  return { name, version: await versionOf(ref, name, selector, artifacts) };
+}
+
+async function versionOf(ref: string, name: string, selector: string | undefined, artifacts: string): Promise<string> {
   const versions = await listVersions(artifacts, name);
   if (versions.length === 0) {
     const names = await listNames(artifacts);
@@ -171,7 +190,5 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
     }
     if (!versions.includes(version)) throw new NotFoundError(`${ref}: alias "${selector}" points to ${version}, which does not exist`);
   }
-  const dir = await store.bundleDir(name, version as string);
-  const manifest = store.kind === 'folder' ? undefined : verifiedManifest(dir);
-  return { dir, name, version, ...(manifest ? { verified: manifest } : {}) };
+  return version as string;
 }

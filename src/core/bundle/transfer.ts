@@ -1,13 +1,14 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, VerificationError } from '../errors.js';
+import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { sha256, sha256File } from '../fs-util.js';
 import { type BundleGoldenCheck, checkBundleGolden } from './golden.js';
 import type { LoadBundleOptions } from './load.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { SIGNATURE_FILE } from './signature-format.js';
-import { openStore } from './store.js';
-import { checkBundleDir, readBundleFile, verifyBundle } from './verify.js';
+import { openStore, resolveRef, resolveVersion } from './store.js';
+import { downloadBundle } from './stores/cache.js';
+import { checkBundleDir, parseManifest, readBundleFile, verifyBundle } from './verify.js';
 
 export { SIGNATURE_FILE } from './signature-format.js';
 
@@ -131,4 +132,50 @@ export async function publishExisting(
     throw err;
   }
   return result('published');
+}
+
+/**
+ * `bundles pull`: copies the bundle `ref` of the store `from` into the store `to`. From a remote
+ * store into a folder store the files are downloaded straight into the folder store's staging folder,
+ * each checked as it arrives (size and sha256 against the manifest), the golden records predicted
+ * again there, and only then is the bundle renamed into place; nothing goes through the cache.
+ * Otherwise the bundle is resolved (through the cache) and published with {@link publishExisting}.
+ * Idempotent and refusing a different bundle under the same version, as {@link publishExisting}.
+ */
+export async function pullBundle(from: string, ref: string, to: string, options: { featurizers?: LoadBundleOptions['featurizers'] } = {}): Promise<PublishExistingResult> {
+  const source = await openStore(from);
+  const target = await openStore(to);
+  const remote = source.remote;
+  if (!remote || target.kind !== 'folder' || ref.startsWith('npm:') || ((ref.includes('/') || ref.startsWith('.')) && !ref.includes('@'))) {
+    const { dir, verified } = await resolveRef(ref, from);
+    return publishExisting(to, dir, { ...(verified ? { manifest: verified } : {}), ...(options.featurizers ? { featurizers: options.featurizers } : {}) });
+  }
+  const { name, version } = await resolveVersion(ref, from);
+  const where = `${source.location.replace(/\/+$/, '')}/${name}/${version}`;
+  const compare = async (): Promise<PublishExistingResult> => {
+    const theirs = await remote.fetchFile(name, version, MANIFEST_FILE, 256 * 1024 * 1024);
+    if (!theirs) throw new NotFoundError(`${where}: no ${MANIFEST_FILE}; no such bundle in the store`);
+    const manifest = parseManifest(theirs.toString('utf8'), `${where}/${MANIFEST_FILE}`);
+    const status = await compareWithStored(target.location, manifest, theirs, await target.readFile(name, version, MANIFEST_FILE));
+    return { ref: `${name}@${version}`, name, version, status, store: target.location, golden: { records: 0, present: false, skipped: 'already in the store' } };
+  };
+  if ((await target.listVersions(name)).includes(version)) return compare();
+  let manifest: Manifest | undefined;
+  let golden: BundleGoldenCheck = { records: 0, present: false };
+  try {
+    await target.publish(name, {
+      version,
+      fill: async (tmp) => {
+        manifest = await downloadBundle(remote, name, version, tmp);
+      },
+      // Before the bundle becomes visible: the skew gate, on the very files that will be renamed into place.
+      prepare: async (tmp) => {
+        golden = await checkBundleGolden(tmp, { manifest: manifest as Manifest, featurizers: options.featurizers ?? [] });
+      },
+    });
+  } catch (err) {
+    if (err instanceof ConflictError && (await target.listVersions(name)).includes(version)) return compare();
+    throw err;
+  }
+  return { ref: `${name}@${version}`, name, version, status: 'published', store: target.location, golden };
 }

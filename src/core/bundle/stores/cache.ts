@@ -73,52 +73,7 @@ export async function cachedBundle(remote: RemoteFiles, name: string, version: s
   const tmp = tempPathBeside(dir);
   try {
     await mkdir(tmp);
-    await writeFile(join(tmp, MANIFEST_FILE), manifestBytes);
-    const manifest = await relabel(where, () => readManifest(tmp));
-    const entries = Object.entries(manifest.files);
-    let next = 0;
-    let failed = false;
-    const download = async (): Promise<void> => {
-      while (next < entries.length && !failed) {
-        const [file, expected] = entries[next++] as [string, { bytes: number; sha256: string }];
-        let bytes: Buffer | undefined;
-        try {
-          bytes = await remote.fetchFile(name, version, file, expected.bytes);
-        } catch (err) {
-          if (!(err instanceof OversizeError)) throw err;
-          throw new VerificationError(file, `${where}/${file}: larger than the ${expected.bytes} bytes the manifest says: the file was changed after the bundle was written (in the store; nothing was cached)`);
-        }
-        if (!bytes) throw new VerificationError(file, `${where}/${file}: missing (listed in the manifest)`);
-        // Checked as it arrives, in memory: nothing unverified is written to the cache.
-        const actual = sha256(bytes);
-        if (bytes.length !== expected.bytes || actual !== expected.sha256) {
-          throw new VerificationError(
-            file,
-            `${where}/${file}: checksum mismatch (${bytes.length} bytes, sha256 ${actual.slice(0, 12)}…; the manifest says ${expected.bytes} bytes, ${expected.sha256.slice(0, 12)}…): the file was changed after the bundle was written (in the store; nothing was cached)`,
-          );
-        }
-        await writeFile(join(tmp, file), bytes);
-      }
-    };
-    // Every download ends before the folder is removed on a failure (the first failure stops the others).
-    const settled = await Promise.allSettled(
-      Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, entries.length) }, () =>
-        download().catch((err: unknown) => {
-          failed = true;
-          throw err;
-        }),
-      ),
-    );
-    const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (rejected) throw rejected.reason;
-    if (signature) {
-      // Its shape, and that it signs this manifest (whether the key is trusted is the reader's question).
-      const doc = parseSignature(signature, `${where}/${SIGNATURE_FILE}`);
-      if (doc.manifestSha256 !== manifest.manifestSha256) throw new VerificationError(SIGNATURE_FILE, `${changedAfterSigningMessage(where, manifest, doc)} (in the store; nothing was cached)`);
-      await writeFile(join(tmp, SIGNATURE_FILE), signature);
-    }
-    // Every listed file was checked on arrival (and the manifest by readManifest above).
-    const checked = manifest;
+    const checked = await downloadBundle(remote, name, version, tmp, { manifestBytes, signature });
     const old = tempPathBeside(dir);
     await rename(dir, old).catch(() => undefined);
     await rename(tmp, dir);
@@ -129,6 +84,74 @@ export async function cachedBundle(remote: RemoteFiles, name: string, version: s
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Downloads a remote bundle into the empty folder `into`, checking every file as it arrives (size and
+ * sha256 against the manifest, in memory: nothing unverified is written) and signature.json's shape
+ * and target; returns the manifest. For the cache, and for `bundles pull`, which downloads straight
+ * into the receiving store's staging folder. The caller removes `into` on failure.
+ */
+export async function downloadBundle(
+  remote: RemoteFiles,
+  name: string,
+  version: string,
+  into: string,
+  fetched?: { manifestBytes: Buffer; signature: Buffer | undefined },
+): Promise<Manifest> {
+  const where = `${remote.location.replace(/\/+$/, '')}/${name}/${version}`;
+  const [manifestBytes, signature] = fetched
+    ? [fetched.manifestBytes, fetched.signature]
+    : await Promise.all([remote.fetchFile(name, version, MANIFEST_FILE, MANIFEST_MAX_BYTES), remote.fetchFile(name, version, SIGNATURE_FILE, SIGNATURE_MAX_BYTES)]);
+  if (!manifestBytes) throw new NotFoundError(`${where}: no ${MANIFEST_FILE}; no such bundle in the store`);
+  const tmp = into;
+  await writeFile(join(tmp, MANIFEST_FILE), manifestBytes);
+  const manifest = await relabel(where, () => readManifest(tmp));
+  const entries = Object.entries(manifest.files);
+  let next = 0;
+  let failed = false;
+  const download = async (): Promise<void> => {
+    while (next < entries.length && !failed) {
+      const [file, expected] = entries[next++] as [string, { bytes: number; sha256: string }];
+      let bytes: Buffer | undefined;
+      try {
+        bytes = await remote.fetchFile(name, version, file, expected.bytes);
+      } catch (err) {
+        if (!(err instanceof OversizeError)) throw err;
+        throw new VerificationError(file, `${where}/${file}: larger than the ${expected.bytes} bytes the manifest says: the file was changed after the bundle was written (in the store; nothing was kept)`);
+      }
+      if (!bytes) throw new VerificationError(file, `${where}/${file}: missing (listed in the manifest)`);
+      // Checked as it arrives, in memory: nothing unverified is written.
+      const actual = sha256(bytes);
+      if (bytes.length !== expected.bytes || actual !== expected.sha256) {
+        throw new VerificationError(
+          file,
+          `${where}/${file}: checksum mismatch (${bytes.length} bytes, sha256 ${actual.slice(0, 12)}…; the manifest says ${expected.bytes} bytes, ${expected.sha256.slice(0, 12)}…): the file was changed after the bundle was written (in the store; nothing was kept)`,
+        );
+      }
+      await writeFile(join(tmp, file), bytes);
+    }
+  };
+  // Every download ends before the folder is removed on a failure (the first failure stops the others).
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, entries.length) }, () =>
+      download().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
+    ),
+  );
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  if (signature) {
+    // Its shape, and that it signs this manifest (whether the key is trusted is the reader's question).
+    const doc = parseSignature(signature, `${where}/${SIGNATURE_FILE}`);
+    if (doc.manifestSha256 !== manifest.manifestSha256) throw new VerificationError(SIGNATURE_FILE, `${changedAfterSigningMessage(where, manifest, doc)} (in the store; nothing was kept)`);
+    await writeFile(join(tmp, SIGNATURE_FILE), signature);
+  }
+  // Every listed file was checked on arrival (and the manifest by readManifest above).
+  const checked = manifest;
+  return checked;
 }
 
 /** Brings the cached copy's signature.json in line with the store's (a bundle may be signed after it was published). */
@@ -146,7 +169,7 @@ async function relabel<T>(where: string, run: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof VerificationError) {
       const message = err.message.replace(/^.*?\.tmp-\d+-[0-9a-f]+(\/|: )/, (_m, sep: string) => (sep === '/' ? `${where}/` : `${where}: `));
-      throw new VerificationError(err.file, `${message} (in the store; nothing was cached)`);
+      throw new VerificationError(err.file, `${message} (in the store; nothing was kept)`);
     }
     throw err;
   }

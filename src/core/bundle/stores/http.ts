@@ -2,7 +2,7 @@ import { ConfigError, MlpipeError, NotFoundError, messageOf } from '../../errors
 import type { Leftover } from '../leftovers.js';
 import { ALIASES_FILE } from '../manifest.js';
 import { VERSION_RE, isBundleName } from '../names.js';
-import { OversizeError, cachedBundle } from './cache.js';
+import { OversizeError, type RemoteFiles, cachedBundle } from './cache.js';
 import { HISTORY_FILE, compareVersions, parseAliases, parseHistory } from './common.js';
 import { type AliasEvent, type BundleStore, INDEX_FILE, type StoreIndex } from './types.js';
 
@@ -152,8 +152,12 @@ export class HttpStore implements BundleStore {
     return bytes ? parseHistory(bytes.toString('utf8'), url.href) : [];
   }
 
+  get remote(): RemoteFiles {
+    return { location: this.location, fetchFile: (n, v, file, maxBytes) => this.fetchBytes(this.url(n, v, file), maxBytes) };
+  }
+
   async bundleDir(name: string, version: string): Promise<string> {
-    return cachedBundle({ location: this.location, fetchFile: (n, v, file, maxBytes) => this.fetchBytes(this.url(n, v, file), maxBytes) }, name, version);
+    return cachedBundle(this.remote, name, version);
   }
 
   async readFile(name: string, version: string, file: string): Promise<Buffer> {

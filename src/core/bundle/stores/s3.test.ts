@@ -7,6 +7,7 @@ import { type S3Server, startS3Server } from '../../../test-helpers/s3.js';
 import { loadBundle } from '../load.js';
 import { packageModel } from '../package.js';
 import { listNames, listVersions, openStore, readAliases, resolveRef, updateAliases } from '../store.js';
+import { pullBundle } from '../transfer.js';
 import { verifyBundle } from '../verify.js';
 import { S3Store } from './s3.js';
 
@@ -114,13 +115,37 @@ describe('S3 bundle store (against s3rver on 127.0.0.1)', function () {
       expect.fail('should refuse');
     } catch (err) {
       expect(err).to.have.property('name', 'VerificationError');
-      expect((err as Error).message).to.match(/^s3:\/\/models\/team-a\/tamper\/1\.0\.0\/metrics\.json: checksum mismatch .* \(in the store; nothing was cached\)$/);
+      expect((err as Error).message).to.match(/^s3:\/\/models\/team-a\/tamper\/1\.0\.0\/metrics\.json: checksum mismatch .* \(in the store; nothing was kept\)$/);
     } finally {
       await client.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: original }));
     }
     // The cache keeps only verified bundles: no folder of a failed download is left.
     const cacheEntries = await readdir(process.env.MLPIPE_CACHE!, { recursive: true });
     expect(cacheEntries.filter((e) => e.includes('.tmp-'))).to.deep.equal([]);
+  });
+
+  it('pull straight into a folder store checks every file as it arrives: a tampered bundle is refused and the folder store is left as it was', async () => {
+    const fresh = await packageModel({ modelDir, name: 'pulled', artifacts: store });
+    const target = await tempDir();
+    const ok = await pullBundle(store, fresh.ref, target);
+    expect(ok).to.include({ status: 'published', ref: 'pulled@1.0.0' });
+    expect(ok.golden).to.deep.equal({ records: 20, present: true });
+    expect((await verifyBundle(join(target, 'pulled', '1.0.0'))).manifestSha256).to.equal(fresh.manifest.manifestSha256);
+    expect((await pullBundle(store, 'pulled', target)).status).to.equal('unchanged');
+    const second = await packageModel({ modelDir, name: 'pulled', artifacts: store });
+    const key = `team-a/pulled/${second.version}/model.bin`;
+    const original = await client.send(new GetObjectCommand({ Bucket: 'models', Key: key })).then((o) => o.Body!.transformToByteArray());
+    const changed = Buffer.from(original);
+    changed[100] = (changed[100] as number) ^ 1;
+    await client.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: changed }));
+    try {
+      await pullBundle(store, second.ref, target);
+      expect.fail('should refuse');
+    } catch (err) {
+      expect(err).to.have.property('name', 'VerificationError');
+      expect((err as Error).message).to.match(/^s3:\/\/models\/team-a\/pulled\/1\.0\.1\/model\.bin: checksum mismatch/);
+    }
+    expect(await readdir(join(target, 'pulled'))).to.have.members(['1.0.0', 'aliases.json']);
   });
 
   it('a cached copy changed on disk is downloaded again', async () => {

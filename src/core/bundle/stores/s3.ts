@@ -17,7 +17,7 @@ import { faultPoint } from '../../test-seam.js';
 import { type Leftover, judge, ownerRecord, parseOwner } from '../leftovers.js';
 import { ALIASES_FILE, MANIFEST_FILE, type Manifest } from '../manifest.js';
 import { VERSION_RE, isBundleName } from '../names.js';
-import { OversizeError, cachedBundle } from './cache.js';
+import { OversizeError, type RemoteFiles, cachedBundle } from './cache.js';
 import { aliasEvents, compareVersions, nextPatch, parseAliases, parseEvent } from './common.js';
 import { type AliasEvent, type BundleStore, INDEX_FILE, type PublishOptions, type StoreIndex } from './types.js';
 
@@ -280,12 +280,12 @@ export class S3Store implements BundleStore {
     return events;
   }
 
+  get remote(): RemoteFiles {
+    return { location: this.location, fetchFile: async (n, v, file, maxBytes) => (await this.get(this.key(n, v, file), maxBytes))?.bytes };
+  }
+
   async bundleDir(name: string, version: string): Promise<string> {
-    return cachedBundle(
-      { location: this.location, fetchFile: async (n, v, file, maxBytes) => (await this.get(this.key(n, v, file), maxBytes))?.bytes },
-      name,
-      version,
-    );
+    return cachedBundle(this.remote, name, version);
   }
 
   async readFile(name: string, version: string, file: string): Promise<Buffer> {

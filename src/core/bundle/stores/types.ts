@@ -1,4 +1,5 @@
 import type { Leftover } from '../leftovers.js';
+import type { RemoteFiles } from './cache.js';
 
 /** One change of an alias, as the store's append-only history keeps it (`bundles history`). */
 export interface AliasEvent {
@@ -56,6 +57,8 @@ export interface BundleStore {
   /** The location as the user wrote it (a resolved folder path, `s3://…`, `https://…/`): shown in messages. */
   readonly location: string;
   readonly kind: 'folder' | 's3' | 'http';
+  /** A remote store's raw file reads (S3, HTTP), for downloads checked as they arrive; undefined for a folder. */
+  readonly remote?: RemoteFiles;
   /** Bundle names, sorted. */
   listNames(): Promise<string[]>;
   /** Published versions of a name (with a manifest), oldest first. */
