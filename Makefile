@@ -6,7 +6,7 @@ NODE_MODULES := node_modules/.package-lock.json
 # its command line, so `npx mocha some.test.ts` would run the whole suite.
 TEST_SPECS := 'src/**/*.test.ts' 'test/**/*.test.ts'
 
-.PHONY: help install build typecheck test reliability schema demo bench bench-deps browser-deps bench-load bench-serve bench-train accuracy-reference clean
+.PHONY: help install build typecheck test reliability schema demo bench bench-deps browser-deps bench-load bench-serve bench-train bench-store accuracy-reference clean
 
 help:
 	@echo "make demo       install, train + package the example, serve it, send it predictions"
@@ -16,6 +16,7 @@ help:
 	@echo "make typecheck  tsc --noEmit over sources, tests and benchmarks"
 	@echo "make schema     regenerate schema/pipeline.schema.json and the README's settings table from PIPELINE_SCHEMA"
 	@echo "make bench      benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make bench-store push/pull of a 100-tree bundle to s3rver vs plain @aws-sdk/client-s3"
 	@echo "make bench-deps Debian's python3-sklearn and python3-pandas, the optional Python side of bench/ (root)"
 	@echo "make accuracy-reference  rewrite bench/accuracy/reference.json, scikit-learn's scores for test/accuracy.test.ts (needs bench-deps)"
 	@echo "make browser-deps Debian's chromium, for the report's browser test (root)"
@@ -58,6 +59,11 @@ bench: build
 	node --import tsx bench/serve.ts
 	node --import tsx bench/load.ts
 	node --import tsx bench/train.ts
+	node --import tsx bench/store.ts
+
+# Push and pull of a 100-tree bundle to s3rver against plain @aws-sdk/client-s3 (ARGS=--rounds 11).
+bench-store: build
+	node --import tsx bench/store.ts $(ARGS)
 
 # Loading speed and memory against danfojs-node and pandas (ARGS=--quick: 100k rows).
 bench-load: build
