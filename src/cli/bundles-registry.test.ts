@@ -11,17 +11,10 @@ import { skewIslandCategories } from '../test-helpers/bundle.js';
 import type { AliasEvent } from '../core/bundle/store.js';
 import type { BundleDiff } from '../core/bundle/diff.js';
 import type { CompareResult } from '../core/pipeline/compare.js';
+import { expectOneLineError } from '../test-helpers/expect-cli.js';
 
 const PENGUINS = join(EXAMPLES, 'penguins', 'penguins.csv');
 
-/** A user-facing error: exit 1, exactly one line on stderr naming what, no stack trace. */
-function expectOneLineError(run: { code: number | null; stderr: string }, ...parts: string[]): void {
-  expect(run.code, run.stderr).to.equal(1);
-  const lines = run.stderr.trimEnd().split('\n');
-  expect(lines, run.stderr).to.have.length(1);
-  expect(lines[0]).to.match(/^mlpipe: /);
-  for (const p of parts) expect(lines[0]).to.contain(p);
-}
 
 describe('bundles registry and quality gate (real process)', function () {
   this.timeout(240_000);

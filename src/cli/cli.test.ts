@@ -6,18 +6,10 @@ import type { Command } from 'commander';
 import { EXAMPLES, cleanupTempDirs, runCli, tempDir } from '../test-helpers/fixtures.js';
 import { CliContext } from './context.js';
 import { createProgram } from './program.js';
+import { expectOneLineError } from '../test-helpers/expect-cli.js';
 
 const PENGUINS = join(EXAMPLES, 'penguins', 'penguins.csv');
 
-/** A user-facing error: exit 1, exactly one line on stderr, no stack trace. */
-function expectOneLineError(run: { code: number | null; stderr: string }, ...parts: string[]): void {
-  expect(run.code, run.stderr).to.equal(1);
-  const lines = run.stderr.trimEnd().split('\n');
-  expect(lines, run.stderr).to.have.length(1);
-  expect(lines[0]).to.match(/^mlpipe: /);
-  expect(run.stderr).not.to.match(/\n\s+at /);
-  for (const p of parts) expect(lines[0]).to.contain(p);
-}
 
 describe('CLI (real process)', function () {
   this.timeout(180_000);

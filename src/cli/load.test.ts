@@ -14,6 +14,7 @@ import pg from 'pg';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { BIN, type CliRun, EXAMPLES, cleanupTempDirs, runCli, tempDir } from '../test-helpers/fixtures.js';
+import { expectOneLineError } from '../test-helpers/expect-cli.js';
 
 const PASSWORD = 's3cr3t-pa55';
 const TOKEN = 'tok-9f8e7d6c5b4a';
@@ -46,14 +47,6 @@ async function expectNoSecret(secret: string, dir: string, runs: CliRun[]): Prom
   return files.length;
 }
 
-/** A user-facing error: exit 1, exactly one line on stderr, no stack trace. */
-function expectOneLineError(run: CliRun, ...parts: string[]): void {
-  expect(run.code, run.stderr).to.equal(1);
-  const lines = run.stderr.trimEnd().split('\n');
-  expect(lines, run.stderr).to.have.length(1);
-  expect(lines[0]).to.match(/^mlpipe: /);
-  for (const p of parts) expect(lines[0]).to.contain(p);
-}
 
 /** A usage error: exit 2, one line naming the flag. */
 function expectUsageError(run: CliRun, flag: string): void {

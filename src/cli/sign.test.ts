@@ -7,15 +7,8 @@ import { serializeManifest } from '../core/bundle/package.js';
 import type { SignatureDoc } from '../core/bundle/signature-format.js';
 import { sha256 } from '../core/fs-util.js';
 import { BIN, EXAMPLES, type CliRun, cleanupTempDirs, packagedExample, runCli, tempDir } from '../test-helpers/fixtures.js';
+import { expectOneLineError } from '../test-helpers/expect-cli.js';
 
-/** A user-facing error: exit 1, exactly one line on stderr, no stack trace. */
-function expectOneLineError(run: CliRun, ...parts: string[]): void {
-  expect(run.code, run.stderr).to.equal(1);
-  const lines = run.stderr.trimEnd().split('\n');
-  expect(lines, run.stderr).to.have.length(1);
-  expect(lines[0]).to.match(/^mlpipe: /);
-  for (const p of parts) expect(lines[0]).to.contain(p);
-}
 
 /** Every file under a folder, recursively. */
 async function filesUnder(dir: string): Promise<string[]> {

@@ -9,6 +9,7 @@ import { sha256 } from '../fs-util.js';
 import type { Manifest } from './manifest.js';
 import { serializeManifest } from './package.js';
 import { verifyBundle } from './verify.js';
+import { expectOneLineError } from '../../test-helpers/expect-cli.js';
 
 /** One entry of a hand-made archive: any type, any path, so the importer can be shown forged ones. */
 interface Crafted {
@@ -54,16 +55,6 @@ async function snapshot(dir: string, prefix = ''): Promise<string[]> {
   return out;
 }
 
-/** A user-facing error: exit 1, exactly one line on stderr, no stack trace, containing each part. */
-function expectOneLineError(run: CliRun, ...parts: string[]): string {
-  expect(run.code, run.stderr).to.equal(1);
-  const lines = run.stderr.trimEnd().split('\n');
-  expect(lines, run.stderr).to.have.length(1);
-  expect(lines[0]).to.match(/^mlpipe: /);
-  expect(run.stderr).not.to.match(/\n\s+at /);
-  for (const p of parts) expect(lines[0]).to.contain(p);
-  return lines[0] as string;
-}
 
 describe('bundles export / import (.tar.gz)', function () {
   this.timeout(180_000);
