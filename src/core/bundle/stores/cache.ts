@@ -74,6 +74,15 @@ export async function cachedBundle(remote: RemoteFiles, name: string, version: s
   try {
     await mkdir(tmp);
     const checked = await downloadBundle(remote, name, version, tmp, { manifestBytes, signature });
+    // Another process (a replica sharing the cache) may have put the same bundle in place meanwhile:
+    // its copy is kept (it may be reading it), ours dropped.
+    const now = await readFile(join(dir, MANIFEST_FILE)).catch(() => undefined);
+    if (now && now.equals(manifestBytes) && (!cached || !cached.equals(manifestBytes))) {
+      await rm(tmp, { recursive: true, force: true });
+      await syncSignature(dir, signature);
+      verified.set(dir, checked);
+      return dir;
+    }
     const old = tempPathBeside(dir);
     await rename(dir, old).catch(() => undefined);
     await rename(tmp, dir);

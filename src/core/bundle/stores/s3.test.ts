@@ -148,6 +148,15 @@ describe('S3 bundle store (against s3rver on 127.0.0.1)', function () {
     expect(await readdir(join(target, 'pulled'))).to.have.members(['1.0.0', 'aliases.json']);
   });
 
+  it('two readers fetching the same bundle at once share one cached copy, whole', async () => {
+    await packageModel({ modelDir, name: 'both', artifacts: store });
+    const [a, b, c] = await Promise.all([resolveRef('both', store), resolveRef('both@1.0.0', store), loadBundle('both', store)]);
+    expect(a.dir).to.equal(b.dir);
+    expect(c.dir).to.equal(a.dir);
+    expect((await verifyBundle(a.dir)).name).to.equal('both');
+    expect((await readdir(join(a.dir, '..'))).filter((e) => e.includes('.tmp-'))).to.deep.equal([]);
+  });
+
   it('a cached copy changed on disk is downloaded again', async () => {
     const { dir } = await resolveRef('race@1.0.2', store);
     const { writeFile } = await import('node:fs/promises');
