@@ -52,7 +52,13 @@ export function excelSource(spec: FileSourceSpec): RecordSource {
       const name = (worksheet as unknown as { name: string }).name;
       seen.push(name);
       const wanted = spec.sheet ?? workbook.model?.sheets?.[0]?.name ?? name;
-      if (name !== wanted) continue;
+      if (name !== wanted) {
+        // Read through, not skipped: exceljs parks a sheet that comes before the shared strings in a
+        // temporary file and deletes it as soon as the iteration moves on, while the read stream it
+        // opened for it may not be open yet (an uncaught ENOENT); reading it first closes that race.
+        for await (const _row of worksheet as unknown as AsyncIterable<unknown>);
+        continue;
+      }
       found = true;
       sheetName = name;
       yield* readSheet(worksheet as unknown as AsyncIterable<ExcelJS.Row>, name, size, workbook.properties?.model?.date1904 === true);
