@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { cleanupTempDirs, packagedExample, tempDir } from '../../../test-helpers/fixtures.js';
@@ -7,7 +7,7 @@ import { type S3Server, startS3Server } from '../../../test-helpers/s3.js';
 import { loadBundle } from '../load.js';
 import { packageModel } from '../package.js';
 import { listNames, listVersions, openStore, readAliases, resolveRef, updateAliases } from '../store.js';
-import { pullBundle } from '../transfer.js';
+import { publishExisting, pullBundle } from '../transfer.js';
 import { verifyBundle } from '../verify.js';
 import { S3Store } from './s3.js';
 
@@ -155,6 +155,25 @@ describe('S3 bundle store (against s3rver on 127.0.0.1)', function () {
     expect(c.dir).to.equal(a.dir);
     expect((await verifyBundle(a.dir)).name).to.equal('both');
     expect((await readdir(join(a.dir, '..'))).filter((e) => e.includes('.tmp-'))).to.deep.equal([]);
+  });
+
+  it('push hashes every file as it uploads it: a file changed in the local bundle stops it, and nothing is left in the bucket', async () => {
+    const local = await tempDir();
+    const built = await packageModel({ modelDir, name: 'changed', artifacts: local });
+    const path = join(built.dir, 'metrics.json');
+    const metrics = await readFile(path, 'utf8');
+    await writeFile(path, metrics.replace('"', "'"));
+    try {
+      await publishExisting(store, built.dir, { golden: false });
+      expect.fail('should refuse');
+    } catch (err) {
+      expect(err).to.have.property('name', 'VerificationError');
+      expect((err as Error).message).to.contain(`${path}: checksum mismatch`);
+      expect((err as Error).message).to.contain('nothing was published to s3://models/team-a');
+    }
+    expect(await listVersions(store, 'changed')).to.deep.equal([]);
+    expect(await text('team-a/changed/1.0.0/metrics.json')).to.equal(undefined);
+    expect(await text('team-a/changed/.claims/1.0.0')).to.equal(undefined);
   });
 
   it('a cached copy changed on disk is downloaded again', async () => {

@@ -323,8 +323,9 @@ export class S3Store implements BundleStore {
       const listed = (JSON.parse(manifestBytes.toString('utf8')) as Manifest).files;
       const files = (await readdir(staging)).filter((f) => f !== MANIFEST_FILE);
       let next = 0;
+      let failed = false;
       const worker = async (): Promise<void> => {
-        while (next < files.length) {
+        while (next < files.length && !failed) {
           const file = files[next++] as string;
           const path = join(staging, file);
           await faultPoint(`s3:upload:${file}`, this.where(this.key(name, version, file)));
@@ -335,9 +336,9 @@ export class S3Store implements BundleStore {
             // before the manifest is written (S3 itself refuses it too, by x-amz-checksum-sha256).
             const hash = createHash('sha256');
             const tap = new Transform({
-              transform(chunk: Buffer, _encoding, done) {
+              transform(chunk: Buffer, _encoding, pass) {
                 hash.update(chunk);
-                done(null, chunk);
+                pass(null, chunk);
               },
             });
             await this.put(this.key(name, version, file), createReadStream(path).pipe(tap), { length: (await stat(path)).size, sha256: sum });
@@ -345,15 +346,23 @@ export class S3Store implements BundleStore {
             if (actual !== sum) {
               throw new VerificationError(file, `${path}: checksum mismatch (sha256 ${actual.slice(0, 12)}…, the manifest says ${sum.slice(0, 12)}…): the file was changed; nothing was published to ${this.location}`);
             }
-          }
-          else await this.put(this.key(name, version, file), await readFile(path));
+          } else await this.put(this.key(name, version, file), await readFile(path));
         }
       };
-      await Promise.all([
+      // Every upload ends before a failure is handled (the first failure stops the others), so the
+      // clean-up below removes every file that was sent.
+      const settled = await Promise.allSettled([
         // aliases.json exists from the first version on, as in a folder store.
         this.put(this.key(name, ALIASES_FILE), '{}\n', { ifNoneMatch: true, contentType: 'application/json' }),
-        ...Array.from({ length: Math.min(UPLOAD_CONCURRENCY, files.length) }, worker),
+        ...Array.from({ length: Math.min(UPLOAD_CONCURRENCY, files.length) }, () =>
+          worker().catch((err: unknown) => {
+            failed = true;
+            throw err;
+          }),
+        ),
       ]);
+      const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (rejected) throw rejected.reason;
       await faultPoint('s3:upload:manifest', this.where(this.key(name, version, MANIFEST_FILE)));
       const last = await this.put(this.key(name, version, MANIFEST_FILE), manifestBytes, { ifNoneMatch: true, contentType: 'application/json' });
       if (last !== 'ok') throw new ConflictError(`${name}@${version} already exists in ${this.location}; bundles are immutable`);
