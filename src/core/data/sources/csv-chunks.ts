@@ -229,30 +229,23 @@ export async function* csvChunks(text: TextInput, ctx: CsvContext): AsyncGenerat
             starts.fill(0, at, at + width);
             ends.fill(0, at, at + width);
             malformed.push({ index: count, error });
-            lines.push(line);
-            count++;
-            if (count >= size) {
-              yield take();
-              emitted = true;
-              offset = -1;
+          } else {
+            if (offset < 0) {
+              // The block's text joins the chunk's.
+              offset = textLength;
+              texts.push(block.text);
+              textLength += block.text.length;
             }
-            continue;
-          }
-          if (offset < 0) {
-            // The block's text joins the chunk's.
-            offset = textLength;
-            texts.push(block.text);
-            textLength += block.text.length;
-          }
-          const at = count * width;
-          for (let j = 0; j < width; j++) {
-            starts[at + j] = (block.starts[f0 + j] as number) + offset;
-            ends[at + j] = (block.ends[f0 + j] as number) + offset;
-          }
-          if (block.escaped) {
+            const at = count * width;
             for (let j = 0; j < width; j++) {
-              const value = block.escaped.get(f0 + j);
-              if (value !== undefined) (escaped ??= new Map()).set(at + j, value);
+              starts[at + j] = (block.starts[f0 + j] as number) + offset;
+              ends[at + j] = (block.ends[f0 + j] as number) + offset;
+            }
+            if (block.escaped) {
+              for (let j = 0; j < width; j++) {
+                const value = block.escaped.get(f0 + j);
+                if (value !== undefined) (escaped ??= new Map()).set(at + j, value);
+              }
             }
           }
           lines.push(line);
