@@ -301,8 +301,9 @@ export interface LoadBundleOptions {
  * VerificationError naming the file, ConfigError for a custom featurizer with no module given.
  */
 export async function loadBundle(ref: string, artifacts: string, options: LoadBundleOptions = {}): Promise<LoadedModel> {
-  const { dir } = await resolveRef(ref, artifacts);
-  const manifest = await verifyBundle(dir);
+  const { dir, verified } = await resolveRef(ref, artifacts);
+  // A remote bundle was verified on its way into the cache just now; a folder's is verified here.
+  const manifest = verified ?? (await verifyBundle(dir));
   const signature = options.requireSignature ? await checkSignature(dir, manifest, options.requireSignature) : undefined;
   const model = await loadBundleFiles(dir, manifest, options);
   if (signature) model.signature = signature;

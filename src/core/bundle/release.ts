@@ -9,7 +9,7 @@ import { ownValue } from '../dict.js';
 import { suggest } from '../suggest.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { VERSION_RE, isBundleName, shown } from './names.js';
-import { type AliasEvent, checkAlias, openStore, resolveRef } from './store.js';
+import { type AliasEvent, checkAlias, isFolderRef, openStore, resolveRef } from './store.js';
 import type { BundleStore } from './stores/types.js';
 import { verifyBundle } from './verify.js';
 import type { Leftover } from './leftovers.js';
@@ -184,7 +184,7 @@ export async function gcVersions(artifacts: string, name: string, keep: number, 
  */
 export async function isMissingAlias(artifacts: string, ref: string): Promise<boolean> {
   const at = ref.indexOf('@');
-  if (at < 0 || ((ref.includes('/') || ref.startsWith('.')) && !ref.includes('@'))) return false;
+  if (at < 0 || isFolderRef(ref)) return false;
   const name = ref.slice(0, at);
   const selector = ref.slice(at + 1);
   if (!isBundleName(name) || selector === '' || selector === 'latest' || VERSION_RE.test(selector)) return false;

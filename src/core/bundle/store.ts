@@ -9,7 +9,7 @@ import { checkBundleDir, parseManifest, readManifest } from './verify.js';
 import { ownValue } from '../dict.js';
 import { FolderStore } from './stores/folder.js';
 import { verifiedManifest } from './stores/cache.js';
-import { schemeOf } from './stores/location.js';
+import { isFolderRef, remoteBundleLocation, schemeOf } from './stores/location.js';
 import type { BundleStore } from './stores/types.js';
 
 const ALIAS_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -25,7 +25,7 @@ export function checkAlias(alias: string): string {
 export { compareVersions, nextPatch } from './stores/common.js';
 export type { AliasEvent, BundleStore } from './stores/types.js';
 
-export { isRemoteLocation } from './stores/location.js';
+export { isFolderRef, isRemoteLocation } from './stores/location.js';
 
 const opened = new Map<string, BundleStore>();
 
@@ -55,7 +55,7 @@ export async function openStore(location: string): Promise<BundleStore> {
 
 /** Where a bundle of a store is, for messages: its folder, or `s3://bucket/prefix/name/1.0.0`. */
 export function bundleLocation(store: BundleStore, name: string, version: string): string {
-  return store.kind === 'folder' ? join(store.location, name, version) : `${store.location.replace(/\/+$/, '')}/${name}/${version}`;
+  return store.kind === 'folder' ? join(store.location, name, version) : remoteBundleLocation(store.location, name, version);
 }
 
 /**
@@ -122,7 +122,7 @@ export async function resolveRef(ref: string, artifacts: string): Promise<Resolv
     const { resolveNpmRef } = await import('./npm.js');
     return resolveNpmRef(ref);
   }
-  if ((ref.includes('/') || ref.startsWith('.')) && !ref.includes('@')) {
+  if (isFolderRef(ref)) {
     const dir = resolve(ref);
     if (await stat(dir).then((s) => s.isDirectory(), () => false)) {
       try {

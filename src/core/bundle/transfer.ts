@@ -8,6 +8,7 @@ import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { SIGNATURE_FILE } from './signature-format.js';
 import { openStore, resolveRef, resolveVersion } from './store.js';
 import { downloadBundle } from './stores/cache.js';
+import { isFolderRef, remoteBundleLocation } from './stores/location.js';
 import { checkBundleDir, parseManifest, readBundleFile, verifyBundle } from './verify.js';
 
 export { SIGNATURE_FILE } from './signature-format.js';
@@ -146,12 +147,12 @@ export async function pullBundle(from: string, ref: string, to: string, options:
   const source = await openStore(from);
   const target = await openStore(to);
   const remote = source.remote;
-  if (!remote || target.kind !== 'folder' || ref.startsWith('npm:') || ((ref.includes('/') || ref.startsWith('.')) && !ref.includes('@'))) {
+  if (!remote || target.kind !== 'folder' || ref.startsWith('npm:') || isFolderRef(ref)) {
     const { dir, verified } = await resolveRef(ref, from);
     return publishExisting(to, dir, { ...(verified ? { manifest: verified } : {}), ...(options.featurizers ? { featurizers: options.featurizers } : {}) });
   }
   const { name, version } = await resolveVersion(ref, from);
-  const where = `${source.location.replace(/\/+$/, '')}/${name}/${version}`;
+  const where = remoteBundleLocation(source.location, name, version);
   const compare = async (): Promise<PublishExistingResult> => {
     const theirs = await remote.fetchFile(name, version, MANIFEST_FILE, 256 * 1024 * 1024);
     if (!theirs) throw new NotFoundError(`${where}: no ${MANIFEST_FILE}; no such bundle in the store`);

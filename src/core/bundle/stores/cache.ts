@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, NotFoundError, VerificationError } from '../../errors.js';
 import { sha256, tempPathBeside } from '../../fs-util.js';
 import { MANIFEST_FILE, type Manifest } from '../manifest.js';
+import { remoteBundleLocation } from './location.js';
 import { SIGNATURE_FILE, SIGNATURE_MAX_BYTES, parseSignature } from '../signature-format.js';
 import { changedAfterSigningMessage, readManifest, verifyBundle } from '../verify.js';
 
@@ -51,7 +52,7 @@ export function verifiedManifest(dir: string): Manifest | undefined {
  * the file when the remote bundle does not verify.
  */
 export async function cachedBundle(remote: RemoteFiles, name: string, version: string): Promise<string> {
-  const where = `${remote.location.replace(/\/+$/, '')}/${name}/${version}`;
+  const where = remoteBundleLocation(remote.location, name, version);
   const [manifestBytes, signature] = await Promise.all([
     remote.fetchFile(name, version, MANIFEST_FILE, MANIFEST_MAX_BYTES),
     remote.fetchFile(name, version, SIGNATURE_FILE, SIGNATURE_MAX_BYTES),
@@ -108,7 +109,7 @@ export async function downloadBundle(
   into: string,
   fetched?: { manifestBytes: Buffer; signature: Buffer | undefined },
 ): Promise<Manifest> {
-  const where = `${remote.location.replace(/\/+$/, '')}/${name}/${version}`;
+  const where = remoteBundleLocation(remote.location, name, version);
   const [manifestBytes, signature] = fetched
     ? [fetched.manifestBytes, fetched.signature]
     : await Promise.all([remote.fetchFile(name, version, MANIFEST_FILE, MANIFEST_MAX_BYTES), remote.fetchFile(name, version, SIGNATURE_FILE, SIGNATURE_MAX_BYTES)]);

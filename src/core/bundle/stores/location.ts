@@ -10,3 +10,16 @@ export function schemeOf(location: string): string | undefined {
 export function isRemoteLocation(location: string): boolean {
   return SCHEME_RE.test(location);
 }
+
+/** Where a bundle of a remote store is, for messages: `s3://bucket/prefix/name/1.0.0`, `https://host/path/name/1.0.0`. */
+export function remoteBundleLocation(location: string, name: string, version: string): string {
+  return `${location.replace(/\/+$/, '')}/${name}/${version}`;
+}
+
+/**
+ * True when a bundle reference names a folder (`./x`, `a/b/1.0.0`) rather than a bundle of a store
+ * (`name`, `name@1.2.0`, `name@alias`) or an npm package (`npm:…`).
+ */
+export function isFolderRef(ref: string): boolean {
+  return !ref.startsWith('npm:') && (ref.includes('/') || ref.startsWith('.')) && !ref.includes('@');
+}
