@@ -10,7 +10,7 @@
  * streams (and sending the manifest's sha256 for S3 to check), then the manifest last; its pull
  * downloads into the folder store's staging folder, checks every file's size and sha256 as it arrives,
  * predicts the golden records again and renames the bundle into place. The plain SDK side only moves
- * the bytes (PutObject / GetObject of each file, same parallelism).
+ * the bytes (PutObject / GetObject of each file, with the same parallelism as mlpipe's store).
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -18,6 +18,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { publishExisting, pullBundle } from '../src/core/bundle/transfer.js';
+import { TRANSFER_CONCURRENCY } from '../src/core/bundle/stores/cache.js';
+import { forEachLimited } from '../src/core/limited.js';
 import { runPipeline } from '../src/core/pipeline/run.js';
 import { cleanupTempDirs, tempDir } from '../src/test-helpers/fixtures.js';
 import { mulberry32 } from '../src/test-helpers/random.js';
@@ -40,7 +42,6 @@ function syntheticCsv(): string {
   }
   return `${lines.join('\n')}\n`;
 }
-const CONCURRENCY = 4;
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
 const rounds = Number(values.rounds);
@@ -51,12 +52,6 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
-async function parallel<T>(items: T[], run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
-    while (next < items.length) await run(items[next++] as T);
-  }));
-}
 
 async function main(): Promise<void> {
   const s3 = await startS3Server({ buckets: ['bench'] });
@@ -81,13 +76,13 @@ async function main(): Promise<void> {
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
     const plainPush = async (prefix: string): Promise<void> =>
-      parallel(files, async (f) => {
+      forEachLimited(files, TRANSFER_CONCURRENCY, async (f) => {
         const path = join(dir, f);
         await client.send(new PutObjectCommand({ Bucket: 'bench', Key: `${prefix}/${f}`, Body: createReadStream(path), ContentLength: (await stat(path)).size }));
       });
     const plainPull = async (prefix: string, to: string): Promise<void> => {
       await mkdir(to, { recursive: true });
-      await parallel(files, async (f) => {
+      await forEachLimited(files, TRANSFER_CONCURRENCY, async (f) => {
         const out = await client.send(new GetObjectCommand({ Bucket: 'bench', Key: `${prefix}/${f}` }));
         await writeFile(join(to, f), await out.Body!.transformToByteArray());
       });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, NotFoundError, VerificationError } from '../../errors.js';
 import { sha256, tempPathBeside } from '../../fs-util.js';
 import { MANIFEST_FILE, type Manifest } from '../manifest.js';
+import { forEachLimited } from '../../limited.js';
 import { remoteBundleLocation } from './location.js';
 import { SIGNATURE_FILE, SIGNATURE_MAX_BYTES, parseSignature } from '../signature-format.js';
 import { changedAfterSigningMessage, readManifest, verifyBundle } from '../verify.js';
@@ -31,8 +32,8 @@ export class OversizeError extends ConfigError {
 
 /** A manifest is at most this big (the largest real ones are a few hundred KB: input schemas of 100,000 columns are bigger, but bounded). */
 const MANIFEST_MAX_BYTES = 256 * 1024 * 1024;
-/** Files downloaded at once. */
-const DOWNLOAD_CONCURRENCY = 8;
+/** Files downloaded (and, by the S3 store, uploaded) at once. */
+export const TRANSFER_CONCURRENCY = 8;
 
 /** The manifests of cached folders this process has just verified (so a caller need not hash them again). */
 const verified = new Map<string, Manifest>();
@@ -117,42 +118,26 @@ export async function downloadBundle(
   const tmp = into;
   await writeFile(join(tmp, MANIFEST_FILE), manifestBytes);
   const manifest = await relabel(where, () => readManifest(tmp));
-  const entries = Object.entries(manifest.files);
-  let next = 0;
-  let failed = false;
-  const download = async (): Promise<void> => {
-    while (next < entries.length && !failed) {
-      const [file, expected] = entries[next++] as [string, { bytes: number; sha256: string }];
-      let bytes: Buffer | undefined;
-      try {
-        bytes = await remote.fetchFile(name, version, file, expected.bytes);
-      } catch (err) {
-        if (!(err instanceof OversizeError)) throw err;
-        throw new VerificationError(file, `${where}/${file}: larger than the ${expected.bytes} bytes the manifest says: the file was changed after the bundle was written (in the store; nothing was kept)`);
-      }
-      if (!bytes) throw new VerificationError(file, `${where}/${file}: missing (listed in the manifest)`);
-      // Checked as it arrives, in memory: nothing unverified is written.
-      const actual = sha256(bytes);
-      if (bytes.length !== expected.bytes || actual !== expected.sha256) {
-        throw new VerificationError(
-          file,
-          `${where}/${file}: checksum mismatch (${bytes.length} bytes, sha256 ${actual.slice(0, 12)}…; the manifest says ${expected.bytes} bytes, ${expected.sha256.slice(0, 12)}…): the file was changed after the bundle was written (in the store; nothing was kept)`,
-        );
-      }
-      await writeFile(join(tmp, file), bytes);
-    }
-  };
   // Every download ends before the folder is removed on a failure (the first failure stops the others).
-  const settled = await Promise.allSettled(
-    Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, entries.length) }, () =>
-      download().catch((err: unknown) => {
-        failed = true;
-        throw err;
-      }),
-    ),
-  );
-  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
+  await forEachLimited(Object.entries(manifest.files), TRANSFER_CONCURRENCY, async ([file, expected]) => {
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await remote.fetchFile(name, version, file, expected.bytes);
+    } catch (err) {
+      if (!(err instanceof OversizeError)) throw err;
+      throw new VerificationError(file, `${where}/${file}: larger than the ${expected.bytes} bytes the manifest says: the file was changed after the bundle was written (in the store; nothing was kept)`);
+    }
+    if (!bytes) throw new VerificationError(file, `${where}/${file}: missing (listed in the manifest)`);
+    // Checked as it arrives, in memory: nothing unverified is written.
+    const actual = sha256(bytes);
+    if (bytes.length !== expected.bytes || actual !== expected.sha256) {
+      throw new VerificationError(
+        file,
+        `${where}/${file}: checksum mismatch (${bytes.length} bytes, sha256 ${actual.slice(0, 12)}…; the manifest says ${expected.bytes} bytes, ${expected.sha256.slice(0, 12)}…): the file was changed after the bundle was written (in the store; nothing was kept)`,
+      );
+    }
+    await writeFile(join(tmp, file), bytes);
+  });
   if (signature) {
     // Its shape, and that it signs this manifest (whether the key is trusted is the reader's question).
     const doc = parseSignature(signature, `${where}/${SIGNATURE_FILE}`);

@@ -17,14 +17,13 @@ import { faultPoint } from '../../test-seam.js';
 import { type Leftover, judge, ownerRecord, parseOwner } from '../leftovers.js';
 import { ALIASES_FILE, MANIFEST_FILE, type Manifest } from '../manifest.js';
 import { VERSION_RE, isBundleName } from '../names.js';
-import { OversizeError, type RemoteFiles, cachedBundle } from './cache.js';
+import { forEachLimited } from '../../limited.js';
+import { OversizeError, type RemoteFiles, TRANSFER_CONCURRENCY, cachedBundle } from './cache.js';
 import { aliasEvents, compareVersions, nextPatch, parseAliases, parseEvent } from './common.js';
 import { type AliasEvent, type BundleStore, INDEX_FILE, type PublishOptions, type StoreIndex } from './types.js';
 
 /** Unfinished uploads have no owner on this host after this long without one (as a folder store's temporaries). */
 const OWNERLESS_CLAIM_AGE_MS = 30_000;
-/** Files uploaded at once. */
-const UPLOAD_CONCURRENCY = 8;
 /** A claim of a version: `<name>/.claims/<version>`, created with If-None-Match: * before any file is written. */
 const CLAIMS = '.claims';
 const HISTORY = 'history';
@@ -322,44 +321,34 @@ export class S3Store implements BundleStore {
       const manifestBytes = await readFile(manifestPath);
       const listed = (JSON.parse(manifestBytes.toString('utf8')) as Manifest).files;
       const files = (await readdir(staging)).filter((f) => f !== MANIFEST_FILE);
-      let next = 0;
-      let failed = false;
-      const worker = async (): Promise<void> => {
-        while (next < files.length && !failed) {
-          const file = files[next++] as string;
-          const path = join(staging, file);
-          await faultPoint(`s3:upload:${file}`, this.where(this.key(name, version, file)));
-          // A file the manifest lists is sent with its sha256 from there; another (signature.json) is small.
-          const sum = Object.hasOwn(listed, file) ? listed[file]?.sha256 : undefined;
-          if (sum) {
-            // Hashed as it streams: a file that is not the one the manifest lists stops the publication
-            // before the manifest is written (S3 itself refuses it too, by x-amz-checksum-sha256).
-            const hash = createHash('sha256');
-            const tap = new Transform({
-              transform(chunk: Buffer, _encoding, pass) {
-                hash.update(chunk);
-                pass(null, chunk);
-              },
-            });
-            await this.put(this.key(name, version, file), createReadStream(path).pipe(tap), { length: (await stat(path)).size, sha256: sum });
-            const actual = hash.digest('hex');
-            if (actual !== sum) {
-              throw new VerificationError(file, `${path}: checksum mismatch (sha256 ${actual.slice(0, 12)}…, the manifest says ${sum.slice(0, 12)}…): the file was changed; nothing was published to ${this.location}`);
-            }
-          } else await this.put(this.key(name, version, file), await readFile(path));
-        }
+      const upload = async (file: string): Promise<void> => {
+        const path = join(staging, file);
+        await faultPoint(`s3:upload:${file}`, this.where(this.key(name, version, file)));
+        // A file the manifest lists is sent with its sha256 from there; another (signature.json) is small.
+        const sum = Object.hasOwn(listed, file) ? listed[file]?.sha256 : undefined;
+        if (sum) {
+          // Hashed as it streams: a file that is not the one the manifest lists stops the publication
+          // before the manifest is written (S3 itself refuses it too, by x-amz-checksum-sha256).
+          const hash = createHash('sha256');
+          const tap = new Transform({
+            transform(chunk: Buffer, _encoding, pass) {
+              hash.update(chunk);
+              pass(null, chunk);
+            },
+          });
+          await this.put(this.key(name, version, file), createReadStream(path).pipe(tap), { length: (await stat(path)).size, sha256: sum });
+          const actual = hash.digest('hex');
+          if (actual !== sum) {
+            throw new VerificationError(file, `${path}: checksum mismatch (sha256 ${actual.slice(0, 12)}…, the manifest says ${sum.slice(0, 12)}…): the file was changed; nothing was published to ${this.location}`);
+          }
+        } else await this.put(this.key(name, version, file), await readFile(path));
       };
       // Every upload ends before a failure is handled (the first failure stops the others), so the
       // clean-up below removes every file that was sent.
       const settled = await Promise.allSettled([
         // aliases.json exists from the first version on, as in a folder store.
         this.put(this.key(name, ALIASES_FILE), '{}\n', { ifNoneMatch: true, contentType: 'application/json' }),
-        ...Array.from({ length: Math.min(UPLOAD_CONCURRENCY, files.length) }, () =>
-          worker().catch((err: unknown) => {
-            failed = true;
-            throw err;
-          }),
-        ),
+        forEachLimited(files, TRANSFER_CONCURRENCY, upload),
       ]);
       const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (rejected) throw rejected.reason;
