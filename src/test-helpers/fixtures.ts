@@ -69,10 +69,10 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `bin/mlpipe` as a real process and collects its output. */
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+/** Runs a command as a real process (stdin: `input`, then closed) and collects its output; killed after `timeoutMs`. */
+export function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -89,6 +89,11 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** Runs `bin/mlpipe` as a real process and collects its output. */
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+  return runCommand(process.execPath, [BIN, ...args], options);
 }
 
 /** Rows of a CSV file of the examples as plain objects (numbers parsed), for request bodies. */

@@ -11,38 +11,15 @@ import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { extract } from 'tar';
-import { BIN, ROOT, type CliRun, cleanupTempDirs, exampleRecords, packagedExample, runCli, tempDir } from '../../test-helpers/fixtures.js';
+import { ROOT, cleanupTempDirs, exampleRecords, packagedExample, runCli, runCommand, tempDir } from '../../test-helpers/fixtures.js';
+import { expectOneLineError } from '../../test-helpers/expect-cli.js';
+import { startServeProcess } from '../../test-helpers/serve.js';
 import { ConfigError, NotFoundError, VerificationError } from '../errors.js';
 import { sha256 } from '../fs-util.js';
 import type { Manifest } from './manifest.js';
 import { exportNpmPackage, npmPackageName, parseNpmRef, resolveNpmRef } from './npm.js';
 import { serializeManifest } from './package.js';
 import { resolveRef } from './store.js';
-
-/** Runs a command, collecting its output. */
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** A user-facing error: exit 1, exactly one line on stderr, containing each part. */
-function expectOneLineError(r: CliRun, ...parts: string[]): void {
-  expect(r.code, r.stderr).to.equal(1);
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).to.have.length(1);
-  for (const p of parts) expect(lines[0]).to.contain(p);
-}
 
 /** Verdaccio on 127.0.0.1, port chosen by the system, in a child process; resolves to its URL. */
 async function startVerdaccio(dir: string): Promise<{ child: ChildProcess; url: string }> {
@@ -84,23 +61,6 @@ runServer(${JSON.stringify(config)}).then((app) => app.listen(0, '127.0.0.1', ()
       clearTimeout(timer);
       reject(new Error(`verdaccio exited with ${code}: ${err}`));
     });
-  });
-  return { child, url };
-}
-
-/** `mlpipe serve …` as a child process; resolves to its URL once it listens. */
-function spawnServe(args: string[], cwd: string, env: NodeJS.ProcessEnv): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-      if (m) resolve(m[1] as string);
-    });
-    child.on('close', (code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
   });
   return { child, url };
 }
@@ -295,7 +255,7 @@ describe('bundles as npm packages', function () {
     });
 
     it('npm publish accepts the tarball; npm install puts it in a project', async () => {
-      const pub = await run('npm', ['publish', tgz, '--userconfig', npmrc, '--registry', registry!.url], { cwd: work, env: npmEnv });
+      const pub = await runCommand('npm', ['publish', tgz, '--userconfig', npmrc, '--registry', registry!.url], { cwd: work, env: npmEnv, timeoutMs: 60_000 });
       expect(pub.code, pub.stderr).to.equal(0);
       expect(pub.stdout).to.contain('+ @acme/model-penguins@1.0.0');
       // The registry shows the package with its README (the model card).
@@ -303,7 +263,7 @@ describe('bundles as npm packages', function () {
       expect(Object.keys(meta.versions)).to.deep.equal(['1.0.0']);
       expect(meta.versions['1.0.0']?.mlpipe).to.have.property('bundle', 'bundle');
       expect(meta.readme).to.contain('# @acme/model-penguins');
-      const install = await run('npm', ['install', '@acme/model-penguins@1.0.0', '--userconfig', npmrc, '--registry', registry!.url, '--no-audit', '--no-fund'], { cwd: project, env: npmEnv });
+      const install = await runCommand('npm', ['install', '@acme/model-penguins@1.0.0', '--userconfig', npmrc, '--registry', registry!.url, '--no-audit', '--no-fund'], { cwd: project, env: npmEnv, timeoutMs: 60_000 });
       expect(install.code, install.stderr).to.equal(0);
       const installed = JSON.parse(await readFile(join(project, 'node_modules', '@acme', 'model-penguins', 'package.json'), 'utf8')) as { version: string };
       expect(installed.version).to.equal('1.0.0');
@@ -321,9 +281,9 @@ describe('bundles as npm packages', function () {
       const fromStore = await runCli(['predict', 'penguins@1.0.0', '--input', 'rows.ndjson', '--out', '-', '--artifacts', artifacts], { cwd: project });
       expect(fromStore.stdout).to.equal(predicted.stdout);
 
-      const serve = spawnServe([REF, '--port', '0'], project, env);
+      const serve = startServeProcess([REF, '--port', '0'], { cwd: project, env });
       try {
-        const url = await serve.url;
+        const url = `http://127.0.0.1:${await serve.port()}`;
         const models = (await (await fetch(`${url}/v1/models`)).json()) as { models: { name: string; version: string }[] };
         expect(models.models.map((m) => `${m.name}@${m.version}`)).to.deep.equal(['penguins@1.0.0']);
         const batch = await fetch(`${url}/v1/models/penguins/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records }) });
@@ -334,7 +294,7 @@ describe('bundles as npm packages', function () {
         expect(one.prediction).to.equal(expected[0]?.prediction);
       } finally {
         serve.child.kill('SIGTERM');
-        await new Promise((resolve) => serve.child.once('close', resolve));
+        await serve.exited;
       }
     });
 
