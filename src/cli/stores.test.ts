@@ -66,6 +66,13 @@ describe('every store kind from the CLI: folder, s3:// (s3rver) and read-only ht
     expect(report.code).to.equal(0);
   });
 
+  it('run packages straight into s3:// and names the report there', async () => {
+    const run = await cli(['run', join(EXAMPLES, 'penguins', 'pipeline.yaml'), '--trees', '3', '--name', 'direct', '--artifacts', store]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.contain('wrote s3://models/cli/direct/1.0.0\n');
+    expect(run.stdout).to.contain('report: s3://models/cli/direct/1.0.0/report.html\n');
+  });
+
   it('predict and serve read straight from the s3:// store through the verified cache, with the same predictions as from a folder', async () => {
     const input = join(EXAMPLES, 'penguins', 'penguins.csv');
     const fromS3 = await cli(['predict', 'penguins@production', '--artifacts', store, '--input', input, '--out', '-']);

@@ -101,7 +101,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       for (const line of featurizeLines(result.featurize.info)) ctx.out(line);
       for (const line of metricsLines(result.train.metrics)) ctx.out(line);
       ctx.out(`wrote ${result.package.dir}`);
-      ctx.out(`report: ${join(result.package.dir, 'report.html')}`);
+      ctx.out(`report: ${result.package.report}`);
       if (result.package.signature) ctx.out(`signed with key ${result.package.signature.keyId} (${opts.sign})`);
       ctx.out(result.package.ref);
     });

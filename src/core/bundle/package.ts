@@ -45,6 +45,8 @@ export interface PackageResult {
   version: string;
   /** `name@version` */
   ref: string;
+  /** Where the bundle's report.html is: a file, or `s3://…/report.html` in a remote store. */
+  report: string;
   manifest: Manifest;
   /** The signature added (with `sign`). */
   signature?: SignatureDoc;
@@ -197,11 +199,13 @@ export async function packageModel(options: PackageOptions): Promise<PackageResu
       throw new ConfigError(`${ref} was published in ${store.location} but not signed (${messageOf(err)}); sign it with mlpipe bundles sign ${ref} --key ${options.sign.file}`);
     }
   }
+  const dir = bundleLocation(store, name, version);
   return {
-    dir: bundleLocation(store, name, version),
+    dir,
     name,
     version,
     ref,
+    report: store.kind === 'folder' ? join(dir, REPORT_FILES.html) : `${dir}/${REPORT_FILES.html}`,
     manifest,
     golden: { records: goldenRecords, ...(goldenSkipped !== undefined ? { skipped: goldenSkipped } : {}) },
     ...(signature ? { signature } : {}),
