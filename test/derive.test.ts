@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadBundle } from '../src/core/bundle/load.js';
-import { ModelRegistry } from '../src/core/bundle/registry.js';
+import { loadPredictor } from '../src/core/predictor/load.js';
+import { ServedModels } from '../src/server/models.js';
 import { createApp } from '../src/server/app.js';
 import { EXAMPLES, cleanupTempDirs, exampleRecords, runCli, tempDir } from '../src/test-helpers/fixtures.js';
 
@@ -47,8 +47,8 @@ describe('end to end: derived columns', function () {
     const run = await runCli(['run', join(dir, 'pipeline.yaml'), '--artifacts', artifacts]);
     expect(run.code, run.stderr).to.equal(0);
     ref = run.stdout.trimEnd().split('\n').pop() as string;
-    const registry = new ModelRegistry();
-    registry.add(await loadBundle(ref, artifacts));
+    const registry = new ServedModels();
+    registry.add(await loadPredictor(ref, artifacts));
     registry.ready = true;
     const app = createApp(registry, { rateLimit: 0, batchRateLimit: 0 });
     server = await new Promise<Server>((resolve, reject) => {

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadBundle } from '../src/core/bundle/load.js';
+import { loadPredictor } from '../src/core/predictor/load.js';
 import { verifyBundle } from '../src/core/bundle/verify.js';
 import { readReportData } from '../src/core/report/data.js';
 import { ROOT } from '../src/test-helpers/fixtures.js';
@@ -24,7 +24,7 @@ describe('golden bundle penguins@1.0.0 (bundle format 1)', () => {
 
   it('predicts what it predicted when it was written, probabilities included', async () => {
     const expected = JSON.parse(await readFile(join(ROOT, 'test', 'fixtures', 'golden-penguins-1.0.0.json'), 'utf8')) as { records: Record<string, unknown>[]; predictions: unknown[] };
-    const model = await loadBundle('penguins@1.0.0', STORE);
+    const model = await loadPredictor('penguins@1.0.0', STORE);
     expect(model.predictMany(expected.records)).to.deep.equal(expected.predictions);
     expect(expected.records.map((r) => model.predictOne(r))).to.deep.equal(expected.predictions);
   });

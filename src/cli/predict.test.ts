@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { loadBundle } from '../core/bundle/load.js';
+import { loadPredictor } from '../core/predictor/load.js';
 import { cleanupTempDirs, runCli, tempDir } from '../test-helpers/fixtures.js';
 import { buildScoringBundles, scoringCsv } from '../test-helpers/scoring.js';
 
@@ -42,7 +42,7 @@ describe('mlpipe predict: missing values and bad rows (real process)', function 
     expect(r.stderr).not.to.contain('could not be predicted');
     const rows = await readCsv('gap-out.csv');
     expect(Object.keys(rows[0]!)).to.deep.equal(['prediction', 'proba_high', 'proba_low']);
-    const model = await loadBundle('scoring', artifacts);
+    const model = await loadPredictor('scoring', artifacts);
     expect(rows.map((row) => row.prediction)).to.deep.equal([
       model.predictOne({ area: 3.5, color: 'red', ok: true }).prediction,
       model.predictOne({ date: '2024-01-02' }).prediction,

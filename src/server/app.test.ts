@@ -5,12 +5,14 @@ import net from 'node:net';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
-import { type LoadedModel, type Prediction, loadBundle } from '../core/bundle/load.js';
-import { ModelRegistry } from '../core/bundle/registry.js';
+import { type Predictor, type Prediction } from '../core/predictor/predictor.js';
+import { loadPredictor } from '../core/predictor/load.js';
+import { ServedModels } from './models.js';
 import { readPipelineConfig } from '../core/pipeline/config.js';
 import { runPipeline } from '../core/pipeline/run.js';
 import { buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../test-helpers/fixtures.js';
-import { type AppOptions, createApp } from './app.js';
+import { createApp } from './app.js';
+import type { AppOptions } from './options.js';
 
 /** What a test reads back from one HTTP exchange. */
 interface Reply {
@@ -36,7 +38,7 @@ interface BatchBody {
 const servers: Server[] = [];
 
 /** Serves an app for `registry` on 127.0.0.1 (any free port) and returns its base URL. */
-async function serve(registry: ModelRegistry, options: Partial<AppOptions> = {}): Promise<string> {
+async function serve(registry: ServedModels, options: Partial<AppOptions> = {}): Promise<string> {
   const app = createApp(registry, options);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -106,10 +108,10 @@ describe('server app over HTTP', function () {
   this.timeout(120_000);
 
   let artifacts: string;
-  let penguins: LoadedModel;
-  let cars: LoadedModel;
-  let odd: LoadedModel;
-  let registry: ModelRegistry;
+  let penguins: Predictor;
+  let cars: Predictor;
+  let odd: Predictor;
+  let registry: ServedModels;
   let url: string;
   let oddUrl: string;
   let notReadyUrl: string;
@@ -130,15 +132,15 @@ describe('server app over HTTP', function () {
     artifacts = await tempDir();
     const p = await buildExampleBundle({ artifacts, example: 'penguins' });
     const c = await buildExampleBundle({ artifacts, example: 'cars' });
-    penguins = await loadBundle(p.package.ref, artifacts);
-    cars = await loadBundle(c.package.ref, artifacts);
-    registry = new ModelRegistry();
+    penguins = await loadPredictor(p.package.ref, artifacts);
+    cars = await loadPredictor(c.package.ref, artifacts);
+    registry = new ServedModels();
     registry.add(penguins);
     registry.add(cars);
     registry.ready = true;
     url = await serve(registry);
 
-    const notReady = new ModelRegistry();
+    const notReady = new ServedModels();
     notReady.add(penguins);
     notReady.add(cars);
     notReadyUrl = await serve(notReady);
@@ -152,8 +154,8 @@ describe('server app over HTTP', function () {
     const configFile = join(artifacts, 'odd.yaml');
     await writeFile(configFile, 'source: odd.csv\ntarget: label\nfeatures:\n  required: [size/weight, "tag~x"]\n');
     const o = await runPipeline({ config: await readPipelineConfig(configFile), name: 'odd', seed: 1, model: { trees: 5 }, artifacts, defaultArtifacts: artifacts });
-    odd = await loadBundle(o.package.ref, artifacts);
-    const oddRegistry = new ModelRegistry();
+    odd = await loadPredictor(o.package.ref, artifacts);
+    const oddRegistry = new ServedModels();
     oddRegistry.add(odd);
     oddRegistry.ready = true;
     oddUrl = await serve(oddRegistry);
@@ -382,7 +384,7 @@ describe('server app over HTTP', function () {
       expect(dflt.body).to.deep.equal(named.body);
     });
 
-    it('accepts unknown categories and null / absent optional values, as LoadedModel.predictOne does', async () => {
+    it('accepts unknown categories and null / absent optional values, as Predictor.predictOne does', async () => {
       const base = penguinRow(160);
       const { Sex: _sex, 'Flipper Length (mm)': _f, ...absent } = base;
       const records: Record<string, unknown>[] = [
@@ -837,7 +839,7 @@ describe('server app over HTTP', function () {
 
   describe('500 internal errors', () => {
     it('never shows a stack; the log gets it', async () => {
-      const broken = await loadBundle('penguins@1.0.0', artifacts);
+      const broken = await loadPredictor('penguins@1.0.0', artifacts);
       const secret = 'boom: secret detail 7f3a';
       broken.predictOne = () => {
         throw new Error(secret);
@@ -845,7 +847,7 @@ describe('server app over HTTP', function () {
       broken.predictMany = () => {
         throw new Error(secret);
       };
-      const reg = new ModelRegistry();
+      const reg = new ServedModels();
       reg.add(broken);
       reg.ready = true;
       const logged: string[] = [];

@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { type LoadedModel, loadBundle } from '../core/bundle/load.js';
-import { ModelRegistry } from '../core/bundle/registry.js';
+import { type Predictor } from '../core/predictor/predictor.js';
+import { loadPredictor } from '../core/predictor/load.js';
+import { ServedModels } from './models.js';
 import { readDataset } from '../core/data/dataset.js';
 import { loadToDataset } from '../core/data/load.js';
 import type { FittedPipeline } from '../core/features/types.js';
@@ -26,8 +27,8 @@ interface Reply {
 
 const servers: Server[] = [];
 
-async function serve(models: LoadedModel[]): Promise<string> {
-  const registry = new ModelRegistry();
+async function serve(models: Predictor[]): Promise<string> {
+  const registry = new ServedModels();
   for (const m of models) registry.add(m);
   registry.ready = true;
   const app = createApp(registry, {});
@@ -62,8 +63,8 @@ function visitsCsv(order: 'dmy' | 'mdy'): string {
 describe('serving a model trained on day/month dates', () => {
   let dir: string;
   let artifacts: string;
-  let dmy: LoadedModel;
-  let mdy: LoadedModel;
+  let dmy: Predictor;
+  let mdy: Predictor;
   let url: string;
   let csv: string;
 
@@ -77,11 +78,11 @@ describe('serving a model trained on day/month dates', () => {
     expect(loaded.schema[0]).to.deep.equal({ name: 'visit', type: 'datetime', dateOrder: 'dmy' });
     // featurize, train and package from the dataset file: the order must survive it
     const run = await runPipeline({ source: dataset, target: 'label', name: 'visits', seed: 3, model: { trees: 15 }, artifacts, defaultArtifacts: artifacts });
-    dmy = await loadBundle(run.package.ref, artifacts);
+    dmy = await loadPredictor(run.package.ref, artifacts);
     const mdyCsv = join(dir, 'visits-mdy.csv');
     await writeFile(mdyCsv, visitsCsv('mdy'));
     const mdyRun = await runPipeline({ source: mdyCsv, target: 'label', name: 'visits-us', seed: 3, model: { trees: 15 }, artifacts, defaultArtifacts: artifacts });
-    mdy = await loadBundle(mdyRun.package.ref, artifacts);
+    mdy = await loadPredictor(mdyRun.package.ref, artifacts);
     url = await serve([dmy, mdy]);
   });
 

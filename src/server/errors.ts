@@ -13,9 +13,39 @@ export class HttpError extends Error {
   }
 }
 
-/** Writes the one error body shape mlpipe uses: `{"error": {"code", "message", "details"}}`. */
+/** One error as every protocol's error body is made from it. */
+export interface ErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+  details: ErrorDetail[];
+}
+
+/**
+ * An error body in a protocol's own form. A router of a standard protocol (Open Inference Protocol,
+ * MLflow) sets one with {@link useErrorFormat}; everything else answers mlpipe's form.
+ */
+export type ErrorFormat = (error: ErrorAnswer) => unknown;
+
+/** mlpipe's own error body: `{"error": {"code", "message", "details"}}`. */
+export const MLPIPE_ERROR_FORMAT: ErrorFormat = ({ code, message, details }) => ({ error: { code, message, details } });
+
+/** Makes every error answered for this request (by any handler or middleware after it) use `format`. */
+export function useErrorFormat(format: ErrorFormat) {
+  return (_req: unknown, res: Response, next: () => void): void => {
+    res.locals.errorFormat = format;
+    next();
+  };
+}
+
+/**
+ * Writes an error answer in the request's protocol form (mlpipe's by default). `res.locals.errorCode`
+ * keeps the code, so that whatever observes responses (metrics, logs) can tell rejections apart.
+ */
 export function sendError(res: Response, status: number, code: string, message: string, details: ErrorDetail[] = []): void {
-  res.status(status).json({ error: { code, message, details } });
+  res.locals.errorCode = code;
+  const format = (res.locals.errorFormat as ErrorFormat | undefined) ?? MLPIPE_ERROR_FORMAT;
+  res.status(status).json(format({ status, code, message, details }));
 }
 
 const STATUS_OF_CODE: Record<string, number> = {

@@ -18,7 +18,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { LoadedModel, Prediction } from '../core/bundle/load.js';
+import type { Predictor, Prediction } from '../core/predictor/predictor.js';
 import { loadSource } from '../core/data/load.js';
 import { FEATURIZER_KINDS } from '../core/features/registry.js';
 import { readPipelineConfig } from '../core/pipeline/config.js';
@@ -152,7 +152,7 @@ describe('featurizer parity through the HTTP server (every registered kind)', fu
   const columns = parityColumns();
   let dir: string;
   let running: RunningServer;
-  let model: LoadedModel;
+  let model: Predictor;
   let records: Record<string, unknown>[];
   /** Feature vectors the served model computed, in call order. */
   let captured: number[][] = [];

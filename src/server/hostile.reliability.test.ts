@@ -3,8 +3,8 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
-import { loadBundle } from '../core/bundle/load.js';
-import { ModelRegistry } from '../core/bundle/registry.js';
+import { loadPredictor } from '../core/predictor/load.js';
+import { ServedModels } from './models.js';
 import { buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../test-helpers/fixtures.js';
 import { byScale, countReliability } from '../test-helpers/reliability.js';
 import { createApp } from './app.js';
@@ -35,8 +35,8 @@ describe('the server under hostile input and load (reliability)', function () {
   before(async () => {
     const artifacts = await tempDir();
     const built = await buildExampleBundle({ artifacts, example: 'penguins' });
-    const registry = new ModelRegistry();
-    registry.add(await loadBundle(built.package.ref, artifacts));
+    const registry = new ServedModels();
+    registry.add(await loadPredictor(built.package.ref, artifacts));
     registry.ready = true;
     server = createApp(registry, { rateLimit: 0, batchRateLimit: 0 }).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { type LoadedModel, type Prediction, loadBundle } from '../core/bundle/load.js';
-import { ModelRegistry } from '../core/bundle/registry.js';
+import { type Predictor, type Prediction } from '../core/predictor/predictor.js';
+import { loadPredictor } from '../core/predictor/load.js';
+import { ServedModels } from './models.js';
 import { ValidationError } from '../core/errors.js';
 import { runPipeline } from '../core/pipeline/run.js';
 import { cleanupTempDirs, tempDir } from '../test-helpers/fixtures.js';
@@ -35,7 +36,7 @@ function errorOf(r: Reply): ErrorBody['error'] {
 describe('serving a model trained on nested records (mongoexport), over HTTP', function () {
   this.timeout(120_000);
   const servers: Server[] = [];
-  let model: LoadedModel;
+  let model: Predictor;
   let url: string;
   let users: FixtureUser[];
 
@@ -52,8 +53,8 @@ describe('serving a model trained on nested records (mongoexport), over HTTP', f
       artifacts: join(dir, 'store'),
       defaultArtifacts: join(dir, 'store'),
     });
-    model = await loadBundle(run.package.ref, join(dir, 'store'));
-    const registry = new ModelRegistry();
+    model = await loadPredictor(run.package.ref, join(dir, 'store'));
+    const registry = new ServedModels();
     registry.add(model);
     registry.ready = true;
     const app = createApp(registry, { rateLimit: 0, batchRateLimit: 0 });
@@ -173,7 +174,7 @@ describe('serving a model trained on nested records (mongoexport), over HTTP', f
     ]);
   });
 
-  it('LoadedModel.predictOne throws the same nested paths in process (mlpipe predict and the server share it)', () => {
+  it('Predictor.predictOne throws the same nested paths in process (mlpipe predict and the server share it)', () => {
     const u = users[0] as FixtureUser;
     try {
       model.predictOne({ ...userRecord(u, 'nested'), usage: { hours: 'x', sessions: 1 } }, '/7');

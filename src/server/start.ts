@@ -2,12 +2,13 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { checkGolden } from '../core/bundle/golden.js';
-import { customKindsUsed, loadBundle } from '../core/bundle/load.js';
-import { ModelRegistry } from '../core/bundle/registry.js';
+import { customKindsUsed, loadPredictor } from '../core/predictor/load.js';
+import { ServedModels } from './models.js';
 import type { TrustedKey } from '../core/bundle/signature.js';
 import { MlpipeError } from '../core/errors.js';
 import { type CustomModuleSpec, checkModulesUsed } from '../core/features/custom.js';
-import { type AppOptions, createApp } from './app.js';
+import { createApp } from './app.js';
+import type { AppOptions } from './options.js';
 import { DEFAULT_TIMEOUTS, type ServerTimeouts, timeoutProblem } from './timeouts.js';
 
 /** Options of {@link startServer}. */
@@ -38,7 +39,7 @@ export interface StartOptions extends Partial<AppOptions> {
 /** A running server. */
 export interface RunningServer {
   server: Server;
-  registry: ModelRegistry;
+  registry: ServedModels;
   /** `http://host:port` */
   url: string;
   /** Stops accepting connections, lets in-flight requests finish (up to the timeout), then resolves. */
@@ -52,9 +53,9 @@ export interface RunningServer {
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const log = options.log ?? (() => {});
-  const registry = new ModelRegistry();
+  const registry = new ServedModels();
   for (const ref of options.refs) {
-    const model = await loadBundle(ref, options.artifacts, { featurizers: options.featurizers, ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}) });
+    const model = await loadPredictor(ref, options.artifacts, { featurizers: options.featurizers, ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}) });
     // The skew gate: the golden records predict exactly as when the bundle was packaged, or no socket opens.
     await checkGolden(model);
     registry.add(model);

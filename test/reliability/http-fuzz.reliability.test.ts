@@ -9,7 +9,8 @@
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
-import { type LoadedModel, loadBundle } from '../../src/core/bundle/load.js';
+import { type Predictor } from '../../src/core/predictor/predictor.js';
+import { loadPredictor } from '../../src/core/predictor/load.js';
 import { type RunningServer, startServer } from '../../src/server/start.js';
 import { buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../../src/test-helpers/fixtures.js';
 import { mulberry32, pick } from '../../src/test-helpers/random.js';
@@ -187,14 +188,14 @@ function request(rnd: () => number, records: Record<string, unknown>[]): Buffer 
 describe('reliability: HTTP fuzzer over every route', function () {
   this.timeout(600_000);
   let running: RunningServer;
-  let penguins: LoadedModel;
+  let penguins: Predictor;
   let records: Record<string, unknown>[];
 
   before(async () => {
     const artifacts = await tempDir('mlpipe-fuzz-');
     await buildExampleBundle({ artifacts, example: 'penguins', trees: 5 });
     await buildExampleBundle({ artifacts, example: 'cars', trees: 5 });
-    penguins = await loadBundle('penguins', artifacts);
+    penguins = await loadPredictor('penguins', artifacts);
     records = (await exampleRecords('penguins')).slice(0, 50);
     running = await startServer({ refs: ['penguins', 'cars-mpg'], artifacts, port: 0, host: '127.0.0.1', rateLimit: 0, batchRateLimit: 0, bodyLimit: '1mb' });
   });

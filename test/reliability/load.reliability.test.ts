@@ -9,7 +9,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { type LoadedModel, loadBundle } from '../../src/core/bundle/load.js';
+import { type Predictor } from '../../src/core/predictor/predictor.js';
+import { loadPredictor } from '../../src/core/predictor/load.js';
 import { BIN, ROOT, buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../../src/test-helpers/fixtures.js';
 import { mulberry32, pick } from '../../src/test-helpers/random.js';
 import { byScale, countReliability } from '../../src/test-helpers/reliability.js';
@@ -51,13 +52,13 @@ function serve(artifacts: string): Promise<{ child: ChildProcess; url: string }>
 describe('reliability: load at saturation against mlpipe serve', function () {
   this.timeout(300_000);
   let server: { child: ChildProcess; url: string };
-  let model: LoadedModel;
+  let model: Predictor;
   let records: Record<string, unknown>[];
 
   before(async () => {
     const artifacts = await tempDir('mlpipe-load-');
     await buildExampleBundle({ artifacts, example: 'penguins', trees: 30 });
-    model = await loadBundle('penguins', artifacts);
+    model = await loadPredictor('penguins', artifacts);
     records = await exampleRecords('penguins');
     server = await serve(artifacts);
   });

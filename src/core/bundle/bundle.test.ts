@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { buildExampleBundle, cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { sha256, sha256File } from '../fs-util.js';
-import { loadBundle } from './load.js';
+import { loadPredictor } from '../predictor/load.js';
 import { type Manifest, withPlaceholder } from './manifest.js';
 import { packageModel } from './package.js';
 import { nextPatch, readAliases, resolveRef, updateAliases } from './store.js';
@@ -184,10 +184,10 @@ describe('bundles', function () {
       }
     }
 
-    it('loadBundle refuses a tampered bundle before building anything', async () => {
+    it('loadPredictor refuses a tampered bundle before building anything', async () => {
       const original = await flip('featurizer.json', 10);
       try {
-        await loadBundle(dir, artifacts);
+        await loadPredictor(dir, artifacts);
         expect.fail('should refuse');
       } catch (err) {
         expect(err).to.be.instanceOf(VerificationError);
@@ -236,7 +236,7 @@ describe('bundles', function () {
 
   describe('loaded model', () => {
     it('predicts one record and many, identically, with labels and probabilities', async () => {
-      const model = await loadBundle('penguins@1.0.0', artifacts);
+      const model = await loadPredictor('penguins@1.0.0', artifacts);
       const rec = { Island: 'Biscoe', 'Beak Length (mm)': 47.5, 'Beak Depth (mm)': 15, 'Flipper Length (mm)': 218, 'Body Mass (g)': 4950, Sex: 'FEMALE' };
       const one = model.predictOne(rec);
       expect(model.forest.classes).to.include(one.prediction);
@@ -248,7 +248,7 @@ describe('bundles', function () {
 
     it('builds a second bundle from the cars example (regression) that predicts numbers', async () => {
       const cars = await buildExampleBundle({ artifacts, example: 'cars' });
-      const model = await loadBundle(cars.package.ref, artifacts);
+      const model = await loadPredictor(cars.package.ref, artifacts);
       const p = model.predictOne({ Name: 'x', Cylinders: 4, Displacement: 100, Weight_in_lbs: 2200, Acceleration: 15, Year: '1980-01-01', Origin: 'Japan' });
       expect(p.prediction).to.be.a('number');
       expect(p).not.to.have.property('probabilities');

@@ -5,7 +5,7 @@ import { EXAMPLES, buildExampleBundle, cleanupTempDirs, runCli, tempDir } from '
 import { countReliability } from '../../test-helpers/reliability.js';
 import { VerificationError } from '../errors.js';
 import { report } from '../report/data.js';
-import { loadBundle } from './load.js';
+import { loadPredictor } from '../predictor/load.js';
 import type { Manifest } from './manifest.js';
 import { serializeManifest } from './package.js';
 import { resolveRef } from './store.js';
@@ -44,7 +44,7 @@ describe('forged bundles (reliability)', function () {
   async function expectRefusedEverywhere(artifacts: string, file: string, message: RegExp): Promise<void> {
     const readers: [string, () => Promise<unknown>][] = [
       ['verify', async () => verifyBundle((await resolveRef('forge@1.0.0', artifacts)).dir)],
-      ['loadBundle', () => loadBundle('forge@1.0.0', artifacts)],
+      ['loadPredictor', () => loadPredictor('forge@1.0.0', artifacts)],
       ['report', () => report({ ref: 'forge@1.0.0', artifacts })],
     ];
     for (const [what, read] of readers) {

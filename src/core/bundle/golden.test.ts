@@ -6,7 +6,7 @@ import { VerificationError } from '../errors.js';
 import { readPipelineConfig } from '../pipeline/config.js';
 import { runPipeline } from '../pipeline/run.js';
 import { GOLDEN_FILE, GOLDEN_INPUTS_FILE, type GoldenFile, checkBundleGolden, checkGolden, chooseGoldenRows } from './golden.js';
-import { loadBundle } from './load.js';
+import { loadPredictor } from '../predictor/load.js';
 import { packageModel } from './package.js';
 import { rewriteBundleFile, skewIslandCategories } from '../../test-helpers/bundle.js';
 import { verifyBundle } from './verify.js';
@@ -59,7 +59,7 @@ describe('golden records (the skew gate)', function () {
     expect(golden.records.map((r) => r.input)).to.deep.equal(inputs.records);
     // every class among the recorded labels (the rows are spread over the classes)
     expect(new Set(golden.records.map((r) => r.output.prediction))).to.have.keys(['Adelie', 'Chinstrap', 'Gentoo']);
-    const model = await loadBundle(dir, artifacts);
+    const model = await loadPredictor(dir, artifacts);
     expect(golden.records.map((r) => r.output)).to.deep.equal(model.predictMany(golden.records.map((r) => r.input)));
     expect(await checkGolden(model)).to.deep.equal({ records: 20, present: true });
   });
@@ -79,7 +79,7 @@ describe('golden records (the skew gate)', function () {
     await cp(dir, forged, { recursive: true });
     await skewIslandCategories(forged);
     await verifyBundle(forged); // every checksum passes
-    const model = await loadBundle(forged, artifacts);
+    const model = await loadPredictor(forged, artifacts);
     let error: unknown;
     try {
       await checkGolden(model);
@@ -103,7 +103,7 @@ describe('golden records (the skew gate)', function () {
       g.records[3]!.output.probabilities!.Adelie = edited;
       return JSON.stringify(g, null, 2);
     });
-    const model = await loadBundle(forged, artifacts);
+    const model = await loadPredictor(forged, artifacts);
     await expectRejected(checkGolden(model), `penguins@1.0.0: ${join(forged, GOLDEN_FILE)}: record 3, probabilities.Adelie: got ${JSON.stringify(original)}, the bundle recorded ${JSON.stringify(edited)}`);
   });
 

@@ -15,7 +15,8 @@ import type { FittedPipeline } from '../features/types.js';
 import { Rng } from '../models/rng.js';
 import { type Column, cellAt, findColumn, type Table } from '../table.js';
 import { dict } from '../dict.js';
-import { type LoadBundleOptions, type LoadedModel, type Prediction, loadBundleFiles } from './load.js';
+import { type Predictor, type Prediction } from '../predictor/predictor.js';
+import { type LoadPredictorOptions, loadPredictorFiles } from '../predictor/load.js';
 import type { Manifest } from './manifest.js';
 import { readVerifiedFile, verifyBundle } from './verify.js';
 
@@ -151,9 +152,9 @@ export function goldenUnavailable(pipeline: FittedPipeline): string | undefined 
 
 /**
  * The golden file of a staged bundle: each input predicted by the bundle's own predictor (the same
- * {@link LoadedModel} serve and predict use). Records the predictor refuses are left out.
+ * {@link Predictor} serve and predict use). Records the predictor refuses are left out.
  */
-export function recordGolden(model: LoadedModel, inputs: GoldenInputs): GoldenFile {
+export function recordGolden(model: Predictor, inputs: GoldenInputs): GoldenFile {
   const featurized = model.featurizeRows(inputs.records);
   const outputs = model.predictFeaturized(featurized);
   const records = featurized.rows.map((i, n) => ({ input: inputs.records[i]!, output: outputs[n]! }));
@@ -162,7 +163,7 @@ export function recordGolden(model: LoadedModel, inputs: GoldenInputs): GoldenFi
 
 /** Builds the predictor of a staged bundle (manifest not written yet) and records its golden file. */
 export async function recordStagedGolden(dir: string, manifest: Manifest, inputs: GoldenInputs): Promise<GoldenFile> {
-  const model = await loadBundleFiles(dir, manifest, { customKinds: 'loaded' });
+  const model = await loadPredictorFiles(dir, manifest, { customKinds: 'loaded' });
   return recordGolden(model, inputs);
 }
 
@@ -208,7 +209,7 @@ function firstDifference(got: Prediction, recorded: Prediction): [string, unknow
  *   values, e.g. `penguins@1.0.0: /store/penguins/1.0.0/golden.json: record 3, probabilities.Adelie: got 0.61, the bundle recorded 0.6`;
  *   also when golden.json is changed, malformed or a record is refused now.
  */
-export async function checkGolden(model: LoadedModel): Promise<GoldenCheck> {
+export async function checkGolden(model: Predictor): Promise<GoldenCheck> {
   const file = goldenFileOf(model.manifest);
   if (file === undefined) return { records: 0, present: false };
   const where = `${model.ref}: ${join(model.dir, file)}`;
@@ -275,7 +276,7 @@ export function goldenSummary(g: BundleGoldenCheck | undefined): string {
  *
  * @throws VerificationError as {@link verifyBundle} and {@link checkGolden} do.
  */
-export async function checkBundleGolden(dir: string, options: LoadBundleOptions & { manifest?: Manifest } = {}): Promise<BundleGoldenCheck> {
+export async function checkBundleGolden(dir: string, options: LoadPredictorOptions & { manifest?: Manifest } = {}): Promise<BundleGoldenCheck> {
   const manifest = options.manifest ?? (await verifyBundle(dir));
   if (goldenFileOf(manifest) === undefined) return { records: 0, present: false };
   if (manifest.customFeaturizers?.length) {
@@ -285,6 +286,6 @@ export async function checkBundleGolden(dir: string, options: LoadBundleOptions 
       return { records: 0, present: true, skipped: `needs the custom featurizer module${missing.length > 1 ? 's' : ''} ${missing.map((m) => `${m.name} (--featurizer-module ${m.name}=<path to ${m.module}>)`).join(', ')}` };
     }
   }
-  const model = await loadBundleFiles(dir, manifest, { featurizers: options.featurizers ?? [] });
+  const model = await loadPredictorFiles(dir, manifest, { featurizers: options.featurizers ?? [] });
   return checkGolden(model);
 }

@@ -6,7 +6,7 @@ import { BIN, ROOT, cleanupTempDirs, packagedExample, runCli, tempDir } from '..
 import { byScale, countReliability } from '../../test-helpers/reliability.js';
 import { pathExists } from '../fs-util.js';
 import { LOCK_DIR, LOCK_OWNER_FILE, TEMP_OWNER_FILE, cleanLeftovers } from './leftovers.js';
-import { loadBundle } from './load.js';
+import { loadPredictor } from '../predictor/load.js';
 import { listVersions, readAliases } from './store.js';
 import { verifyBundle } from './verify.js';
 
@@ -65,7 +65,7 @@ describe('kill -9 during package and promote (reliability)', function () {
     expect(versions.length - versionsBefore.length).to.be.at.most(1);
     for (const v of versions) await verifyBundle(join(artifacts, name, v));
     if (versions.length > 0) {
-      const model = await loadBundle(name, artifacts);
+      const model = await loadPredictor(name, artifacts);
       expect(versions).to.include(model.version);
     }
     const aliasesText = await readFile(join(artifacts, name, 'aliases.json'), 'utf8').catch(() => undefined);

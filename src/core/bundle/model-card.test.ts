@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildExampleBundle, cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { sha256 } from '../fs-util.js';
-import { loadBundle } from './load.js';
+import { loadPredictor } from '../predictor/load.js';
 import type { Manifest } from './manifest.js';
 import { MODEL_CARD_FILE, type ModelCardManifest, exampleRecord, mdCode, mdText, renderModelCard } from './model-card.js';
 import { verifyBundle } from './verify.js';
@@ -85,7 +85,7 @@ describe('model card (README.md in every bundle)', function () {
       expect(card).to.contain(`mlpipe serve ${m.name}@${m.version} --port 8080`);
       expect(card).to.contain(`curl -s http://127.0.0.1:8080/v1/models/${m.name}/predict -H 'content-type: application/json'`);
       const { request, answer } = exampleOf(card);
-      const model = await loadBundle(`${m.name}@${m.version}`, artifacts);
+      const model = await loadPredictor(`${m.name}@${m.version}`, artifacts);
       expect(Object.keys(request)).to.deep.equal(Object.keys((m.inputSchema as { properties: object }).properties));
       expect(answer).to.deep.equal({ ...model.predictOne(request), model: { name: m.name, version: m.version } });
     }

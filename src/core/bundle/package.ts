@@ -14,7 +14,7 @@ import { REPORT_FILES, type ReportDetails, readDetails, reportHeader } from '../
 import { dependencyVersions } from '../version.js';
 import { GOLDEN_FILE, goldenUnavailable, readGoldenInputs, recordStagedGolden } from './golden.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, MANIFEST_FILE, type Manifest, type ManifestFile, SELF_HASH_PLACEHOLDER } from './manifest.js';
-import { LoadedModel } from './load.js';
+import { Predictor } from '../predictor/predictor.js';
 import { MODEL_CARD_FILE, type ModelCardOptions, exampleRecord, renderModelCard } from './model-card.js';
 import { type SignatureDoc, type SigningKey, signPublished } from './signature.js';
 import { bundleLocation, checkName, checkVersion, openStore } from './store.js';
@@ -81,7 +81,7 @@ export function serializeManifest(manifest: Omit<Manifest, 'manifestSha256'>): s
 function cardExample(described: Omit<Manifest, 'files' | 'manifestSha256'>, details: ReportDetails | null, pipeline: FittedPipeline, forest: CompiledForest, inputSchema: JsonSchema): Pick<ModelCardOptions, 'example'> {
   try {
     const record = exampleRecord(inputSchema, details?.profile);
-    const model = new LoadedModel('', { ...described, files: {}, manifestSha256: '' }, pipeline, forest, inputSchema);
+    const model = new Predictor('', { ...described, files: {}, manifestSha256: '' }, pipeline, forest, inputSchema);
     const { prediction, probabilities } = model.predictOne(record);
     return { example: { record, output: probabilities ? { prediction, probabilities } : { prediction } } };
   } catch {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { cleanupTempDirs, packagedExample, tempDir } from '../../test-helpers/fixtures.js';
 import { ConfigError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { sha256 } from '../fs-util.js';
-import { loadBundle } from './load.js';
+import { loadPredictor } from '../predictor/load.js';
 import type { Manifest } from './manifest.js';
 import { packageModel, serializeManifest } from './package.js';
 import { SIGNATURE_DOMAIN, SIGNATURE_FILE, type SignatureDoc } from './signature-format.js';
@@ -130,7 +130,7 @@ describe('bundle signatures', function () {
       expect(manifest.files).not.to.have.property(SIGNATURE_FILE);
       const trusted = await readTrustedKeys([other.publicKeyFile, release.publicKeyFile]);
       expect((await checkSignature(dir, manifest, trusted)).keyId).to.equal(release.keyId);
-      const model = await loadBundle('signed@1.0.0', artifacts, { requireSignature: trusted });
+      const model = await loadPredictor('signed@1.0.0', artifacts, { requireSignature: trusted });
       expect(model.signature?.keyId).to.equal(release.keyId);
       expect(model.predictOne({ Island: 'Biscoe' }).prediction).to.be.a('string');
     });
@@ -156,14 +156,14 @@ describe('bundle signatures', function () {
     it('refuses an unsigned bundle and one signed by another key, naming the bundle and the key ids', async () => {
       const { artifacts, dir } = await freshStore();
       const trusted = await readTrustedKeys([release.publicKeyFile]);
-      const unsigned = await rejection(loadBundle('signed@1.0.0', artifacts, { requireSignature: trusted }), VerificationError);
+      const unsigned = await rejection(loadPredictor('signed@1.0.0', artifacts, { requireSignature: trusted }), VerificationError);
       expect(unsigned.file).to.equal(SIGNATURE_FILE);
       expect(unsigned.message).to.equal(`signed@1.0.0 (${dir}): not signed (no signature.json); only bundles signed by key ${release.keyId} (${release.publicKeyFile}) are accepted`);
       await signBundle({ ref: 'signed@1.0.0', artifacts, key: await readSigningKey(other.privateKeyFile) });
-      const wrong = await rejection(loadBundle('signed@1.0.0', artifacts, { requireSignature: trusted }), VerificationError);
+      const wrong = await rejection(loadPredictor('signed@1.0.0', artifacts, { requireSignature: trusted }), VerificationError);
       expect(wrong.message).to.equal(`signed@1.0.0 (${dir}): signed by key ${other.keyId}, which is not a trusted key (trusted: ${release.keyId} (${release.publicKeyFile}))`);
       // Without a required key the bundle loads as before.
-      expect((await loadBundle('signed@1.0.0', artifacts)).signature).to.equal(undefined);
+      expect((await loadPredictor('signed@1.0.0', artifacts)).signature).to.equal(undefined);
     });
 
     it('refuses a bundle changed after signing even when its manifest was rewritten consistently: only the signature catches it', async () => {
@@ -187,7 +187,7 @@ describe('bundle signatures', function () {
       const trusted = await readTrustedKeys([release.publicKeyFile]);
       const oldSha = (JSON.parse(signatureBytes.toString('utf8')) as SignatureDoc).manifestSha256;
       const changed = `signed@1.0.0 (${dir}) was changed after it was signed by key ${release.keyId}: signature.json signs manifest sha256 ${oldSha.slice(0, 12)}…, the manifest's is ${forged.manifestSha256.slice(0, 12)}…`;
-      for (const read of [() => verifyBundle(dir), () => loadBundle('signed@1.0.0', artifacts), () => loadBundle('signed@1.0.0', artifacts, { requireSignature: trusted })]) {
+      for (const read of [() => verifyBundle(dir), () => loadPredictor('signed@1.0.0', artifacts), () => loadPredictor('signed@1.0.0', artifacts, { requireSignature: trusted })]) {
         const err = await rejection(read(), VerificationError);
         expect(err.file).to.equal(SIGNATURE_FILE);
         expect(err.message).to.equal(changed);
@@ -196,7 +196,7 @@ describe('bundle signatures', function () {
       const doc = JSON.parse(signatureBytes.toString('utf8')) as SignatureDoc;
       await writeFile(join(dir, SIGNATURE_FILE), `${JSON.stringify({ ...doc, manifestSha256: forged.manifestSha256 }, null, 2)}\n`);
       await verifyBundle(dir); // consistent shape and hash: only the key can tell
-      const err = await rejection(loadBundle('signed@1.0.0', artifacts, { requireSignature: trusted }), VerificationError);
+      const err = await rejection(loadPredictor('signed@1.0.0', artifacts, { requireSignature: trusted }), VerificationError);
       expect(err.message).to.equal(`signed@1.0.0 (${dir}): the signature by key ${release.keyId} does not verify: signature.json is corrupted or forged, or the bundle was changed after it was signed`);
     });
 
@@ -209,7 +209,7 @@ describe('bundle signatures', function () {
       sig[10] = sig[10]! ^ 0x01;
       await writeFile(join(dir, SIGNATURE_FILE), `${JSON.stringify({ ...doc, signature: sig.toString('base64') }, null, 2)}\n`);
       const trusted = await readTrustedKeys([release.publicKeyFile]);
-      const err = await rejection(loadBundle('signed@1.0.0', artifacts, { requireSignature: trusted }), VerificationError);
+      const err = await rejection(loadPredictor('signed@1.0.0', artifacts, { requireSignature: trusted }), VerificationError);
       expect(err.message).to.contain(`the signature by key ${release.keyId} does not verify`);
       const refused = await rejection(signBundle({ ref: 'signed@1.0.0', artifacts, key }), VerificationError);
       expect(refused.message).to.equal(`signed@1.0.0: its signature by key ${release.keyId} does not verify: signature.json is corrupted or forged; refusing to sign over it (--force replaces the signature)`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { sha256, sha256File } from '../fs-util.js';
 import { type BundleGoldenCheck, checkBundleGolden } from './golden.js';
-import type { LoadBundleOptions } from './load.js';
+import type { LoadPredictorOptions } from '../predictor/load.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { SIGNATURE_FILE } from './signature-format.js';
 import { openStore, resolveRef, resolveVersion } from './store.js';
@@ -88,7 +88,7 @@ async function compareWithStored(location: string, manifest: Manifest, manifestB
 export async function publishExisting(
   artifacts: string,
   dir: string,
-  options: { manifest?: Manifest; featurizers?: LoadBundleOptions['featurizers']; golden?: boolean } = {},
+  options: { manifest?: Manifest; featurizers?: LoadPredictorOptions['featurizers']; golden?: boolean } = {},
 ): Promise<PublishExistingResult> {
   await checkBundleDir(dir);
   const store = await openStore(artifacts);
@@ -143,7 +143,7 @@ export async function publishExisting(
  * Otherwise the bundle is resolved (through the cache) and published with {@link publishExisting}.
  * Idempotent and refusing a different bundle under the same version, as {@link publishExisting}.
  */
-export async function pullBundle(from: string, ref: string, to: string, options: { featurizers?: LoadBundleOptions['featurizers'] } = {}): Promise<PublishExistingResult> {
+export async function pullBundle(from: string, ref: string, to: string, options: { featurizers?: LoadPredictorOptions['featurizers'] } = {}): Promise<PublishExistingResult> {
   const source = await openStore(from);
   const target = await openStore(to);
   const remote = source.remote;

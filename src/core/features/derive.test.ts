@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { column } from '../../test-helpers/features.js';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
-import { loadBundle } from '../bundle/load.js';
+import { loadPredictor } from '../predictor/load.js';
 import { readPipelineConfig } from '../pipeline/config.js';
 import { runPipeline } from '../pipeline/run.js';
 import { ConfigError } from '../errors.js';
@@ -408,7 +408,7 @@ describe('derived columns with names in backticks, through a bundle', function (
     const saved = JSON.parse(await readFile(join(run.package.dir, 'featurizer.json'), 'utf8')) as FittedPipeline;
     expect(saved.formatVersion).to.equal(2);
     expect(saved.derive).to.deep.equal([{ name: 'per_kg', expression }]);
-    const model = await loadBundle(run.package.ref, artifacts);
+    const model = await loadPredictor(run.package.ref, artifacts);
     const at = model.transformer.pipeline.featureNames.indexOf('per_kg');
     const record = { 'Miles per Gallon': 20, 'weight.kg': 1000, '2nd-owner': true, Größe: 3 };
     expect(model.transformer.transformRecord(record)[at]).to.equal(23);

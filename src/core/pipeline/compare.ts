@@ -2,7 +2,8 @@
  * The CI quality gate: score a candidate bundle and a baseline bundle on the same rows of any source
  * `load` reads, and say whether the candidate is worse than the baseline by more than an allowed drop.
  */
-import { type LoadedModel, loadBundle } from '../bundle/load.js';
+import { type Predictor } from '../predictor/predictor.js';
+import { loadPredictor } from '../predictor/load.js';
 import { type LoadOptions, loadSource } from '../data/load.js';
 import { ConfigError, DataError, type ErrorDetail } from '../errors.js';
 import type { CustomModuleSpec } from '../features/custom.js';
@@ -131,7 +132,7 @@ function inputValue(cell: Cell, from: Column, to: InputColumn): unknown {
 }
 
 /** The records a bundle reads from the loaded rows, and each row's problems (by row index). */
-function recordsFor(model: LoadedModel, columns: Column[], rowCount: number): { records: Record<string, unknown>[]; problems: Map<number, ErrorDetail[]> } {
+function recordsFor(model: Predictor, columns: Column[], rowCount: number): { records: Record<string, unknown>[]; problems: Map<number, ErrorDetail[]> } {
   const inputs = model.transformer.pipeline.inputs.map((input) => ({ input, column: columns.find((c) => c.name === input.name) }));
   const problems = new Map<number, ErrorDetail[]>();
   const records: Record<string, unknown>[] = new Array(rowCount);
@@ -157,7 +158,7 @@ function recordsFor(model: LoadedModel, columns: Column[], rowCount: number): { 
 }
 
 /** Scores a classifier: true labels (as the target's text) against its predictions. */
-function scoreClassifier(model: LoadedModel, records: Record<string, unknown>[], actual: string[], targetType: string): ClassificationMetrics {
+function scoreClassifier(model: Predictor, records: Record<string, unknown>[], actual: string[], targetType: string): ClassificationMetrics {
   const classes = model.forest.classes;
   const labels = classes.slice();
   const index = new Map(labels.map((c, i) => [c, i]));
@@ -187,7 +188,7 @@ function scoreClassifier(model: LoadedModel, records: Record<string, unknown>[],
   return classificationMetrics(actualIndex, predicted, labels, proba);
 }
 
-function scoreRegressor(model: LoadedModel, records: Record<string, unknown>[], actual: number[]): RegressionMetrics {
+function scoreRegressor(model: Predictor, records: Record<string, unknown>[], actual: number[]): RegressionMetrics {
   const outputs = model.predictFeaturized(model.featurizeRows(records));
   return regressionMetrics(actual, outputs.map((o) => o.prediction as number));
 }
@@ -208,8 +209,8 @@ export async function compareBundles(options: CompareOptions): Promise<CompareRe
   const maxDrop = options.maxDrop ?? 0;
   if (!(maxDrop >= 0) || !Number.isFinite(maxDrop)) throw new ConfigError(`--max-drop: must be a number ≥ 0, got ${maxDrop}`);
   const loadOptions = { featurizers: options.featurizers ?? [] };
-  const candidate = await loadBundle(options.candidate, options.artifacts, loadOptions);
-  const baseline = await loadBundle(options.baseline, options.artifacts, loadOptions);
+  const candidate = await loadPredictor(options.candidate, options.artifacts, loadOptions);
+  const baseline = await loadPredictor(options.baseline, options.artifacts, loadOptions);
   const c = candidate.manifest;
   const b = baseline.manifest;
   if (c.task !== b.task) throw new ConfigError(`${candidate.ref} is a ${c.task} model and ${baseline.ref} a ${b.task} model; compare bundles of one task`);

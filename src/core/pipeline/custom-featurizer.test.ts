@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { appendFile, copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXAMPLES, ROOT, cleanupTempDirs, exampleRecords, tempDir } from '../../test-helpers/fixtures.js';
-import { loadBundle } from '../bundle/load.js';
+import { loadPredictor } from '../predictor/load.js';
 import { packageModel } from '../bundle/package.js';
 import { loadSource } from '../data/load.js';
 import { ConfigError, VerificationError } from '../errors.js';
@@ -69,12 +69,12 @@ describe('custom featurizer from featurize to a loaded bundle', function () {
   it('loads the bundle only with the module given, with the recorded sha256, and predicts as trained', async () => {
     unregisterCustomKind(NAME);
     const store = join(dir, 'store');
-    const without = await loadBundle('zp', store).then(() => expect.fail('should refuse'), (err: Error) => err);
+    const without = await loadPredictor('zp', store).then(() => expect.fail('should refuse'), (err: Error) => err);
     expect(without).to.be.instanceOf(ConfigError);
     expect(without.message).to.equal(
       `zp@1.0.0 (${join(store, 'zp', '1.0.0')}) uses the custom featurizer "${NAME}" (module zip-prefix.ts, sha256 ${moduleSha}); a bundle never contains code: give the module with --featurizer-module ${NAME}=<path to zip-prefix.ts>`,
     );
-    const model = await loadBundle('zp', store, { featurizers: [{ name: NAME, path: module }] });
+    const model = await loadPredictor('zp', store, { featurizers: [{ name: NAME, path: module }] });
     const records = (await exampleRecords('penguins')).slice(0, 20);
     const predictions = model.predictMany(records);
     expect(predictions).to.have.length(20);

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import { type FeaturizedRows, type LoadedModel, type Prediction, customKindsUsed, loadBundle } from '../bundle/load.js';
+import { type FeaturizedRows, type Predictor, type Prediction } from '../predictor/predictor.js';
+import { customKindsUsed, loadPredictor } from '../predictor/load.js';
 import type { TrustedKey } from '../bundle/signature.js';
 import { detectFormat, readRawFile } from '../data/read.js';
 import { ConfigError, DataError, type ErrorDetail, MlpipeError } from '../errors.js';
@@ -37,12 +38,12 @@ export interface PredictOptions {
   stdin?: Readable;
   stdout?: Writable;
   /** An already loaded model (skips resolving and verifying `ref`). */
-  model?: LoadedModel;
+  model?: Predictor;
   /** Threads for the forest's work on big inputs (default: every core; 1: this thread only). */
   jobs?: number;
   /** Custom featurizer modules (`--featurizer-module`); each must be one the bundle uses. */
   featurizers?: readonly CustomModuleSpec[];
-  /** Public keys one of which must have signed the bundle (`--require-signature`); see LoadBundleOptions. */
+  /** Public keys one of which must have signed the bundle (`--require-signature`); see LoadPredictorOptions. */
   requireSignature?: readonly TrustedKey[];
   /** What to do with a bad row (default `null`: write it with an `error`); see {@link PREDICT_ON_BAD_ROW}. */
   onBadRow?: PredictOnBadRow;
@@ -89,7 +90,7 @@ const MAX_PREDICT_THREADS = 8;
 export const MIN_WORK_FOR_PREDICT_THREADS = 5_000_000;
 
 /** Predicts the good rows of `featurized` in this thread, or on a {@link PredictPool} when there is enough work. */
-async function predictRows(model: LoadedModel, featurized: FeaturizedRows, jobs: number | undefined): Promise<Prediction[]> {
+async function predictRows(model: Predictor, featurized: FeaturizedRows, jobs: number | undefined): Promise<Prediction[]> {
   const threads = Math.min(resolveJobs(jobs), MAX_PREDICT_THREADS);
   if (threads <= 1 || featurized.rows.length * model.forest.treeCount < MIN_WORK_FOR_PREDICT_THREADS) return model.predictFeaturized(featurized);
   const pool = await PredictPool.start(model.forest, threads);
@@ -169,7 +170,7 @@ function columnOf(path: string): string | undefined {
  */
 export async function predictFile(options: PredictOptions): Promise<PredictResult> {
   const onBadRow = options.onBadRow ?? 'null';
-  const model = options.model ?? (await loadBundle(options.ref, options.artifacts, { featurizers: options.featurizers, ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}) }));
+  const model = options.model ?? (await loadPredictor(options.ref, options.artifacts, { featurizers: options.featurizers, ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}) }));
   checkModulesUsed(options.featurizers ?? [], customKindsUsed([model]), model.ref);
   const format = outputFormat(options.out, options.outFormat);
   // Rows the reader refuses (wrong field count, a line that is not JSON) are bad rows like the others.

@@ -184,10 +184,10 @@ describe('training report', function () {
     // The whole bundle is verified before its report is read: the changed size is found first.
     expect(damaged.message).to.match(/report\.json: size \d+ bytes, the manifest says \d+: the file was changed after the bundle was written/);
     // The server's read of report.html checks it too.
-    const { loadBundle } = await import('../bundle/load.js');
-    const model = await loadBundle(b.regression.package.dir, b.artifacts);
+    const { loadPredictor } = await import('../predictor/load.js');
+    const model = await loadPredictor(b.regression.package.dir, b.artifacts);
     expect((await model.reportHtml())!.toString('utf8')).to.include('<h1>price@1.0.0</h1>');
-    const copyModel = await loadBundle(b.regression.package.dir, b.artifacts);
+    const copyModel = await loadPredictor(b.regression.package.dir, b.artifacts);
     Object.defineProperty(copyModel, 'dir', { value: copy });
     await writeFile(join(copy, REPORT_FILES.html), '<p>changed</p>');
     const changed = await rejection(copyModel.reportHtml());

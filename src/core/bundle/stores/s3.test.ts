@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { cleanupTempDirs, packagedExample, tempDir } from '../../../test-helpers/fixtures.js';
 import { type S3Server, startS3Server } from '../../../test-helpers/s3.js';
-import { loadBundle } from '../load.js';
+import { loadPredictor } from '../../predictor/load.js';
 import { packageModel } from '../package.js';
 import { listNames, listVersions, openStore, readAliases, resolveRef, updateAliases } from '../store.js';
 import { publishExisting, pullBundle } from '../transfer.js';
@@ -56,7 +56,7 @@ describe('S3 bundle store (against s3rver on 127.0.0.1)', function () {
     const manifest = await verifyBundle(dir);
     expect(manifest.name).to.equal('penguins');
     expect(JSON.parse((await text('team-a/penguins/1.0.0/manifest.json'))!)).to.deep.equal(manifest);
-    const model = await loadBundle('penguins@1.0.0', store);
+    const model = await loadPredictor('penguins@1.0.0', store);
     expect(model.version).to.equal('1.0.0');
   });
 
@@ -150,7 +150,7 @@ describe('S3 bundle store (against s3rver on 127.0.0.1)', function () {
 
   it('two readers fetching the same bundle at once share one cached copy, whole', async () => {
     await packageModel({ modelDir, name: 'both', artifacts: store });
-    const [a, b, c] = await Promise.all([resolveRef('both', store), resolveRef('both@1.0.0', store), loadBundle('both', store)]);
+    const [a, b, c] = await Promise.all([resolveRef('both', store), resolveRef('both@1.0.0', store), loadPredictor('both', store)]);
     expect(a.dir).to.equal(b.dir);
     expect(c.dir).to.equal(a.dir);
     expect((await verifyBundle(a.dir)).name).to.equal('both');

@@ -3,23 +3,24 @@ import { ValidationError } from '../errors.js';
 import { MIN_WORK_PER_THREAD, PredictPool } from '../models/predict-pool.js';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { buildScoringBundles } from '../../test-helpers/scoring.js';
-import { type LoadedModel, loadBundle } from './load.js';
+import { type Predictor } from './predictor.js';
+import { loadPredictor } from './load.js';
 
 /**
- * LoadedModel.featurizeRows: each record validated and featurized on its own, so that `mlpipe
+ * Predictor.featurizeRows: each record validated and featurized on its own, so that `mlpipe
  * predict` keeps the good rows of a file with bad ones; the good rows predict as they do alone, on
  * this thread or on a PredictPool.
  */
-describe('LoadedModel.featurizeRows (bad records kept apart)', function () {
+describe('Predictor.featurizeRows (bad records kept apart)', function () {
   this.timeout(120_000);
-  let model: LoadedModel;
-  let strict: LoadedModel;
+  let model: Predictor;
+  let strict: Predictor;
 
   before(async () => {
     const dir = await tempDir();
     const artifacts = await buildScoringBundles(dir);
-    model = await loadBundle('scoring', artifacts);
-    strict = await loadBundle('scoring-strict', artifacts);
+    model = await loadPredictor('scoring', artifacts);
+    strict = await loadPredictor('scoring-strict', artifacts);
   });
   after(cleanupTempDirs);
 
