@@ -24,9 +24,13 @@ export function modelFor(ctx: ServerContext, name: string | undefined): Predicto
   return m;
 }
 
-/** Records on the response which version answers it (for logs and metrics). */
+/**
+ * Records on the response which version answers it: `res.locals.model` for logs and metrics, and the
+ * `Mlpipe-Model: name@version` header, so that every protocol's answers name the version.
+ */
 export function answeredBy(res: Response, model: Predictor): void {
   res.locals.model = { name: model.name, version: model.version };
+  if (!res.headersSent) res.setHeader('Mlpipe-Model', model.ref);
 }
 
 /** 503 with Retry-After until the models are loaded, and again while draining. */

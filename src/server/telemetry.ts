@@ -4,7 +4,10 @@ import type { Prediction, Predictor } from '../core/predictor/predictor.js';
  * What the server tells its observers (metrics, drift) about the work it does. Routes never talk to
  * prom-client or a logger directly: they report here, and {@link NO_TELEMETRY} is the default.
  * Request counts, latencies and rejections are not reported here: they are read off each response
- * (its status, `res.locals.model` and `res.locals.errorCode`, see errors.ts and predict.ts).
+ * (its status, `res.locals.model` and `res.locals.errorCode`, see errors.ts and predict.ts). The error
+ * codes of rejections: `rate_limited` (429), `unauthorized` (401), `invalid_input` / `invalid_json`
+ * (400, validation), `overloaded` (503, over --max-inflight), `timeout` (503, over the request
+ * deadline), `payload_too_large` (413), `unsupported_media_type` (415), `not_found`, `method_not_allowed`.
  */
 export interface Telemetry {
   /** `model` answered `records` (as the client sent them) with `predictions` (same order). */
@@ -13,10 +16,13 @@ export interface Telemetry {
   modelLoaded(model: Predictor, seconds: number): void;
   /** Loading a new version of `name` failed; the old one (if any) keeps serving. */
   modelLoadFailed(name: string, reason: string): void;
+  /** The shared rate-limit store (Redis) failed; `failedOpen`: the request was let through. */
+  limitStoreError(reason: string, failedOpen: boolean): void;
 }
 
 export const NO_TELEMETRY: Telemetry = {
   predicted: () => {},
   modelLoaded: () => {},
   modelLoadFailed: () => {},
+  limitStoreError: () => {},
 };
