@@ -67,6 +67,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         .env('MLPIPE_LOG_FORMAT'),
     )
     .addOption(new Option('--log-level <level>', 'least level logged (request lines are info; 5xx answers error)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').env('MLPIPE_LOG_LEVEL'))
+    .addHelpText('after', '\nWhat operators see: GET /metrics (Prometheus text, no key), GET /v1/models/<name>/drift (live inputs against the training profile, PSI per field), X-Request-Id on every answer and in its log line.')
     .action(async (refs: string[], opts: ServeFlags) => {
       const { closeOnSignals, createLogger, startServer } = await import('../../server/start.js');
       const logger = createLogger({ format: opts.logFormat, level: opts.logLevel });

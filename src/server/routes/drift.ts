@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
-import { modelFor } from '../predict.js';
+import { answeredBy, modelFor } from '../predict.js';
 import { allowOnly } from './allow.js';
 
 /**
@@ -16,6 +16,7 @@ export function driftRoutes(ctx: ServerContext, metrics: ServerMetrics): Router 
     const model = modelFor(ctx, req.params.name as string);
     const drift = metrics.driftOf(model);
     if (!drift) throw new HttpError(503, 'not_ready', `${model.ref} is being replaced; ask again`);
+    answeredBy(res, model);
     res.setHeader('Cache-Control', 'no-store');
     res.json({ model: { name: model.name, version: model.version }, ...drift.report() });
   });
