@@ -7,6 +7,14 @@ import type { Telemetry } from './telemetry.js';
 /** Every metric name starts with this (Prometheus's convention of a namespace per program). */
 export const METRICS_PREFIX = 'mlpipe_';
 
+/**
+ * Live input statistics are counted this many records at a time, a turn of the event loop between
+ * slices, so that a 10,000-record batch never blocks the server while its inputs are counted.
+ */
+export const DRIFT_SLICE_RECORDS = 500;
+/** Records waiting to be counted, at most; past it, records are skipped (and counted as skipped). */
+export const DRIFT_MAX_PENDING = 50_000;
+
 /** A classifier with more classes than this counts its predictions without a `class` label (bounded label values). */
 export const MAX_CLASS_LABELS = 100;
 
@@ -67,6 +75,10 @@ export class ServerMetrics implements Telemetry {
   private readonly live = new Map<string, string>();
   /** Live input statistics by `name@version`: only versions being served. */
   private readonly drifts = new Map<string, { model: Predictor; drift: InputDrift }>();
+  /** Batches whose inputs are still to be counted, in arrival order, and how far each is. */
+  private readonly pending: { drift: InputDrift; records: readonly unknown[]; at: number }[] = [];
+  private pendingRecords = 0;
+  private draining = false;
 
   constructor(options: ServerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -118,6 +130,7 @@ export class ServerMetrics implements Telemetry {
 
   /** Every metric in Prometheus's text format. */
   text(): Promise<string> {
+    this.countAllPending();
     return this.registry.metrics();
   }
 
@@ -134,7 +147,50 @@ export class ServerMetrics implements Telemetry {
     } else if (predictions.length > 0) {
       this.predictions.inc({ ...labels, class: '' }, predictions.length);
     }
-    this.driftOf(model)?.observe(records);
+    const drift = this.currentDrift(model);
+    if (drift) this.observeInputs(drift, records);
+  }
+
+  /** Counts small batches at once, bigger ones a slice per turn of the event loop (see {@link DRIFT_SLICE_RECORDS}). */
+  private observeInputs(drift: InputDrift, records: readonly unknown[]): void {
+    if (records.length <= DRIFT_SLICE_RECORDS && this.pending.length === 0) {
+      drift.observe(records);
+      return;
+    }
+    if (this.pendingRecords + records.length > DRIFT_MAX_PENDING) {
+      drift.skip(records.length);
+      return;
+    }
+    this.pending.push({ drift, records, at: 0 });
+    this.pendingRecords += records.length;
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(this.drainSlice);
+    }
+  }
+
+  /** Counts up to `budget` pending records, oldest first. */
+  private countPending(budget: number): void {
+    while (budget > 0 && this.pending.length > 0) {
+      const job = this.pending[0]!;
+      const end = Math.min(job.records.length, job.at + budget);
+      job.drift.observe(job.records, job.at, end);
+      budget -= end - job.at;
+      this.pendingRecords -= end - job.at;
+      job.at = end;
+      if (job.at >= job.records.length) this.pending.shift();
+    }
+  }
+
+  private readonly drainSlice = (): void => {
+    this.countPending(DRIFT_SLICE_RECORDS);
+    if (this.pending.length > 0) setImmediate(this.drainSlice);
+    else this.draining = false;
+  };
+
+  /** Counts every pending record now: what is read (drift answers, scrapes) includes every answered request. */
+  private countAllPending(): void {
+    if (this.pending.length > 0) this.countPending(Infinity);
   }
 
   modelLoaded(model: Predictor, seconds: number): void {
@@ -159,18 +215,23 @@ export class ServerMetrics implements Telemetry {
   }
 
   /**
-   * The live input statistics of the version `model` is, made on first use. Undefined for a version
-   * that is no longer served (a request that began before a swap and ends after it).
+   * The live input statistics of the version `model` is, made on first use, with every answered
+   * request counted. Undefined for a version that is no longer served (a request that began before
+   * a swap and ends after it).
    */
   driftOf(model: Predictor): InputDrift | undefined {
+    this.countAllPending();
+    return this.currentDrift(model);
+  }
+
+  private currentDrift(model: Predictor): InputDrift | undefined {
     const live = this.live.get(model.name);
     if (live !== undefined && live !== model.version) return undefined;
-    const entry = this.drifts.get(model.ref);
-    if (entry) return entry.drift;
-    return this.startDrift(model);
+    return this.drifts.get(model.ref)?.drift ?? this.startDrift(model);
   }
 
   private startDrift(model: Predictor): InputDrift {
+    this.countAllPending();
     for (const [ref, e] of this.drifts) if (e.model.name === model.name) this.drifts.delete(ref);
     const drift = new InputDrift(readTrainingProfile(model.dir, model.manifest, model.transformer.pipeline));
     this.drifts.set(model.ref, { model, drift });

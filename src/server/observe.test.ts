@@ -4,7 +4,7 @@ import { loadPredictor } from '../core/predictor/load.js';
 import { buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../test-helpers/fixtures.js';
 import { startServeProcess } from '../test-helpers/serve.js';
 import { createLogger } from './logging.js';
-import { ServerMetrics } from './metrics.js';
+import { DRIFT_MAX_PENDING, DRIFT_SLICE_RECORDS, ServerMetrics } from './metrics.js';
 import { type RunningServer, type StartOptions, startServer } from './start.js';
 
 /** One sample of Prometheus's text format. */
@@ -311,6 +311,31 @@ describe('what operators see: GET /metrics, request logs, input drift', function
       expect(one(samples, 'mlpipe_model_load_failures_total', { model: 'penguins' })).to.equal(1);
       expect(one(samples, 'mlpipe_limit_store_errors_total', { outcome: 'open' })).to.equal(1);
       expect(sum(samples, 'mlpipe_predictions_total', { version: '1.0.0' })).to.equal(15);
+    });
+  });
+
+  describe('a big batch', () => {
+    it('has its inputs counted a slice per turn of the event loop, all of them before any read; past the backlog cap, skipped', async () => {
+      const model = await loadPredictor('penguins@1.0.0', artifacts);
+      const metrics = new ServerMetrics({ processMetrics: false });
+      metrics.modelLoaded(model, 0.1);
+      const records = Array.from({ length: 4 * DRIFT_SLICE_RECORDS + 7 }, (_, i) => rows[i % rows.length]!);
+      const predictions = model.predictMany(records);
+      const counted = () => (metrics as unknown as { drifts: Map<string, { drift: { records: number } }> }).drifts.get(model.ref)!.drift.records;
+      metrics.predicted(model, records, predictions);
+      // Nothing counted yet: the answer goes out first.
+      expect(counted()).to.equal(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(counted()).to.equal(DRIFT_SLICE_RECORDS);
+      // A read counts what is still pending.
+      expect(metrics.driftOf(model)!.records).to.equal(records.length);
+      expect(sum(parseMetrics(await metrics.text()), 'mlpipe_predictions_total')).to.equal(records.length);
+
+      const flood = new Array<unknown>(DRIFT_MAX_PENDING + 1).fill(rows[0]);
+      metrics.predicted(model, flood, new Array(flood.length).fill(predictions[0]));
+      const report = metrics.driftOf(model)!.report();
+      expect(report.records).to.equal(records.length);
+      expect(report.skipped).to.equal(flood.length);
     });
   });
 

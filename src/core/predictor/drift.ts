@@ -380,6 +380,8 @@ export interface DriftReport {
   /** When live statistics began (the version went live, or the server started). */
   since: string;
   records: number;
+  /** Records predicted but not counted because the server was too busy (absent when none). */
+  skipped?: number;
   fields: FieldDrift[];
   /** What the bundle lacks for a full comparison, in words. */
   gaps: string[];
@@ -406,9 +408,16 @@ export class InputDrift {
     });
   }
 
-  /** Counts the values of `records` (objects as a client sent them; anything else is skipped). */
-  observe(records: readonly unknown[]): void {
-    for (const raw of records) {
+  /** Records predicted but not counted (the server was too busy to keep up); see {@link skip}. */
+  skipped = 0;
+
+  /**
+   * Counts the values of `records[start, end)` (objects as a client sent them; anything else is
+   * skipped).
+   */
+  observe(records: readonly unknown[], start = 0, end = records.length): void {
+    for (let i = start; i < end; i++) {
+      const raw = records[i];
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) continue;
       let record = raw as Record<string, unknown>;
       if (hasNestedValue(record)) {
@@ -421,6 +430,11 @@ export class InputDrift {
       this.records++;
       for (const f of this.fields) this.observeValue(f, ownValue(record, f.profile.name));
     }
+  }
+
+  /** Notes `n` records predicted but not counted. */
+  skip(n: number): void {
+    this.skipped += n;
   }
 
   private observeValue(f: FieldState, raw: unknown): void {
@@ -483,6 +497,7 @@ export class InputDrift {
     return {
       since: this.since.toISOString(),
       records: this.records,
+      ...(this.skipped > 0 ? { skipped: this.skipped } : {}),
       gaps: this.profile.gaps,
       fields: this.fields.map((f): FieldDrift => {
         const p = f.profile;
