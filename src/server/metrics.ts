@@ -147,7 +147,13 @@ export class ServerMetrics implements Telemetry {
     } else if (predictions.length > 0) {
       this.predictions.inc({ ...labels, class: '' }, predictions.length);
     }
-    const drift = this.currentDrift(model);
+    // Observing never fails a prediction: a model whose profile cannot be read has no drift.
+    let drift: InputDrift | undefined;
+    try {
+      drift = this.currentDrift(model);
+    } catch {
+      drift = undefined;
+    }
     if (drift) this.observeInputs(drift, records);
   }
 
@@ -202,8 +208,12 @@ export class ServerMetrics implements Telemetry {
     this.live.set(model.name, model.version);
     this.modelInfo.set({ model: model.name, version: model.version }, 1);
     this.loadSeconds.set({ model: model.name, version: model.version }, seconds);
-    // Live statistics start again whenever a version goes live.
-    this.startDrift(model);
+    // Live statistics start again whenever a version goes live (never failing the load: see predicted).
+    try {
+      this.startDrift(model);
+    } catch {
+      // the version serves without drift statistics
+    }
   }
 
   modelLoadFailed(name: string, _reason: string): void {
