@@ -2,16 +2,30 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { ServerContext } from './context.js';
 import { HttpError, errorHandler } from './errors.js';
 import { createLimits } from './limits.js';
+import { logFunction, requestLogger } from './logging.js';
+import { ServerMetrics, allTelemetry } from './metrics.js';
 import type { ServedModels } from './models.js';
 import { type AppOptions, DEFAULT_APP_OPTIONS } from './options.js';
+import { observeRequests } from './request-info.js';
+import { driftRoutes } from './routes/drift.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { v1Routes } from './routes/v1.js';
-import { NO_TELEMETRY, type Telemetry } from './telemetry.js';
+import type { Telemetry } from './telemetry.js';
+import type { Logger } from 'pino';
 
 
 /** What {@link createApp} can be given besides settings. */
 export interface AppParts {
+  /** More observers of predictions and loads, besides {@link metrics}. */
   telemetry?: Telemetry;
+  /**
+   * The server's metrics (`GET /metrics`, drift): startServer passes its own; without, the app makes
+   * one (a registry of its own, without the process metrics).
+   */
+  metrics?: ServerMetrics;
+  /** Request logs (one line per request) and, when `options.log` is not given, server messages. */
+  logger?: Logger;
 }
 
 /**
@@ -21,16 +35,22 @@ export interface AppParts {
  */
 export function createApp(models: ServedModels, options: Partial<AppOptions> = {}, parts: AppParts = {}): Express {
   const opts: AppOptions = { ...DEFAULT_APP_OPTIONS, ...options };
-  const log = opts.log ?? (() => {});
-  const ctx: ServerContext = { models, options: opts, log, telemetry: parts.telemetry ?? NO_TELEMETRY, limits: createLimits(opts, log) };
+  const log = opts.log ?? (parts.logger ? logFunction(parts.logger) : () => {});
+  const metrics = parts.metrics ?? new ServerMetrics({ processMetrics: false });
+  const telemetry = parts.telemetry ? allTelemetry(metrics, parts.telemetry) : metrics;
+  const ctx: ServerContext = { models, options: opts, log, telemetry, limits: createLimits(opts, log) };
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   // Never `true`: with IP-keyed limits a client could pick its own address via X-Forwarded-For.
   app.set('trust proxy', opts.trustProxy > 0 ? opts.trustProxy : false);
 
+  // First: every request gets its id, and is counted, timed and logged when answered.
+  app.use(observeRequests([metrics.observeRequest, ...(parts.logger ? [requestLogger(parts.logger)] : [])]));
   app.use(healthRoutes(ctx));
+  app.use(metricsRoutes(metrics));
   app.use(v1Routes(ctx));
+  app.use(driftRoutes(ctx, metrics));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`));

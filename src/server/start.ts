@@ -7,7 +7,10 @@ import { ServedModels } from './models.js';
 import type { TrustedKey } from '../core/bundle/signature.js';
 import { MlpipeError } from '../core/errors.js';
 import { type CustomModuleSpec, checkModulesUsed } from '../core/features/custom.js';
+import type { Logger } from 'pino';
 import { createApp } from './app.js';
+import { logFunction } from './logging.js';
+import { ServerMetrics } from './metrics.js';
 import type { AppOptions } from './options.js';
 import { DEFAULT_TIMEOUTS, type ServerTimeouts, timeoutProblem } from './timeouts.js';
 
@@ -33,6 +36,10 @@ export interface StartOptions extends Partial<AppOptions> {
   requireSignature?: readonly TrustedKey[];
   /** Connection timeouts (ms); see {@link DEFAULT_TIMEOUTS}. */
   timeouts?: Partial<ServerTimeouts>;
+  /** Request logs and server messages (see logging.ts); `log`, when given, takes the messages instead. */
+  logger?: Logger;
+  /** The server's metrics; made here (with the process metrics) when not given. */
+  metrics?: ServerMetrics;
 }
 
 
@@ -40,6 +47,8 @@ export interface StartOptions extends Partial<AppOptions> {
 export interface RunningServer {
   server: Server;
   registry: ServedModels;
+  /** What `GET /metrics` shows; report to it as {@link Telemetry} (e.g. `modelLoaded` after a hot swap). */
+  metrics: ServerMetrics;
   /** `http://host:port` */
   url: string;
   /** Stops accepting connections, lets in-flight requests finish (up to the timeout), then resolves. */
@@ -52,16 +61,19 @@ export interface RunningServer {
  * file, and the record and field) before any socket is opened.
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const log = options.log ?? (() => {});
+  const log = options.log ?? (options.logger ? logFunction(options.logger) : () => {});
+  const metrics = options.metrics ?? new ServerMetrics();
   const registry = new ServedModels();
   for (const ref of options.refs) {
+    const started = performance.now();
     const model = await loadPredictor(ref, options.artifacts, { featurizers: options.featurizers, ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}) });
     // The skew gate: the golden records predict exactly as when the bundle was packaged, or no socket opens.
     await checkGolden(model);
     registry.add(model);
+    metrics.modelLoaded(model, (performance.now() - started) / 1000);
   }
   checkModulesUsed(options.featurizers ?? [], customKindsUsed(registry.list()), registry.list().map((m) => m.ref).join(', '));
-  const app = createApp(registry, { ...options, log });
+  const app = createApp(registry, { ...options, log }, { metrics, ...(options.logger ? { logger: options.logger } : {}) });
   const timeouts: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const problem = timeoutProblem(timeouts);
   if (problem) throw new MlpipeError('usage', problem);
@@ -135,8 +147,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       server.closeIdleConnections = closeIdleNow;
       if (open.size === 0) closeIdle();
     }));
-  return { server, registry, url: `http://${host}:${address.port}`, close };
+  return { server, registry, metrics, url: `http://${host}:${address.port}`, close };
 }
+
+export { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logging.js';
 
 /** How long idle connections stay open after the last in-flight request of a drain is answered. */
 const DRAIN_IDLE_GRACE_MS = 250;

@@ -20,6 +20,8 @@ interface ServeFlags {
   maxFields?: number;
   featurizerModule?: FeaturizerModuleFlag[];
   requireSignature?: string[];
+  logFormat: 'json' | 'pretty';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
 /** `mlpipe serve [<bundle-ref>...]`: verify and load bundles, then serve them over HTTP until SIGTERM. */
@@ -58,8 +60,17 @@ export function registerServe(program: Command, ctx: CliContext): void {
         .argParser(keyFiles)
         .env('MLPIPE_REQUIRE_SIGNATURE'),
     )
+    .addOption(
+      new Option('--log-format <format>', 'logs (one line per request, and server messages) on stderr: json (one JSON object a line) or pretty (for a terminal); stdout has only the "listening on" line')
+        .choices(['json', 'pretty'])
+        .default('json')
+        .env('MLPIPE_LOG_FORMAT'),
+    )
+    .addOption(new Option('--log-level <level>', 'least level logged (request lines are info; 5xx answers error)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').env('MLPIPE_LOG_LEVEL'))
+    .addHelpText('after', '\nWhat operators see: GET /metrics (Prometheus text, no key), GET /v1/models/<name>/drift (live inputs against the training profile, PSI per field), X-Request-Id on every answer and in its log line.')
     .action(async (refs: string[], opts: ServeFlags) => {
-      const { closeOnSignals, startServer } = await import('../../server/start.js');
+      const { closeOnSignals, createLogger, startServer } = await import('../../server/start.js');
+      const logger = createLogger({ format: opts.logFormat, level: opts.logLevel });
       const artifacts = ctx.artifacts(opts.artifacts);
       // Keys first: a wrong key file is one line naming it, before any bundle is read.
       const requireSignature = opts.requireSignature ? await readTrusted(ctx, opts.requireSignature) : undefined;
@@ -79,12 +90,13 @@ export function registerServe(program: Command, ctx: CliContext): void {
         timeouts: { requestTimeout: opts.requestTimeout, headersTimeout: opts.headersTimeout, keepAliveTimeout: opts.keepAliveTimeout },
         featurizers: opts.featurizerModule,
         ...(requireSignature ? { requireSignature } : {}),
-        log: (m) => ctx.note(m),
+        logger,
       });
-      for (const m of running.registry.list()) ctx.note(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name}${m.signature ? `; signed by key ${m.signature.keyId}` : ''})`);
+      for (const m of running.registry.list()) logger.info(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name}${m.signature ? `; signed by key ${m.signature.keyId}` : ''})`);
       ctx.out(`listening on ${running.url}`);
-      await closeOnSignals(running, (m) => ctx.note(m));
-      ctx.note('stopped');
+      await closeOnSignals(running, (m) => logger.info(m));
+      logger.info('stopped');
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
     });
 }
 

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+
+/**
+ * What every answered request looked like, gathered once when its response is done, for the
+ * observers (metrics, the request log) mounted by {@link observeRequests}.
+ */
+export interface RequestInfo {
+  /** `X-Request-Id`: the client's when it is a sane token, else a generated UUID. */
+  requestId: string;
+  method: string;
+  /**
+   * The Express route PATTERN that answered (`/v1/models/:name/predict`), never the raw URL, so that
+   * label values stay bounded; `unmatched` when no route matched (a 404).
+   */
+  route: string;
+  /** The model and version that answered (`res.locals.model`, set by predict.ts); '' when none. */
+  model: string;
+  version: string;
+  /** The status sent, or 499 when the client closed the connection before the answer was complete (nginx's convention). */
+  status: number;
+  /** From the request's arrival at the app to its response being done. */
+  seconds: number;
+  /** `res.locals.errorCode` (see errors.ts): why a request was refused. */
+  errorCode?: string;
+}
+
+/** Called once per request, when its response has finished or its connection closed. */
+export type RequestObserver = (req: Request, res: Response, info: RequestInfo) => void;
+
+/** `route` of a request that no route matched. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** A client's `X-Request-Id` is kept when it is 1–128 of these characters; anything else is replaced. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@+=-]{1,128}$/;
+
+/** The request's id: the client's `X-Request-Id` when sane, else a new UUID. */
+export function requestIdOf(req: Request): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * Remembers the pattern of the route that matches a request, with the path its router was mounted
+ * at: Express sets `req.route` when a route matches but keeps no record of the mount path once the
+ * router is left, so the pattern is read at the moment the route is set.
+ */
+function trackRoute(req: Request): () => string | undefined {
+  let route: unknown;
+  let pattern: string | undefined;
+  Object.defineProperty(req, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => route,
+    set: (r: { path?: unknown } | undefined) => {
+      route = r;
+      if (r && r.path !== undefined) pattern = `${req.baseUrl ?? ''}${String(r.path)}`;
+    },
+  });
+  return () => pattern;
+}
+
+/**
+ * The first middleware of the app: gives each request its id (`X-Request-Id`, returned on every
+ * answer) and, when its response is done (finish, or close first), calls each observer once with the
+ * request's {@link RequestInfo}.
+ */
+export function observeRequests(observers: readonly RequestObserver[]): RequestHandler {
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    const requestId = requestIdOf(req);
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
+    const patternOf = trackRoute(req);
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      res.off('finish', finish);
+      res.off('close', finish);
+      const m = res.locals.model as { name?: unknown; version?: unknown } | undefined;
+      const info: RequestInfo = {
+        requestId,
+        method: req.method,
+        route: patternOf() ?? UNMATCHED_ROUTE,
+        model: typeof m?.name === 'string' ? m.name : '',
+        version: typeof m?.version === 'string' ? m.version : '',
+        status: res.writableFinished ? res.statusCode : 499,
+        seconds: Number(process.hrtime.bigint() - start) / 1e9,
+        ...(typeof res.locals.errorCode === 'string' ? { errorCode: res.locals.errorCode } : {}),
+      };
+      for (const observe of observers) observe(req, res, info);
+    };
+    res.on('finish', finish);
+    res.on('close', finish);
+    next();
+  };
+}
