@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { ServerContext } from './context.js';
+import type { FollowStatus, ServerContext } from './context.js';
 import { HttpError, errorHandler } from './errors.js';
 import { createLimits } from './limits.js';
 import type { ServedModels } from './models.js';
@@ -12,6 +12,8 @@ import { NO_TELEMETRY, type Telemetry } from './telemetry.js';
 /** What {@link createApp} can be given besides settings. */
 export interface AppParts {
   telemetry?: Telemetry;
+  /** The follower of references that can move (start.ts): `/v1/models/:name` shows its state. */
+  follow?: FollowStatus;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface AppParts {
 export function createApp(models: ServedModels, options: Partial<AppOptions> = {}, parts: AppParts = {}): Express {
   const opts: AppOptions = { ...DEFAULT_APP_OPTIONS, ...options };
   const log = opts.log ?? (() => {});
-  const ctx: ServerContext = { models, options: opts, log, telemetry: parts.telemetry ?? NO_TELEMETRY, limits: createLimits(opts, log) };
+  const ctx: ServerContext = { models, options: opts, log, telemetry: parts.telemetry ?? NO_TELEMETRY, limits: createLimits(opts, log), ...(parts.follow ? { follow: parts.follow } : {}) };
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');

@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { DEFAULT_POLL_INTERVAL_MS } from '../../server/options.js';
 import { DEFAULT_TIMEOUTS } from '../../server/timeouts.js';
 import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule, integer, size } from '../parse.js';
 import { keyFiles, readTrusted } from './keys.js';
+import { isRemoteLocation } from '../../core/bundle/stores/location.js';
 
 interface ServeFlags {
   port: number;
@@ -20,6 +22,7 @@ interface ServeFlags {
   maxFields?: number;
   featurizerModule?: FeaturizerModuleFlag[];
   requireSignature?: string[];
+  pollInterval: number;
 }
 
 /** `mlpipe serve [<bundle-ref>...]`: verify and load bundles, then serve them over HTTP until SIGTERM. */
@@ -58,6 +61,15 @@ export function registerServe(program: Command, ctx: CliContext): void {
         .argParser(keyFiles)
         .env('MLPIPE_REQUIRE_SIGNATURE'),
     )
+    .addOption(
+      new Option(
+        '--poll-interval <ms>',
+        'how often a reference without a fixed version (name, name@production) is checked for a new version, which is verified and swapped in without dropping a request (folder stores are also watched); 0 = never, serve what was loaded at start',
+      )
+        .argParser(integer(0))
+        .default(DEFAULT_POLL_INTERVAL_MS)
+        .env('MLPIPE_POLL_INTERVAL'),
+    )
     .action(async (refs: string[], opts: ServeFlags) => {
       const { closeOnSignals, startServer } = await import('../../server/start.js');
       const artifacts = ctx.artifacts(opts.artifacts);
@@ -79,9 +91,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
         timeouts: { requestTimeout: opts.requestTimeout, headersTimeout: opts.headersTimeout, keepAliveTimeout: opts.keepAliveTimeout },
         featurizers: opts.featurizerModule,
         ...(requireSignature ? { requireSignature } : {}),
+        pollIntervalMs: opts.pollInterval,
         log: (m) => ctx.note(m),
       });
       for (const m of running.registry.list()) ctx.note(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name}${m.signature ? `; signed by key ${m.signature.keyId}` : ''})`);
+      if (running.follower.refs.length > 0) ctx.note(`following ${running.follower.refs.join(', ')} (checked every ${opts.pollInterval / 1000} s${isRemoteLocation(artifacts) ? '' : ' and on every change in the store folder'})`);
       ctx.out(`listening on ${running.url}`);
       await closeOnSignals(running, (m) => ctx.note(m));
       ctx.note('stopped');

@@ -1,0 +1,268 @@
+import { expect } from 'chai';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promoteBundle } from '../core/bundle/release.js';
+import { listVersions, updateAliases } from '../core/bundle/store.js';
+import { readPipelineConfig } from '../core/pipeline/config.js';
+import { runPipeline } from '../core/pipeline/run.js';
+import { loadPredictor } from '../core/predictor/load.js';
+import type { Prediction, Predictor } from '../core/predictor/predictor.js';
+import { EXAMPLES, cleanupTempDirs, exampleRecords, tempDir } from '../test-helpers/fixtures.js';
+import { isFollowable } from './follow.js';
+import { type RunningServer, startServer } from './start.js';
+import type { Telemetry } from './telemetry.js';
+
+/** Trains the penguins example (3 trees) with `seed` and packages it as the next version of `name`. */
+async function packageVersion(artifacts: string, name: string, seed: number): Promise<string> {
+  const config = await readPipelineConfig(join(EXAMPLES, 'penguins', 'pipeline.yaml'));
+  const result = await runPipeline({ config, name, seed, model: { trees: 3 }, artifacts, defaultArtifacts: artifacts, workDir: await tempDir() });
+  return result.package.version;
+}
+
+/** Polls `check` every 25 ms until it is true; fails naming `what` after `ms`. */
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+interface Answer {
+  kind: 'single' | 'batch';
+  /** performance.now() when the request was sent and when its answer had arrived. */
+  sent: number;
+  done: number;
+  status: number;
+  /** The version the body names, and the one the Mlpipe-Model header names. */
+  version: string | undefined;
+  header: string | null;
+  predictions: Prediction[];
+  records: number[];
+}
+
+const strip = (p: Prediction) => ({ prediction: p.prediction, probabilities: p.probabilities });
+
+describe('serve follows a name or alias: new versions without dropping a request', function () {
+  this.timeout(120_000);
+  let artifacts: string;
+  let records: Record<string, unknown>[];
+  /** The predictions each version gives `records` (from the bundle, loaded here). */
+  const expected = new Map<string, ReturnType<typeof strip>[]>();
+
+  before(async () => {
+    artifacts = join(await tempDir(), 'store');
+    for (const seed of [1, 2, 3, 4, 5]) await packageVersion(artifacts, 'hot', seed);
+    expect(await listVersions(artifacts, 'hot')).to.deep.equal(['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4']);
+    records = (await exampleRecords('penguins')).filter((_r, i) => i % 4 === 0).slice(0, 60);
+    for (const v of ['1.0.0', '1.0.1', '1.0.2', '1.0.3']) {
+      const model = await loadPredictor(`hot@${v}`, artifacts);
+      expected.set(v, model.predictMany(records).map(strip));
+    }
+    // Every version answers these records differently, so an answer shows which version made it.
+    const shapes = [...expected.values()].map((e) => JSON.stringify(e));
+    expect(new Set(shapes).size).to.equal(4);
+    // 1.0.4 is corrupt: a file changed after packaging.
+    await appendFile(join(artifacts, 'hot', '1.0.4', 'input-schema.json'), ' ');
+    await promoteBundle(artifacts, 'hot@1.0.0', 'production');
+  });
+  after(cleanupTempDirs);
+
+  it('tells references that move from fixed ones', () => {
+    expect(['hot', 'hot@production', 'hot@latest', 'hot@staging'].map(isFollowable)).to.deep.equal([true, true, true, true]);
+    expect(['hot@1.2.0', './artifacts/hot/1.0.0', '/abs/hot/1.0.0', 'npm:@scope/hot@1.0.0', 'npm:@scope/hot'].map(isFollowable)).to.deep.equal([false, false, false, false, false]);
+  });
+
+  it('under load, the alias moves five times (once to a corrupt bundle): no request fails, every answer comes from one version live at the time', async () => {
+    // The server's point of view: when each version went live (the follower logs the swap as it makes it).
+    const lines: { at: number; line: string }[] = [];
+    const loaded: string[] = [];
+    const failed: { name: string; reason: string }[] = [];
+    const telemetry: Telemetry = {
+      predicted: () => {},
+      modelLoaded: (m: Predictor) => loaded.push(m.ref),
+      modelLoadFailed: (name, reason) => failed.push({ name, reason }),
+      limitStoreError: () => {},
+    };
+    const started = performance.now();
+    const running: RunningServer = await startServer({
+      refs: ['hot@production'],
+      artifacts,
+      port: 0,
+      host: '127.0.0.1',
+      rateLimit: 0,
+      batchRateLimit: 0,
+      pollIntervalMs: 150,
+      telemetry,
+      log: (line) => lines.push({ at: performance.now(), line }),
+    });
+    const live: { version: string; from: number }[] = [{ version: '1.0.0', from: started }];
+    const swapRe = /^hot@production: now serving hot@(\d+\.\d+\.\d+) /;
+    const failureLines = () => lines.filter((l) => l.line.includes('failed to load'));
+    const served = () => running.registry.get('hot')!.version;
+
+    const answers: Answer[] = [];
+    let stop = false;
+    const client = async (id: number) => {
+      for (let n = 0; !stop && n < 2000; n++) {
+        const batch = (n + id) % 2 === 0;
+        const idx = batch ? records.map((_r, i) => i) : [(n * 5 + id) % records.length];
+        const sent = performance.now();
+        const res = await fetch(`${running.url}${batch ? '/v1/models/hot/predict/batch' : '/v1/models/hot/predict'}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(batch ? { records: idx.map((i) => records[i]) } : records[idx[0]!]),
+        });
+        const body = (await res.json()) as { model?: { version: string }; predictions?: Prediction[] } & Prediction;
+        answers.push({
+          kind: batch ? 'batch' : 'single',
+          sent,
+          done: performance.now(),
+          status: res.status,
+          version: body.model?.version,
+          header: res.headers.get('mlpipe-model'),
+          predictions: batch ? (body.predictions ?? []) : [body],
+          records: idx,
+        });
+      }
+    };
+    const clients = [0, 1, 2, 3].map(client);
+
+    try {
+      // Five moves of the alias: the corrupt 1.0.4 goes in third, by a direct change of aliases.json
+      // (promote verifies first and would refuse it, as it should).
+      const moves: { to: string; at: number }[] = [];
+      const moveTo = async (version: string) => {
+        moves.push({ to: version, at: performance.now() });
+        if (version === '1.0.4') await updateAliases(artifacts, 'hot', (a) => ({ ...a, production: version }));
+        else await promoteBundle(artifacts, `hot@${version}`, 'production');
+      };
+      await sleep(300);
+      for (const version of ['1.0.1', '1.0.2', '1.0.4', '1.0.3', '1.0.0']) {
+        await moveTo(version);
+        if (version === '1.0.4') {
+          await until('the corrupt version to be refused', () => failureLines().length === 1);
+          // Several more checks of the store: the failed version is not tried (or logged) again.
+          await sleep(800);
+          expect(served()).to.equal('1.0.2');
+          const detail = (await (await fetch(`${running.url}/v1/models/hot`)).json()) as Record<string, any>;
+          expect(detail.followed).to.equal('hot@production');
+          expect(detail.follow.lastFailure.version).to.equal('1.0.4');
+          expect(detail.follow.lastFailure.reason).to.match(/input-schema\.json/);
+          expect(detail.follow.watching).to.equal(true);
+        } else {
+          await until(`hot@${version} to be served`, () => served() === version);
+          await sleep(300);
+        }
+      }
+      stop = true;
+      await Promise.all(clients);
+      // The alias history, read from the swaps the server logged, matches the moves.
+      for (const { at, line } of lines) {
+        const m = swapRe.exec(line);
+        if (m) live.push({ version: m[1]!, from: at });
+      }
+      expect(live.map((l) => l.version)).to.deep.equal(['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.0']);
+      const validMoves = moves.filter((m) => m.to !== '1.0.4');
+      live.slice(1).forEach((l, i) => expect(l.from, `swap to ${l.version} after its promotion`).to.be.greaterThan(validMoves[i]!.at));
+
+      // No request failed; every answer names one version (body and header agree), never the corrupt one.
+      expect(answers.length).to.be.greaterThan(100);
+      expect(answers.filter((a) => a.status !== 200).map((a) => `${a.kind} ${a.status}`)).to.deep.equal([]);
+      for (const a of answers) {
+        expect(a.header).to.equal(`hot@${a.version}`);
+        expect(a.version).to.not.equal('1.0.4');
+        // Live at some moment between the request being sent and its answer arriving.
+        const overlaps = live.some((l, i) => l.version === a.version && l.from <= a.done && (live[i + 1]?.from ?? Infinity) >= a.sent);
+        expect(overlaps, `${a.kind} answered by ${a.version} between ${a.sent.toFixed(1)} and ${a.done.toFixed(1)} ms; live: ${JSON.stringify(live)}`).to.equal(true);
+        // Every prediction of the answer is that version's own: a batch is never split across versions.
+        expect(a.predictions.map(strip)).to.deep.equal(a.records.map((i) => expected.get(a.version!)![i]));
+      }
+      // Each version served some of the traffic, batches and single records alike.
+      for (const v of ['1.0.0', '1.0.1', '1.0.2', '1.0.3']) {
+        expect(answers.filter((a) => a.version === v && a.kind === 'batch').length, `batches on ${v}`).to.be.greaterThan(0);
+        expect(answers.filter((a) => a.version === v && a.kind === 'single').length, `singles on ${v}`).to.be.greaterThan(0);
+      }
+      // The corrupt version: one log line naming the file, one telemetry report; the swaps reported too.
+      const refused = failureLines();
+      expect(refused).to.have.length(1);
+      expect(refused[0]!.line).to.match(/^hot@production: hot@1\.0\.4 failed to load, still serving hot@1\.0\.2: .*input-schema\.json: .*the file was changed after the bundle was written$/);
+      expect(failed).to.have.length(1);
+      expect(failed[0]!.name).to.equal('hot');
+      expect(loaded).to.deep.equal(['hot@1.0.0', 'hot@1.0.1', 'hot@1.0.2', 'hot@1.0.3', 'hot@1.0.0']);
+    } finally {
+      stop = true;
+      await Promise.allSettled(clients);
+      await running.close();
+    }
+  });
+
+  it('retries a failed version once the alias has moved away and back (it may have been fixed meanwhile)', async () => {
+    const lines: string[] = [];
+    const running = await startServer({ refs: ['hot@production'], artifacts, port: 0, host: '127.0.0.1', pollIntervalMs: 60_000, log: (l) => lines.push(l) });
+    try {
+      expect(running.registry.get('hot')!.version).to.equal('1.0.0');
+      await updateAliases(artifacts, 'hot', (a) => ({ ...a, production: '1.0.4' }));
+      await running.follower.checkNow();
+      await running.follower.checkNow();
+      expect(lines.filter((l) => l.includes('hot@1.0.4 failed to load'))).to.have.length(1);
+      await promoteBundle(artifacts, 'hot@1.0.3', 'production');
+      await running.follower.checkNow();
+      expect(running.registry.get('hot')!.version).to.equal('1.0.3');
+      await updateAliases(artifacts, 'hot', (a) => ({ ...a, production: '1.0.4' }));
+      await running.follower.checkNow();
+      expect(lines.filter((l) => l.includes('hot@1.0.4 failed to load'))).to.have.length(2);
+      expect(running.registry.get('hot')!.version).to.equal('1.0.3');
+    } finally {
+      await running.close();
+      await promoteBundle(artifacts, 'hot@1.0.0', 'production');
+    }
+  });
+
+  it('a fixed version (name@1.0.0) never moves, whatever the store does', async () => {
+    const lines: string[] = [];
+    const running = await startServer({ refs: ['hot@1.0.0'], artifacts, port: 0, host: '127.0.0.1', pollIntervalMs: 50, log: (l) => lines.push(l) });
+    try {
+      expect(running.follower.refs).to.deep.equal([]);
+      await promoteBundle(artifacts, 'hot@1.0.3', 'production');
+      await sleep(500);
+      const res = await fetch(`${running.url}/v1/models/hot/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records[0]) });
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('mlpipe-model')).to.equal('hot@1.0.0');
+      const list = (await (await fetch(`${running.url}/v1/models`)).json()) as { models: Record<string, unknown>[] };
+      expect(list.models[0]).to.include({ name: 'hot', version: '1.0.0' });
+      expect(list.models[0]).to.not.have.property('followed');
+      expect(lines).to.deep.equal([]);
+    } finally {
+      await running.close();
+      await promoteBundle(artifacts, 'hot@1.0.0', 'production');
+    }
+  });
+
+  it('a bare name follows the newest version as soon as it is published (the watch), and --poll-interval 0 follows nothing', async () => {
+    await packageVersion(artifacts, 'fresh', 1);
+    const still = await startServer({ refs: ['fresh'], artifacts, port: 0, host: '127.0.0.1', pollIntervalMs: 0 });
+    // A poll interval far beyond the test: the swap can only come from the watch on the name's folder.
+    const lines: string[] = [];
+    const running = await startServer({ refs: ['fresh'], artifacts, port: 0, host: '127.0.0.1', pollIntervalMs: 600_000, log: (l) => lines.push(l) });
+    try {
+      expect(still.follower.refs).to.deep.equal([]);
+      expect(running.follower.refs).to.deep.equal(['fresh']);
+      expect(running.registry.get('fresh')!.version).to.equal('1.0.0');
+      expect(await packageVersion(artifacts, 'fresh', 2)).to.equal('1.0.1');
+      await until('fresh@1.0.1 to be served', () => running.registry.get('fresh')!.version === '1.0.1');
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(/^fresh: now serving fresh@1\.0\.1 \(was 1\.0\.0; verified and loaded in \d+\.\d\d s\)$/);
+      const detail = (await (await fetch(`${running.url}/v1/models/fresh`)).json()) as Record<string, any>;
+      expect(detail).to.include({ version: '1.0.1', followed: 'fresh' });
+      expect(detail.follow).to.include({ ref: 'fresh', pollIntervalMs: 600_000, watching: true, lastFailure: null });
+      expect(Date.parse(detail.follow.lastChangeAt)).to.be.closeTo(Date.now(), 60_000);
+      expect(still.registry.get('fresh')!.version).to.equal('1.0.0');
+    } finally {
+      await running.close();
+      await still.close();
+    }
+  });
+});
