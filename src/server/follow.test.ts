@@ -1,15 +1,20 @@
 import { expect } from 'chai';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promoteBundle } from '../core/bundle/release.js';
-import { listVersions, updateAliases } from '../core/bundle/store.js';
+import { packageModel } from '../core/bundle/package.js';
+import { listVersions, openStore, updateAliases } from '../core/bundle/store.js';
 import { readPipelineConfig } from '../core/pipeline/config.js';
 import { runPipeline } from '../core/pipeline/run.js';
 import { loadPredictor } from '../core/predictor/load.js';
 import type { Prediction, Predictor } from '../core/predictor/predictor.js';
-import { EXAMPLES, cleanupTempDirs, exampleRecords, tempDir } from '../test-helpers/fixtures.js';
+import { EXAMPLES, cleanupTempDirs, exampleRecords, packagedExample, tempDir } from '../test-helpers/fixtures.js';
+import { type S3Server, startS3Server } from '../test-helpers/s3.js';
+import { startServeProcess } from '../test-helpers/serve.js';
 import { isFollowable } from './follow.js';
 import { type RunningServer, startServer } from './start.js';
 import type { Telemetry } from './telemetry.js';
@@ -263,6 +268,94 @@ describe('serve follows a name or alias: new versions without dropping a request
     } finally {
       await running.close();
       await still.close();
+    }
+  });
+});
+
+describe('serve follows a remote store by polling (s3://, https://)', function () {
+  this.timeout(120_000);
+  let s3: S3Server;
+  let modelDir: string;
+  let records: Record<string, unknown>[];
+  const saved: Record<string, string | undefined> = {};
+
+  before(async () => {
+    s3 = await startS3Server();
+    for (const [k, v] of Object.entries({ ...s3.env, MLPIPE_CACHE: await tempDir() })) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+    ({ modelDir } = await packagedExample('remote'));
+    records = (await exampleRecords('penguins')).slice(0, 3);
+  });
+  after(async () => {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+    await s3.close();
+    await cleanupTempDirs();
+  });
+
+  it('s3://: `mlpipe serve remote@production --poll-interval 200` (a real process) swaps in the version promoted in the bucket', async () => {
+    const store = 's3://models/follow';
+    await packageModel({ modelDir, name: 'remote', artifacts: store });
+    await promoteBundle(store, 'remote@1.0.0', 'production');
+    const serve = startServeProcess(['remote@production', '--artifacts', store, '--port', '0', '--poll-interval', '200', '--rate-limit', '0']);
+    try {
+      const port = await serve.port();
+      await serve.waitFor('stderr', /following remote@production \(checked every 0\.2 s\)/);
+      await packageModel({ modelDir, name: 'remote', artifacts: store });
+      await promoteBundle(store, 'remote@1.0.1', 'production');
+      await serve.waitFor('stderr', /remote@production: now serving remote@1\.0\.1 \(was 1\.0\.0; verified and loaded in \d+\.\d\d s\)/);
+      const res = await fetch(`http://127.0.0.1:${port}/v1/models/remote/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records[0]) });
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('mlpipe-model')).to.equal('remote@1.0.1');
+      expect(((await res.json()) as { model: unknown }).model).to.deep.equal({ name: 'remote', version: '1.0.1' });
+      const list = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { models: Record<string, unknown>[] };
+      expect(list.models[0]).to.include({ name: 'remote', version: '1.0.1', followed: 'remote@production' });
+    } finally {
+      serve.child.kill('SIGTERM');
+      const exit = await serve.exited;
+      expect(exit.code, serve.stderr).to.equal(0);
+    }
+  });
+
+  it('https://: a bare name follows the newest version in the index.json of a static store (read again at every check)', async () => {
+    // A folder store served read-only by a static file server, as a CDN would.
+    const root = await tempDir();
+    const files = createServer((req, res) => {
+      readFile(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))).then(
+        (bytes) => res.end(bytes),
+        () => {
+          res.statusCode = 404;
+          res.end();
+        },
+      );
+    });
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    const location = `http://127.0.0.1:${(files.address() as AddressInfo).port}/`;
+    const writeIndex = async () => {
+      const store = await openStore(root);
+      await store.writeIndex({ format: 'mlpipe.store-index', bundles: { web: { versions: await store.listVersions('web') } } });
+    };
+    await packageModel({ modelDir, name: 'web', artifacts: root });
+    await writeIndex();
+    const lines: string[] = [];
+    const running = await startServer({ refs: ['web'], artifacts: location, port: 0, host: '127.0.0.1', pollIntervalMs: 100, log: (l) => lines.push(l) });
+    try {
+      expect(running.registry.get('web')!.version).to.equal('1.0.0');
+      // Published but not yet in the index: not seen (the index is what an http store lists).
+      await packageModel({ modelDir, name: 'web', artifacts: root });
+      await sleep(300);
+      expect(running.registry.get('web')!.version).to.equal('1.0.0');
+      await writeIndex();
+      await until('web@1.0.1 to be served', () => running.registry.get('web')!.version === '1.0.1');
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(/^web: now serving web@1\.0\.1 \(was 1\.0\.0;/);
+      const detail = (await (await fetch(`${running.url}/v1/models/web`)).json()) as Record<string, any>;
+      expect(detail.follow).to.include({ ref: 'web', watching: false, lastFailure: null });
+    } finally {
+      await running.close();
+      await new Promise((resolve) => files.close(resolve));
     }
   });
 });
