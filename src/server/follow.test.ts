@@ -324,7 +324,13 @@ describe('serve follows a remote store by polling (s3://, https://)', function (
   it('https://: a bare name follows the newest version in the index.json of a static store (read again at every check)', async () => {
     // A folder store served read-only by a static file server, as a CDN would.
     const root = await tempDir();
+    let broken = false;
     const files = createServer((req, res) => {
+      if (broken) {
+        res.statusCode = 500;
+        res.end();
+        return;
+      }
       readFile(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))).then(
         (bytes) => res.end(bytes),
         () => {
@@ -353,8 +359,20 @@ describe('serve follows a remote store by polling (s3://, https://)', function (
       await until('web@1.0.1 to be served', () => running.registry.get('web')!.version === '1.0.1');
       expect(lines).to.have.length(1);
       expect(lines[0]).to.match(/^web: now serving web@1\.0\.1 \(was 1\.0\.0;/);
-      const detail = (await (await fetch(`${running.url}/v1/models/web`)).json()) as Record<string, any>;
+      let detail = (await (await fetch(`${running.url}/v1/models/web`)).json()) as Record<string, any>;
       expect(detail.follow).to.include({ ref: 'web', watching: false, lastFailure: null });
+      // The store goes away for a while: one line when it does (however many checks fail), one when it is back.
+      broken = true;
+      await until('the store failure to be logged', () => lines.length === 2);
+      await sleep(500);
+      expect(lines[1]).to.equal(`web: cannot check the store, still serving web@1.0.1: ${location}index.json: the store answered 500 Internal Server Error`);
+      detail = (await (await fetch(`${running.url}/v1/models/web`)).json()) as Record<string, any>;
+      expect(detail.follow.lastFailure).to.include({ version: null, reason: `${location}index.json: the store answered 500 Internal Server Error` });
+      const res = await fetch(`${running.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records[0]) });
+      expect(res.status).to.equal(200);
+      broken = false;
+      await until('the store to be back', () => lines.length === 3);
+      expect(lines[2]).to.equal('web: the store answers again (web → web@1.0.1)');
     } finally {
       await running.close();
       await new Promise((resolve) => files.close(resolve));

@@ -84,8 +84,10 @@ interface Followed {
   state: FollowState;
   /** The version that last failed to load: not tried again until the reference points elsewhere. */
   failedVersion: string | undefined;
-  /** The last problem reading the store, so that a store that stays away is logged once. */
+  /** The problem of the last check that could not read the store (logged when it happens twice in a row). */
   storeProblem: string | undefined;
+  /** The store problem last logged, so that a store that stays away is logged once. */
+  loggedProblem: string | undefined;
   watcher: FSWatcher | undefined;
 }
 
@@ -124,6 +126,7 @@ export class ModelFollower {
               state: { ref, pollIntervalMs: options.pollIntervalMs, watching: false, lastCheckAt: null, lastChangeAt: null, lastFailure: null },
               failedVersion: undefined,
               storeProblem: undefined,
+              loggedProblem: undefined,
               watcher: undefined,
             };
           })
@@ -241,12 +244,18 @@ export class ModelFollower {
       const reason = messageOf(err);
       f.state.lastCheckAt = new Date().toISOString();
       f.state.lastFailure = { version: null, reason, at: f.state.lastCheckAt };
-      if (reason !== f.storeProblem) this.log(`${f.ref}: cannot check the store, still serving ${current.ref}: ${reason}`);
+      // Seen twice in a row before it is logged: a file caught half-written by a hand edit (the watch
+      // fires on the truncation) reads well a moment later, so a second look comes soon.
+      if (reason === f.storeProblem && reason !== f.loggedProblem) {
+        this.log(`${f.ref}: cannot check the store, still serving ${current.ref}: ${reason}`);
+        f.loggedProblem = reason;
+      }
+      if (f.storeProblem === undefined) this.settle();
       f.storeProblem = reason;
       return;
     }
-    if (f.storeProblem !== undefined) this.log(`${f.ref}: the store answers again (${f.ref} → ${f.name}@${version})`);
-    f.storeProblem = undefined;
+    if (f.loggedProblem !== undefined) this.log(`${f.ref}: the store answers again (${f.ref} → ${f.name}@${version})`);
+    f.storeProblem = f.loggedProblem = undefined;
     if (version === current.version || version === f.failedVersion) {
       if (version === current.version) {
         f.failedVersion = undefined;
