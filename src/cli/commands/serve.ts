@@ -29,7 +29,7 @@ interface ServeFlags {
 export function registerServe(program: Command, ctx: CliContext): void {
   program
     .command('serve')
-    .description('serve bundles over HTTP (verified before listening); SIGTERM drains in-flight requests, then exits')
+    .description('serve bundles over HTTP (verified before listening); a name or name@alias follows the store to new versions without a restart; SIGTERM drains in-flight requests, then exits')
     .argument('[bundle-refs...]', 'bundles to serve, first = default model (default: every name in the store, its production alias or newest version)')
     .addOption(new Option('-p, --port <n>', 'port (0 = any free port)').argParser(integer(0, 65535)).default(8080).env('MLPIPE_PORT'))
     .addOption(new Option('--host <host>', 'address to listen on (0.0.0.0 in a container)').default('127.0.0.1').env('MLPIPE_HOST'))
@@ -54,7 +54,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     )
     .addOption(new Option('--shutdown-timeout <ms>', 'how long SIGTERM waits for in-flight requests').argParser(integer(0)).default(10_000).env('MLPIPE_SHUTDOWN_TIMEOUT'))
     .addOption(
-      new Option('--featurizer-module <name=path>', "a custom featurizer's module, for every bundle that uses it (repeatable); refused unless its sha256 is the one the bundle recorded").argParser(featurizerModule),
+      new Option('--featurizer-module <name=path>', "a custom featurizer's module, for every bundle that uses it (repeatable); refused unless its sha256 is the one the bundle recorded; also for new versions of a followed reference").argParser(featurizerModule),
     )
     .addOption(
       new Option('--require-signature <pub.pem[,other.pem]>', 'serve only bundles signed by one of these public keys (comma-separated): an unsigned bundle, one signed by another key or changed after signing stops the start')
