@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { ServerContext } from './context.js';
+import type { FollowStatus, ServerContext } from './context.js';
 import { HttpError, errorHandler } from './errors.js';
 import { createLimits } from './limits.js';
 import { logFunction, requestLogger } from './logging.js';
@@ -26,6 +26,8 @@ export interface AppParts {
   metrics?: ServerMetrics;
   /** Request logs (one line per request) and, when `options.log` is not given, server messages. */
   logger?: Logger;
+  /** The follower of references that can move (start.ts): `/v1/models/:name` shows its state. */
+  follow?: FollowStatus;
 }
 
 /**
@@ -38,7 +40,7 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
   const log = opts.log ?? (parts.logger ? logFunction(parts.logger) : () => {});
   const metrics = parts.metrics ?? new ServerMetrics({ processMetrics: false });
   const telemetry = parts.telemetry ? allTelemetry(metrics, parts.telemetry) : metrics;
-  const ctx: ServerContext = { models, options: opts, log, telemetry, limits: createLimits(opts, log) };
+  const ctx: ServerContext = { models, options: opts, log, telemetry, limits: createLimits(opts, log), ...(parts.follow ? { follow: parts.follow } : {}) };
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import type { FollowState } from './follow.js';
 import type { ServedModels } from './models.js';
 import type { AppOptions } from './options.js';
 import type { Telemetry } from './telemetry.js';
@@ -11,6 +12,11 @@ export interface Limits {
   batch: RequestHandler[];
 }
 
+/** Which served names follow a reference that can move, and how that goes (follow.ts). */
+export interface FollowStatus {
+  state(name: string): FollowState | undefined;
+}
+
 /** What every router of the server is built from: one object, made once by {@link createApp}. */
 export interface ServerContext {
   models: ServedModels;
@@ -18,4 +24,6 @@ export interface ServerContext {
   log: (message: string) => void;
   telemetry: Telemetry;
   limits: Limits;
+  /** Present when the server follows references that can move (`name`, `name@production`). */
+  follow?: FollowStatus;
 }

@@ -31,3 +31,9 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   bodyLimit: '10mb',
   trustProxy: 0,
 };
+
+/**
+ * How often a served reference without a fixed version (`name`, `name@production`) is checked for a
+ * new version by default (ms): `--poll-interval`, `MLPIPE_POLL_INTERVAL`; see follow.ts.
+ */
+export const DEFAULT_POLL_INTERVAL_MS = 10_000;

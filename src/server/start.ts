@@ -1,8 +1,10 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { checkGolden } from '../core/bundle/golden.js';
 import { customKindsUsed, loadPredictor } from '../core/predictor/load.js';
+import type { Predictor } from '../core/predictor/predictor.js';
 import { ServedModels } from './models.js';
 import type { TrustedKey } from '../core/bundle/signature.js';
 import { MlpipeError } from '../core/errors.js';
@@ -10,8 +12,10 @@ import { type CustomModuleSpec, checkModulesUsed } from '../core/features/custom
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { logFunction } from './logging.js';
-import { ServerMetrics } from './metrics.js';
-import type { AppOptions } from './options.js';
+import { ServerMetrics, allTelemetry } from './metrics.js';
+import { ModelFollower } from './follow.js';
+import type { Telemetry } from './telemetry.js';
+import { type AppOptions, DEFAULT_POLL_INTERVAL_MS } from './options.js';
 import { DEFAULT_TIMEOUTS, type ServerTimeouts, timeoutProblem } from './timeouts.js';
 
 /** Options of {@link startServer}. */
@@ -40,6 +44,14 @@ export interface StartOptions extends Partial<AppOptions> {
   logger?: Logger;
   /** The server's metrics; made here (with the process metrics) when not given. */
   metrics?: ServerMetrics;
+  /**
+   * How often references without a fixed version (`name`, `name@production`) are checked for a new
+   * version (ms; a folder store is also watched); 0 = never: serve what was loaded at start.
+   * Default {@link DEFAULT_POLL_INTERVAL_MS}. See follow.ts.
+   */
+  pollIntervalMs?: number;
+  /** Observers of the server's work (metrics); also told of every version followed in or refused. */
+  telemetry?: Telemetry;
 }
 
 
@@ -49,6 +61,8 @@ export interface RunningServer {
   registry: ServedModels;
   /** What `GET /metrics` shows; report to it as {@link Telemetry} (e.g. `modelLoaded` after a hot swap). */
   metrics: ServerMetrics;
+  /** Follows the references that can move (see follow.ts); stopped by {@link close}. */
+  follower: ModelFollower;
   /** `http://host:port` */
   url: string;
   /** Stops accepting connections, lets in-flight requests finish (up to the timeout), then resolves. */
@@ -63,17 +77,35 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const log = options.log ?? (options.logger ? logFunction(options.logger) : () => {});
   const metrics = options.metrics ?? new ServerMetrics();
+  // Metrics, and whatever else the caller observes with: told of every load, at start and on each swap.
+  const telemetry: Telemetry = options.telemetry ? allTelemetry(metrics, options.telemetry) : metrics;
   const registry = new ServedModels();
+  const loadSeconds = new Map<Predictor, number>();
   for (const ref of options.refs) {
     const started = performance.now();
     const model = await loadPredictor(ref, options.artifacts, { featurizers: options.featurizers, ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}) });
     // The skew gate: the golden records predict exactly as when the bundle was packaged, or no socket opens.
     await checkGolden(model);
     registry.add(model);
-    metrics.modelLoaded(model, (performance.now() - started) / 1000);
+    loadSeconds.set(model, (performance.now() - started) / 1000);
   }
-  checkModulesUsed(options.featurizers ?? [], customKindsUsed(registry.list()), registry.list().map((m) => m.ref).join(', '));
-  const app = createApp(registry, { ...options, log }, { metrics, ...(options.logger ? { logger: options.logger } : {}) });
+  const follower = new ModelFollower(registry, options.refs, {
+    artifacts: options.artifacts,
+    pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    featurizers: options.featurizers,
+    ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}),
+    log,
+    telemetry,
+  });
+  const served = registry.list().map((m) => m.ref).join(', ');
+  try {
+    checkModulesUsed(options.featurizers ?? [], customKindsUsed(registry.list()), served);
+  } catch (err) {
+    // A module no served version uses may be meant for the next version of a followed reference.
+    if (follower.refs.length === 0) throw err;
+    log(`note: ${(err as Error).message}; kept for new versions of ${follower.refs.join(', ')}`);
+  }
+  const app = createApp(registry, { ...options, log }, { metrics, ...(options.telemetry ? { telemetry: options.telemetry } : {}), ...(options.logger ? { logger: options.logger } : {}), follow: follower });
   const timeouts: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const problem = timeoutProblem(timeouts);
   if (problem) throw new MlpipeError('usage', problem);
@@ -113,6 +145,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     });
   });
   registry.ready = true;
+  for (const [model, seconds] of loadSeconds) telemetry.modelLoaded(model, seconds);
+  await follower.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let idleTimer: NodeJS.Timeout | undefined;
@@ -125,6 +159,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= new Promise<void>((resolve) => {
+      const followerStopped = follower.stop();
       registry.ready = false;
       draining = true;
       // Every answer still to be sent closes its connection, so no client reuses it.
@@ -142,12 +177,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       server.close(() => {
         clearTimeout(timer);
         if (idleTimer) clearTimeout(idleTimer);
-        resolve();
+        followerStopped.then(resolve, resolve);
       });
       server.closeIdleConnections = closeIdleNow;
       if (open.size === 0) closeIdle();
     }));
-  return { server, registry, metrics, url: `http://${host}:${address.port}`, close };
+  return { server, registry, metrics, follower, url: `http://${host}:${address.port}`, close };
 }
 
 export { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logging.js';

@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { DEFAULT_POLL_INTERVAL_MS } from '../../server/options.js';
 import { DEFAULT_TIMEOUTS } from '../../server/timeouts.js';
 import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule, integer, size } from '../parse.js';
 import { keyFiles, readTrusted } from './keys.js';
+import { isRemoteLocation } from '../../core/bundle/stores/location.js';
 
 interface ServeFlags {
   port: number;
@@ -22,13 +24,14 @@ interface ServeFlags {
   requireSignature?: string[];
   logFormat: 'json' | 'pretty';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  pollInterval: number;
 }
 
 /** `mlpipe serve [<bundle-ref>...]`: verify and load bundles, then serve them over HTTP until SIGTERM. */
 export function registerServe(program: Command, ctx: CliContext): void {
   program
     .command('serve')
-    .description('serve bundles over HTTP (verified before listening); SIGTERM drains in-flight requests, then exits')
+    .description('serve bundles over HTTP (verified before listening); a name or name@alias follows the store to new versions without a restart; SIGTERM drains in-flight requests, then exits')
     .argument('[bundle-refs...]', 'bundles to serve, first = default model (default: every name in the store, its production alias or newest version)')
     .addOption(new Option('-p, --port <n>', 'port (0 = any free port)').argParser(integer(0, 65535)).default(8080).env('MLPIPE_PORT'))
     .addOption(new Option('--host <host>', 'address to listen on (0.0.0.0 in a container)').default('127.0.0.1').env('MLPIPE_HOST'))
@@ -53,7 +56,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     )
     .addOption(new Option('--shutdown-timeout <ms>', 'how long SIGTERM waits for in-flight requests').argParser(integer(0)).default(10_000).env('MLPIPE_SHUTDOWN_TIMEOUT'))
     .addOption(
-      new Option('--featurizer-module <name=path>', "a custom featurizer's module, for every bundle that uses it (repeatable); refused unless its sha256 is the one the bundle recorded").argParser(featurizerModule),
+      new Option('--featurizer-module <name=path>', "a custom featurizer's module, for every bundle that uses it (repeatable); refused unless its sha256 is the one the bundle recorded; also for new versions of a followed reference").argParser(featurizerModule),
     )
     .addOption(
       new Option('--require-signature <pub.pem[,other.pem]>', 'serve only bundles signed by one of these public keys (comma-separated): an unsigned bundle, one signed by another key or changed after signing stops the start')
@@ -68,6 +71,15 @@ export function registerServe(program: Command, ctx: CliContext): void {
     )
     .addOption(new Option('--log-level <level>', 'least level logged (request lines are info; 5xx answers error)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').env('MLPIPE_LOG_LEVEL'))
     .addHelpText('after', '\nWhat operators see: GET /metrics (Prometheus text, no key), GET /v1/models/<name>/drift (live inputs against the training profile, PSI per field), X-Request-Id on every answer and in its log line.')
+    .addOption(
+      new Option(
+        '--poll-interval <ms>',
+        'how often a reference without a fixed version (name, name@production) is checked for a new version, which is verified and swapped in without dropping a request (folder stores are also watched); 0 = never, serve what was loaded at start',
+      )
+        .argParser(integer(0))
+        .default(DEFAULT_POLL_INTERVAL_MS)
+        .env('MLPIPE_POLL_INTERVAL'),
+    )
     .action(async (refs: string[], opts: ServeFlags) => {
       const { closeOnSignals, createLogger, startServer } = await import('../../server/start.js');
       const logger = createLogger({ format: opts.logFormat, level: opts.logLevel });
@@ -91,8 +103,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
         featurizers: opts.featurizerModule,
         ...(requireSignature ? { requireSignature } : {}),
         logger,
+        pollIntervalMs: opts.pollInterval,
       });
       for (const m of running.registry.list()) logger.info(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name}${m.signature ? `; signed by key ${m.signature.keyId}` : ''})`);
+      if (running.follower.refs.length > 0) logger.info(`following ${running.follower.refs.join(', ')} (checked every ${opts.pollInterval / 1000} s${isRemoteLocation(artifacts) ? '' : ' and on every change in the store folder'})`);
       ctx.out(`listening on ${running.url}`);
       await closeOnSignals(running, (m) => logger.info(m));
       logger.info('stopped');

@@ -53,6 +53,14 @@ export async function openStore(location: string): Promise<BundleStore> {
   return store;
 }
 
+/**
+ * Makes the next listing of a store ask the store again rather than a copy read earlier (the HTTP
+ * store's `index.json`): what a server following a name or alias calls before each check.
+ */
+export async function refreshStore(location: string): Promise<void> {
+  (await openStore(location)).refresh?.();
+}
+
 /** Where a bundle of a store is, for messages: its folder, or `s3://bucket/prefix/name/1.0.0`. */
 export function bundleLocation(store: BundleStore, name: string, version: string): string {
   return store.kind === 'folder' ? join(store.location, name, version) : remoteBundleLocation(store.location, name, version);

@@ -1,12 +1,13 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { Predictor } from '../../core/predictor/predictor.js';
 import type { ServerContext } from '../context.js';
+import type { FollowState } from '../follow.js';
 import { HttpError } from '../errors.js';
 import { jsonBody } from '../json-body.js';
 import { modelFor, predictBatch, predictOne, requireReady } from '../predict.js';
 import { allowOnly } from './allow.js';
 
-function summary(model: Predictor, isDefault: boolean) {
+function summary(model: Predictor, isDefault: boolean, follow: FollowState | undefined) {
   const m = model.manifest;
   const holdout = m.metrics.holdout;
   const headline =
@@ -23,6 +24,8 @@ function summary(model: Predictor, isDefault: boolean) {
     target: m.target.name,
     ...(m.classes ? { classes: m.classes } : {}),
     createdAt: m.createdAt,
+    // The reference this name follows (`penguins@production`): its version may change while serving.
+    ...(follow ? { followed: follow.ref } : {}),
     metrics: headline,
     links: {
       self: `/v1/models/${m.name}`,
@@ -33,10 +36,11 @@ function summary(model: Predictor, isDefault: boolean) {
   };
 }
 
-function detail(model: Predictor, isDefault: boolean) {
+function detail(model: Predictor, isDefault: boolean, follow: FollowState | undefined) {
   const m = model.manifest;
   return {
-    ...summary(model, isDefault),
+    ...summary(model, isDefault, follow),
+    ...(follow ? { follow } : {}),
     inputSchema: m.inputSchema,
     model: m.model,
     featurizer: m.featurizer,
@@ -92,11 +96,11 @@ export function v1Routes(ctx: ServerContext): Router {
 
   router.get('/v1/models', (_req, res) => {
     const def = ctx.models.default;
-    res.json({ models: ctx.models.list().map((m) => summary(m, m === def)) });
+    res.json({ models: ctx.models.list().map((m) => summary(m, m === def, ctx.follow?.state(m.name))) });
   });
   router.get('/v1/models/:name', (req, res) => {
     const model = modelFor(ctx, name(req));
-    res.json(detail(model, model === ctx.models.default));
+    res.json(detail(model, model === ctx.models.default, ctx.follow?.state(model.name)));
   });
   // The training report: a static page with no script; the CSP keeps it so even if a bundle lied.
   router.get('/v1/models/:name/report', async (req, res) => {

@@ -76,6 +76,11 @@ export class HttpStore implements BundleStore {
     return Buffer.concat(chunks);
   }
 
+  /** The next listing reads `index.json` again (it is read once otherwise: listings are many, changes rare). */
+  refresh(): void {
+    this.index = undefined;
+  }
+
   private async readIndex(): Promise<StoreIndex | null> {
     if (this.index !== undefined) return this.index;
     const bytes = await this.fetchBytes(this.url(INDEX_FILE), 64 * 1024 * 1024);

@@ -59,6 +59,12 @@ export interface BundleStore {
   readonly kind: 'folder' | 's3' | 'http';
   /** A remote store's raw file reads (S3, HTTP), for downloads checked as they arrive; undefined for a folder. */
   readonly remote?: RemoteFiles;
+  /**
+   * Forgets what the store remembers of its listings (the HTTP store reads `index.json` once), so
+   * that the next listing asks the store again: for a server that follows a name or alias by polling.
+   * Stores that remember nothing have none.
+   */
+  refresh?(): void;
   /** Bundle names, sorted. */
   listNames(): Promise<string[]>;
   /** Published versions of a name (with a manifest), oldest first. */
