@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { FittedPipeline } from '../features/types.js';
 import { histogram } from '../models/curves.js';
-import type { ReportDetails } from '../report/data.js';
+import { type ReportDetails, reportDetails } from '../report/data.js';
 import { mulberry32 } from '../../test-helpers/random.js';
 import { DRIFT_SKETCH_SIZE, DRIFT_TOP_K, InputDrift, type FieldDrift, psi, trainingProfile } from './drift.js';
 
@@ -156,5 +156,49 @@ describe('input drift (core/predictor/drift)', () => {
     expect(psi([1, 2, 3], [10, 20, 30])).to.equal(0);
     expect(psi([50, 50], [40, 60])).to.be.closeTo((0.4 - 0.5) * Math.log(0.4 / 0.5) + (0.6 - 0.5) * Math.log(0.6 / 0.5), 1e-12);
     expect(psi([50, 50], [10, 90])).to.be.above(psi([50, 50], [40, 60]));
+  });
+
+  it('with the input profile packaging writes now, every number column has PSI (not only the first 24) and a shift among rare categories shows', () => {
+    const rand = mulberry32(7);
+    const n = 4000;
+    const numbers = Array.from({ length: 30 }, (_, k) => ({ name: `x${k}`, type: 'number' as const, values: Float64Array.from(normals(rand, n, k, 1)) }));
+    // Twelve categories: the top five hold 80% of the rows, the other seven share the rest.
+    const cats = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'];
+    const weights = [0.2, 0.2, 0.16, 0.12, 0.12, ...Array(7).fill(0.2 / 7)] as number[];
+    const draw = () => {
+      let u = rand();
+      for (let i = 0; i < cats.length; i++) if ((u -= weights[i] as number) < 0) return cats[i] as string;
+      return cats[cats.length - 1] as string;
+    };
+    const cat = { name: 'cat', type: 'category' as const, values: Array.from({ length: n }, draw) };
+    const details = reportDetails({
+      task: 'regression',
+      profile: { rows: n, columns: [] } as unknown as ReportDetails['profile'],
+      featurizers: { steps: [], dropped: [] },
+      y: new Float64Array(n),
+      columns: [...numbers, cat],
+      seed: 1,
+    });
+    expect(details.inputs).to.have.length(31);
+    const pipeline = {
+      inputs: [...numbers.map((c) => ({ name: c.name, type: 'number', nullable: true })), { name: 'cat', type: 'category', nullable: true }],
+      steps: [],
+    } as unknown as FittedPipeline;
+    const profile = trainingProfile(pipeline, details);
+    expect(profile.gaps).to.deep.equal([]);
+    const drift = new InputDrift(profile);
+    // Live: x29 shifted by 2 sd; the rare categories g..l replaced by h only (the top five unchanged).
+    drift.observe(
+      Array.from({ length: 3000 }, () => {
+        const r: Record<string, unknown> = {};
+        for (let k = 0; k < 30; k++) r[`x${k}`] = normals(rand, 1, k === 29 ? k + 2 : k, 1)[0];
+        const c = draw();
+        r.cat = 'fghijkl'.includes(c) ? 'h' : c;
+        return r;
+      }),
+    );
+    expect(field(drift, 'x29').psi).to.be.greaterThan(0.25);
+    expect(field(drift, 'x28').psi).to.be.lessThan(0.1);
+    expect(field(drift, 'cat').psi).to.be.greaterThan(0.1);
   });
 });

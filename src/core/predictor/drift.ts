@@ -8,7 +8,7 @@ import { ownValue } from '../dict.js';
 import { messageOf } from '../errors.js';
 import type { FittedPipeline } from '../features/types.js';
 import type { Histogram } from '../models/curves.js';
-import { REPORT_FILES, type ReportDetails, capText } from '../report/data.js';
+import { type InputProfile, REPORT_FILES, type ReportDetails, capText } from '../report/data.js';
 import { type TruthSpellings, spell } from '../spellings.js';
 import { type ColumnType, type DateOrder, toCell } from '../values.js';
 
@@ -19,12 +19,12 @@ import { type ColumnType, type DateOrder, toCell } from '../values.js';
  * bounded by the number of fields, whatever the traffic, and no record is stored.
  *
  * What a bundle holds, and so what PSI is computed from (report.json and featurizer.json):
- * - number, integer and datetime fields: the 20-bin histogram of the training rows in report.json
- *   (`distributions`, the first 24 such columns only), and the missing count of the profile. Live values
- *   are counted in the same bins (values outside the training range in the outer bins).
- * - category and boolean fields: the profile's five most frequent values with their counts, the rest
- *   as one "other" bin, and the missing count. A column with more than five values is compared on those
- *   six bins: shifts among its rarer values are not seen.
+ * - number, integer and datetime fields: the 20-bin histogram of the training rows and their missing
+ *   count (report.json `inputs`: every input column, up to 1,000; reports written before it have
+ *   `distributions`, the first 24 such columns only). Live values are counted in the same bins (values
+ *   outside the training range in the outer bins).
+ * - category and boolean fields: the training rows' 100 most frequent values with their counts, the
+ *   rest as one "other" bin, and the missing count (older reports: the profile's five most frequent).
  * - text fields: missing rate only (free text has no bins).
  * The unknown-category rate counts values the featurizer's fitted categories (one-hot, ordinal,
  * frequency, target encoding) do not hold: values the model sees as "<other>".
@@ -119,16 +119,26 @@ export function trainingProfile(pipeline: FittedPipeline, report: ReportDetails 
   for (const c of report?.profile.columns ?? []) columns.set(c.name, c);
   const histograms = new Map<string, Histogram>();
   for (const d of report?.distributions ?? []) histograms.set(d.name, d.histogram);
+  // The training rows' profile of every input column, in reports written since it existed: preferred.
+  const profiles = new Map<string, InputProfile>();
+  for (const p of report?.inputs ?? []) profiles.set(p.name, p);
   const inputs = pipeline.inputs.slice(0, DRIFT_MAX_FIELDS);
   if (pipeline.inputs.length > DRIFT_MAX_FIELDS) gaps.push(`only the first ${DRIFT_MAX_FIELDS} of ${pipeline.inputs.length} input fields are tracked`);
   const fields = inputs.map((input): FieldProfile => {
     // report.json caps names at 200 characters; look a long one up by its capped name.
     const col = columns.get(input.name) ?? columns.get(capText(input.name));
-    const missingRate = col ? ratio(col.missing, col.missing + col.count) : null;
+    const prof = profiles.get(capText(input.name));
+    const missingRate = prof ? ratio(prof.missing, prof.rows) : col ? ratio(col.missing, col.missing + col.count) : null;
     const base = { name: input.name, type: input.type, missingRate };
     if (input.type === 'number' || input.type === 'integer' || input.type === 'datetime') {
-      const histogram = histograms.get(input.name) ?? histograms.get(capText(input.name));
-      if (report && !histogram) gaps.push(`${input.name}: ${REPORT_FILES.data} has no histogram of it (only the first 24 number and date columns get one, and none without values): no PSI`);
+      const histogram = prof ? prof.histogram : (histograms.get(input.name) ?? histograms.get(capText(input.name)));
+      if (report && !histogram) {
+        gaps.push(
+          prof
+            ? `${input.name}: no training row has a value: no PSI`
+            : `${input.name}: ${REPORT_FILES.data} has no histogram of it (reports before input profiles have one for the first 24 number and date columns only): no PSI`,
+        );
+      }
       const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && input.type === 'datetime' ? Date.parse(v) : undefined);
       return {
         ...base,
@@ -142,6 +152,16 @@ export function trainingProfile(pipeline: FittedPipeline, report: ReportDetails 
       };
     }
     if (input.type === 'text') return { ...base, kind: 'text' };
+    if (prof?.values) {
+      return {
+        ...base,
+        kind: 'category',
+        count: prof.rows - prof.missing,
+        top: prof.values,
+        known: input.type === 'boolean' ? null : knownCategories(pipeline, input.name),
+        ...(col?.truthSpellings ? { truthSpellings: col.truthSpellings } : {}),
+      };
+    }
     if (col && col.distinctCapped) gaps.push(`${input.name}: more distinct values than the profile counts; its top values are approximate`);
     return {
       ...base,

@@ -11,6 +11,7 @@ import { MODEL_FILES, type MetricsReport, type TrainingInfo } from '../models/mo
 import { Rng } from '../models/rng.js';
 import type { Column } from '../table.js';
 import { mlpipeVersion } from '../version.js';
+import { spell } from '../spellings.js';
 
 /** Files of the report, in a model folder and in a bundle. */
 export const REPORT_FILES = {
@@ -26,6 +27,29 @@ export const SAMPLE_MAX_ROWS = 2000;
 /** Number and date columns drawn as small histograms in the data section; bins of each. */
 export const MAX_DISTRIBUTIONS = 24;
 export const DISTRIBUTION_BINS = 20;
+
+/**
+ * The training profile of the input columns that serving compares live inputs with (drift): this many
+ * columns at most, and this many values counted per category column (the most frequent; the rest as
+ * one count).
+ */
+export const PROFILE_MAX_COLUMNS = 1000;
+export const PROFILE_MAX_VALUES = 100;
+
+/** One input column over the training rows: what `serve` compares its live values with (drift, PSI). */
+export interface InputProfile {
+  name: string;
+  type: Column['type'];
+  /** Training rows, and how many of them had no value. */
+  rows: number;
+  missing: number;
+  /** Number, integer and date columns (dates in epoch ms): {@link DISTRIBUTION_BINS} equal-width bins. */
+  histogram?: Histogram;
+  /** Category and boolean columns (booleans in the source's spellings): the most frequent values with their counts. */
+  values?: { value: string; count: number }[];
+  /** Rows whose value is not among `values`. */
+  otherCount?: number;
+}
 
 /** Longest text report.json keeps (a column name, a top value, a label, a featurizer line): longer ones end in "…". */
 export const REPORT_TEXT_MAX = 200;
@@ -70,6 +94,11 @@ export interface ReportDetails {
    * dates in epoch milliseconds). Absent in reports written before it existed.
    */
   distributions?: { name: string; type: 'number' | 'integer' | 'datetime'; histogram: Histogram }[];
+  /**
+   * Every input column over the training rows (the first {@link PROFILE_MAX_COLUMNS}): what serving's
+   * drift statistics compare live inputs with. Absent in reports written before it existed.
+   */
+  inputs?: InputProfile[];
   /** Curves and samples of the holdout predictions; null without a holdout. */
   holdout: {
     /** Binary classification: ROC and precision–recall of the second class (`classes[1]`). */
@@ -148,11 +177,38 @@ export function reportDetails(input: DetailsInput): ReportDetails {
     .slice(0, MAX_DISTRIBUTIONS)
     .map((c) => ({ name: capText(c.name), type: c.type, histogram: histogram(c.values, DISTRIBUTION_BINS) }))
     .filter((d) => d.histogram.counts.length > 0);
+  const inputs = (input.columns ?? []).slice(0, PROFILE_MAX_COLUMNS).map(inputProfile);
   const featurizers = {
     steps: input.featurizers.steps.map((s) => capText(s, 4 * REPORT_TEXT_MAX)),
     dropped: input.featurizers.dropped.map((d) => ({ column: capText(d.column), reason: capText(d.reason, 4 * REPORT_TEXT_MAX) })),
   };
-  return { format: 'mlpipe.report-data', formatVersion: 1, profile: capProfile(input.profile), featurizers, target, distributions, holdout };
+  return { format: 'mlpipe.report-data', formatVersion: 1, profile: capProfile(input.profile), featurizers, target, distributions, inputs, holdout };
+}
+
+/** {@link InputProfile} of one training column. */
+function inputProfile(c: Column): InputProfile {
+  const rows = c.values.length;
+  if (c.type === 'number' || c.type === 'integer' || c.type === 'datetime') {
+    let missing = 0;
+    for (let i = 0; i < rows; i++) if (!Number.isFinite(c.values[i] as number)) missing++;
+    const h = histogram(c.values, DISTRIBUTION_BINS);
+    return { name: capText(c.name), type: c.type, rows, missing, ...(h.counts.length > 0 ? { histogram: h } : {}) };
+  }
+  const counts = new Map<string, number>();
+  let missing = 0;
+  for (const v of c.values) {
+    if (v === null) {
+      missing++;
+      continue;
+    }
+    const key = typeof v === 'boolean' ? String(spell(v, c.truthSpellings)) : String(v);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  if (c.type === 'text') return { name: capText(c.name), type: c.type, rows, missing };
+  const sorted = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const values = sorted.slice(0, PROFILE_MAX_VALUES).map(([value, count]) => ({ value: capText(value), count }));
+  const otherCount = sorted.slice(PROFILE_MAX_VALUES).reduce((n, [, count]) => n + count, 0);
+  return { name: capText(c.name), type: c.type, rows, missing, values, otherCount };
 }
 
 /** The fields of a report that say what made it and when. */
