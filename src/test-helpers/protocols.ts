@@ -156,15 +156,15 @@ export async function get(url: string, method = 'GET'): Promise<Reply> {
   return reply(await fetch(url, { method }));
 }
 
-/** POSTs `body` (a string as is, anything else as JSON) with `contentType` (none when null). */
+/** POSTs `body` (bytes or a string as is, anything else as JSON) with `contentType` (none when null). */
 export async function post(url: string, body: unknown, contentType: string | null = 'application/json', headers: Record<string, string> = {}): Promise<Reply> {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const bytes = body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
   return reply(
     await fetch(url, {
       method: 'POST',
       headers: { ...(contentType === null ? {} : { 'content-type': contentType }), ...headers },
       // Bytes: fetch gives a string body a text/plain type of its own.
-      body: new TextEncoder().encode(text),
+      body: bytes,
     }),
   );
 }
