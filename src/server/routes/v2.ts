@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
+import type { ErrorDetail } from '../../core/errors.js';
+import { MAX_REPORTED_ERRORS, invalid } from '../../core/features/input-schema.js';
 import { pointerToken } from '../../core/features/pipeline.js';
+import { previewJson } from '../../core/json-preview.js';
 import type { InputColumn } from '../../core/features/types.js';
 import type { Prediction, Predictor } from '../../core/predictor/predictor.js';
 import { mlpipeVersion } from '../../core/version.js';
@@ -150,18 +153,32 @@ function readTensor(raw: unknown, index: number): Tensor {
   return { index, name, datatype, shape: dims, data: flat, nested, at };
 }
 
-/** Checks one element against its tensor's datatype; null stands for a missing value. */
-function checkElement(tensor: Tensor, i: number): void {
+/** The problem of one element for its tensor's datatype, if any; null stands for a missing value. */
+function elementProblem(tensor: Tensor, i: number): ErrorDetail | undefined {
   const v = tensor.data[i];
-  if (v === null) return;
+  if (v === null) return undefined;
   const dt = tensor.datatype;
-  const wrong = (what: string) => badInput(tensor.at(i), `must be ${what} (the tensor is ${dt}), got ${JSON.stringify(v)?.slice(0, 40) ?? String(v)}`);
+  const wrong = (what: string): ErrorDetail => ({ path: tensor.at(i), message: `must be ${what} (the tensor is ${dt}), got ${typeof v === 'number' ? String(v) : previewJson(v, 40)}` });
   if (NUMERIC.has(dt)) {
-    if (typeof v !== 'number') throw wrong('a number');
-    if (INTEGRAL.has(dt) && !Number.isInteger(v)) throw wrong('an integer');
+    if (typeof v !== 'number') return wrong('a number');
+    if (!Number.isFinite(v)) return wrong('a finite number');
+    if (INTEGRAL.has(dt) && !Number.isInteger(v)) return wrong('an integer');
   } else if (dt === 'BOOL') {
-    if (typeof v !== 'boolean') throw wrong('true or false');
-  } else if (typeof v !== 'string') throw wrong('a string');
+    if (typeof v !== 'boolean') return wrong('true or false');
+  } else if (typeof v !== 'string') return wrong('a string');
+  return undefined;
+}
+
+/** Checks the first `rows` elements of each tensor against its datatype: every problem (up to the usual cap) in one 400. */
+function checkElements(tensors: Iterable<Tensor>, count: (t: Tensor) => number): void {
+  const problems: ErrorDetail[] = [];
+  for (const t of tensors) {
+    for (let i = 0; i < count(t) && problems.length < MAX_REPORTED_ERRORS; i++) {
+      const p = elementProblem(t, i);
+      if (p) problems.push(p);
+    }
+  }
+  if (problems.length > 0) throw invalid(problems);
 }
 
 /** A tensor is column-shaped: `[N]` or `[N, 1]`. */
@@ -205,7 +222,7 @@ function columnTensors(ctx: ServerContext, model: Predictor, tensors: Tensor[]):
     if (!byColumn.has(name)) throw badInput('/inputs', `has no tensor "${name}": ${model.ref} needs a value for it in every row (features.required)`);
   }
   const n = rows ?? 0;
-  for (const t of byColumn.values()) for (let i = 0; i < n; i++) checkElement(t, i);
+  checkElements(byColumn.values(), () => n);
   const records = Array.from({ length: n }, (_, i) => {
     const rec = dict<unknown>(); // keyed by column names, which are data
     for (const [name, t] of byColumn) rec[name] = t.data[i];
@@ -255,7 +272,7 @@ function matrixTensor(ctx: ServerContext, model: Predictor, t: Tensor): Decoded 
   for (const c of columns) {
     if (!accepts(c, t.datatype)) throw badInput(`/inputs/${t.index}/datatype`, `a [N, ${f}] tensor of rows needs every column numeric, but "${c.name}" is ${c.type}: send one tensor per column`);
   }
-  for (let i = 0; i < t.data.length; i++) checkElement(t, i);
+  checkElements([t], () => t.data.length);
   const records = Array.from({ length: n }, (_, i) => {
     const rec = dict<unknown>();
     columns.forEach((c, j) => {
