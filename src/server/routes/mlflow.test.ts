@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { mlpipeVersion } from '../../core/version.js';
-import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
+import { cleanupTempDirs, runCli, tempDir } from '../../test-helpers/fixtures.js';
 import { CHURN_COLUMNS, type ProtocolModels, type Reply, buildProtocolModels, churnRecords, closeServers, get, post, serveModels, v1Predictions } from '../../test-helpers/protocols.js';
 
 /** Asserts MLflow's error body `{"error_code", "message"}` with `status` and `code`; returns the message. */
@@ -69,6 +69,14 @@ describe('MLflow scoring-server compatibility (routes/mlflow.ts) over HTTP', fun
       expectMlflowError(await get(`${notReady}/ping`), 503, 'TEMPORARILY_UNAVAILABLE', /not ready/);
       expectMlflowError(await post(`${notReady}/invocations`, { dataframe_records: churnRecords(1) }), 503, 'TEMPORARILY_UNAVAILABLE');
       expect((await get(`${notReady}/version`)).status).to.equal(200);
+    });
+
+    it('`mlpipe serve --help` lists both protocols\' routes (the CLI as a real process, from dist/)', async () => {
+      const r = await runCli(['serve', '--help']);
+      expect(r.code, r.stderr).to.equal(0);
+      for (const route of ['/v2/health/ready', 'POST /v2/models/<name>[/versions/<v>]/infer', 'GET  /ping, /health, /version', 'POST /invocations (the default model), /v1/models/<name>/invocations']) {
+        expect(r.stdout).to.include(route);
+      }
     });
 
     it('a wrong method is 405 with Allow, in the MLflow form', async () => {

@@ -53,7 +53,7 @@ export const MLFLOW_ERROR_FORMAT: ErrorFormat = (answer) => ({
 /** The JSON input forms MLflow's scoring server reads. */
 const FORMATS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;
 type Format = (typeof FORMATS)[number];
-const REQUIRED_FORMAT = `the input must be a JSON object with exactly one of the input fields ${FORMATS.map((f) => `"${f}"`).join(', ')}`;
+const REQUIRED_FORMAT = `must be a JSON object with exactly one of the input fields ${FORMATS.map((f) => `"${f}"`).join(', ')}`;
 
 interface Decoded {
   records: unknown[];

@@ -100,7 +100,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** A 400 invalid_input at one path. */
+/** A 400 invalid_input at one path (`''`: the whole body), its message `invalid input: <path> <message>`. */
 export function badInput(path: string, message: string): HttpError {
-  return new HttpError(400, 'invalid_input', `invalid input: ${path || '(body)'} ${message}`, [{ path, message }]);
+  return new HttpError(400, 'invalid_input', `invalid input: ${path || 'the body'} ${message}`, [{ path, message }]);
 }
