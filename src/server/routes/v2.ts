@@ -147,7 +147,7 @@ function readTensor(raw: unknown, index: number): Tensor {
   const dims = shape as number[];
   const { flat, nested } = flatten(data, dims, `${base}/data`);
   const count = dims.reduce((a, b) => a * b, 1);
-  if (flat.length !== count) throw badInput(`${base}/data`, `has ${flat.length} elements; the shape [${dims.join(', ')}] holds ${count}`);
+  if (flat.length !== count) throw badInput(`${base}/data`, `has ${flat.length} element${flat.length === 1 ? '' : 's'}; the shape [${dims.join(', ')}] holds ${count}`);
   const cols = dims[1] ?? 1;
   const at = nested ? (i: number) => `${base}/data/${Math.floor(i / cols)}/${i % cols}` : (i: number) => `${base}/data/${i}`;
   return { index, name, datatype, shape: dims, data: flat, nested, at };
