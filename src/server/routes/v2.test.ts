@@ -1,8 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { expect } from 'chai';
+import { parse as parseYaml } from 'yaml';
 import type { Prediction } from '../../core/predictor/predictor.js';
 import { mlpipeVersion } from '../../core/version.js';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
+import { ROOT } from '../../test-helpers/fixtures.js';
 import { type ProtocolModels, type Reply, buildProtocolModels, churnRecords, closeServers, get, post, serveModels, v1Predictions } from '../../test-helpers/protocols.js';
+
+/**
+ * The protocol's own schemas (KServe's open_inference_rest.yaml, a copy in test/fixtures): every
+ * answer of these tests is checked against the one the protocol defines for it.
+ */
+const spec = parseYaml(readFileSync(`${ROOT}/test/fixtures/open_inference_rest.yaml`, 'utf8')) as { components: { schemas: Record<string, object> } };
+const ajv = new Ajv({ strict: false, allErrors: true });
+ajv.addSchema({ $id: 'oip', components: spec.components });
+function expectSpec(schema: string, body: unknown): void {
+  const validate = ajv.getSchema(`oip#/components/schemas/${schema}`)!;
+  expect(validate(body), `${schema}: ${JSON.stringify(validate.errors)}`).to.equal(true);
+}
 
 interface Tensor {
   name: string;
@@ -35,6 +51,7 @@ function expectV2Error(r: Reply, status: number, pattern?: RegExp): string {
   expect(message).to.be.a('string').that.is.not.empty;
   expect(message).not.to.match(/\n\s+at /); // never a stack
   if (pattern) expect(message).to.match(pattern);
+  expectSpec('inference_error_response', r.body);
   return message;
 }
 
@@ -78,6 +95,7 @@ describe('Open Inference Protocol V2 (routes/v2.ts) over HTTP', function () {
       const r = await get(`${url}/v2`);
       expect(r.status).to.equal(200);
       expect(r.body).to.deep.equal({ name: 'mlpipe', version: mlpipeVersion(), extensions: [] });
+      expectSpec('metadata_server_response', r.body);
       expect((await get(`${url}/v2/`)).body).to.deep.equal(r.body);
     });
 
@@ -128,6 +146,7 @@ describe('Open Inference Protocol V2 (routes/v2.ts) over HTTP', function () {
         ],
       });
       expect((await get(`${url}/v2/models/churn/versions/1.0.0`)).body).to.deep.equal(churnMeta);
+      expectSpec('metadata_model_response', churnMeta);
       const cars = (await get(`${url}/v2/models/cars-mpg`)).body as Metadata;
       expect(cars.outputs).to.deep.equal([{ name: 'predict', datatype: 'FP64', shape: [-1] }]);
       expect(cars.inputs.find((i) => i.name === 'Year')).to.deep.equal({ name: 'Year', datatype: 'BYTES', shape: [-1] });
@@ -157,6 +176,7 @@ describe('Open Inference Protocol V2 (routes/v2.ts) over HTTP', function () {
       const r = await post(`${url}/v2/models/churn/infer`, { id: 'req-42', parameters: { anything: 1 }, inputs: columnTensors(churnMeta, records) });
       expect(r.status, r.text).to.equal(200);
       expect(r.body).to.deep.equal({ model_name: 'churn', model_version: '1.0.0', id: 'req-42', outputs: classifierOutputs(expected, ['No', 'Yes']) });
+      expectSpec('inference_response', r.body);
       expect(new Set(expected.map((p) => p.prediction))).to.deep.equal(new Set(['Yes', 'No']));
       expect(r.headers.get('mlpipe-model')).to.equal('churn@1.0.0');
     });
@@ -227,6 +247,7 @@ describe('Open Inference Protocol V2 (routes/v2.ts) over HTTP', function () {
     it("KServe's scikit-learn V2 example body (one FP32 [N, 4] tensor of rows) predicts with the columns in the model's order", async () => {
       // https://kserve.github.io/website/ (sklearn iris, v2 protocol): iris-input-v2.json
       const body = { inputs: [{ name: 'input-0', shape: [2, 4], datatype: 'FP32', data: [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]] }] };
+      expectSpec('inference_request', body);
       const expected = await v1Predictions(url, 'numeric', [
         { a: 6.8, b: 2.8, c: 4.8, d: 1.4 },
         { a: 6.0, b: 3.4, c: 4.5, d: 1.6 },
@@ -236,6 +257,19 @@ describe('Open Inference Protocol V2 (routes/v2.ts) over HTTP', function () {
       expect((r.body as InferResponse).outputs).to.deep.equal(classifierOutputs(expected, m.numeric.forest.classes));
       const flat = await post(`${url}/v2/models/numeric/infer`, { inputs: [{ ...body.inputs[0], data: body.inputs[0]!.data.flat() }] });
       expect((flat.body as InferResponse).outputs).to.deep.equal((r.body as InferResponse).outputs);
+    });
+
+    it("a request as tritonclient's HTTP client builds it (JSON tensors: [N, 1] shapes, flat data, no Content-Type, binary_data_output) is answered in JSON", async () => {
+      // tritonclient.http: InferInput(name, [N, 1], dtype).set_data_from_numpy(column, binary_data=False) gives the
+      // data flat; with no requested outputs it asks for binary outputs at the request level, which a server may ignore.
+      const records = churnRecords(6, 23);
+      const expected = await v1Predictions(url, 'churn', records);
+      const inputs = columnTensors(churnMeta, records).map((t) => ({ ...t, shape: [records.length, 1] }));
+      const r = await post(`${url}/v2/models/churn/infer`, { id: '7', inputs, parameters: { binary_data_output: true } }, null);
+      expect(r.status, r.text).to.equal(200);
+      expect(r.body).to.deep.equal({ model_name: 'churn', model_version: '1.0.0', id: '7', outputs: classifierOutputs(expected, ['No', 'Yes']) });
+      const picked = await post(`${url}/v2/models/churn/infer`, { inputs, outputs: [{ name: 'predict', parameters: { binary_data: true } }] }, null);
+      expect((picked.body as InferResponse).outputs).to.deep.equal([classifierOutputs(expected, ['No', 'Yes'])[0]]);
     });
 
     it('a body without Content-Type is read as JSON (tritonclient sends none)', async () => {
