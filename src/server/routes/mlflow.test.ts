@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { mlpipeVersion } from '../../core/version.js';
+import { join } from 'node:path';
 import { cleanupTempDirs, runCli, tempDir } from '../../test-helpers/fixtures.js';
+import { startServeProcess } from '../../test-helpers/serve.js';
 import { CHURN_COLUMNS, type ProtocolModels, type Reply, buildProtocolModels, churnRecords, closeServers, get, post, serveModels, v1Predictions } from '../../test-helpers/protocols.js';
 
 /** Asserts MLflow's error body `{"error_code", "message"}` with `status` and `code`; returns the message. */
@@ -33,9 +35,12 @@ describe('MLflow scoring-server compatibility (routes/mlflow.ts) over HTTP', fun
   let m: ProtocolModels;
   /** churn is the default model. */
   let url: string;
+  let store: string;
 
   before(async () => {
-    m = await buildProtocolModels(await tempDir());
+    const dir = await tempDir();
+    store = join(dir, 'store');
+    m = await buildProtocolModels(dir);
     // No batch rate limit here: the tests make many batch requests (the limit is tested on its own server).
     url = await serveModels([m.churn, m.penguins, m.cars, m.numeric], { batchRateLimit: 0 });
   });
@@ -76,6 +81,27 @@ describe('MLflow scoring-server compatibility (routes/mlflow.ts) over HTTP', fun
       expect(r.code, r.stderr).to.equal(0);
       for (const route of ['/v2/health/ready', 'POST /v2/models/<name>[/versions/<v>]/infer', 'GET  /ping, /health, /version', 'POST /invocations (the default model), /v1/models/<name>/invocations']) {
         expect(r.stdout).to.include(route);
+      }
+    });
+
+    it('the real `mlpipe serve` process (from dist/) answers both protocols with the same predictions as /v1', async () => {
+      const serve = startServeProcess(['churn', 'penguins', '--artifacts', store, '--port', '0']);
+      try {
+        const base = `http://127.0.0.1:${await serve.port()}`;
+        const records = churnRecords(8, 31);
+        const expected = await v1Predictions(base, 'churn', records);
+        const csv = csvOf([...CHURN_COLUMNS], records);
+        expect((await post(`${base}/invocations`, csv, 'text/csv')).body).to.deep.equal({ predictions: expected.map((p) => p.prediction) });
+        const inputs = CHURN_COLUMNS.map((c) => ({ name: c, shape: [records.length], datatype: 'BYTES', data: records.map((r) => (r[c] === undefined || r[c] === null ? null : String(r[c]))) }))
+          .filter((t) => t.name === 'plan type' || t.name === 'signup date');
+        const v2 = await post(`${base}/v2/models/churn/infer`, { inputs });
+        expect(v2.status, v2.text).to.equal(200);
+        const subset = records.map((r) => ({ 'plan type': r['plan type'], 'signup date': r['signup date'] ?? null }));
+        expect((v2.body as { outputs: { data: unknown[] }[] }).outputs[0]!.data).to.deep.equal((await v1Predictions(base, 'churn', subset)).map((p) => p.prediction));
+        expect((await get(`${base}/v2/health/ready`)).body).to.deep.equal({ ready: true });
+      } finally {
+        serve.child.kill('SIGTERM');
+        await serve.exited;
       }
     });
 
