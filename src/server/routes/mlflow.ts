@@ -277,7 +277,8 @@ export function mlflowRoutes(ctx: ServerContext): Router {
   };
   const json = jsonBody({ limit: opts.bodyLimit, maxFields, expected: 'a JSON object with one of "dataframe_split", "dataframe_records", "instances" or "inputs"' });
   // The body reader the Content-Type asks for: mlpipe's hardened JSON reader, or the raw bytes of a CSV.
-  const readJson = Router().use(json);
+  // mergeParams: the JSON reader's field limit reads the model `:name` of the path.
+  const readJson = Router({ mergeParams: true }).use(json);
   const readCsv = express.raw({ type: () => true, limit: opts.bodyLimit });
   const body: RequestHandler = (req, res, next) => (mediaType(req.headers['content-type']).media === 'text/csv' ? readCsv : readJson)(req, res, next);
 
