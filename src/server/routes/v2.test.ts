@@ -208,6 +208,10 @@ describe('Open Inference Protocol V2 (routes/v2.ts) over HTTP', function () {
       const r = await post(`${url}/v2/models/penguins/infer`, { inputs: columnTensors(meta, records) });
       expect(r.status, r.text).to.equal(200);
       expect((r.body as InferResponse).outputs).to.deep.equal(classifierOutputs(expected, ['Adelie', 'Chinstrap', 'Gentoo']));
+      // A spec-strict client has no null: an empty string in a BYTES tensor is a missing value too.
+      const blanks = columnTensors(meta, records).map((t) => (t.datatype === 'BYTES' ? { ...t, data: t.data.map((v) => v ?? '') } : t));
+      expect(blanks.find((t) => t.name === 'Sex')!.data).to.include('');
+      expect(((await post(`${url}/v2/models/penguins/infer`, { inputs: blanks })).body as InferResponse).outputs).to.deep.equal((r.body as InferResponse).outputs);
     });
 
     it('regression: predict is FP64, the same numbers as /v1; asking for predict_proba is 400', async () => {
