@@ -10,7 +10,9 @@ import { observeRequests } from './request-info.js';
 import { driftRoutes } from './routes/drift.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { mlflowRoutes } from './routes/mlflow.js';
 import { v1Routes } from './routes/v1.js';
+import { v2Routes } from './routes/v2.js';
 import type { Telemetry } from './telemetry.js';
 import type { Logger } from 'pino';
 
@@ -53,6 +55,8 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
   app.use(metricsRoutes(metrics));
   app.use(v1Routes(ctx));
   app.use(driftRoutes(ctx, metrics));
+  app.use(v2Routes(ctx));
+  app.use(mlflowRoutes(ctx));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`));

@@ -27,11 +27,23 @@ interface ServeFlags {
   pollInterval: number;
 }
 
+/** The standard protocols `serve` answers besides mlpipe's own routes (server/routes/v2.ts, mlflow.ts). */
+const PROTOCOLS_HELP = `
+Standard protocols, besides mlpipe's own /v1 and /predict routes (README: "Standard protocols"):
+  Open Inference Protocol V2 (KServe, Triton and MLServer clients):
+    GET  /v2, /v2/health/live, /v2/health/ready, /v2/models/<name>[/versions/<v>][/ready]
+    POST /v2/models/<name>[/versions/<v>]/infer
+  MLflow scoring server (clients of \`mlflow models serve\`):
+    GET  /ping, /health, /version
+    POST /invocations (the default model), /v1/models/<name>/invocations
+         application/json (dataframe_split, dataframe_records, instances, inputs) or text/csv`;
+
 /** `mlpipe serve [<bundle-ref>...]`: verify and load bundles, then serve them over HTTP until SIGTERM. */
 export function registerServe(program: Command, ctx: CliContext): void {
   program
     .command('serve')
     .description('serve bundles over HTTP (verified before listening); a name or name@alias follows the store to new versions without a restart; SIGTERM drains in-flight requests, then exits')
+    .addHelpText('after', PROTOCOLS_HELP)
     .argument('[bundle-refs...]', 'bundles to serve, first = default model (default: every name in the store, its production alias or newest version)')
     .addOption(new Option('-p, --port <n>', 'port (0 = any free port)').argParser(integer(0, 65535)).default(8080).env('MLPIPE_PORT'))
     .addOption(new Option('--host <host>', 'address to listen on (0.0.0.0 in a container)').default('127.0.0.1').env('MLPIPE_HOST'))
