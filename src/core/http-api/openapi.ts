@@ -54,7 +54,7 @@ export type OpenApiDocument = Record<string, unknown> & {
   'x-mlpipe-models': DocumentedModel[];
 };
 
-const ERROR = 'Error';
+const ERROR = 'ErrorBody';
 const MODEL_ANSWER = 'ModelAnswer';
 const ANY_RECORD = 'AnyRecord';
 const ANY_PREDICTION = 'AnyPrediction';

@@ -143,7 +143,7 @@ describe('GET /openapi.json and /docs on a live server', function () {
     const body405 = await wrongMethod.json();
     // 405 has no operation of its own (GET /predict does not exist): it is the shared MethodNotAllowed response.
     const ajv = new Ajv2020({ strict: false });
-    const errorSchema = JSON.parse(JSON.stringify(doc.components.schemas.Error)) as object;
+    const errorSchema = JSON.parse(JSON.stringify(doc.components.schemas.ErrorBody)) as object;
     expect(ajv.validate(errorSchema, body405), JSON.stringify(ajv.errors)).to.equal(true);
     expect(doc.components.responses).to.have.property('MethodNotAllowed');
 
