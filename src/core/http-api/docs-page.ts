@@ -86,15 +86,20 @@ function modelSection(doc: OpenApiDocument, m: DocumentedModel, base: string): s
   const required = new Set((record.required as string[] | undefined) ?? []);
   const rows = Object.keys(properties).map((name) => {
     const p = properties[name] as JsonSchema;
-    const values = Array.isArray(p.enum) ? p.enum.map((v) => `<code>${esc(JSON.stringify(v))}</code>`).join(' ') : '';
+    const example = Object.hasOwn(m.example, name) ? m.example[name] : undefined;
+    const values = Array.isArray(p.enum)
+      ? p.enum.map((v) => `<code>${esc(JSON.stringify(v))}</code>`).join(' ')
+      : example !== undefined
+        ? `<span class="mute">e.g.</span> <code>${esc(JSON.stringify(example))}</code>`
+        : '';
     return `<tr><td><code>${esc(name)}</code></td><td>${esc(typeText(p))}</td><td>${values}</td><td>${required.has(name) ? 'yes' : 'no'}</td><td class="mute">${esc(String(p.description ?? ''))}</td></tr>`;
   });
   const value = schemaOf(doc, m.schemas.value);
   const outputs = Array.isArray(value.enum)
     ? `one of ${value.enum.map((v) => `<code>${esc(JSON.stringify(v))}</code>`).join(', ')}, with <code>probabilities</code> for each class`
     : 'a number';
-  const single = JSON.stringify(m.example);
-  const batch = JSON.stringify({ records: [m.example] });
+  const single = JSON.stringify(m.example, null, 2);
+  const batch = JSON.stringify({ records: [m.example] }, null, 2);
   const curl = (path: string, body: string) =>
     `curl -s -X POST ${shellQuote(`${base}${path}`)} \\\n  -H 'Content-Type: application/json' \\\n  -d ${shellQuote(body)}`;
   return `<section class="model" id="model-${esc(m.name)}">
