@@ -32,14 +32,18 @@ export const SCHEMA_REF = '#/components/schemas/';
 /** `{"$ref": "#/components/schemas/<name>"}` */
 export const ref = (name: string): JsonSchema => ({ $ref: `${SCHEMA_REF}${name}` });
 
+/** Type names a model may not take: with a suffix they are the names of shared schemas (`AnyRecord`, `AnyPrediction`). */
+const RESERVED_TYPE_NAMES = ['Any'];
+
 /**
  * A type name for a bundle name (`scoring-strict` → `ScoringStrict`): letters and digits of each part,
  * capitalised; `Model` in front of a name that would start with a digit. Two bundles whose names give
- * the same type name get `2`, `3`, … after the later ones, in the order given.
+ * the same type name get `2`, `3`, … after the later ones, in the order given (as does a bundle
+ * named `any`, whose schemas would otherwise be the shared `AnyRecord` and `AnyPrediction`).
  */
 export function typeNames(modelNames: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
-  const used = new Set<string>();
+  const used = new Set<string>(RESERVED_TYPE_NAMES);
   for (const name of modelNames) {
     let base = name
       .split(/[^A-Za-z0-9]+/)

@@ -133,13 +133,38 @@ describe('OpenAPI document (buildOpenApi)', function () {
   });
 
   it('gives every bundle name a distinct type name', () => {
-    expect([...typeNames(['churn', 'scoring-strict', 'scoring_strict', '9lives', 'a.b']).values()]).to.deep.equal(['Churn', 'ScoringStrict', 'ScoringStrict2', 'Model9lives', 'AB']);
+    expect([...typeNames(['churn', 'scoring-strict', 'scoring_strict', '9lives', 'a.b', 'any']).values()]).to.deep.equal(['Churn', 'ScoringStrict', 'ScoringStrict2', 'Model9lives', 'AB', 'Any2']);
+  });
+
+  it('every $ref points at a component that exists, and every component schema of a model is referenced', () => {
+    const doc = buildOpenApi(manifests);
+    const refs = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node !== null && typeof node === 'object') {
+        for (const [k, v] of Object.entries(node)) {
+          if (k === '$ref' && typeof v === 'string') refs.add(v);
+          else walk(v);
+        }
+      }
+    };
+    walk(JSON.parse(JSON.stringify(doc)));
+    for (const r of refs) {
+      const [, kind, name] = /^#\/components\/(schemas|responses)\/(.+)$/.exec(r) ?? [];
+      expect(kind, r).to.be.a('string');
+      expect((doc.components as Record<string, Record<string, unknown>>)[kind!], r).to.have.property(name!);
+    }
+    for (const m of doc['x-mlpipe-models']) for (const name of Object.values(m.schemas)) expect(refs, name).to.include(`#/components/schemas/${name}`);
   });
 
   it('marks health, readiness, metrics and the documentation as needing no key, and keys as optional unless required', () => {
     const doc = buildOpenApi(manifests);
     for (const p of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/v2/health/live', '/ping']) expect((doc.paths[p]!.get as { security: unknown[] }).security, p).to.deep.equal([]);
+    expect((doc.paths['/predict']!.post as { security?: unknown }).security).to.equal(undefined);
     expect(doc.security).to.deep.include({});
-    expect(buildOpenApi(manifests, { apiKeys: 'required' }).security).not.to.deep.include({});
+    const strict = buildOpenApi(manifests, { apiKeys: 'required', publicRoutes: ['/healthz', '/v1/*'] });
+    expect(strict.security).not.to.deep.include({});
+    expect((strict.paths['/v1/models/{name}/predict']!.post as { security: unknown[] }).security).to.deep.equal([]);
+    expect((strict.paths['/metrics']!.get as { security?: unknown }).security).to.equal(undefined);
   });
 });

@@ -26,6 +26,11 @@ export interface OpenApiOptions {
    * operations accept no key too, as a server without `--api-keys` does) or `required`.
    */
   apiKeys?: 'optional' | 'required';
+  /**
+   * Routes a server answers without an API key (`--public-routes`): exact paths, or prefixes ending in
+   * `*`; their operations get `security: []`. Default {@link DEFAULT_PUBLIC_ROUTES}.
+   */
+  publicRoutes?: readonly string[];
   /** A real record per model name (e.g. its first golden record) for examples; made up from the schema otherwise. */
   examples?: ReadonlyMap<string, Record<string, unknown>>;
 }
@@ -53,6 +58,14 @@ export type OpenApiDocument = Record<string, unknown> & {
   components: { schemas: Record<string, JsonSchema> } & Record<string, unknown>;
   'x-mlpipe-models': DocumentedModel[];
 };
+
+/**
+ * The routes a server answers without a key unless told otherwise: liveness, readiness, metrics and
+ * the API's description, of every protocol (the server's own default; the same patterns).
+ */
+export const DEFAULT_PUBLIC_ROUTES: readonly string[] = ['/healthz', '/readyz', '/metrics', '/v2/health/*', '/ping', '/health', '/version', '/openapi.json', '/docs'];
+
+const isPublic = (path: string, patterns: readonly string[]) => patterns.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p));
 
 const ERROR = 'ErrorBody';
 const MODEL_ANSWER = 'ModelAnswer';
@@ -145,7 +158,6 @@ const json = (schema: JsonSchema, extra: Record<string, unknown> = {}) => ({ 'ap
 const nameParam = { name: 'name', in: 'path', required: true, description: 'the model name (see GET /v1/models)', schema: { type: 'string' } };
 const versionParam = { name: 'version', in: 'path', required: true, description: 'the model version; only the one served is found', schema: { type: 'string' } };
 const modelHeader = { 'Mlpipe-Model': { description: 'name@version of the model version that answered', schema: { type: 'string' } } };
-const PUBLIC: unknown[] = [];
 
 /** Statuses every guarded prediction route may answer with, besides its own 200. */
 const PREDICT_ERRORS = [400, 401, 404, 413, 415, 429, 503];
@@ -197,6 +209,13 @@ export function buildOpenApi(manifests: readonly Manifest[], options: OpenApiOpt
   addV2Routes(paths);
   addMlflowRoutes(paths, def);
 
+  // Public routes need no key: `security: []` overrides the document's default.
+  const publicRoutes = options.publicRoutes ?? DEFAULT_PUBLIC_ROUTES;
+  for (const [path, item] of Object.entries(paths)) {
+    if (!isPublic(path, publicRoutes)) continue;
+    for (const op of Object.values(item)) if (op !== null && typeof op === 'object' && 'responses' in op) (op as Record<string, unknown>).security = [];
+  }
+
   const keysRequired = options.apiKeys === 'required';
   return {
     openapi: '3.1.0',
@@ -244,14 +263,13 @@ function describe(models: readonly DocumentedModel[], keysRequired: boolean): st
 function addOperationsRoutes(paths: Record<string, Record<string, unknown>>): void {
   const status = (properties: Record<string, JsonSchema>, required: string[]) => ({ type: 'object', properties, required });
   paths['/healthz'] = {
-    get: { tags: ['operations'], operationId: 'healthz', summary: 'liveness: the process answers', security: PUBLIC, responses: { 200: { description: 'alive', content: json(status({ status: { const: 'ok' } }, ['status'])) } } },
+    get: { tags: ['operations'], operationId: 'healthz', summary: 'liveness: the process answers', responses: { 200: { description: 'alive', content: json(status({ status: { const: 'ok' } }, ['status'])) } } },
   };
   paths['/readyz'] = {
     get: {
       tags: ['operations'],
       operationId: 'readyz',
       summary: 'readiness: 503 until the models are loaded, and while draining',
-      security: PUBLIC,
       responses: {
         200: { description: 'ready', content: json(status({ status: { const: 'ready' }, models: { type: 'array', items: { type: 'string' }, description: 'name@version of each model' } }, ['status', 'models'])) },
         ...errors('mlpipe', [503]),
@@ -263,15 +281,14 @@ function addOperationsRoutes(paths: Record<string, Record<string, unknown>>): vo
       tags: ['operations'],
       operationId: 'metrics',
       summary: 'Prometheus metrics (text exposition format), every name prefixed mlpipe_',
-      security: PUBLIC,
       responses: { 200: { description: 'the metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
     },
   };
   paths['/openapi.json'] = {
-    get: { tags: ['operations'], operationId: 'openapi', summary: 'this document, for the models served now', security: PUBLIC, responses: { 200: { description: 'an OpenAPI 3.1 document', content: json({ type: 'object' }) } } },
+    get: { tags: ['operations'], operationId: 'openapi', summary: 'this document, for the models served now', responses: { 200: { description: 'an OpenAPI 3.1 document', content: json({ type: 'object' }) } } },
   };
   paths['/docs'] = {
-    get: { tags: ['operations'], operationId: 'docs', summary: 'this document as one self-contained HTML page', security: PUBLIC, responses: { 200: { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } },
+    get: { tags: ['operations'], operationId: 'docs', summary: 'this document as one self-contained HTML page', responses: { 200: { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } },
   };
 }
 
@@ -403,8 +420,8 @@ function addV2Routes(paths: Record<string, Record<string, unknown>>): void {
   const ok = (schema: JsonSchema, description = 'OK') => ({ description, content: json(schema) });
   const ready = ok({ type: 'object', properties: { ready: { type: 'boolean' } } });
   paths['/v2'] = { get: op('v2ServerMetadata', 'server metadata', ok(ref('V2MetadataServerResponse')), [401]) };
-  paths['/v2/health/live'] = { get: op('v2ServerLive', 'server live', ok({ type: 'object', properties: { live: { type: 'boolean' } } }), [], { security: PUBLIC }) };
-  paths['/v2/health/ready'] = { get: op('v2ServerReady', 'server ready (all models loaded)', ready, [503], { security: PUBLIC }) };
+  paths['/v2/health/live'] = { get: op('v2ServerLive', 'server live', ok({ type: 'object', properties: { live: { type: 'boolean' } } }), []) };
+  paths['/v2/health/ready'] = { get: op('v2ServerReady', 'server ready (all models loaded)', ready, [503]) };
   for (const versioned of [false, true]) {
     const base = versioned ? '/v2/models/{name}/versions/{version}' : '/v2/models/{name}';
     const parameters = versioned ? [nameParam, versionParam] : [nameParam];
@@ -429,9 +446,9 @@ function addMlflowRoutes(paths: Record<string, Record<string, unknown>>, def: Do
     responses: { 200: response, ...errors('mlflow', statuses) },
   });
   const text = { description: 'OK', content: { 'application/json': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } } };
-  paths['/ping'] = { get: op('mlflowPing', 'MLflow health check', text, [], { security: PUBLIC }) };
-  paths['/health'] = { get: op('mlflowHealth', 'MLflow health check', text, [], { security: PUBLIC }) };
-  paths['/version'] = { get: op('mlflowVersion', 'the server\u2019s version (mlpipe\u2019s)', { description: 'the version', content: { 'text/plain': { schema: { type: 'string' } } } }, [], { security: PUBLIC }) };
+  paths['/ping'] = { get: op('mlflowPing', 'MLflow health check', text, []) };
+  paths['/health'] = { get: op('mlflowHealth', 'MLflow health check', text, []) };
+  paths['/version'] = { get: op('mlflowVersion', 'the server\u2019s version (mlpipe\u2019s)', { description: 'the version', content: { 'text/plain': { schema: { type: 'string' } } } }, []) };
   const record = def ? ref(def.schemas.record) : ref(ANY_RECORD);
   const value = def ? ref(def.schemas.value) : { type: ['string', 'number', 'boolean'] };
   paths['/invocations'] = {

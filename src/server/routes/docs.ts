@@ -9,12 +9,18 @@ import { allowOnly } from './allow.js';
 /** A Host header fit to show in the page's curl commands (a name or address, and a port); anything else is not echoed. */
 const SHOWABLE_HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
+/** Options of {@link docsRoutes}. */
+export interface DocsRoutesOptions {
+  /** Whether the server asks for API keys (`--api-keys`): `required` then, else `optional` (the default). */
+  apiKeys?: 'optional' | 'required';
+}
+
 /**
  * `GET /openapi.json` (the OpenAPI 3.1 document of the models served now) and `GET /docs` (that
  * document as one self-contained HTML page under a strict Content-Security-Policy). The document is
  * built once per set of served versions and default model, so a hot-swapped version shows at once.
  */
-export function docsRoutes(ctx: ServerContext): Router {
+export function docsRoutes(ctx: ServerContext, options: DocsRoutesOptions = {}): Router {
   const router = Router();
   let cached: { key: string; doc: OpenApiDocument; json: string } | undefined;
   // A bundle is immutable: its example record is read once per loaded version.
@@ -35,9 +41,18 @@ export function docsRoutes(ctx: ServerContext): Router {
       const e = await exampleOf(m);
       if (e) found.set(m.name, e);
     }
+    // `publicRoutes` (--public-routes) is the API keys' setting; read where it exists, the default otherwise.
+    const publicRoutes = (ctx.options as { publicRoutes?: readonly string[] }).publicRoutes;
     const doc = buildOpenApi(
       models.map((m) => m.manifest),
-      { serverUrl: '/', maxBatchRows: ctx.options.maxBatchRows, examples: found, ...(def ? { defaultModel: def.name } : {}) },
+      {
+        serverUrl: '/',
+        maxBatchRows: ctx.options.maxBatchRows,
+        examples: found,
+        apiKeys: options.apiKeys ?? 'optional',
+        ...(publicRoutes ? { publicRoutes } : {}),
+        ...(def ? { defaultModel: def.name } : {}),
+      },
     );
     cached = { key, doc, json: JSON.stringify(doc) };
     return cached;
