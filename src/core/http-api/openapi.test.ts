@@ -70,7 +70,7 @@ describe('OpenAPI document (buildOpenApi)', function () {
       '/predict', '/predict/batch', '/predict/stream',
       '/v2', '/v2/health/live', '/v2/health/ready', '/v2/models/{name}', '/v2/models/{name}/ready', '/v2/models/{name}/infer',
       '/v2/models/{name}/versions/{version}', '/v2/models/{name}/versions/{version}/ready', '/v2/models/{name}/versions/{version}/infer',
-      '/ping', '/health', '/version', '/invocations',
+      '/ping', '/health', '/version', '/invocations', '/v1/models/{name}/invocations',
       '/v1/models/churn/predict', '/v1/models/churn/predict/batch', '/v1/models/penguins/predict', '/v1/models/cars/predict/batch',
     ]) {
       expect(paths, p).to.include(p);

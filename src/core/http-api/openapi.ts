@@ -111,6 +111,7 @@ const STATUS_TEXT: Record<number, [string, string]> = {
   404: ['NotFound', 'no model of that name (or version) is served'],
   405: ['MethodNotAllowed', 'the path exists but not for this method; `Allow` lists the methods it takes'],
   413: ['PayloadTooLarge', 'the body is larger than --body-limit, or a batch has more records than --max-batch-rows'],
+  406: ['NotAcceptable', 'the Accept header allows none of the formats the route can answer in'],
   415: ['UnsupportedMediaType', 'a Content-Type (or charset, or Content-Encoding) the route does not read'],
   429: ['TooManyRequests', 'over the rate limit of this client (or API key); retry after `Retry-After` seconds'],
   503: ['ServiceUnavailable', 'the models are loading, the server is draining, or it is overloaded; retry after `Retry-After` seconds'],
@@ -254,7 +255,7 @@ function describe(models: readonly DocumentedModel[], keysRequired: boolean): st
   const list = models.map((m) => `- \`${m.name}@${m.version}\`${m.default ? ' (default)' : ''}: ${m.task} of \`${m.target}\``).join('\n');
   return [
     `Models served:\n\n${list || '- none'}`,
-    'Every prediction answer names the version that answered (`model` in the body, the `Mlpipe-Model` header).',
+    'Every prediction answer names the version that answered (`model` in the body, the `Mlpipe-Model` header). Every answer carries an `X-Request-Id` (the one the request sent, when it is sane).',
     'mlpipe\u2019s errors are `{"error": {"code", "message", "details": [{"path", "message"}]}}`; the `/v2` and MLflow routes answer errors in their own protocol\u2019s form. A known path called with another method answers 405 with `Allow`.',
     keysRequired ? 'This server requires an API key (`Authorization: Bearer <key>` or `X-API-Key`) on every route but health, readiness, metrics and the documentation.' : 'API keys are optional: a server started with `--api-keys` asks for one (`Authorization: Bearer <key>` or `X-API-Key`); health, readiness, metrics and the documentation never do.',
   ].join('\n\n');
@@ -386,11 +387,20 @@ function addStreamAndDriftRoutes(paths: Record<string, Record<string, unknown>>)
     parameters: [{ name: 'id', in: 'query', required: false, description: 'a column to copy into each output row', schema: { type: 'string' } }],
     requestBody: {
       required: true,
-      content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'application/jsonl': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } },
+      content: {
+        'application/x-ndjson': { schema: { type: 'string' } },
+        'application/jsonl': { schema: { type: 'string' } },
+        'application/x-jsonlines': { schema: { type: 'string' } },
+        'text/csv': { schema: { type: 'string' } },
+      },
     },
     responses: {
-      200: { description: 'predictions, one line per input row', headers: modelHeader, content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } } },
-      ...errors('mlpipe', [400, 401, 404, 415, 429, 503]),
+      200: {
+        description: 'predictions, one line per input row',
+        headers: modelHeader,
+        content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'application/jsonl': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } },
+      },
+      ...errors('mlpipe', [400, 401, 404, 406, 415, 429, 503]),
     },
   });
   paths['/v1/models/{name}/predict/stream'] = { parameters: [nameParam], post: stream('predictStream', 'stream records in, predictions out (NDJSON or CSV)') };
@@ -402,7 +412,7 @@ function addStreamAndDriftRoutes(paths: Record<string, Record<string, unknown>>)
       operationId: 'getDrift',
       summary: 'live statistics of the inputs since start beside the training profile, with a population stability index per field',
       responses: {
-        200: { description: 'per field: missing rate, mean and quantiles of numbers, category frequencies, unknown-category rate, PSI', content: json({ type: 'object', additionalProperties: true }) },
+        200: { description: 'per field: missing rate, mean and quantiles of numbers, category frequencies, unknown-category rate, PSI', content: json({ type: 'object', properties: { model: ref(MODEL_ANSWER) }, required: ['model'], additionalProperties: true }) },
         ...errors('mlpipe', [401, 404]),
       },
     },
@@ -418,16 +428,21 @@ function addV2Routes(paths: Record<string, Record<string, unknown>>): void {
     responses: { 200: response, ...errors('v2', statuses) },
   });
   const ok = (schema: JsonSchema, description = 'OK') => ({ description, content: json(schema) });
-  const ready = ok({ type: 'object', properties: { ready: { type: 'boolean' } } });
+  const readyBody: JsonSchema = { type: 'object', properties: { name: { type: 'string' }, ready: { type: 'boolean' } }, required: ['ready'] };
+  const ready = ok(readyBody);
+  // A readiness probe answers 503 with the same body (`"ready": false`) while loading or draining.
+  const notReady = { 503: { description: 'not ready: models loading, or the server draining', headers: HEADERS_OF_STATUS[503], content: json(readyBody) } };
   paths['/v2'] = { get: op('v2ServerMetadata', 'server metadata', ok(ref('V2MetadataServerResponse')), [401]) };
   paths['/v2/health/live'] = { get: op('v2ServerLive', 'server live', ok({ type: 'object', properties: { live: { type: 'boolean' } } }), []) };
-  paths['/v2/health/ready'] = { get: op('v2ServerReady', 'server ready (all models loaded)', ready, [503]) };
+  paths['/v2/health/ready'] = { get: op('v2ServerReady', 'server ready (all models loaded)', ready, []) };
+  Object.assign((paths['/v2/health/ready'].get as { responses: object }).responses, notReady);
   for (const versioned of [false, true]) {
     const base = versioned ? '/v2/models/{name}/versions/{version}' : '/v2/models/{name}';
     const parameters = versioned ? [nameParam, versionParam] : [nameParam];
     const suffix = versioned ? 'Version' : '';
     paths[base] = { parameters, get: op(`v2ModelMetadata${suffix}`, 'model metadata: inputs (one tensor per column) and outputs', ok(ref('V2MetadataModelResponse')), [401, 404]) };
-    paths[`${base}/ready`] = { parameters, get: op(`v2ModelReady${suffix}`, 'model ready', ready, [401, 404, 503]) };
+    paths[`${base}/ready`] = { parameters, get: op(`v2ModelReady${suffix}`, 'model ready', ready, [401, 404]) };
+    Object.assign((paths[`${base}/ready`]!.get as { responses: object }).responses, notReady);
     paths[`${base}/infer`] = {
       parameters,
       post: op(`v2Infer${suffix}`, 'inference: one input tensor per column (or one BYTES tensor of JSON records); outputs the label and the class probabilities', { ...ok(ref('V2InferenceResponse')), headers: modelHeader }, PREDICT_ERRORS, {
@@ -445,22 +460,33 @@ function addMlflowRoutes(paths: Record<string, Record<string, unknown>>, def: Do
     ...extra,
     responses: { 200: response, ...errors('mlflow', statuses) },
   });
-  const text = { description: 'OK', content: { 'application/json': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } } };
-  paths['/ping'] = { get: op('mlflowPing', 'MLflow health check', text, []) };
-  paths['/health'] = { get: op('mlflowHealth', 'MLflow health check', text, []) };
-  paths['/version'] = { get: op('mlflowVersion', 'the server\u2019s version (mlpipe\u2019s)', { description: 'the version', content: { 'text/plain': { schema: { type: 'string' } } } }, []) };
-  const record = def ? ref(def.schemas.record) : ref(ANY_RECORD);
-  const value = def ? ref(def.schemas.value) : { type: ['string', 'number', 'boolean'] };
-  paths['/invocations'] = {
-    post: op(
-      'mlflowInvocations',
-      `MLflow scoring: the ${def ? `default model (${def.name})` : 'default model'} predicts the rows`,
+  // As MLflow answers them: a newline, and the bare version, both labelled application/json.
+  const text = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'string' } } } });
+  paths['/ping'] = { get: op('mlflowPing', 'MLflow health check (503 until the models are loaded)', text('a newline'), [503]) };
+  paths['/health'] = { get: op('mlflowHealth', 'MLflow health check (503 until the models are loaded)', text('a newline'), [503]) };
+  paths['/version'] = { get: op('mlflowVersion', 'the server\u2019s version (mlpipe\u2019s)', text('the version as bare text, e.g. 0.1.0'), []) };
+  // Typed with the default model's schemas at /invocations; any model's at /v1/models/{name}/invocations.
+  const invocations = (id: string, summary: string, m: DocumentedModel | undefined) => {
+    const record = m ? ref(m.schemas.record) : ref(ANY_RECORD);
+    const value = m ? ref(m.schemas.value) : { type: ['string', 'number', 'boolean'] };
+    const operation = op(
+      id,
+      summary,
       {
         description: '`{"predictions": [...]}`: one value per row, in order',
         headers: modelHeader,
-        content: json({ type: 'object', properties: { predictions: { type: 'array', items: { anyOf: [value, { type: 'object', description: 'a row of outputs, when probabilities were asked for' }] } } }, required: ['predictions'] }),
+        content: json({
+          type: 'object',
+          properties: {
+            predictions: {
+              type: 'array',
+              items: { anyOf: [value, { type: 'array', items: { type: 'number' }, description: 'with `"params": {"predict_proba": true}` (classifiers): the class probabilities, in the order of the model\u2019s classes' }] },
+            },
+          },
+          required: ['predictions'],
+        }),
       },
-      [400, 401, 413, 415, 429, 503],
+      [400, 401, 404, 413, 429, 503],
       {
         requestBody: {
           required: true,
@@ -468,20 +494,25 @@ function addMlflowRoutes(paths: Record<string, Record<string, unknown>>, def: Do
             'application/json': {
               schema: {
                 oneOf: [
-                  { type: 'object', properties: { dataframe_split: ref('MlflowDataframeSplit'), params: { type: 'object' } }, required: ['dataframe_split'] },
-                  { type: 'object', properties: { dataframe_records: { type: 'array', items: record }, params: { type: 'object' } }, required: ['dataframe_records'] },
-                  { type: 'object', properties: { instances: { type: 'array', items: record }, params: { type: 'object' } }, required: ['instances'] },
-                  { type: 'object', properties: { inputs: { anyOf: [{ type: 'array', items: record }, { type: 'object' }] }, params: { type: 'object' } }, required: ['inputs'] },
+                  { type: 'object', properties: { dataframe_split: ref('MlflowDataframeSplit'), params: ref('MlflowParams') }, required: ['dataframe_split'] },
+                  { type: 'object', properties: { dataframe_records: { type: 'array', items: record }, params: ref('MlflowParams') }, required: ['dataframe_records'] },
+                  { type: 'object', properties: { instances: { type: 'array', items: record }, params: ref('MlflowParams') }, required: ['instances'] },
+                  { type: 'object', properties: { inputs: { anyOf: [{ type: 'array', items: record }, { type: 'object' }] }, params: ref('MlflowParams') }, required: ['inputs'] },
                 ],
               },
-              ...(def ? { example: { dataframe_records: [def.example] } } : {}),
+              ...(m ? { example: { dataframe_records: [m.example] } } : {}),
             },
             'text/csv': { schema: { type: 'string', description: 'a header row of column names, then one row per record' } },
           },
         },
       },
-    ),
+    );
+    // MLflow answers an unsupported Content-Type with a plain-text message, not its JSON error.
+    (operation.responses as Record<string, unknown>)['415'] = { description: STATUS_TEXT[415]![1], content: { 'text/plain': { schema: { type: 'string' } } } };
+    return operation;
   };
+  paths['/invocations'] = { post: invocations('mlflowInvocations', `MLflow scoring: the ${def ? `default model (${def.name})` : 'default model'} predicts the rows`, def) };
+  paths['/v1/models/{name}/invocations'] = { parameters: [nameParam], post: invocations('mlflowInvocationsOf', 'MLflow scoring by the model named in the path', undefined) };
 }
 
 /** The document's model entry for `name`, if that model is in it. */

@@ -80,6 +80,11 @@ export const MLFLOW_SCHEMAS: Record<string, JsonSchema> = {
     properties: { error_code: { type: 'string', description: 'BAD_REQUEST, INVALID_PARAMETER_VALUE, …' }, message: { type: 'string' }, stack_trace: { type: 'string' } },
     required: ['error_code', 'message'],
   },
+  MlflowParams: {
+    type: 'object',
+    description: 'MLflow\u2019s inference parameters; mlpipe reads `predict_proba`',
+    properties: { predict_proba: { type: 'boolean', description: 'classifiers: answer the class probabilities instead of the labels' } },
+  },
   MlflowDataframeSplit: {
     type: 'object',
     description: 'pandas\u2019 "split" orientation: column names, then rows of values in that order',
