@@ -1,7 +1,7 @@
 /**
  * Bundles of every shape an HTTP API document must describe, in one store: `churn` (a binary
  * classifier whose labels are `Yes`/`No`, with column names that are awkward in JSON, TypeScript and
- * HTML: spaces, dots, unicode, `__proto__`, `constructor`, a quote), `penguins` (multi-class) and
+ * HTML: spaces, dots, unicode, `__proto__`, `constructor`, a quote, markup), `penguins` (multi-class) and
  * `cars` (regression).
  */
 import { writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { buildExampleBundle } from './fixtures.js';
 import { mulberry32 } from './random.js';
 
 /** The input columns of `churn`, in file order (target `Churn` last). */
-export const CHURN_COLUMNS = ['monthly spend', 'plan.tier', 'größe', '__proto__', 'constructor', 'say "hi"'] as const;
+export const CHURN_COLUMNS = ['monthly spend', 'plan.tier', 'größe', '__proto__', 'constructor', 'say "hi"', '<i>note</i>'] as const;
 
 /** A churn row's input cells, with its label a function of spend and tier. */
 function churnRow(rand: () => number): { cells: string[]; label: string } {
@@ -22,8 +22,9 @@ function churnRow(rand: () => number): { cells: string[]; label: string } {
   const proto = rand() < 0.5 ? 'a' : 'b';
   const ctor = String(Math.round(rand() * 100) / 10);
   const hi = rand() < 0.5 ? 'true' : 'false';
+  const note = ['a & b', '</td>', 'x'][Math.floor(rand() * 3)]!;
   const label = (spend > 50) === (tier === 'basic') ? 'Yes' : 'No';
-  return { cells: [String(spend), tier, size, proto, ctor, hi], label };
+  return { cells: [String(spend), tier, size, proto, ctor, hi, note], label };
 }
 
 const csvCell = (c: string) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c);

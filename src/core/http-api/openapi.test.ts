@@ -101,7 +101,7 @@ describe('OpenAPI document (buildOpenApi)', function () {
     expect(schema(doc, 'CarsPredictResponse').required).to.deep.equal(['prediction', 'model']);
   });
 
-  it('keeps odd column names as plain keys of the record schema: spaces, dots, unicode, __proto__, constructor, quotes', () => {
+  it('keeps odd column names as plain keys of the record schema: spaces, dots, unicode, __proto__, constructor, quotes, markup', () => {
     const doc = buildOpenApi(manifests);
     const text = JSON.stringify(doc);
     const parsed = JSON.parse(text) as OpenApiDocument;

@@ -193,6 +193,9 @@ describe('GET /openapi.json and /docs on a live server', function () {
     expect(html).not.to.match(/<script|src=|https?:\/\/(?!127\.0\.0\.1)/i);
     expect(html).to.include('<code>say &quot;hi&quot;</code>');
     expect(html).to.include('<code>__proto__</code>');
+    expect(html).to.include('<code>&lt;i&gt;note&lt;/i&gt;</code>');
+    expect(html).not.to.include('<i>note</i>');
+    expect(html).not.to.include('</td>"');
     expect(html).to.include(`curl -s -X POST &#39;${base}/v1/models/churn/predict&#39;`);
     expect(html).to.include('<code>&quot;Yes&quot;</code>');
   });
