@@ -9,6 +9,24 @@ import type { Manifest } from '../bundle/manifest.js';
 import type { JsonSchema } from '../features/input-schema.js';
 import { mlpipeVersion } from '../version.js';
 import { type ModelSchemaNames, MODEL_ANSWER_SCHEMA, exampleRecord, modelComponents, ref, schemaNames, typeNames } from './model-schemas.js';
+import {
+  ANY_BATCH_REQUEST,
+  ANY_BATCH_RESPONSE,
+  ANY_PREDICTION,
+  ANY_PREDICTION_PROPERTIES,
+  ANY_PREDICT_RESPONSE,
+  ANY_RECORD,
+  ERROR,
+  ERROR_SCHEMA,
+  MODEL_ANSWER,
+  PREDICT_ERRORS,
+  errorResponses,
+  errors,
+  json,
+  modelHeader,
+  nameParam,
+} from './operation-parts.js';
+import { addMlflowRoutes, addV2Routes } from './protocol-paths.js';
 import { MLFLOW_SCHEMAS, V2_SCHEMAS } from './protocol-schemas.js';
 
 /** Options of {@link buildOpenApi}. */
@@ -66,102 +84,6 @@ export type OpenApiDocument = Record<string, unknown> & {
 export const DEFAULT_PUBLIC_ROUTES: readonly string[] = ['/healthz', '/readyz', '/metrics', '/v2/health/*', '/ping', '/health', '/version', '/openapi.json', '/docs'];
 
 const isPublic = (path: string, patterns: readonly string[]) => patterns.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p));
-
-const ERROR = 'ErrorBody';
-const MODEL_ANSWER = 'ModelAnswer';
-const ANY_RECORD = 'AnyRecord';
-const ANY_PREDICTION = 'AnyPrediction';
-const ANY_PREDICTION_PROPERTIES: Record<string, JsonSchema> = {
-  prediction: { type: ['string', 'number', 'boolean'], description: 'the class label in the target\u2019s own values, or the number' },
-  probabilities: { type: 'object', additionalProperties: { type: 'number' }, description: 'classifiers: class label \u2192 probability' },
-};
-const ANY_PREDICT_RESPONSE: JsonSchema = { type: 'object', properties: { ...ANY_PREDICTION_PROPERTIES, model: ref(MODEL_ANSWER) }, required: ['prediction', 'model'], additionalProperties: false };
-const ANY_BATCH_REQUEST: JsonSchema = { type: 'object', properties: { records: { type: 'array', items: ref(ANY_RECORD) } }, required: ['records'] };
-const ANY_BATCH_RESPONSE: JsonSchema = { type: 'object', properties: { predictions: { type: 'array', items: ref(ANY_PREDICTION) }, model: ref(MODEL_ANSWER) }, required: ['predictions', 'model'] };
-
-/** mlpipe's error body. */
-const ERROR_SCHEMA: JsonSchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string', description: 'stable machine-readable code: invalid_input, invalid_json, not_found, payload_too_large, unsupported_media_type, rate_limited, unauthorized, not_ready, …' },
-        message: { type: 'string', description: 'one line saying what is wrong and where' },
-        details: {
-          type: 'array',
-          description: 'one entry per problem, with the JSON Pointer of the value at fault (e.g. /records/3/age)',
-          items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'], additionalProperties: false },
-        },
-      },
-      required: ['code', 'message', 'details'],
-      additionalProperties: false,
-    },
-  },
-  required: ['error'],
-  additionalProperties: false,
-};
-
-type Protocol = 'mlpipe' | 'v2' | 'mlflow';
-const ERROR_SCHEMA_OF: Record<Protocol, string> = { mlpipe: ERROR, v2: 'V2Error', mlflow: 'MlflowError' };
-
-const STATUS_TEXT: Record<number, [string, string]> = {
-  400: ['BadRequest', 'invalid input: the body is not valid JSON, or a value does not fit the model (each problem with its JSON path)'],
-  401: ['Unauthorized', 'a missing or unknown API key (only when the server runs with --api-keys)'],
-  404: ['NotFound', 'no model of that name (or version) is served'],
-  405: ['MethodNotAllowed', 'the path exists but not for this method; `Allow` lists the methods it takes'],
-  413: ['PayloadTooLarge', 'the body is larger than --body-limit, or a batch has more records than --max-batch-rows'],
-  406: ['NotAcceptable', 'the Accept header allows none of the formats the route can answer in'],
-  415: ['UnsupportedMediaType', 'a Content-Type (or charset, or Content-Encoding) the route does not read'],
-  429: ['TooManyRequests', 'over the rate limit of this client (or API key); retry after `Retry-After` seconds'],
-  503: ['ServiceUnavailable', 'the models are loading, the server is draining, or it is overloaded; retry after `Retry-After` seconds'],
-};
-
-const HEADERS_OF_STATUS: Record<number, Record<string, unknown>> = {
-  401: { 'WWW-Authenticate': { description: 'Bearer realm="mlpipe"', schema: { type: 'string' } } },
-  405: { Allow: { description: 'the methods this path takes', schema: { type: 'string' } } },
-  429: {
-    'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } },
-    RateLimit: { description: 'the remaining budget (IETF draft-8 RateLimit header)', schema: { type: 'string' } },
-    'RateLimit-Policy': { description: 'the limit and window (IETF draft-8)', schema: { type: 'string' } },
-  },
-  503: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } },
-};
-
-/** The components/responses entries: each status in each protocol's error form. */
-function errorResponses(): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const protocol of ['mlpipe', 'v2', 'mlflow'] as const) {
-    for (const [status, [name, description]] of Object.entries(STATUS_TEXT)) {
-      const headers = HEADERS_OF_STATUS[Number(status)];
-      out[responseName(protocol, Number(status), name)] = {
-        description,
-        ...(headers ? { headers } : {}),
-        content: { 'application/json': { schema: ref(ERROR_SCHEMA_OF[protocol]) } },
-      };
-    }
-  }
-  return out;
-}
-
-function responseName(protocol: Protocol, status: number, name = STATUS_TEXT[status]?.[0] ?? String(status)): string {
-  return protocol === 'mlpipe' ? name : `${protocol === 'v2' ? 'V2' : 'Mlflow'}${name}`;
-}
-
-/** `responses` entries referring to the shared error responses for these statuses. */
-function errors(protocol: Protocol, statuses: readonly number[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const s of statuses) out[String(s)] = { $ref: `#/components/responses/${responseName(protocol, s)}` };
-  return out;
-}
-
-const json = (schema: JsonSchema, extra: Record<string, unknown> = {}) => ({ 'application/json': { schema, ...extra } });
-const nameParam = { name: 'name', in: 'path', required: true, description: 'the model name (see GET /v1/models)', schema: { type: 'string' } };
-const versionParam = { name: 'version', in: 'path', required: true, description: 'the model version; only the one served is found', schema: { type: 'string' } };
-const modelHeader = { 'Mlpipe-Model': { description: 'name@version of the model version that answered', schema: { type: 'string' } } };
-
-/** Statuses every guarded prediction route may answer with, besides its own 200. */
-const PREDICT_ERRORS = [400, 401, 404, 413, 415, 429, 503];
 
 /**
  * The OpenAPI 3.1 document for a server serving `manifests` (the first is the default model unless
@@ -417,102 +339,6 @@ function addStreamAndDriftRoutes(paths: Record<string, Record<string, unknown>>)
       },
     },
   };
-}
-
-function addV2Routes(paths: Record<string, Record<string, unknown>>): void {
-  const op = (id: string, summary: string, response: Record<string, unknown>, statuses: number[], extra: Record<string, unknown> = {}) => ({
-    tags: ['open-inference-v2'],
-    operationId: id,
-    summary,
-    ...extra,
-    responses: { 200: response, ...errors('v2', statuses) },
-  });
-  const ok = (schema: JsonSchema, description = 'OK') => ({ description, content: json(schema) });
-  const readyBody: JsonSchema = { type: 'object', properties: { name: { type: 'string' }, ready: { type: 'boolean' } }, required: ['ready'] };
-  const ready = ok(readyBody);
-  // A readiness probe answers 503 with the same body (`"ready": false`) while loading or draining.
-  const notReady = { 503: { description: 'not ready: models loading, or the server draining', headers: HEADERS_OF_STATUS[503], content: json(readyBody) } };
-  paths['/v2'] = { get: op('v2ServerMetadata', 'server metadata', ok(ref('V2MetadataServerResponse')), [401]) };
-  paths['/v2/health/live'] = { get: op('v2ServerLive', 'server live', ok({ type: 'object', properties: { live: { type: 'boolean' } } }), []) };
-  paths['/v2/health/ready'] = { get: op('v2ServerReady', 'server ready (all models loaded)', ready, []) };
-  Object.assign((paths['/v2/health/ready'].get as { responses: object }).responses, notReady);
-  for (const versioned of [false, true]) {
-    const base = versioned ? '/v2/models/{name}/versions/{version}' : '/v2/models/{name}';
-    const parameters = versioned ? [nameParam, versionParam] : [nameParam];
-    const suffix = versioned ? 'Version' : '';
-    paths[base] = { parameters, get: op(`v2ModelMetadata${suffix}`, 'model metadata: inputs (one tensor per column) and outputs', ok(ref('V2MetadataModelResponse')), [401, 404]) };
-    paths[`${base}/ready`] = { parameters, get: op(`v2ModelReady${suffix}`, 'model ready', ready, [401, 404]) };
-    Object.assign((paths[`${base}/ready`]!.get as { responses: object }).responses, notReady);
-    paths[`${base}/infer`] = {
-      parameters,
-      post: op(`v2Infer${suffix}`, 'inference: one input tensor per column (or one BYTES tensor of JSON records); outputs the label and the class probabilities', { ...ok(ref('V2InferenceResponse')), headers: modelHeader }, PREDICT_ERRORS, {
-        requestBody: { required: true, content: json(ref('V2InferenceRequest')) },
-      }),
-    };
-  }
-}
-
-function addMlflowRoutes(paths: Record<string, Record<string, unknown>>, def: DocumentedModel | undefined): void {
-  const op = (id: string, summary: string, response: Record<string, unknown>, statuses: number[], extra: Record<string, unknown> = {}) => ({
-    tags: ['mlflow'],
-    operationId: id,
-    summary,
-    ...extra,
-    responses: { 200: response, ...errors('mlflow', statuses) },
-  });
-  // As MLflow answers them: a newline, and the bare version, both labelled application/json.
-  const text = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'string' } } } });
-  paths['/ping'] = { get: op('mlflowPing', 'MLflow health check (503 until the models are loaded)', text('a newline'), [503]) };
-  paths['/health'] = { get: op('mlflowHealth', 'MLflow health check (503 until the models are loaded)', text('a newline'), [503]) };
-  paths['/version'] = { get: op('mlflowVersion', 'the server\u2019s version (mlpipe\u2019s)', text('the version as bare text, e.g. 0.1.0'), []) };
-  // Typed with the default model's schemas at /invocations; any model's at /v1/models/{name}/invocations.
-  const invocations = (id: string, summary: string, m: DocumentedModel | undefined) => {
-    const record = m ? ref(m.schemas.record) : ref(ANY_RECORD);
-    const value = m ? ref(m.schemas.value) : { type: ['string', 'number', 'boolean'] };
-    const operation = op(
-      id,
-      summary,
-      {
-        description: '`{"predictions": [...]}`: one value per row, in order',
-        headers: modelHeader,
-        content: json({
-          type: 'object',
-          properties: {
-            predictions: {
-              type: 'array',
-              items: { anyOf: [value, { type: 'array', items: { type: 'number' }, description: 'with `"params": {"predict_proba": true}` (classifiers): the class probabilities, in the order of the model\u2019s classes' }] },
-            },
-          },
-          required: ['predictions'],
-        }),
-      },
-      [400, 401, 404, 413, 429, 503],
-      {
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                oneOf: [
-                  { type: 'object', properties: { dataframe_split: ref('MlflowDataframeSplit'), params: ref('MlflowParams') }, required: ['dataframe_split'] },
-                  { type: 'object', properties: { dataframe_records: { type: 'array', items: record }, params: ref('MlflowParams') }, required: ['dataframe_records'] },
-                  { type: 'object', properties: { instances: { type: 'array', items: record }, params: ref('MlflowParams') }, required: ['instances'] },
-                  { type: 'object', properties: { inputs: { anyOf: [{ type: 'array', items: record }, { type: 'object' }] }, params: ref('MlflowParams') }, required: ['inputs'] },
-                ],
-              },
-              ...(m ? { example: { dataframe_records: [m.example] } } : {}),
-            },
-            'text/csv': { schema: { type: 'string', description: 'a header row of column names, then one row per record' } },
-          },
-        },
-      },
-    );
-    // MLflow answers an unsupported Content-Type with a plain-text message, not its JSON error.
-    (operation.responses as Record<string, unknown>)['415'] = { description: STATUS_TEXT[415]![1], content: { 'text/plain': { schema: { type: 'string' } } } };
-    return operation;
-  };
-  paths['/invocations'] = { post: invocations('mlflowInvocations', `MLflow scoring: the ${def ? `default model (${def.name})` : 'default model'} predicts the rows`, def) };
-  paths['/v1/models/{name}/invocations'] = { parameters: [nameParam], post: invocations('mlflowInvocationsOf', 'MLflow scoring by the model named in the path', undefined) };
 }
 
 /** The document's model entry for `name`, if that model is in it. */
