@@ -21,6 +21,9 @@ const SHARED_ROOTS = ['ErrorBody', 'ModelAnswer', 'V2Error', 'V2InferenceRequest
 /** Type names the template declares itself: a component of the same name would clash. */
 const TEMPLATE_NAMES = new Set(['Models', 'ModelName', 'ClientOptions', 'MlpipeApiError', 'ModelClient', 'MlpipeClient', 'ModelSummary', 'ErrorDetail', 'FetchLike', 'MODELS', 'DEFAULT_MODEL', 'createClient']);
 
+/** A schema comes from a bundle: a `$ref` to a file or URL in it is never followed (no read, no download). */
+const NO_EXTERNAL_REFS = { resolve: { external: false, file: false, http: false } } as const;
+
 /** Nesting deeper than this in a component schema is refused rather than walked. */
 const MAX_DEPTH = 64;
 
@@ -35,6 +38,9 @@ function forCompile(node: unknown, refs: Set<string>, depth = 0): unknown {
     const name = src.$ref.slice(SCHEMA_REF.length);
     refs.add(name);
     return { tsType: name };
+  }
+  if (typeof src.$ref === 'string' && !src.$ref.startsWith('#')) {
+    throw new ConfigError(`a schema refers to ${JSON.stringify(src.$ref.slice(0, 100))}: a client is generated from the bundle alone, and only references inside it are followed`);
   }
   const out = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(src)) {
@@ -106,7 +112,7 @@ export async function generateClient(doc: OpenApiDocument, options: ClientOption
       prepared.additionalProperties = false;
       typeObjectMembers(prepared);
     }
-    types.push((await compile(prepared as Parameters<typeof compile>[0], name, { bannerComment: '', format: true, style: { printWidth: 120, singleQuote: true }, additionalProperties: false, declareExternallyReferenced: false, strictIndexSignatures: true })).trim());
+    types.push((await compile(prepared as Parameters<typeof compile>[0], name, { bannerComment: '', format: true, style: { printWidth: 120, singleQuote: true }, additionalProperties: false, $refOptions: NO_EXTERNAL_REFS, declareExternallyReferenced: false, strictIndexSignatures: true })).trim());
     for (const r of refs) if (!done.has(r)) queue.push(r);
   }
 
