@@ -276,6 +276,7 @@ describe('CLI argument parsing (argv → options)', () => {
       [['a', 'b']],
       { port: 0, host: '127.0.0.1', rateLimit: 100, batchRateLimit: 5, maxBatchRows: 50, bodyLimit: '1mb', trustProxy: 1, shutdownTimeout: 10000, requestTimeout: 120000, headersTimeout: 66000, keepAliveTimeout: 65000 },
     ],
+    [['client', 'churn', 'cars@1.0.0', '-o', '-', '--base-url', 'http://127.0.0.1:8080'], 'client', [['churn', 'cars@1.0.0']], { out: '-', baseUrl: 'http://127.0.0.1:8080' }],
     [['serve'], 'serve', [[]], { port: 8080, host: '127.0.0.1', rateLimit: 600, batchRateLimit: 60, maxBatchRows: 10000, bodyLimit: '10mb', trustProxy: 0, shutdownTimeout: 10000, requestTimeout: 120000, headersTimeout: 66000, keepAliveTimeout: 65000 }],
     [
       ['serve', '--featurizer-module', 'zip-prefix=lib/zip.ts', '--featurizer-module', 'ratio-2=/opt/f/ratio.mjs'],

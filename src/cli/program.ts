@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { mlpipeVersion } from '../core/version.js';
 import { registerBundles } from './commands/bundles.js';
+import { registerClient } from './commands/client.js';
 import { registerFeaturize } from './commands/featurize.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
@@ -54,5 +55,6 @@ Exit codes: 0 success, 1 bad input/config/verification (one line says what and w
   registerReport(program, ctx);
   registerServe(program, ctx);
   registerKeys(program, ctx);
+  registerClient(program, ctx);
   return program;
 }

@@ -8,6 +8,7 @@ import type { ServedModels } from './models.js';
 import { type AppOptions, DEFAULT_APP_OPTIONS } from './options.js';
 import { observeRequests } from './request-info.js';
 import { driftRoutes } from './routes/drift.js';
+import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { mlflowRoutes } from './routes/mlflow.js';
@@ -57,6 +58,7 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
   app.use(driftRoutes(ctx, metrics));
   app.use(v2Routes(ctx));
   app.use(mlflowRoutes(ctx));
+  app.use(docsRoutes(ctx));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`));

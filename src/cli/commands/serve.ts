@@ -45,6 +45,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .description('serve bundles over HTTP (verified before listening); a name or name@alias follows the store to new versions without a restart; SIGTERM drains in-flight requests, then exits')
     .addHelpText('after', PROTOCOLS_HELP)
     .argument('[bundle-refs...]', 'bundles to serve, first = default model (default: every name in the store, its production alias or newest version)')
+    .addHelpText('after', '\nThe server documents itself: GET /openapi.json (OpenAPI 3.1, every route and each model\'s schemas) and GET /docs (one self-contained page).\nA typed TypeScript client for it: mlpipe client <bundle-ref...> --out client.ts')
     .addOption(new Option('-p, --port <n>', 'port (0 = any free port)').argParser(integer(0, 65535)).default(8080).env('MLPIPE_PORT'))
     .addOption(new Option('--host <host>', 'address to listen on (0.0.0.0 in a container)').default('127.0.0.1').env('MLPIPE_HOST'))
     .option(...ARTIFACTS_OPTION)
