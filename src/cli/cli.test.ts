@@ -239,6 +239,23 @@ describe('CLI argument parsing (argv → options)', () => {
     return seen;
   }
 
+  /** What `mlpipe serve` with no flags parses to. */
+  const SERVE_DEFAULTS = {
+    port: 8080,
+    host: '127.0.0.1',
+    rateLimit: 600,
+    batchRateLimit: 60,
+    maxBatchRows: 10000,
+    bodyLimit: '10mb',
+    trustProxy: 0,
+    shutdownTimeout: 10000,
+    requestTimeout: 120000,
+    headersTimeout: 66000,
+    keepAliveTimeout: 65000,
+    logFormat: 'json',
+    logLevel: 'info',
+    pollInterval: 10000,
+  };
   const table: [string[], string, unknown[], Record<string, unknown>][] = [
     [['load', 'a.csv', '-o', 'a.arrow'], 'load', ['a.csv'], { out: 'a.arrow' }],
     [['load', '-', '--out', 'a.arrow', '--format', 'ndjson', '--json'], 'load', ['-'], { out: 'a.arrow', format: 'ndjson', json: true }],
@@ -274,26 +291,16 @@ describe('CLI argument parsing (argv → options)', () => {
       ['serve', 'a', 'b', '--port', '0', '--rate-limit', '100', '--batch-rate-limit', '5', '--max-batch-rows', '50', '--body-limit', '1mb', '--trust-proxy', '1'],
       'serve',
       [['a', 'b']],
-      { port: 0, host: '127.0.0.1', rateLimit: 100, batchRateLimit: 5, maxBatchRows: 50, bodyLimit: '1mb', trustProxy: 1, shutdownTimeout: 10000, requestTimeout: 120000, headersTimeout: 66000, keepAliveTimeout: 65000 },
+      { ...SERVE_DEFAULTS, port: 0, rateLimit: 100, batchRateLimit: 5, maxBatchRows: 50, bodyLimit: '1mb', trustProxy: 1 },
     ],
     [['client', 'churn', 'cars@1.0.0', '-o', '-', '--base-url', 'http://127.0.0.1:8080'], 'client', [['churn', 'cars@1.0.0']], { out: '-', baseUrl: 'http://127.0.0.1:8080' }],
-    [['serve'], 'serve', [[]], { port: 8080, host: '127.0.0.1', rateLimit: 600, batchRateLimit: 60, maxBatchRows: 10000, bodyLimit: '10mb', trustProxy: 0, shutdownTimeout: 10000, requestTimeout: 120000, headersTimeout: 66000, keepAliveTimeout: 65000 }],
+    [['serve'], 'serve', [[]], SERVE_DEFAULTS],
     [
       ['serve', '--featurizer-module', 'zip-prefix=lib/zip.ts', '--featurizer-module', 'ratio-2=/opt/f/ratio.mjs'],
       'serve',
       [[]],
       {
-        port: 8080,
-        host: '127.0.0.1',
-        rateLimit: 600,
-        batchRateLimit: 60,
-        maxBatchRows: 10000,
-        bodyLimit: '10mb',
-        trustProxy: 0,
-        shutdownTimeout: 10000,
-        requestTimeout: 120000,
-        headersTimeout: 66000,
-        keepAliveTimeout: 65000,
+        ...SERVE_DEFAULTS,
         featurizerModule: [
           { name: 'zip-prefix', path: join(process.cwd(), 'lib', 'zip.ts'), origin: '--featurizer-module zip-prefix=lib/zip.ts' },
           { name: 'ratio-2', path: '/opt/f/ratio.mjs', origin: '--featurizer-module ratio-2=/opt/f/ratio.mjs' },
