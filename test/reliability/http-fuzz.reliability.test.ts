@@ -50,8 +50,37 @@ function rawRequest(port: number, bytes: Buffer, timeoutMs = 10_000): Promise<Ex
   });
 }
 
-const ROUTES_GET = ['/healthz', '/readyz', '/v1/models', '/v1/models/penguins', '/v1/models/cars-mpg', '/v1/models/penguins/report'];
-const ROUTES_POST = ['/predict', '/predict/batch', '/v1/models/penguins/predict', '/v1/models/penguins/predict/batch', '/v1/models/cars-mpg/predict', '/v1/models/cars-mpg/predict/batch'];
+const ROUTES_GET = [
+  '/healthz',
+  '/readyz',
+  '/v1/models',
+  '/v1/models/penguins',
+  '/v1/models/cars-mpg',
+  '/v1/models/penguins/report',
+  '/v1/models/penguins/drift',
+  '/metrics',
+  '/openapi.json',
+  '/docs',
+  '/v2',
+  '/v2/health/ready',
+  '/v2/models/penguins',
+  '/v2/models/penguins/versions/9.9.9/ready',
+  '/ping',
+  '/version',
+];
+const ROUTES_POST = [
+  '/predict',
+  '/predict/batch',
+  '/v1/models/penguins/predict',
+  '/v1/models/penguins/predict/batch',
+  '/v1/models/cars-mpg/predict',
+  '/v1/models/cars-mpg/predict/batch',
+  // The standard protocols (issue 13): Open Inference Protocol V2 and MLflow's scoring server.
+  '/v2/models/penguins/infer',
+  '/v2/models/cars-mpg/versions/1.0.0/infer',
+  '/invocations',
+  '/v1/models/cars-mpg/invocations',
+];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'FOO', 'get', 'CONNECT'];
 const CONTENT_TYPES = [
   'application/json',
@@ -125,26 +154,60 @@ function deepNest(depth: number, open: string, close: string, inner = '1'): stri
   return open.repeat(depth) + inner + close.repeat(depth);
 }
 
+/** What a route reads: one record, `{"records": [...]}`, V2 tensors, or one of MLflow's forms. */
+type BodyKind = 'single' | 'batch' | 'v2' | 'mlflow';
+
+function bodyKind(path: string): BodyKind {
+  if (path.includes('/infer')) return 'v2';
+  if (path.includes('invocations')) return 'mlflow';
+  return path.endsWith('batch') ? 'batch' : 'single';
+}
+
+/** A valid body of a protocol route for `rows`: V2 (a tensor per column, or one BYTES tensor of records) or an MLflow form. */
+function protocolBody(rnd: () => number, kind: 'v2' | 'mlflow', rows: unknown[]): unknown {
+  // Mutated rows may be anything (a number, null, an array): they go in as they are, the columns come from the objects.
+  const isObject = (r: unknown): r is Record<string, unknown> => r !== null && typeof r === 'object' && !Array.isArray(r);
+  const columns = [...new Set(rows.flatMap((r) => (isObject(r) ? Object.keys(r) : [])))];
+  const cell = (r: unknown, c: string) => (isObject(r) ? (r[c] ?? null) : r);
+  if (kind === 'v2') {
+    if (rnd() < 0.3) return { inputs: [{ name: 'records', datatype: 'BYTES', shape: [rows.length], data: rows.map((r) => JSON.stringify(r)) }] };
+    return {
+      id: 'fuzz',
+      inputs: columns.map((c) => {
+        const data = rows.map((r) => cell(r, c));
+        const datatype = data.every((v) => typeof v === 'number') ? 'FP64' : 'BYTES';
+        return { name: c, datatype, shape: [rows.length], data };
+      }),
+    };
+  }
+  const form = pick(rnd, ['dataframe_split', 'dataframe_records', 'instances', 'inputs']);
+  if (form === 'dataframe_split') return { dataframe_split: { columns, data: rows.map((r) => columns.map((c) => cell(r, c))) } };
+  return { [form]: rows };
+}
+
 /** A body: valid, mutated, or broken at the byte level. */
-function body(rnd: () => number, records: Record<string, unknown>[], batch: boolean): Buffer {
+function body(rnd: () => number, records: Record<string, unknown>[], kind: BodyKind): Buffer {
   const base = pick(rnd, records);
+  const batch = kind !== 'single';
+  const wrap = (rows: unknown[]): unknown => (kind === 'v2' || kind === 'mlflow' ? protocolBody(rnd, kind, rows) : { records: rows });
   const choice = rnd();
   let text: string;
-  if (choice < 0.2) text = JSON.stringify(batch ? { records: records.slice(0, 1 + Math.floor(rnd() * 20)) } : base);
+  if (choice < 0.2) text = JSON.stringify(batch ? wrap(records.slice(0, 1 + Math.floor(rnd() * 20))) : base);
   else if (choice < 0.55) {
     const many = Array.from({ length: 1 + Math.floor(rnd() * 5) }, () => mutateRecord(rnd, pick(rnd, records)));
-    text = JSON.stringify(batch ? (rnd() < 0.8 ? { records: many } : pick(rnd, [many, { records: 'x' }, { records: null }, { rows: many }])) : many[0]);
+    const broken = kind === 'v2' ? [{ inputs: 'x' }, { inputs: [{ name: 'Island', datatype: 'FP64', shape: [2, 2], data: [1] }] }, { inputs: [{ name: 'Island' }] }] : kind === 'mlflow' ? [{ dataframe_split: { columns: 'x', data: [[1]] } }, { instances: 'x' }, { unknown_form: many }] : [{ records: 'x' }, { records: null }, { rows: many }];
+    text = JSON.stringify(batch ? (rnd() < 0.8 ? wrap(many) : pick(rnd, [many, ...broken])) : many[0]);
   } else if (choice < 0.65) {
     const depth = pick(rnd, [100, 1000, 5000, 20_000]);
     const nest = rnd() < 0.5 ? deepNest(depth, '[', ']') : deepNest(depth, '{"a":', '}');
-    text = batch ? `{"records":[${nest}]}` : rnd() < 0.5 ? nest : `{"island":${nest}}`;
+    text = kind === 'v2' ? `{"inputs":[{"name":"Island","datatype":"BYTES","shape":[1],"data":[${nest}]}]}` : kind === 'mlflow' ? `{"instances":[${nest}]}` : batch ? `{"records":[${nest}]}` : rnd() < 0.5 ? nest : `{"island":${nest}}`;
   } else if (choice < 0.72) {
     const keys = pick(rnd, [10, 1000, 20_000]);
     const fields = Array.from({ length: keys }, (_, i) => `"k${i}":${i}`).join(',');
     text = batch ? `{"records":[{${fields}}]}` : `{${fields}}`;
   } else if (choice < 0.85) {
     // Truncated, or a byte changed, inserted or removed.
-    const valid = JSON.stringify(batch ? { records: [base] } : base);
+    const valid = JSON.stringify(batch ? wrap([base]) : base);
     const at = Math.floor(rnd() * valid.length);
     const kind = rnd();
     text = kind < 0.33 ? valid.slice(0, at) : kind < 0.66 ? valid.slice(0, at) + String.fromCharCode(Math.floor(rnd() * 256)) + valid.slice(at + 1) : valid.slice(0, at) + valid.slice(at + 1);
@@ -164,9 +227,21 @@ function request(rnd: () => number, records: Record<string, unknown>[]): Buffer 
   if (pathKind < 0.05) path = `/v1/models/${encodeURIComponent(pick(rnd, KEYS))}/predict`;
   else if (pathKind < 0.08) path = pick(rnd, ['/v1/models/%E0%A4%A', '/v1/models/%', '/v1/models/..%2f..%2fetc', '//predict', '/predict?x=1&x=2', '/predict#frag', `/${'a'.repeat(9000)}`, '/v1/models/penguins/predict/batch/extra', '*']);
   const method = rnd() < 0.85 ? (post ? 'POST' : 'GET') : pick(rnd, METHODS);
-  let payload = method === 'GET' || method === 'HEAD' ? (rnd() < 0.9 ? Buffer.alloc(0) : body(rnd, records, false)) : body(rnd, records, path.endsWith('batch'));
+  let payload = method === 'GET' || method === 'HEAD' ? (rnd() < 0.9 ? Buffer.alloc(0) : body(rnd, records, 'single')) : body(rnd, records, bodyKind(path));
   const headers: string[] = ['Host: 127.0.0.1', 'Connection: close'];
-  const ct = rnd() < 0.7 ? 'application/json' : pick(rnd, CONTENT_TYPES);
+  let ct = rnd() < 0.7 ? 'application/json' : pick(rnd, CONTENT_TYPES);
+  // MLflow also reads CSV: sometimes the records as CSV, sometimes the JSON body mislabelled as CSV.
+  if (bodyKind(path) === 'mlflow' && method === 'POST' && rnd() < 0.2) {
+    ct = 'text/csv';
+    if (rnd() < 0.6) {
+      const rows = records.slice(0, 1 + Math.floor(rnd() * 10));
+      const columns = Object.keys(rows[0] ?? {});
+      const cell = (v: unknown) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+      let csv = [columns.map(cell).join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n');
+      if (rnd() < 0.5) csv = csv.slice(0, Math.floor(rnd() * csv.length)) + pick(rnd, ['"', ',,,', '\n\n', '\u0000', 'x'.repeat(100)]) + csv.slice(Math.floor(rnd() * csv.length));
+      payload = Buffer.from(csv, 'utf8');
+    }
+  }
   if (ct !== '' || rnd() < 0.5) headers.push(`Content-Type: ${ct}`);
   if (rnd() < 0.1) {
     const enc = pick(rnd, ENCODINGS);
@@ -224,8 +299,11 @@ describe('reliability: HTTP fuzzer over every route', function () {
         statuses.set(ex.status, (statuses.get(ex.status) ?? 0) + 1);
         const isError = ex.status >= 400;
         const headOnly = ex.request.startsWith('HEAD ');
-        // Every error has mlpipe's JSON body, also those of requests Node's parser refused and CONNECT.
-        const jsonError = !isError || headOnly || /"error"\s*:\s*\{\s*"code"/.test(ex.body);
+        // Every error has a JSON body: mlpipe's (also for requests Node's parser refused, and CONNECT), or
+        // on the standard protocols' routes their own form: V2's {"error": "…"}, MLflow's {"error_code", "message"}
+        // (and MLflow's plain-text 415, as MLflow answers it).
+        const protocolError = /\{"error":"/.test(ex.body) || /\{"error_code":"/.test(ex.body) || (ex.status === 415 && /invocations/.test(ex.request.split(' ')[1] ?? ''));
+        const jsonError = !isError || headOnly || /"error"\s*:\s*\{\s*"code"/.test(ex.body) || protocolError;
         if (ex.status === 0 || ex.status >= 500 || !jsonError) bad.push(ex);
       }
     };
