@@ -1,6 +1,9 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Redis } from 'ioredis';
+import { type ApiKeyRing, authenticate } from './auth.js';
 import type { ServerContext } from './context.js';
 import { HttpError, errorHandler } from './errors.js';
+import { limitBackend } from './limit-stores.js';
 import { createLimits } from './limits.js';
 import type { ServedModels } from './models.js';
 import { type AppOptions, DEFAULT_APP_OPTIONS } from './options.js';
@@ -12,6 +15,10 @@ import { NO_TELEMETRY, type Telemetry } from './telemetry.js';
 /** What {@link createApp} can be given besides settings. */
 export interface AppParts {
   telemetry?: Telemetry;
+  /** The API keys to require (`--api-keys`); none: no authentication, clients are told apart by address. */
+  apiKeys?: ApiKeyRing;
+  /** A Redis client (ioredis, lazyConnect, no offline queue) that keeps the limits shared by every replica. */
+  redis?: Redis;
 }
 
 /**
@@ -22,13 +29,16 @@ export interface AppParts {
 export function createApp(models: ServedModels, options: Partial<AppOptions> = {}, parts: AppParts = {}): Express {
   const opts: AppOptions = { ...DEFAULT_APP_OPTIONS, ...options };
   const log = opts.log ?? (() => {});
-  const ctx: ServerContext = { models, options: opts, log, telemetry: parts.telemetry ?? NO_TELEMETRY, limits: createLimits(opts, log) };
+  const telemetry = parts.telemetry ?? NO_TELEMETRY;
+  const backend = limitBackend({ redis: parts.redis, redisPrefix: opts.redisPrefix ?? 'mlpipe:', redisFailure: opts.redisFailure ?? 'open', redisWhere: opts.redisWhere, log, telemetry });
+  const ctx: ServerContext = { models, options: opts, log, telemetry, limits: createLimits(opts, log, backend, parts.apiKeys !== undefined) };
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   // Never `true`: with IP-keyed limits a client could pick its own address via X-Forwarded-For.
   app.set('trust proxy', opts.trustProxy > 0 ? opts.trustProxy : false);
 
+  app.use(authenticate(ctx, parts.apiKeys));
   app.use(healthRoutes(ctx));
   app.use(v1Routes(ctx));
 

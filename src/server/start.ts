@@ -8,6 +8,9 @@ import type { TrustedKey } from '../core/bundle/signature.js';
 import { MlpipeError } from '../core/errors.js';
 import { type CustomModuleSpec, checkModulesUsed } from '../core/features/custom.js';
 import { createApp } from './app.js';
+import { ApiKeySet, readApiKeys } from '../core/api-keys.js';
+import { ApiKeyRing, watchApiKeyFile } from './auth.js';
+import { connectRedis } from './redis.js';
 import type { AppOptions } from './options.js';
 import { DEFAULT_TIMEOUTS, type ServerTimeouts, timeoutProblem } from './timeouts.js';
 
@@ -33,6 +36,12 @@ export interface StartOptions extends Partial<AppOptions> {
   requireSignature?: readonly TrustedKey[];
   /** Connection timeouts (ms); see {@link DEFAULT_TIMEOUTS}. */
   timeouts?: Partial<ServerTimeouts>;
+  /** The API key file (`--api-keys`): read before listening, then reloaded when it changes. */
+  apiKeysFile?: string;
+  /** How often the key file is checked for changes (ms; default 2000). */
+  apiKeysReloadMs?: number;
+  /** `redis://…` (`--redis`): the limits are kept in Redis, shared by every replica. */
+  redisUrl?: string;
 }
 
 
@@ -61,7 +70,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     registry.add(model);
   }
   checkModulesUsed(options.featurizers ?? [], customKindsUsed(registry.list()), registry.list().map((m) => m.ref).join(', '));
-  const app = createApp(registry, { ...options, log });
+  // Keys before Redis and the socket: a bad key file stops the start with one line naming it.
+  const apiKeys = options.apiKeysFile ? new ApiKeyRing(new ApiKeySet((await readApiKeys(options.apiKeysFile)).keys)) : undefined;
+  const redis = options.redisUrl ? await connectRedis(options.redisUrl, options.redisFailure ?? 'open', log) : undefined;
+  const app = createApp(registry, { ...options, log, ...(redis ? { redisWhere: redis.where } : {}) }, { apiKeys, redis: redis?.client });
+  const stopWatching = options.apiKeysFile && apiKeys ? watchApiKeyFile(options.apiKeysFile, apiKeys, log, options.apiKeysReloadMs) : () => {};
   const timeouts: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const problem = timeoutProblem(timeouts);
   if (problem) throw new MlpipeError('usage', problem);
@@ -130,6 +143,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       server.close(() => {
         clearTimeout(timer);
         if (idleTimer) clearTimeout(idleTimer);
+        stopWatching();
+        redis?.client.disconnect();
         resolve();
       });
       server.closeIdleConnections = closeIdleNow;
