@@ -353,6 +353,31 @@ describe('who may call, and how much (keys, limits, overload, deadline)', functi
       }
     });
 
+    it('Redis down when the app is made, up later: the limits start working once it answers (the stores initialize again)', async () => {
+      const redis = await OwnRedis.start();
+      await redis.kill();
+      const client = await limitClient(redis.url).catch(() => undefined);
+      expect(client).to.equal(undefined);
+      const lazy = new (await import('ioredis')).Redis(redis.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, retryStrategy: (t: number) => Math.min(100 * t, 300) });
+      lazy.on('error', () => {});
+      await lazy.connect().catch(() => {});
+      try {
+        const url = await serve(registry, { rateLimit: 2, redisPrefix: prefix }, { redis: lazy });
+        expect((await call(`${url}/predict`, { body: row(0) })).status).to.equal(200);
+        await redis.start();
+        let statuses: number[] = [];
+        for (let attempt = 0; attempt < 40 && !statuses.includes(429); attempt++) {
+          statuses = [];
+          for (let i = 0; i < 3; i++) statuses.push((await call(`${url}/predict`, { body: row(i) })).status);
+          if (!statuses.includes(429)) await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(statuses).to.include(429);
+      } finally {
+        lazy.disconnect();
+        await redis.kill();
+      }
+    });
+
     it('--redis-failure closed: 503 limits_unavailable with Retry-After while Redis is down, 200 again once it is back', async () => {
       const redis = await OwnRedis.start();
       const client = await limitClient(redis.url);

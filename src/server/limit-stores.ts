@@ -266,6 +266,22 @@ export class GuardedStore implements Store {
   }
 }
 
+/** A row counter whose failures go to `health`: open, the rows pass untaken; closed, 503. */
+function guardedRows(inner: RowCounter, health: StoreHealth): RowCounter {
+  return {
+    take: async (key, rows, limit, windowMs) => {
+      try {
+        const r = await inner.take(key, rows, limit, windowMs);
+        health.noteUp();
+        return r;
+      } catch (err) {
+        health.failed(err);
+        return { taken: true, used: 0, resetMs: windowMs };
+      }
+    },
+  };
+}
+
 /** Where the limits keep their counts: one of memory, the cluster primary or Redis. */
 export interface LimitBackend {
   /** A new express-rate-limit store for one limiter (undefined: its own MemoryStore). */
@@ -286,27 +302,21 @@ export function limitBackend(options: { redis?: Redis; redisPrefix: string; redi
     const health = new StoreHealth(options.redisFailure, options.redisWhere ?? 'Redis', options.log, options.telemetry, redis.status !== 'ready');
     redis.on('error', (err: unknown) => health.noteDown(err));
     redis.on('ready', () => health.noteUp());
-    const rows = new RedisRowCounter(redis, `${options.redisPrefix}rows:`);
     return {
       health,
       requestStore: (name) =>
         new GuardedStore(new RedisStore({ prefix: `${options.redisPrefix}${name}:`, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<never> }), health),
-      rows: {
-        take: async (key, n, limit, windowMs) => {
-          try {
-            const r = await rows.take(key, n, limit, windowMs);
-            health.noteUp();
-            return r;
-          } catch (err) {
-            health.failed(err);
-            return { taken: true, used: 0, resetMs: windowMs };
-          }
-        },
-      },
+      rows: guardedRows(new RedisRowCounter(redis, `${options.redisPrefix}rows:`), health),
     };
   }
   if (cluster.isWorker) {
-    return { requestStore: (name) => new ClusterMemoryStoreWorker({ prefix: name }), rows: new ClusterRowCounter() };
+    // A primary that does not answer (setupClusterLimits() not called, or busy): fail open, one log line.
+    const health = new StoreHealth('open', 'the cluster primary', options.log, options.telemetry);
+    const rows = new ClusterRowCounter();
+    return {
+      requestStore: (name) => new GuardedStore(new ClusterMemoryStoreWorker({ prefix: name }), health),
+      rows: guardedRows(rows, health),
+    };
   }
   return { requestStore: () => undefined, rows: new MemoryRowCounter() };
 }

@@ -70,14 +70,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     registry.add(model);
   }
   checkModulesUsed(options.featurizers ?? [], customKindsUsed(registry.list()), registry.list().map((m) => m.ref).join(', '));
+  const timeouts: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const problem = timeoutProblem(timeouts);
+  if (problem) throw new MlpipeError('usage', problem);
   // Keys before Redis and the socket: a bad key file stops the start with one line naming it.
   const apiKeys = options.apiKeysFile ? new ApiKeyRing(new ApiKeySet((await readApiKeys(options.apiKeysFile)).keys)) : undefined;
   const redis = options.redisUrl ? await connectRedis(options.redisUrl, options.redisFailure ?? 'open', log) : undefined;
   const app = createApp(registry, { ...options, log, ...(redis ? { redisWhere: redis.where } : {}) }, { apiKeys, redis: redis?.client });
   const stopWatching = options.apiKeysFile && apiKeys ? watchApiKeyFile(options.apiKeysFile, apiKeys, log, options.apiKeysReloadMs) : () => {};
-  const timeouts: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const problem = timeoutProblem(timeouts);
-  if (problem) throw new MlpipeError('usage', problem);
 
   // Drain state: requests being answered, and whether a shutdown has begun.
   const open = new Set<ServerResponse>();
@@ -107,9 +107,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   server.on('connect', refuseConnect);
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error) => {
+      // Nothing may keep the process alive after a failed start.
+      stopWatching();
+      redis?.client.disconnect();
+      reject(err);
+    };
+    server.once('error', failed);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
