@@ -31,14 +31,14 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
   const log = opts.log ?? (() => {});
   const telemetry = parts.telemetry ?? NO_TELEMETRY;
   const backend = limitBackend({ redis: parts.redis, redisPrefix: opts.redisPrefix ?? 'mlpipe:', redisFailure: opts.redisFailure ?? 'open', redisWhere: opts.redisWhere, log, telemetry });
-  const ctx: ServerContext = { models, options: opts, log, telemetry, limits: createLimits(opts, log, backend, parts.apiKeys !== undefined) };
+  const ctx: ServerContext = { models, options: opts, log, telemetry, limits: createLimits(opts, log, backend, parts.apiKeys !== undefined), apiKeys: parts.apiKeys };
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   // Never `true`: with IP-keyed limits a client could pick its own address via X-Forwarded-For.
   app.set('trust proxy', opts.trustProxy > 0 ? opts.trustProxy : false);
 
-  app.use(authenticate(ctx, parts.apiKeys));
+  app.use(authenticate(ctx));
   app.use(healthRoutes(ctx));
   app.use(v1Routes(ctx));
 

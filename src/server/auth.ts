@@ -1,4 +1,4 @@
-import { type StatWatcher, unwatchFile, watchFile } from 'node:fs';
+import { unwatchFile, watchFile } from 'node:fs';
 import type { Request, RequestHandler, Response } from 'express';
 import { type ApiKeyLimits, ApiKeySet, readApiKeys } from '../core/api-keys.js';
 import { messageOf } from '../core/errors.js';
@@ -57,7 +57,8 @@ function presentedKey(req: Request): { key: string } | { problem: string } | und
  * realm="mlpipe"`; a known key is recorded by name (`res.locals.client`). No message ever quotes a
  * presented key.
  */
-export function authenticate(ctx: ServerContext, ring: ApiKeyRing | undefined): RequestHandler {
+export function authenticate(ctx: ServerContext): RequestHandler {
+  const ring = ctx.apiKeys;
   const publicRoutes = ctx.options.publicRoutes ?? DEFAULT_PUBLIC_ROUTES;
   return (req, res, next) => {
     const address: Client = { kind: 'address', address: req.ip ?? req.socket.remoteAddress ?? 'unknown' };
@@ -95,7 +96,6 @@ export function watchApiKeyFile(file: string, ring: ApiKeyRing, log: (message: s
       }
     });
   };
-  const watcher: StatWatcher = watchFile(file, { interval: intervalMs, persistent: false }, listener);
-  void watcher;
+  watchFile(file, { interval: intervalMs, persistent: false }, listener);
   return () => unwatchFile(file, listener);
 }

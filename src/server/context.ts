@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
+import type { ApiKeyRing } from './auth.js';
 import type { ServedModels } from './models.js';
 import type { AppOptions } from './options.js';
 import type { Telemetry } from './telemetry.js';
@@ -30,4 +31,6 @@ export interface ServerContext {
   log: (message: string) => void;
   telemetry: Telemetry;
   limits: Limits;
+  /** The API keys required (`--api-keys`), or undefined when the server has none (no authentication). */
+  apiKeys?: ApiKeyRing;
 }
