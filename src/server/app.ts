@@ -1,6 +1,9 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Redis } from 'ioredis';
+import { type ApiKeyRing, authenticate } from './auth.js';
 import type { FollowStatus, ServerContext } from './context.js';
-import { HttpError, errorHandler } from './errors.js';
+import { HttpError, errorHandler, useErrorFormat } from './errors.js';
+import { limitBackend } from './limit-stores.js';
 import { createLimits } from './limits.js';
 import { logFunction, requestLogger } from './logging.js';
 import { ServerMetrics, allTelemetry } from './metrics.js';
@@ -11,9 +14,9 @@ import { driftRoutes } from './routes/drift.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
-import { mlflowRoutes } from './routes/mlflow.js';
+import { MLFLOW_ERROR_FORMAT, MLFLOW_PATHS, mlflowRoutes } from './routes/mlflow.js';
 import { v1Routes } from './routes/v1.js';
-import { v2Routes } from './routes/v2.js';
+import { V2_ERROR_FORMAT, v2Routes } from './routes/v2.js';
 import type { Telemetry } from './telemetry.js';
 import type { Logger } from 'pino';
 
@@ -31,6 +34,10 @@ export interface AppParts {
   logger?: Logger;
   /** The follower of references that can move (start.ts): `/v1/models/:name` shows its state. */
   follow?: FollowStatus;
+  /** The API keys to require (`--api-keys`); none: no authentication, clients are told apart by address. */
+  apiKeys?: ApiKeyRing;
+  /** A Redis client (ioredis, lazyConnect, no offline queue) that keeps the limits shared by every replica. */
+  redis?: Redis;
 }
 
 /**
@@ -43,7 +50,16 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
   const log = opts.log ?? (parts.logger ? logFunction(parts.logger) : () => {});
   const metrics = parts.metrics ?? new ServerMetrics({ processMetrics: false });
   const telemetry = parts.telemetry ? allTelemetry(metrics, parts.telemetry) : metrics;
-  const ctx: ServerContext = { models, options: opts, log, telemetry, limits: createLimits(opts, log), ...(parts.follow ? { follow: parts.follow } : {}) };
+  const backend = limitBackend({ redis: parts.redis, redisPrefix: opts.redisPrefix ?? 'mlpipe:', redisFailure: opts.redisFailure ?? 'open', redisWhere: opts.redisWhere, log, telemetry });
+  const ctx: ServerContext = {
+    models,
+    options: opts,
+    log,
+    telemetry,
+    limits: createLimits(opts, log, backend, parts.apiKeys !== undefined),
+    apiKeys: parts.apiKeys,
+    ...(parts.follow ? { follow: parts.follow } : {}),
+  };
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -52,6 +68,11 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
 
   // First: every request gets its id, and is counted, timed and logged when answered.
   app.use(observeRequests([metrics.observeRequest, ...(parts.logger ? [requestLogger(parts.logger)] : [])]));
+  // The standard protocols answer every error in their own form, also the ones raised before their
+  // routers (a missing API key, an unknown path under /v2).
+  app.use('/v2', useErrorFormat(V2_ERROR_FORMAT));
+  app.use(MLFLOW_PATHS, useErrorFormat(MLFLOW_ERROR_FORMAT));
+  app.use(authenticate(ctx));
   app.use(healthRoutes(ctx));
   app.use(metricsRoutes(metrics));
   app.use(v1Routes(ctx));

@@ -1,4 +1,5 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import type { ApiKeyRing } from './auth.js';
 import type { FollowState } from './follow.js';
 import type { ServedModels } from './models.js';
 import type { AppOptions } from './options.js';
@@ -10,6 +11,18 @@ export interface Limits {
   single: RequestHandler[];
   /** Handlers in front of a batch route (many records in one request), before its body is read. */
   batch: RequestHandler[];
+  /**
+   * Handlers in front of a streaming route: the concurrency cap and the batch request budget, but no
+   * request deadline (a stream may rightly outlast it; its rows are charged chunk by chunk instead).
+   */
+  stream: RequestHandler[];
+  /**
+   * Charges `rows` records to the client's row budget (`--rows-per-minute`, or its API key's own), once
+   * a route knows how many records a request holds (after parsing, before predicting). Throws
+   * HttpError 429 `rate_limited` (Retry-After set) when they do not all fit, taking none of them; 503
+   * `limits_unavailable` when the shared store is down and `--redis-failure closed`.
+   */
+  chargeRows(req: Request, res: Response, rows: number): Promise<void>;
 }
 
 /** Which served names follow a reference that can move, and how that goes (follow.ts). */
@@ -26,4 +39,6 @@ export interface ServerContext {
   limits: Limits;
   /** Present when the server follows references that can move (`name`, `name@production`). */
   follow?: FollowStatus;
+  /** The API keys required (`--api-keys`), or undefined when the server has none (no authentication). */
+  apiKeys?: ApiKeyRing;
 }

@@ -68,6 +68,8 @@ const STATUS_OF_CODE: Record<string, number> = {
 export function errorHandler(log: (message: string) => void): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) {
+      // Answered 503 by the request deadline (overload.ts): what fails later is abandoned work.
+      if (res.locals.errorCode === 'timeout') return;
       next(err);
       return;
     }

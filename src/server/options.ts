@@ -18,6 +18,23 @@ export interface AppOptions {
   maxFields?: number;
   /** Proxy hops to trust for the client address (`X-Forwarded-For`); 0 = none, the socket address is used. */
   trustProxy: number;
+  /** Records per minute per client on batch and stream routes (an API key's own limit overrides it); 0 turns it off. */
+  rowsPerMinute: number;
+  /** Most predict requests in progress at once; past it 503 `overloaded`; 0 = no cap. */
+  maxInflight: number;
+  /** A predict request not answered within this many ms gets 503 `timeout`; 0 = no deadline. */
+  requestDeadlineMs: number;
+  /**
+   * Routes answered without an API key when keys are on: exact paths or prefixes ending in `*`
+   * (default: health, readiness, metrics and API descriptions, see auth.ts); `[]` = every route needs a key.
+   */
+  publicRoutes?: readonly string[];
+  /** Prefix of every key the limits write to Redis (`--redis-prefix`). */
+  redisPrefix?: string;
+  /** When the shared limit store (Redis) fails: `open` lets requests through, `closed` answers 503. */
+  redisFailure?: 'open' | 'closed';
+  /** How Redis is named in log lines (host and port, never a password). */
+  redisWhere?: string;
   /** Rate-limit window in milliseconds (default one minute). */
   windowMs?: number;
   /** Where server-side problems are reported (never the client). */
@@ -30,6 +47,11 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   maxBatchRows: 10_000,
   bodyLimit: '10mb',
   trustProxy: 0,
+  // As many rows as the default batch limits allow (60 batches of 10,000): the defaults refuse nothing
+  // they accepted before, and bound the stream route; set it per key for tighter budgets.
+  rowsPerMinute: 600_000,
+  maxInflight: 256,
+  requestDeadlineMs: 30_000,
 };
 
 /**

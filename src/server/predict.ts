@@ -4,6 +4,7 @@ import { MAX_REPORTED_ERRORS, invalid } from '../core/features/input-schema.js';
 import type { Prediction, Predictor } from '../core/predictor/predictor.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
+import { checkDeadline } from './overload.js';
 
 /**
  * How every route predicts: it picks the model once ({@link modelFor}), so a request is answered by
@@ -46,6 +47,7 @@ export function requireReady(ctx: ServerContext): RequestHandler {
 
 /** One record → one prediction (ValidationError with JSON paths under `pathPrefix` when invalid). */
 export function predictOne(ctx: ServerContext, res: Response, model: Predictor, record: unknown, pathPrefix = ''): Prediction {
+  checkDeadline(res);
   answeredBy(res, model);
   const prediction = model.predictOne(record, pathPrefix);
   ctx.telemetry.predicted(model, [record], [prediction]);
@@ -71,18 +73,23 @@ export async function predictBatch(
   records: readonly unknown[],
   rowPath: (i: number) => string = (i) => `/records/${i}`,
 ): Promise<Prediction[]> {
+  checkDeadline(res);
   answeredBy(res, model);
-  const predictions = await predictInSlices(model, records, rowPath);
+  const predictions = await predictInSlices(model, records, rowPath, res);
   ctx.telemetry.predicted(model, records, predictions);
   return predictions;
 }
 
-async function predictInSlices(model: Predictor, records: readonly unknown[], rowPath: (i: number) => string): Promise<Prediction[]> {
+async function predictInSlices(model: Predictor, records: readonly unknown[], rowPath: (i: number) => string, res: Response): Promise<Prediction[]> {
   if (records.length <= BATCH_SLICE_ROWS) return model.predictMany(records, rowPath);
   const out: Prediction[] = [];
   const details: ErrorDetail[] = [];
   for (let start = 0; start < records.length && details.length < MAX_REPORTED_ERRORS; start += BATCH_SLICE_ROWS) {
-    if (start > 0) await yieldToEventLoop();
+    if (start > 0) {
+      await yieldToEventLoop();
+      // Past the request deadline the client has its 503: the rest of the batch is not predicted.
+      checkDeadline(res);
+    }
     try {
       const predictions = model.predictMany(records.slice(start, start + BATCH_SLICE_ROWS), (i) => rowPath(start + i));
       if (details.length === 0) for (const p of predictions) out.push(p);

@@ -16,6 +16,9 @@ import { ServerMetrics, allTelemetry } from './metrics.js';
 import { ModelFollower } from './follow.js';
 import type { Telemetry } from './telemetry.js';
 import { type AppOptions, DEFAULT_POLL_INTERVAL_MS } from './options.js';
+import { ApiKeySet, readApiKeys } from '../core/api-keys.js';
+import { ApiKeyRing, watchApiKeyFile } from './auth.js';
+import { connectRedis } from './redis.js';
 import { DEFAULT_TIMEOUTS, type ServerTimeouts, timeoutProblem } from './timeouts.js';
 
 /** Options of {@link startServer}. */
@@ -52,6 +55,12 @@ export interface StartOptions extends Partial<AppOptions> {
   pollIntervalMs?: number;
   /** Observers of the server's work (metrics); also told of every version followed in or refused. */
   telemetry?: Telemetry;
+  /** The API key file (`--api-keys`): read before listening, then reloaded when it changes. */
+  apiKeysFile?: string;
+  /** How often the key file is checked for changes (ms; default 2000). */
+  apiKeysReloadMs?: number;
+  /** `redis://…` (`--redis`): the limits are kept in Redis, shared by every replica. */
+  redisUrl?: string;
 }
 
 
@@ -105,10 +114,21 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (follower.refs.length === 0) throw err;
     log(`note: ${(err as Error).message}; kept for new versions of ${follower.refs.join(', ')}`);
   }
-  const app = createApp(registry, { ...options, log }, { metrics, ...(options.telemetry ? { telemetry: options.telemetry } : {}), ...(options.logger ? { logger: options.logger } : {}), follow: follower });
   const timeouts: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const problem = timeoutProblem(timeouts);
   if (problem) throw new MlpipeError('usage', problem);
+  // Keys before Redis and the socket: a bad key file stops the start with one line naming it.
+  const apiKeys = options.apiKeysFile ? new ApiKeyRing(new ApiKeySet((await readApiKeys(options.apiKeysFile)).keys)) : undefined;
+  const redis = options.redisUrl ? await connectRedis(options.redisUrl, options.redisFailure ?? 'open', log) : undefined;
+  const app = createApp(registry, { ...options, log, ...(redis ? { redisWhere: redis.where } : {}) }, {
+    metrics,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    follow: follower,
+    apiKeys,
+    redis: redis?.client,
+  });
+  const stopWatching = options.apiKeysFile && apiKeys ? watchApiKeyFile(options.apiKeysFile, apiKeys, log, options.apiKeysReloadMs) : () => {};
 
   // Drain state: requests being answered, and whether a shutdown has begun.
   const open = new Set<ServerResponse>();
@@ -138,9 +158,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   server.on('connect', refuseConnect);
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error) => {
+      // Nothing may keep the process alive after a failed start.
+      stopWatching();
+      redis?.client.disconnect();
+      reject(err);
+    };
+    server.once('error', failed);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -177,6 +203,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       server.close(() => {
         clearTimeout(timer);
         if (idleTimer) clearTimeout(idleTimer);
+        stopWatching();
+        redis?.client.disconnect();
         followerStopped.then(resolve, resolve);
       });
       server.closeIdleConnections = closeIdleNow;

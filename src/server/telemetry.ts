@@ -7,7 +7,7 @@ import type { Prediction, Predictor } from '../core/predictor/predictor.js';
  * (its status, `res.locals.model` and `res.locals.errorCode`, see errors.ts and predict.ts). The error
  * codes of rejections: `rate_limited` (429), `unauthorized` (401), `invalid_input` / `invalid_json`
  * (400, validation), `overloaded` (503, over --max-inflight), `timeout` (503, over the request
- * deadline), `payload_too_large` (413), `unsupported_media_type` (415), `not_found`, `method_not_allowed`.
+ * deadline), `limits_unavailable` (503, the shared limit store is down and --redis-failure closed), `payload_too_large` (413), `unsupported_media_type` (415), `not_found`, `method_not_allowed`.
  */
 export interface Telemetry {
   /** `model` answered `records` (as the client sent them) with `predictions` (same order). */

@@ -1,8 +1,9 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DEFAULT_PUBLIC_ROUTES } from '../../core/http-api/public-routes.js';
 import type { CliContext } from '../context.js';
 import { DEFAULT_POLL_INTERVAL_MS } from '../../server/options.js';
 import { DEFAULT_TIMEOUTS } from '../../server/timeouts.js';
-import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule, integer, size } from '../parse.js';
+import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule, integer, oneOf, size } from '../parse.js';
 import { keyFiles, readTrusted } from './keys.js';
 import { isRemoteLocation } from '../../core/bundle/stores/location.js';
 
@@ -25,6 +26,14 @@ interface ServeFlags {
   logFormat: 'json' | 'pretty';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   pollInterval: number;
+  apiKeys?: string;
+  publicRoutes?: string[];
+  rowsPerMinute: number;
+  redis?: string;
+  redisPrefix: string;
+  redisFailure: 'open' | 'closed';
+  maxInflight: number;
+  requestDeadline: number;
 }
 
 /** The standard protocols `serve` answers besides mlpipe's own routes (server/routes/v2.ts, mlflow.ts). */
@@ -93,6 +102,23 @@ export function registerServe(program: Command, ctx: CliContext): void {
         .default(DEFAULT_POLL_INTERVAL_MS)
         .env('MLPIPE_POLL_INTERVAL'),
     )
+    .addOption(new Option('--api-keys <file>', 'require an API key (Authorization: Bearer <key> or X-API-Key) from this key file (mlpipe keys api-key); reloaded when it changes').env('MLPIPE_API_KEYS_FILE'))
+    .addOption(
+      new Option('--public-routes <paths>', `routes answered without a key when --api-keys is set: comma-separated paths, a trailing * for a prefix, or "none" (default: ${DEFAULT_PUBLIC_ROUTES.join(',')})`)
+        .argParser(publicRoutes)
+        .env('MLPIPE_PUBLIC_ROUTES'),
+    )
+    .addOption(new Option('--rows-per-minute <n>', 'records per minute per client on batch routes, so a 10,000-record batch costs 10,000 (0 = off; a key may have its own)').argParser(integer(0)).default(600_000).env('MLPIPE_ROWS_PER_MINUTE'))
+    .addOption(new Option('--redis <url>', 'keep every limit in Redis (redis://host:6379), shared by all replicas').env('MLPIPE_REDIS_URL'))
+    .addOption(new Option('--redis-prefix <prefix>', 'prefix of the keys the limits write to Redis').default('mlpipe:').env('MLPIPE_REDIS_PREFIX'))
+    .addOption(
+      new Option('--redis-failure <open|closed>', 'when Redis fails mid-traffic: open lets predictions through unthrottled (one log line per outage), closed answers them 503 limits_unavailable')
+        .argParser(oneOf(['open', 'closed'] as const))
+        .default('open')
+        .env('MLPIPE_REDIS_FAILURE'),
+    )
+    .addOption(new Option('--max-inflight <n>', 'most prediction requests in progress at once; past it 503 overloaded with Retry-After (0 = no cap)').argParser(integer(0)).default(256).env('MLPIPE_MAX_INFLIGHT'))
+    .addOption(new Option('--request-deadline <ms>', 'a prediction request not answered within this is answered 503 timeout and its work abandoned (0 = none)').argParser(integer(0)).default(30_000).env('MLPIPE_REQUEST_DEADLINE'))
     .action(async (refs: string[], opts: ServeFlags) => {
       const { closeOnSignals, createLogger, startServer } = await import('../../server/start.js');
       const logger = createLogger({ format: opts.logFormat, level: opts.logLevel });
@@ -114,6 +140,14 @@ export function registerServe(program: Command, ctx: CliContext): void {
         maxFields: opts.maxFields,
         timeouts: { requestTimeout: opts.requestTimeout, headersTimeout: opts.headersTimeout, keepAliveTimeout: opts.keepAliveTimeout },
         featurizers: opts.featurizerModule,
+        apiKeysFile: opts.apiKeys,
+        ...(opts.publicRoutes ? { publicRoutes: opts.publicRoutes } : {}),
+        rowsPerMinute: opts.rowsPerMinute,
+        redisUrl: opts.redis,
+        redisPrefix: opts.redisPrefix,
+        redisFailure: opts.redisFailure,
+        maxInflight: opts.maxInflight,
+        requestDeadlineMs: opts.requestDeadline,
         ...(requireSignature ? { requireSignature } : {}),
         logger,
         pollIntervalMs: opts.pollInterval,
@@ -125,6 +159,15 @@ export function registerServe(program: Command, ctx: CliContext): void {
       logger.info('stopped');
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
     });
+}
+
+/** `--public-routes`: comma-separated paths (a trailing `*` for a prefix), or `none`. */
+function publicRoutes(value: string): string[] {
+  if (value.trim() === 'none') return [];
+  const paths = value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const bad = paths.find((p) => !p.startsWith('/') || p.slice(0, -1).includes('*'));
+  if (paths.length === 0 || bad !== undefined) throw new InvalidArgumentError(`expected paths starting with "/" (a trailing * for a prefix), comma-separated, or "none"${bad ? `; got "${bad}"` : ''}`);
+  return paths;
 }
 
 /** Every bundle name in the store: its `production` alias when set, else its newest version. */

@@ -28,6 +28,7 @@ import {
 } from './operation-parts.js';
 import { addMlflowRoutes, addV2Routes } from './protocol-paths.js';
 import { MLFLOW_SCHEMAS, V2_SCHEMAS } from './protocol-schemas.js';
+import { DEFAULT_PUBLIC_ROUTES, isPublicRoute } from './public-routes.js';
 
 /** Options of {@link buildOpenApi}. */
 export interface OpenApiOptions {
@@ -77,13 +78,7 @@ export type OpenApiDocument = Record<string, unknown> & {
   'x-mlpipe-models': DocumentedModel[];
 };
 
-/**
- * The routes a server answers without a key unless told otherwise: liveness, readiness, metrics and
- * the API's description, of every protocol (the server's own default; the same patterns).
- */
-export const DEFAULT_PUBLIC_ROUTES: readonly string[] = ['/healthz', '/readyz', '/metrics', '/v2/health/*', '/ping', '/health', '/version', '/openapi.json', '/docs'];
 
-const isPublic = (path: string, patterns: readonly string[]) => patterns.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p));
 
 /**
  * The OpenAPI 3.1 document for a server serving `manifests` (the first is the default model unless
@@ -135,7 +130,7 @@ export function buildOpenApi(manifests: readonly Manifest[], options: OpenApiOpt
   // Public routes need no key: `security: []` overrides the document's default.
   const publicRoutes = options.publicRoutes ?? DEFAULT_PUBLIC_ROUTES;
   for (const [path, item] of Object.entries(paths)) {
-    if (!isPublic(path, publicRoutes)) continue;
+    if (!isPublicRoute(path, publicRoutes)) continue;
     for (const op of Object.values(item)) if (op !== null && typeof op === 'object' && 'responses' in op) (op as Record<string, unknown>).security = [];
   }
 

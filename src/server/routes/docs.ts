@@ -11,7 +11,7 @@ const SHOWABLE_HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1
 
 /** Options of {@link docsRoutes}. */
 export interface DocsRoutesOptions {
-  /** Whether the server asks for API keys (`--api-keys`): `required` then, else `optional` (the default). */
+  /** Whether the document marks API keys `required` or `optional`; default: required when the server has keys (`--api-keys`). */
   apiKeys?: 'optional' | 'required';
 }
 
@@ -41,15 +41,14 @@ export function docsRoutes(ctx: ServerContext, options: DocsRoutesOptions = {}):
       const e = await exampleOf(m);
       if (e) found.set(m.name, e);
     }
-    // `publicRoutes` (--public-routes) is the API keys' setting; read where it exists, the default otherwise.
-    const publicRoutes = (ctx.options as { publicRoutes?: readonly string[] }).publicRoutes;
+    const publicRoutes = ctx.options.publicRoutes;
     const doc = buildOpenApi(
       models.map((m) => m.manifest),
       {
         serverUrl: '/',
         maxBatchRows: ctx.options.maxBatchRows,
         examples: found,
-        apiKeys: options.apiKeys ?? 'optional',
+        apiKeys: options.apiKeys ?? (ctx.apiKeys ? 'required' : 'optional'),
         ...(publicRoutes ? { publicRoutes } : {}),
         ...(def ? { defaultModel: def.name } : {}),
       },

@@ -240,6 +240,9 @@ function unsupported(res: Response, message: string): void {
   res.status(415).type('text/plain').send(message);
 }
 
+/** The paths whose errors answer in MLflow's form (app.ts sets it before authentication too). */
+export const MLFLOW_PATHS = ['/ping', '/health', '/version', '/invocations', '/v1/models/:name/invocations'];
+
 /**
  * MLflow's scoring-server routes (see the top of this file). Mounted by createApp; errors on these
  * paths, including those of the throttles and body reader in front of the handlers, answer in
@@ -249,7 +252,7 @@ export function mlflowRoutes(ctx: ServerContext): Router {
   const router = Router();
   const opts = ctx.options;
   const invocations = ['/invocations', '/v1/models/:name/invocations'];
-  router.use(['/ping', '/health', '/version', ...invocations], useErrorFormat(MLFLOW_ERROR_FORMAT));
+  router.use(MLFLOW_PATHS, useErrorFormat(MLFLOW_ERROR_FORMAT));
 
   const name = (req: Request) => req.params.name as string | undefined;
   const maxFields = (req: Request): number => opts.maxFields ?? Math.max(1000, 10 * modelFor(ctx, name(req)).transformer.pipeline.inputs.length);

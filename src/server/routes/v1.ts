@@ -90,6 +90,7 @@ export function v1Routes(ctx: ServerContext): Router {
     if (body.records.length > opts.maxBatchRows) {
       throw new HttpError(413, 'payload_too_large', `the batch has ${body.records.length} records; the limit is ${opts.maxBatchRows} (--max-batch-rows)`);
     }
+    await ctx.limits.chargeRows(req, res, body.records.length);
     const predictions = await predictBatch(ctx, res, model, body.records);
     res.json({ predictions, model: { name: model.name, version: model.version } });
   };
