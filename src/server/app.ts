@@ -5,6 +5,7 @@ import { createLimits } from './limits.js';
 import type { ServedModels } from './models.js';
 import { type AppOptions, DEFAULT_APP_OPTIONS } from './options.js';
 import { healthRoutes } from './routes/health.js';
+import { streamRoutes } from './routes/stream.js';
 import { v1Routes } from './routes/v1.js';
 import { NO_TELEMETRY, type Telemetry } from './telemetry.js';
 
@@ -31,6 +32,7 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
 
   app.use(healthRoutes(ctx));
   app.use(v1Routes(ctx));
+  app.use(streamRoutes(ctx));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`));

@@ -20,6 +20,11 @@ export interface AppOptions {
   trustProxy: number;
   /** Rate-limit window in milliseconds (default one minute). */
   windowMs?: number;
+  /**
+   * How long a streaming prediction (`/predict/stream`) waits for a client that has stopped reading
+   * its answer before closing the connection (ms; default 30,000).
+   */
+  streamStallTimeoutMs?: number;
   /** Where server-side problems are reported (never the client). */
   log?: (message: string) => void;
 }

@@ -84,7 +84,8 @@ export class TextCells {
   constructor(
     model: Predictor,
     private readonly textual: boolean,
-    private readonly id?: string,
+    /** The id column (`--id`, `?id=`): its text is kept when its type cannot read it. */
+    readonly id?: string,
   ) {
     this.types = new Map(model.transformer.pipeline.inputs.map((c) => [c.name, c.type]));
     this.dateOrders = new Map(model.transformer.pipeline.inputs.map((c) => [c.name, c.dateOrder]));
