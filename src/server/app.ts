@@ -30,6 +30,8 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
   // Never `true`: with IP-keyed limits a client could pick its own address via X-Forwarded-For.
   app.set('trust proxy', opts.trustProxy > 0 ? opts.trustProxy : false);
 
+  // --workers: which worker answered (operators and tests tell the processes apart).
+  if (opts.workerId !== undefined) app.use((_req, res, next) => void (res.setHeader('Mlpipe-Worker', String(opts.workerId)), next()));
   app.use(healthRoutes(ctx));
   app.use(v1Routes(ctx));
   app.use(streamRoutes(ctx));

@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { DEFAULT_TIMEOUTS } from '../../server/timeouts.js';
+import { DEFAULT_STREAM_STALL_MS } from '../../server/options.js';
+import { MlpipeError } from '../../core/errors.js';
 import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule, integer, size } from '../parse.js';
 import { keyFiles, readTrusted } from './keys.js';
 
@@ -20,6 +22,8 @@ interface ServeFlags {
   maxFields?: number;
   featurizerModule?: FeaturizerModuleFlag[];
   requireSignature?: string[];
+  workers: number;
+  streamStallTimeout: number;
 }
 
 /** `mlpipe serve [<bundle-ref>...]`: verify and load bundles, then serve them over HTTP until SIGTERM. */
@@ -58,7 +62,36 @@ export function registerServe(program: Command, ctx: CliContext): void {
         .argParser(keyFiles)
         .env('MLPIPE_REQUIRE_SIGNATURE'),
     )
+    .addOption(
+      new Option('--workers <n>', 'server processes sharing the port (node:cluster), for single-record throughput on every core; a worker that dies is restarted; SIGTERM drains them all')
+        .argParser(integer(1, 256))
+        .default(1)
+        .env('MLPIPE_WORKERS'),
+    )
+    .addOption(
+      new Option('--stream-stall-timeout <ms>', 'how long /predict/stream waits for a client that has stopped reading its answer before closing the connection')
+        .argParser(integer(1))
+        .default(DEFAULT_STREAM_STALL_MS)
+        .env('MLPIPE_STREAM_STALL_TIMEOUT'),
+    )
     .action(async (refs: string[], opts: ServeFlags) => {
+      const clustered = await import('../../server/cluster.js');
+      if (opts.workers > 1 && !clustered.isServeWorker()) {
+        const code = await clustered.runPrimary({
+          workers: opts.workers,
+          out: (line) => ctx.out(line),
+          note: (line) => ctx.note(line),
+          shutdownTimeoutMs: opts.shutdownTimeout + 5000,
+          // MERGE(limits): set up the limits the workers share here, once, in the primary (the cluster
+          // memory store of express-rate-limit; Redis with --redis), e.g. `setup: () => setupSharedLimits(opts)`.
+          setup: undefined,
+        });
+        if (code !== 0) throw new MlpipeError('data_error', 'the server stopped: a worker failed (its reason is above)');
+        ctx.note('stopped');
+        return;
+      }
+      // A worker of a cluster (slot 1..N) runs the server as a lone process would, reporting to the primary.
+      const slot = clustered.workerSlot();
       const { closeOnSignals, startServer } = await import('../../server/start.js');
       const artifacts = ctx.artifacts(opts.artifacts);
       // Keys first: a wrong key file is one line naming it, before any bundle is read.
@@ -78,13 +111,23 @@ export function registerServe(program: Command, ctx: CliContext): void {
         maxFields: opts.maxFields,
         timeouts: { requestTimeout: opts.requestTimeout, headersTimeout: opts.headersTimeout, keepAliveTimeout: opts.keepAliveTimeout },
         featurizers: opts.featurizerModule,
+        streamStallTimeoutMs: opts.streamStallTimeout,
+        ...(slot !== undefined ? { workerId: clustered.workerId() } : {}),
         ...(requireSignature ? { requireSignature } : {}),
         log: (m) => ctx.note(m),
       });
-      for (const m of running.registry.list()) ctx.note(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name}${m.signature ? `; signed by key ${m.signature.keyId}` : ''})`);
-      ctx.out(`listening on ${running.url}`);
-      await closeOnSignals(running, (m) => ctx.note(m));
-      ctx.note('stopped');
+      // In a cluster the first worker says what is served, and the primary prints `listening on` once.
+      if (slot === undefined || slot === 1) {
+        for (const m of running.registry.list()) ctx.note(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name}${m.signature ? `; signed by key ${m.signature.keyId}` : ''})`);
+      }
+      if (slot === undefined) {
+        ctx.out(`listening on ${running.url}`);
+        await closeOnSignals(running, (m) => ctx.note(m));
+        ctx.note('stopped');
+        return;
+      }
+      clustered.announceListening(running.url);
+      await Promise.race([closeOnSignals(running), clustered.closeWhenPrimaryAsks(running)]);
     });
 }
 

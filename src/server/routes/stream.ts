@@ -8,14 +8,12 @@ import type { Predictor } from '../../core/predictor/predictor.js';
 import { type RawChunk, type StreamFormat, streamedRows } from '../../core/predictor/stream-input.js';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
+import { DEFAULT_STREAM_STALL_MS } from '../options.js';
 import { type RowOutcome, answeredBy, modelFor, predictRows, requireReady } from '../predict.js';
 import { allowOnly } from './allow.js';
 
 /** Rows read, predicted and written at a time: the memory a stream holds is about this many rows. */
 export const STREAM_CHUNK_ROWS = 1000;
-
-/** Default of `streamStallTimeoutMs`: how long a stream waits for a client that stopped reading its answer. */
-export const DEFAULT_STREAM_STALL_MS = 30_000;
 
 const INPUT_TYPES: Record<string, StreamFormat> = {
   'application/x-ndjson': 'ndjson',
