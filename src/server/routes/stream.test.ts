@@ -15,6 +15,7 @@ import { mulberry32 } from '../../test-helpers/random.js';
 import { buildScoringBundles, scoringCsv, scoringRow } from '../../test-helpers/scoring.js';
 import { createApp } from '../app.js';
 import { ServedModels } from '../models.js';
+import { STREAM_CHUNK_ROWS } from './stream.js';
 import type { AppOptions } from '../options.js';
 
 const servers: Server[] = [];
@@ -179,11 +180,11 @@ describe('POST /predict/stream (NDJSON and CSV streamed in and out)', function (
 
   it('an unclosed quote after the first chunk: the answer so far, then a last error line (status already 200)', async () => {
     const rand = mulberry32(9);
-    const csv = `${scoringCsv(Array.from({ length: 1500 }, () => scoringRow(rand)))}2024-01-01,"1.5,red,true\n2024-01-02,2,red,true\n`;
+    const csv = `${scoringCsv(Array.from({ length: STREAM_CHUNK_ROWS + 500 }, () => scoringRow(rand)))}2024-01-01,"1.5,red,true\n2024-01-02,2,red,true\n`;
     const r = await postText(`${url}/predict/stream`, csv, { 'content-type': 'text/csv' });
     expect(r.status).to.equal(200);
     const out = lines(r.text);
-    expect(out.length).to.be.greaterThan(1000);
+    expect(out.length).to.be.greaterThan(STREAM_CHUNK_ROWS);
     expect(out.at(-1)).to.match(/the stream stopped at row \d+: .*a quoted value is never closed/);
   });
 

@@ -12,8 +12,11 @@ import { DEFAULT_STREAM_STALL_MS } from '../options.js';
 import { type RowOutcome, answeredBy, modelFor, predictRows, requireReady } from '../predict.js';
 import { allowOnly } from './allow.js';
 
-/** Rows read, predicted and written at a time: the memory a stream holds is about this many rows. */
-export const STREAM_CHUNK_ROWS = 1000;
+/**
+ * Rows read, predicted and written at a time: a stream holds about two chunks (one being answered, one
+ * on the worker threads). 4,000 rows × 100 trees is enough forest work to split over two threads.
+ */
+export const STREAM_CHUNK_ROWS = 4000;
 
 const INPUT_TYPES: Record<string, StreamFormat> = {
   'application/x-ndjson': 'ndjson',
