@@ -86,7 +86,7 @@ function checkCsvHeader(model: Predictor, columns: readonly string[], warnings: 
   const renamed = /column (\d+) has no name|column name "(.*)" appears more than once; column (\d+)/.exec(warnings.join('\n'));
   if (renamed) {
     const column = renamed[2] ?? `#${renamed[1]}`;
-    throw header(renamed[1] ? `has no name for column ${renamed[1]}: name every column` : `names the column "${renamed[2]}" more than once (columns ${renamed[3]} and before): each name once`, column);
+    throw header(renamed[1] ? `has no name for column ${renamed[1]}: name every column` : `names the column "${renamed[2]}" more than once (again as column ${renamed[3]}): give each column its own name`, column);
   }
   const have = new Set(columns);
   if (id !== undefined && !have.has(id)) throw header(`has no column "${id}" for ?id= (columns: ${columns.join(', ').slice(0, 300)})`, id);
