@@ -274,9 +274,10 @@ describe('CLI argument parsing (argv → options)', () => {
       ['serve', 'a', 'b', '--port', '0', '--rate-limit', '100', '--batch-rate-limit', '5', '--max-batch-rows', '50', '--body-limit', '1mb', '--trust-proxy', '1'],
       'serve',
       [['a', 'b']],
-      { port: 0, host: '127.0.0.1', rateLimit: 100, batchRateLimit: 5, maxBatchRows: 50, bodyLimit: '1mb', trustProxy: 1, shutdownTimeout: 10000, requestTimeout: 120000, headersTimeout: 66000, keepAliveTimeout: 65000 },
+      { port: 0, host: '127.0.0.1', rateLimit: 100, batchRateLimit: 5, maxBatchRows: 50, bodyLimit: '1mb', trustProxy: 1, shutdownTimeout: 10000, requestTimeout: 120000, headersTimeout: 66000, keepAliveTimeout: 65000, workers: 1, streamStallTimeout: 30000 },
     ],
-    [['serve'], 'serve', [[]], { port: 8080, host: '127.0.0.1', rateLimit: 600, batchRateLimit: 60, maxBatchRows: 10000, bodyLimit: '10mb', trustProxy: 0, shutdownTimeout: 10000, requestTimeout: 120000, headersTimeout: 66000, keepAliveTimeout: 65000 }],
+    [['serve', '--workers', '4', '--stream-stall-timeout', '500'], 'serve', [[]], { port: 8080, host: '127.0.0.1', rateLimit: 600, batchRateLimit: 60, maxBatchRows: 10000, bodyLimit: '10mb', trustProxy: 0, shutdownTimeout: 10000, requestTimeout: 120000, headersTimeout: 66000, keepAliveTimeout: 65000, workers: 4, streamStallTimeout: 500 }],
+    [['serve'], 'serve', [[]], { port: 8080, host: '127.0.0.1', rateLimit: 600, batchRateLimit: 60, maxBatchRows: 10000, bodyLimit: '10mb', trustProxy: 0, shutdownTimeout: 10000, requestTimeout: 120000, headersTimeout: 66000, keepAliveTimeout: 65000, workers: 1, streamStallTimeout: 30000 }],
     [
       ['serve', '--featurizer-module', 'zip-prefix=lib/zip.ts', '--featurizer-module', 'ratio-2=/opt/f/ratio.mjs'],
       'serve',
@@ -293,6 +294,8 @@ describe('CLI argument parsing (argv → options)', () => {
         requestTimeout: 120000,
         headersTimeout: 66000,
         keepAliveTimeout: 65000,
+        workers: 1,
+        streamStallTimeout: 30000,
         featurizerModule: [
           { name: 'zip-prefix', path: join(process.cwd(), 'lib', 'zip.ts'), origin: '--featurizer-module zip-prefix=lib/zip.ts' },
           { name: 'ratio-2', path: '/opt/f/ratio.mjs', origin: '--featurizer-module ratio-2=/opt/f/ratio.mjs' },
@@ -320,11 +323,12 @@ describe('CLI argument parsing (argv → options)', () => {
       MLPIPE_REQUEST_TIMEOUT: '30000',
       MLPIPE_HEADERS_TIMEOUT: '20000',
       MLPIPE_KEEP_ALIVE_TIMEOUT: '5000',
+      MLPIPE_WORKERS: '3',
     };
     Object.assign(process.env, env);
     try {
       const got = await parse(['serve']);
-      expect(got.opts).to.include({ rateLimit: 42, maxBatchRows: 7, bodyLimit: '2mb', port: 9999, maxFields: 300, requestTimeout: 30000, headersTimeout: 20000, keepAliveTimeout: 5000 });
+      expect(got.opts).to.include({ rateLimit: 42, maxBatchRows: 7, bodyLimit: '2mb', port: 9999, maxFields: 300, requestTimeout: 30000, headersTimeout: 20000, keepAliveTimeout: 5000, workers: 3 });
     } finally {
       for (const k of Object.keys(env)) {
         if (saved[k] === undefined) delete process.env[k];
