@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -219,6 +219,53 @@ describe('POST /predict/stream (NDJSON and CSV streamed in and out)', function (
     // It stopped reading long before the client stopped sending: far fewer rows than 20 s of sending would be.
     expect(sent).to.be.greaterThan(0);
     expect((await fetch(`${url}/healthz`)).status).to.equal(200);
+  });
+
+  it('a client that goes away mid-stream: the server stops, frees the connection, and answers on', async () => {
+    const rand = mulberry32(4);
+    const block = `${Array.from({ length: 2000 }, () => scoringRow(rand).join(',')).join('\n')}\n`;
+    const { port } = new URL(url);
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: Number(port), method: 'POST', path: '/predict/stream', agent: false, headers: { 'content-type': 'text/csv' } }, (res) => {
+        expect(res.statusCode).to.equal(200);
+        let got = 0;
+        res.on('data', (d: Buffer) => {
+          got += d.length;
+          // Gone after the first 100 KB of answers, in the middle of sending.
+          if (got > 100_000 && !req.destroyed) {
+            req.destroy();
+            resolve();
+          }
+        });
+      });
+      req.on('error', () => {});
+      req.write('date,area,color,ok\n');
+      let sent = 0;
+      const pump = () => {
+        while (sent < 500 && !req.destroyed) {
+          sent++;
+          if (!req.write(block)) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+        if (!req.destroyed) req.end();
+      };
+      pump();
+      setTimeout(() => reject(new Error('no 100 KB of answers within 20 s')), 20_000).unref();
+    });
+    const server = servers[0] as Server;
+    // Connections still open once the idle keep-alive ones (of the other tests) are closed: a request in progress keeps its own.
+    const open = () => {
+      server.closeIdleConnections();
+      return new Promise<number>((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    };
+    const until = Date.now() + 5000;
+    while ((await open()) > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await open(), 'the server kept the connection of a client that went away').to.equal(0);
+    expect((await fetch(`${url}/healthz`)).status).to.equal(200);
+    const again = await postText(`${url}/predict/stream`, scoringCsv([['2024-03-01', '7.5', 'red', 'true']]), { 'content-type': 'text/csv' });
+    expect(again.status).to.equal(200);
   });
 
   it('memory does not grow with the body: 220,000 rows (≈ 40 MB) through one request, heap bounded', async function () {
