@@ -2,6 +2,9 @@ import type { Worker } from 'node:worker_threads';
 import type { CompiledForest, ForestArrays } from './compiled-forest.js';
 import { startWorker } from './start-worker.js';
 
+/** Shared buffers a pool keeps for reuse between batches. */
+const MAX_SPARE_BUFFERS = 12;
+
 /** Below this many rows × trees per thread, a batch is predicted in the calling thread alone. */
 export const MIN_WORK_PER_THREAD = 200_000;
 
@@ -122,13 +125,19 @@ export class PredictPool {
     const forest = this.forest;
     const w = forest.width;
     const k = forest.classes.length;
+    const taken: Float64Array[] = [];
+    const take = (length: number): Float64Array => {
+      const a = this.takeShared(length);
+      taken.push(a);
+      return a.subarray(0, length);
+    };
     let m = matrix;
     if (!(matrix.buffer instanceof SharedArrayBuffer)) {
-      m = new Float64Array(new SharedArrayBuffer(rows * w * 8));
+      m = take(rows * w);
       m.set(matrix.subarray(0, rows * w));
     }
-    const out = new Float64Array(new SharedArrayBuffer(rows * 8));
-    const p = proba && forest.task === 'classification' ? new Float64Array(new SharedArrayBuffer(rows * k * 8)) : undefined;
+    const out = take(rows);
+    const p = proba && forest.task === 'classification' ? take(rows * k) : undefined;
     const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * rows) / parts));
     const first = callerWorks ? 1 : 0;
     const done = bounds.slice(first + 1).map((end, i) => {
@@ -142,7 +151,26 @@ export class PredictPool {
     if (callerWorks) forest.predictMatrix(m, bounds[1]!, p, { offset: 0, out });
     await Promise.all(done);
     if (proba && p) proba.set(p);
-    return out;
+    // Copied out of shared memory, whose buffers are kept for the next batch.
+    const values = out.slice();
+    for (const a of taken) this.giveShared(a);
+    return values;
+  }
+
+  /** Shared buffers of finished batches, reused: a server predicting chunk after chunk allocates none. */
+  private readonly spare: Float64Array[] = [];
+
+  /** A shared array of at least `length` values: a spare one when there is one big enough. */
+  private takeShared(length: number): Float64Array {
+    const i = this.spare.findIndex((a) => a.length >= length && a.length <= 4 * length + 1024);
+    if (i >= 0) return this.spare.splice(i, 1)[0] as Float64Array;
+    return new Float64Array(new SharedArrayBuffer(Math.max(1, length) * 8));
+  }
+
+  private giveShared(a: Float64Array): void {
+    this.spare.push(a);
+    // A handful is what one stream with one chunk in flight, or a few concurrent batches, need.
+    if (this.spare.length > MAX_SPARE_BUFFERS) this.spare.shift();
   }
 
   /**

@@ -151,6 +151,14 @@ describe('POST /predict/stream (NDJSON and CSV streamed in and out)', function (
     const type = await postText(`${url}/predict/stream`, csv, { 'content-type': 'application/json' });
     expect(type.status).to.equal(415);
     expect(errorOf(type).message).to.contain('text/csv');
+    for (const odd of ['constructor', '__proto__', 'toString', 'text/csv; charset=latin1']) {
+      const r = await postText(`${url}/predict/stream`, csv, { 'content-type': odd });
+      expect(r.status, odd).to.equal(415);
+      expect(errorOf(r).code).to.equal('unsupported_media_type');
+    }
+    const encoding = await postText(`${url}/predict/stream`, csv, { 'content-type': 'text/csv', 'content-encoding': 'zstd' });
+    expect(encoding.status).to.equal(415);
+    expect(errorOf(encoding).message).to.contain('"zstd"');
     const model = await postText(`${url}/v1/models/nope/predict/stream`, csv, { 'content-type': 'text/csv' });
     expect(model.status).to.equal(404);
     expect(errorOf(model).message).to.contain('served: scoring, scoring-strict');

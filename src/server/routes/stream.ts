@@ -18,13 +18,14 @@ import { allowOnly } from './allow.js';
  */
 export const STREAM_CHUNK_ROWS = 4000;
 
-const INPUT_TYPES: Record<string, StreamFormat> = {
-  'application/x-ndjson': 'ndjson',
-  'application/ndjson': 'ndjson',
-  'application/jsonl': 'ndjson',
-  'application/x-jsonlines': 'ndjson',
-  'text/csv': 'csv',
-};
+/** Content-Types read, and as what (a Map: the client's header never picks a property of ours). */
+const INPUT_TYPES = new Map<string, StreamFormat>([
+  ['application/x-ndjson', 'ndjson'],
+  ['application/ndjson', 'ndjson'],
+  ['application/jsonl', 'ndjson'],
+  ['application/x-jsonlines', 'ndjson'],
+  ['text/csv', 'csv'],
+]);
 
 /** What each format is answered as. */
 const OUTPUT_TYPE: Record<StreamFormat, string> = { ndjson: 'application/x-ndjson', csv: 'text/csv' };
@@ -33,9 +34,9 @@ const OUTPUT_TYPE: Record<StreamFormat, string> = { ndjson: 'application/x-ndjso
 function inputFormat(req: Request): StreamFormat {
   const type = req.headers['content-type'];
   const [media = '', ...params] = (type ?? '').split(';');
-  const format = INPUT_TYPES[media.trim().toLowerCase()];
+  const format = INPUT_TYPES.get(media.trim().toLowerCase());
   if (!format) {
-    throw new HttpError(415, 'unsupported_media_type', `send the rows as NDJSON ("Content-Type: application/x-ndjson", one JSON object per line) or CSV ("Content-Type: text/csv", header row first); got ${type ?? 'no content type'}`);
+    throw new HttpError(415, 'unsupported_media_type', `send the rows as NDJSON ("Content-Type: application/x-ndjson", one JSON object per line) or CSV ("Content-Type: text/csv", header row first); got ${type === undefined ? 'no content type' : JSON.stringify(type.slice(0, 100))}`);
   }
   for (const p of params) {
     const [name = '', value = ''] = p.split('=');
@@ -227,6 +228,7 @@ export function streamRoutes(ctx: ServerContext): Router {
         } catch (err) {
           if (gone) return;
           if (!started) throw err; // a JSON error: nothing is sent yet
+          if (!(err instanceof MlpipeError)) ctx.log(`error: /predict/stream stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
           if (pending && !(await flush(pending))) return;
           res.end(writer.fatal(err, nextRow));
           return;
