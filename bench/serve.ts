@@ -525,7 +525,7 @@ async function main(): Promise<number> {
       ratio: Number(ratio.toFixed(3)),
       cpuPerRequestRatio: cpuRatio === null ? null : Number(cpuRatio.toFixed(3)),
       p99: { connections: P99_CONNECTIONS, bare: p99Bare, mlpipe: p99Mlpipe },
-      workers: { one: bestOne, two: bestTwo, ratio: Number(workersRatio.toFixed(3)) },
+      workers: { one: bestOne, two: { ...bestTwo, cpuUsPerReq: null }, ratio: Number(workersRatio.toFixed(3)) },
       stream,
       protocols: protocol,
       targets: {
