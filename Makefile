@@ -16,6 +16,7 @@ help:
 	@echo "make typecheck  tsc --noEmit over sources, tests and benchmarks"
 	@echo "make schema     regenerate schema/pipeline.schema.json and the README's settings table from PIPELINE_SCHEMA"
 	@echo "make bench      benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make bench-serve serving: single records vs bare Express, p99, --workers 2 vs 1, 1M streamed rows, protocol routes (ARGS=--quick)"
 	@echo "make bench-store push/pull of a 100-tree bundle to s3rver vs plain @aws-sdk/client-s3"
 	@echo "make bench-deps Debian's python3-sklearn and python3-pandas, the optional Python side of bench/ (root)"
 	@echo "make accuracy-reference  rewrite bench/accuracy/reference.json, scikit-learn's scores for test/accuracy.test.ts (needs bench-deps)"
@@ -60,6 +61,11 @@ bench: build
 	node --import tsx bench/load.ts
 	node --import tsx bench/train.ts
 	node --import tsx bench/store.ts
+
+# Serving under load (bench/serve.ts): single records against bare Express, p99 at 10 connections,
+# --workers 2 against one, 1M rows through /predict/stream, /v2 and /invocations against /predict/batch.
+bench-serve: build
+	node --import tsx bench/serve.ts $(ARGS)
 
 # Push and pull of a 100-tree bundle to s3rver against plain @aws-sdk/client-s3 (ARGS=--rounds 11).
 bench-store: build

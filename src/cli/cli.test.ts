@@ -255,6 +255,13 @@ describe('CLI argument parsing (argv → options)', () => {
     logFormat: 'json',
     logLevel: 'info',
     pollInterval: 10000,
+    rowsPerMinute: 600000,
+    redisPrefix: 'mlpipe:',
+    redisFailure: 'open',
+    maxInflight: 256,
+    requestDeadline: 30000,
+    workers: 1,
+    streamStallTimeout: 30000,
   };
   const table: [string[], string, unknown[], Record<string, unknown>][] = [
     [['load', 'a.csv', '-o', 'a.arrow'], 'load', ['a.csv'], { out: 'a.arrow' }],
@@ -294,6 +301,7 @@ describe('CLI argument parsing (argv → options)', () => {
       { ...SERVE_DEFAULTS, port: 0, rateLimit: 100, batchRateLimit: 5, maxBatchRows: 50, bodyLimit: '1mb', trustProxy: 1 },
     ],
     [['client', 'churn', 'cars@1.0.0', '-o', '-', '--base-url', 'http://127.0.0.1:8080'], 'client', [['churn', 'cars@1.0.0']], { out: '-', baseUrl: 'http://127.0.0.1:8080' }],
+    [['serve', '--workers', '4', '--stream-stall-timeout', '500'], 'serve', [[]], { ...SERVE_DEFAULTS, workers: 4, streamStallTimeout: 500 }],
     [['serve'], 'serve', [[]], SERVE_DEFAULTS],
     [
       ['serve', '--featurizer-module', 'zip-prefix=lib/zip.ts', '--featurizer-module', 'ratio-2=/opt/f/ratio.mjs'],
@@ -328,11 +336,12 @@ describe('CLI argument parsing (argv → options)', () => {
       MLPIPE_REQUEST_TIMEOUT: '30000',
       MLPIPE_HEADERS_TIMEOUT: '20000',
       MLPIPE_KEEP_ALIVE_TIMEOUT: '5000',
+      MLPIPE_WORKERS: '3',
     };
     Object.assign(process.env, env);
     try {
       const got = await parse(['serve']);
-      expect(got.opts).to.include({ rateLimit: 42, maxBatchRows: 7, bodyLimit: '2mb', port: 9999, maxFields: 300, requestTimeout: 30000, headersTimeout: 20000, keepAliveTimeout: 5000 });
+      expect(got.opts).to.include({ rateLimit: 42, maxBatchRows: 7, bodyLimit: '2mb', port: 9999, maxFields: 300, requestTimeout: 30000, headersTimeout: 20000, keepAliveTimeout: 5000, workers: 3 });
     } finally {
       for (const k of Object.keys(env)) {
         if (saved[k] === undefined) delete process.env[k];

@@ -56,6 +56,8 @@ export async function run(): Promise<void> {
     throw err;
   });
   process.exitCode = await main(argv);
+  // A command that failed in a process with an IPC channel (a `serve --workers` worker) exits all the same.
+  if (process.exitCode !== 0) (process.channel as { unref?: () => void } | undefined)?.unref?.();
   // Interrupted: the command cleaned up; do not wait for a source that may still be stuck in a read.
   if (process.exitCode === 130) process.exit(130);
 }

@@ -15,6 +15,7 @@ import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { MLFLOW_ERROR_FORMAT, MLFLOW_PATHS, mlflowRoutes } from './routes/mlflow.js';
+import { streamRoutes } from './routes/stream.js';
 import { v1Routes } from './routes/v1.js';
 import { V2_ERROR_FORMAT, v2Routes } from './routes/v2.js';
 import type { Telemetry } from './telemetry.js';
@@ -68,6 +69,8 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
 
   // First: every request gets its id, and is counted, timed and logged when answered.
   app.use(observeRequests([metrics.observeRequest, ...(parts.logger ? [requestLogger(parts.logger)] : [])]));
+  // --workers: which worker answered (operators and tests tell the processes apart).
+  if (opts.workerId !== undefined) app.use((_req, res, next) => void (res.setHeader('Mlpipe-Worker', String(opts.workerId)), next()));
   // The standard protocols answer every error in their own form, also the ones raised before their
   // routers (a missing API key, an unknown path under /v2).
   app.use('/v2', useErrorFormat(V2_ERROR_FORMAT));
@@ -80,6 +83,7 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
   app.use(v2Routes(ctx));
   app.use(mlflowRoutes(ctx));
   app.use(docsRoutes(ctx));
+  app.use(streamRoutes(ctx));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`));

@@ -57,7 +57,8 @@ export function createLimits(opts: AppOptions, log: (message: string) => void, b
     // Closed on a failing store: the store's 503 gets its Retry-After here.
     return (req, res, next: NextFunction) =>
       handler(req, res, (err?: unknown) => {
-        if (err instanceof HttpError && err.code === LIMITS_UNAVAILABLE) res.setHeader('Retry-After', '5');
+        // A stream charges its rows after its answer has begun: no header can be set then.
+      if (err instanceof HttpError && err.code === LIMITS_UNAVAILABLE && !res.headersSent) res.setHeader('Retry-After', '5');
         next(err);
       });
   };
@@ -83,11 +84,12 @@ export function createLimits(opts: AppOptions, log: (message: string) => void, b
     try {
       result = await backend.rows.take(limitKey(req, res), rows, limit, windowMs);
     } catch (err) {
-      if (err instanceof HttpError && err.code === LIMITS_UNAVAILABLE) res.setHeader('Retry-After', '5');
+      // A stream charges its rows after its answer has begun: no header can be set then.
+      if (err instanceof HttpError && err.code === LIMITS_UNAVAILABLE && !res.headersSent) res.setHeader('Retry-After', '5');
       throw err;
     }
     if (result.taken) return;
-    res.setHeader('Retry-After', String(seconds(result.resetMs)));
+    if (!res.headersSent) res.setHeader('Retry-After', String(seconds(result.resetMs)));
     throw new HttpError(
       429,
       'rate_limited',

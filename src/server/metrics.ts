@@ -13,7 +13,7 @@ export const METRICS_PREFIX = 'mlpipe_';
  */
 export const DRIFT_SLICE_RECORDS = 500;
 /** Records waiting to be counted, at most; past it, records are skipped (and counted as skipped). */
-export const DRIFT_MAX_PENDING = 50_000;
+export const DRIFT_MAX_PENDING = 20_000;
 
 /** A classifier with more classes than this counts its predictions without a `class` label (bounded label values). */
 export const MAX_CLASS_LABELS = 100;

@@ -37,9 +37,19 @@ export interface AppOptions {
   redisWhere?: string;
   /** Rate-limit window in milliseconds (default one minute). */
   windowMs?: number;
+  /**
+   * How long a streaming prediction (`/predict/stream`) waits for a client that has stopped reading
+   * its answer before closing the connection (ms; default 30,000).
+   */
+  streamStallTimeoutMs?: number;
+  /** In a `--workers` cluster, this worker's id: sent in an `Mlpipe-Worker` header on every answer. */
+  workerId?: number;
   /** Where server-side problems are reported (never the client). */
   log?: (message: string) => void;
 }
+
+/** Default of `streamStallTimeoutMs` (`--stream-stall-timeout`). */
+export const DEFAULT_STREAM_STALL_MS = 30_000;
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
   rateLimit: 600,

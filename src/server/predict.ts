@@ -1,10 +1,11 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { type ErrorDetail, ValidationError } from '../core/errors.js';
+import type { ErrorDetail } from '../core/errors.js';
 import { MAX_REPORTED_ERRORS, invalid } from '../core/features/input-schema.js';
-import type { Prediction, Predictor } from '../core/predictor/predictor.js';
+import type { FeaturizedRows, Prediction, Predictor, RowProblem } from '../core/predictor/predictor.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { checkDeadline } from './overload.js';
+import { predictFeaturizedOffLoop } from './off-loop.js';
 
 /**
  * How every route predicts: it picks the model once ({@link modelFor}), so a request is answered by
@@ -54,17 +55,17 @@ export function predictOne(ctx: ServerContext, res: Response, model: Predictor, 
   return prediction;
 }
 
-/** A batch is validated and predicted this many records at a time, with a turn of the event loop between. */
+/** A batch is validated and featurized this many records at a time, with a turn of the event loop between. */
 export const BATCH_SLICE_ROWS = 250;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Many records → their predictions in order, or one ValidationError listing the problems of all of
- * them (at most {@link MAX_REPORTED_ERRORS}, at `rowPath(i)`, by default `/records/<i>`). Predicted a
- * slice at a time, yielding between slices, so that single predictions sent during a 10,000-record
- * batch are answered between its slices, not after it; each slice predicts exactly as one
- * predictMany call would.
+ * them (at most {@link MAX_REPORTED_ERRORS}, at `rowPath(i)`, by default `/records/<i>`). Validated and
+ * featurized a slice at a time, yielding between slices, and the forest's work done on worker
+ * threads (off-loop.ts), so that `/healthz` and single predictions sent during a 10,000-record batch
+ * are answered while it runs, not after it. Predictions are exactly those of one predictMany call.
  */
 export async function predictBatch(
   ctx: ServerContext,
@@ -82,22 +83,70 @@ export async function predictBatch(
 
 async function predictInSlices(model: Predictor, records: readonly unknown[], rowPath: (i: number) => string, res: Response): Promise<Prediction[]> {
   if (records.length <= BATCH_SLICE_ROWS) return model.predictMany(records, rowPath);
-  const out: Prediction[] = [];
-  const details: ErrorDetail[] = [];
-  for (let start = 0; start < records.length && details.length < MAX_REPORTED_ERRORS; start += BATCH_SLICE_ROWS) {
+  const featurized = await featurizeInSlices(model, records, rowPath, res);
+  if (featurized.problems.length > 0) {
+    const details: ErrorDetail[] = [];
+    for (const p of featurized.problems) {
+      details.push(...p.details);
+      if (details.length >= MAX_REPORTED_ERRORS) break;
+    }
+    throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
+  }
+  return predictFeaturizedOffLoop(model, featurized);
+}
+
+/**
+ * {@link Predictor.featurizeRows} a slice at a time with a turn of the event loop between slices; the
+ * slices' matrices joined into one. Stops featurizing good rows once {@link MAX_REPORTED_ERRORS}
+ * problems are found (the batch is refused then), but keeps every problem found so far.
+ */
+async function featurizeInSlices(model: Predictor, records: readonly unknown[], rowPath: (i: number) => string, res: Response): Promise<FeaturizedRows> {
+  const width = model.transformer.width;
+  const matrix = new Float64Array(records.length * width);
+  const rows: number[] = [];
+  const problems: RowProblem[] = [];
+  let details = 0;
+  for (let start = 0; start < records.length && details < MAX_REPORTED_ERRORS; start += BATCH_SLICE_ROWS) {
     if (start > 0) {
       await yieldToEventLoop();
-      // Past the request deadline the client has its 503: the rest of the batch is not predicted.
+      // Past the request deadline the client has its 503: the rest of the batch is not featurized.
       checkDeadline(res);
     }
-    try {
-      const predictions = model.predictMany(records.slice(start, start + BATCH_SLICE_ROWS), (i) => rowPath(start + i));
-      if (details.length === 0) for (const p of predictions) out.push(p);
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      details.push(...err.details);
+    const slice = model.featurizeRows(records.slice(start, start + BATCH_SLICE_ROWS), (i) => rowPath(start + i));
+    matrix.set(slice.matrix, rows.length * width);
+    for (const r of slice.rows) rows.push(start + r);
+    for (const p of slice.problems) {
+      problems.push({ index: start + p.index, details: p.details });
+      details += p.details.length;
     }
   }
-  if (details.length > 0) throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
-  return out;
+  return { matrix: rows.length === records.length ? matrix : matrix.slice(0, rows.length * width), rows, problems };
+}
+
+/** What {@link predictRows} says of one record: its prediction, or why it has none. */
+export type RowOutcome = { prediction: Prediction; details?: undefined } | { prediction?: undefined; details: ErrorDetail[] };
+
+/**
+ * Records of a stream → one outcome each, in order: a bad record (invalid, unreadable) is its
+ * problems (paths under `rowPath(i)`), never a failed request; the good ones are featurized together
+ * and predicted (the forest's work off the event loop when big, off-loop.ts). Reports the good ones
+ * to telemetry and records on the response which version answers.
+ */
+export async function predictRows(
+  ctx: ServerContext,
+  res: Response,
+  model: Predictor,
+  records: readonly unknown[],
+  rowPath: (i: number) => string = () => '',
+): Promise<RowOutcome[]> {
+  answeredBy(res, model);
+  const featurized = model.featurizeRows(records, rowPath);
+  const predictions = await predictFeaturizedOffLoop(model, featurized);
+  const outcomes = new Array<RowOutcome>(records.length);
+  featurized.rows.forEach((r, k) => {
+    outcomes[r] = { prediction: predictions[k] as Prediction };
+  });
+  for (const p of featurized.problems) outcomes[p.index] = { details: p.details };
+  if (predictions.length > 0) ctx.telemetry.predicted(model, featurized.rows.length === records.length ? records : featurized.rows.map((r) => records[r]), predictions);
+  return outcomes;
 }

@@ -3,6 +3,8 @@ import { DEFAULT_PUBLIC_ROUTES } from '../../core/http-api/public-routes.js';
 import type { CliContext } from '../context.js';
 import { DEFAULT_POLL_INTERVAL_MS } from '../../server/options.js';
 import { DEFAULT_TIMEOUTS } from '../../server/timeouts.js';
+import { DEFAULT_STREAM_STALL_MS } from '../../server/options.js';
+import { MlpipeError } from '../../core/errors.js';
 import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule, integer, oneOf, size } from '../parse.js';
 import { keyFiles, readTrusted } from './keys.js';
 import { isRemoteLocation } from '../../core/bundle/stores/location.js';
@@ -34,6 +36,8 @@ interface ServeFlags {
   redisFailure: 'open' | 'closed';
   maxInflight: number;
   requestDeadline: number;
+  workers: number;
+  streamStallTimeout: number;
 }
 
 /** The standard protocols `serve` answers besides mlpipe's own routes (server/routes/v2.ts, mlflow.ts). */
@@ -119,7 +123,33 @@ export function registerServe(program: Command, ctx: CliContext): void {
     )
     .addOption(new Option('--max-inflight <n>', 'most prediction requests in progress at once; past it 503 overloaded with Retry-After (0 = no cap)').argParser(integer(0)).default(256).env('MLPIPE_MAX_INFLIGHT'))
     .addOption(new Option('--request-deadline <ms>', 'a prediction request not answered within this is answered 503 timeout and its work abandoned (0 = none)').argParser(integer(0)).default(30_000).env('MLPIPE_REQUEST_DEADLINE'))
+    .addOption(
+      new Option('--workers <n>', 'server processes sharing the port (node:cluster), for single-record throughput on every core; a worker that dies is restarted; SIGTERM drains them all; limits are shared by the workers (and by replicas with --redis)')
+        .argParser(integer(1, 256))
+        .default(1)
+        .env('MLPIPE_WORKERS'),
+    )
+    .addOption(
+      new Option('--stream-stall-timeout <ms>', 'how long /predict/stream waits for a client that has stopped reading its answer before closing the connection')
+        .argParser(integer(1))
+        .default(DEFAULT_STREAM_STALL_MS)
+        .env('MLPIPE_STREAM_STALL_TIMEOUT'),
+    )
     .action(async (refs: string[], opts: ServeFlags) => {
+      const clustered = await import('../../server/cluster.js');
+      if (opts.workers > 1 && !clustered.isServeWorker()) {
+        const code = await clustered.runPrimary({
+          workers: opts.workers,
+          out: (line) => ctx.out(line),
+          note: (line) => ctx.note(line),
+          shutdownTimeoutMs: opts.shutdownTimeout + 5000,
+        });
+        if (code !== 0) throw new MlpipeError('data_error', 'the server stopped: a worker failed (its reason is above)');
+        ctx.note('stopped');
+        return;
+      }
+      // A worker of a cluster (slot 1..N) runs the server as a lone process would, reporting to the primary.
+      const slot = clustered.workerSlot();
       const { closeOnSignals, createLogger, startServer } = await import('../../server/start.js');
       const logger = createLogger({ format: opts.logFormat, level: opts.logLevel });
       const artifacts = ctx.artifacts(opts.artifacts);
@@ -148,14 +178,24 @@ export function registerServe(program: Command, ctx: CliContext): void {
         redisFailure: opts.redisFailure,
         maxInflight: opts.maxInflight,
         requestDeadlineMs: opts.requestDeadline,
+        streamStallTimeoutMs: opts.streamStallTimeout,
+        ...(slot !== undefined ? { workerId: clustered.workerId() } : {}),
         ...(requireSignature ? { requireSignature } : {}),
         logger,
         pollIntervalMs: opts.pollInterval,
       });
-      for (const m of running.registry.list()) logger.info(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name}${m.signature ? `; signed by key ${m.signature.keyId}` : ''})`);
-      if (running.follower.refs.length > 0) logger.info(`following ${running.follower.refs.join(', ')} (checked every ${opts.pollInterval / 1000} s${isRemoteLocation(artifacts) ? '' : ' and on every change in the store folder'})`);
-      ctx.out(`listening on ${running.url}`);
-      await closeOnSignals(running, (m) => logger.info(m));
+      // In a cluster the first worker says what is served, and the primary prints `listening on` once.
+      if (slot === undefined || slot === 1) {
+        for (const m of running.registry.list()) logger.info(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name}${m.signature ? `; signed by key ${m.signature.keyId}` : ''})`);
+        if (running.follower.refs.length > 0) logger.info(`following ${running.follower.refs.join(', ')} (checked every ${opts.pollInterval / 1000} s${isRemoteLocation(artifacts) ? '' : ' and on every change in the store folder'})`);
+      }
+      if (slot === undefined) {
+        ctx.out(`listening on ${running.url}`);
+        await closeOnSignals(running, (m) => logger.info(m));
+      } else {
+        clustered.announceListening(running.url);
+        await Promise.race([closeOnSignals(running, (m) => logger.info(m)), clustered.closeWhenPrimaryAsks(running)]);
+      }
       logger.info('stopped');
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
     });

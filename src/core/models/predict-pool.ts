@@ -2,6 +2,9 @@ import type { Worker } from 'node:worker_threads';
 import type { CompiledForest, ForestArrays } from './compiled-forest.js';
 import { startWorker } from './start-worker.js';
 
+/** Shared buffers a pool keeps for reuse between batches. */
+const MAX_SPARE_BUFFERS = 12;
+
 /** Below this many rows × trees per thread, a batch is predicted in the calling thread alone. */
 export const MIN_WORK_PER_THREAD = 200_000;
 
@@ -95,31 +98,90 @@ export class PredictPool {
   /** {@link CompiledForest.predictMatrix}, split over the pool's threads when the batch is big enough. */
   async predictMatrix(matrix: Float64Array, rows: number, proba?: Float64Array): Promise<Float64Array> {
     if (this.failure) throw this.failure;
+    const parts = Math.min(this.threads, Math.floor((rows * this.forest.treeCount) / MIN_WORK_PER_THREAD));
+    if (parts <= 1) return this.forest.predictMatrix(matrix, rows, proba);
+    return this.split(matrix, rows, proba, parts, true);
+  }
+
+  /**
+   * {@link CompiledForest.predictMatrix} on the worker threads alone, the calling thread only waiting:
+   * for a server, whose event loop must keep answering other requests meanwhile. Split over as many
+   * workers as the batch has work for (at least one). Throws when the pool has no worker.
+   */
+  async predictMatrixOffThread(matrix: Float64Array, rows: number, proba?: Float64Array): Promise<Float64Array> {
+    if (this.failure) throw this.failure;
+    if (this.workers.length === 0) throw new Error('predictMatrixOffThread needs a pool with at least one worker (threads ≥ 2)');
+    const parts = Math.max(1, Math.min(this.workers.length, Math.floor((rows * this.forest.treeCount) / MIN_WORK_PER_THREAD)));
+    return this.split(matrix, rows, proba, parts, false);
+  }
+
+  /** Lets the process exit while the pool's workers are idle (a server's pool lives as long as it). */
+  unref(): void {
+    for (const w of this.workers) w.unref();
+  }
+
+  /** `rows` over `parts` contiguous ranges; the first one in this thread when `callerWorks`, all on workers otherwise. */
+  private async split(matrix: Float64Array, rows: number, proba: Float64Array | undefined, parts: number, callerWorks: boolean): Promise<Float64Array> {
     const forest = this.forest;
-    const parts = Math.min(this.threads, Math.floor((rows * forest.treeCount) / MIN_WORK_PER_THREAD));
-    if (parts <= 1) return forest.predictMatrix(matrix, rows, proba);
     const w = forest.width;
     const k = forest.classes.length;
+    const taken: Float64Array[] = [];
+    const take = (length: number): Float64Array => {
+      const a = this.takeShared(length);
+      taken.push(a);
+      return a.subarray(0, length);
+    };
     let m = matrix;
     if (!(matrix.buffer instanceof SharedArrayBuffer)) {
-      m = new Float64Array(new SharedArrayBuffer(rows * w * 8));
+      m = take(rows * w);
       m.set(matrix.subarray(0, rows * w));
     }
-    const out = new Float64Array(new SharedArrayBuffer(rows * 8));
-    const p = proba && forest.task === 'classification' ? new Float64Array(new SharedArrayBuffer(rows * k * 8)) : undefined;
+    const out = take(rows);
+    const p = proba && forest.task === 'classification' ? take(rows * k) : undefined;
     const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * rows) / parts));
-    const done = bounds.slice(2).map((end, i) => {
+    const first = callerWorks ? 1 : 0;
+    const done = bounds.slice(first + 1).map((end, i) => {
       const id = this.nextId++;
-      const start = bounds[i + 1]!;
+      const start = bounds[i + first]!;
       return new Promise<void>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
         this.workers[i]!.postMessage({ id, matrix: m, start, end, out, proba: p });
       });
     });
-    forest.predictMatrix(m, bounds[1]!, p, { offset: 0, out });
+    if (callerWorks) forest.predictMatrix(m, bounds[1]!, p, { offset: 0, out });
     await Promise.all(done);
     if (proba && p) proba.set(p);
-    return out;
+    // Copied out of shared memory, whose buffers are kept for the next batch.
+    const values = out.slice();
+    for (const a of taken) this.giveShared(a);
+    return values;
+  }
+
+  /** Shared buffers of finished batches, reused: a server predicting chunk after chunk allocates none. */
+  private readonly spare: Float64Array[] = [];
+
+  /** A shared array of at least `length` values: a spare one when there is one big enough. */
+  private takeShared(length: number): Float64Array {
+    const i = this.spare.findIndex((a) => a.length >= length && a.length <= 4 * length + 1024);
+    if (i >= 0) return this.spare.splice(i, 1)[0] as Float64Array;
+    return new Float64Array(new SharedArrayBuffer(Math.max(1, length) * 8));
+  }
+
+  private giveShared(a: Float64Array): void {
+    this.spare.push(a);
+    // A handful is what one stream with one chunk in flight, or a few concurrent batches, need.
+    if (this.spare.length > MAX_SPARE_BUFFERS) this.spare.shift();
+  }
+
+  /**
+   * A function that stops the workers and holds no reference to the pool or its forest: to register
+   * with a FinalizationRegistry keyed by the forest, so a pool whose forest is gone stops its threads.
+   */
+  stopper(): () => void {
+    const workers = this.workers;
+    return () => {
+      for (const w of workers) void w.terminate();
+    };
   }
 
   /** Stops the workers. */

@@ -1,17 +1,14 @@
 import type { Readable, Writable } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
 import { type FeaturizedRows, type Predictor, type Prediction } from '../predictor/predictor.js';
 import { customKindsUsed, loadPredictor } from '../predictor/load.js';
 import type { TrustedKey } from '../bundle/signature.js';
 import { detectFormat, readRawFile } from '../data/read.js';
 import { ConfigError, DataError, type ErrorDetail, MlpipeError } from '../errors.js';
-import { pointerToken } from '../features/pipeline.js';
 import { type CustomModuleSpec, checkModulesUsed } from '../features/custom.js';
 import { writeFileAtomic } from '../fs-util.js';
 import { resolveJobs } from '../models/engine/forest.js';
 import { PredictPool } from '../models/predict-pool.js';
-import { CellError, type ColumnType, toCell } from '../values.js';
-import { dict } from '../dict.js';
+import { type Outcome, type OutputRecord, TextCells, clipError, csvOutputCells, csvOutputHeader, csvText, errorText, jsonOutputObject } from '../predictor/output.js';
 
 /**
  * What `mlpipe predict` does with a bad row (a record the model cannot read: a value of the wrong
@@ -78,8 +75,6 @@ export interface PredictResult {
   format: 'csv' | 'json' | 'ndjson';
 }
 
-type OutputRecord = Record<string, unknown>;
-
 /** More threads than this rarely pay off for one file's prediction. */
 const MAX_PREDICT_THREADS = 8;
 
@@ -110,9 +105,6 @@ function outputFormat(out: string, explicit?: string): 'csv' | 'json' | 'ndjson'
   throw new MlpipeError('usage', `${out}: predictions are written as .csv, .json or .ndjson`);
 }
 
-/** One output row: its input record, and its prediction or why there is none. */
-type Outcome = { record: OutputRecord; prediction: Prediction; error?: undefined } | { record: OutputRecord; prediction?: undefined; error: string };
-
 /**
  * The output text. A bad row has an empty prediction (and probabilities) and an `error`: in CSV an
  * `error` column, written only when some row is bad (a clean file's output is unchanged); in JSON
@@ -121,34 +113,11 @@ type Outcome = { record: OutputRecord; prediction: Prediction; error?: undefined
 function render(format: 'csv' | 'json' | 'ndjson', outcomes: Outcome[], classes: string[], id: string | undefined): string {
   if (format === 'csv') {
     const withError = outcomes.some((o) => o.error !== undefined);
-    const header = [...(id ? [id] : []), 'prediction', ...classes.map((c) => `proba_${c}`), ...(withError ? ['error'] : [])];
-    const rows = outcomes.map(({ record, prediction: p, error }) => [
-      ...(id ? [record[id] ?? ''] : []),
-      p ? p.prediction : '',
-      ...classes.map((c) => p?.probabilities?.[c] ?? ''),
-      ...(withError ? [error ?? ''] : []),
-    ]);
-    return stringify([header, ...rows], { cast: { boolean: (b) => String(b) } });
+    return csvText([csvOutputHeader(classes, id, withError), ...outcomes.map((o) => csvOutputCells(o, classes, id, withError))]);
   }
-  const objects = outcomes.map(({ record, prediction, error }) => ({
-    ...(id ? { [id]: record[id] ?? null } : {}),
-    ...(prediction ?? { prediction: null, ...(classes.length > 0 ? { probabilities: null } : {}), error }),
-  }));
+  const objects = outcomes.map((o) => jsonOutputObject(o, classes, id));
   if (format === 'json') return `${JSON.stringify(objects, null, 2)}\n`;
   return objects.map((o) => JSON.stringify(o)).join('\n') + (objects.length ? '\n' : '');
-}
-
-/** Longest `error` text written for one row; the rest of a very long one is cut (`…`). */
-const MAX_ERROR_TEXT = 1000;
-
-/** A row's problems as one line: `/date: must be …; /area: …`. */
-function errorText(details: readonly ErrorDetail[]): string {
-  return clip(details.map((d) => `${d.path || '(record)'}: ${d.message}`).join('; '));
-}
-
-/** `text`, cut to {@link MAX_ERROR_TEXT}. */
-function clip(text: string): string {
-  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT - 1)}…` : text;
 }
 
 /** The column a problem's path names (`/a~1b` → `a/b`), or undefined for the record itself. */
@@ -179,37 +148,19 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
   if (options.id !== undefined && !raw.columnNames.includes(options.id)) {
     throw new ConfigError(`--id: no column "${options.id}" in ${raw.source} (columns: ${raw.columnNames.join(', ')})`);
   }
-  const types = new Map<string, ColumnType>(model.transformer.pipeline.inputs.map((c) => [c.name, c.type]));
-  const dateOrders = new Map(model.transformer.pipeline.inputs.map((c) => [c.name, c.dateOrder]));
-  const textual = raw.format === 'csv' || raw.format === 'tsv';
+  const cells = new TextCells(model, raw.format === 'csv' || raw.format === 'tsv', options.id);
   // Problems of each bad row, by row index, with paths into the row's record (`/date`).
   const problems = new Map<number, ErrorDetail[]>();
   // A malformed row has no values to check: it is bad as it is (its problem is in `malformed`).
   for (const i of malformed.keys()) problems.set(i, []);
   const unread = new Map<number, unknown>();
   const records: OutputRecord[] = raw.rows.map((row, i) => {
-    const rec: OutputRecord = dict(); // keyed by column names, which are data
-    raw.columnNames.forEach((name, j) => {
-      const value = row[j];
-      const type = types.get(name);
-      if (value === undefined) return;
-      if (!textual || type === undefined) {
-        rec[name] = value;
-        return;
-      }
-      // CSV cells are text: read them as the column's type, with the rules used at training.
-      try {
-        rec[name] = toCell(type, value, dateOrders.get(name));
-      } catch (err) {
-        if (!(err instanceof CellError)) throw err;
-        // The model never sees it; the output's --id column shows it as the file has it.
-        if (name === options.id) unread.set(i, value);
-        const details = problems.get(i) ?? [];
-        details.push({ path: `/${pointerToken(name)}`, message: err.message });
-        problems.set(i, details);
-      }
-    });
-    return rec;
+    // CSV cells are text: read as the column's type, with the rules used at training.
+    const read = cells.record(raw.columnNames, row);
+    // The model never sees an unreadable id; the output's --id column shows it as the file has it.
+    if ('unreadId' in read) unread.set(i, read.unreadId);
+    if (read.problems.length > 0) problems.set(i, [...(problems.get(i) ?? []), ...read.problems]);
+    return read.record;
   });
   const readable = problems.size === 0 ? records : records.filter((_, i) => !problems.has(i));
   const index = problems.size === 0 ? undefined : records.map((_, i) => i).filter((i) => !problems.has(i));
@@ -221,7 +172,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictResul
   const rowError = (i: number): string => {
     const refused = malformed.get(i);
     if (refused === undefined) return errorText(problems.get(i)!);
-    return clip(`${line(i) !== undefined ? `line ${line(i)}` : `row ${i + 1}`}: ${refused.problem}`);
+    return clipError(`${line(i) !== undefined ? `line ${line(i)}` : `row ${i + 1}`}: ${refused.problem}`);
   };
   const badRow = (i: number): BadRow => {
     const column = malformed.get(i)?.location.column ?? columnOf(problems.get(i)![0]?.path ?? '');

@@ -158,11 +158,16 @@ export class Predictor {
     return this.outputs(this.forest.predictMatrix(featurized.matrix, n, proba), proba);
   }
 
-  /** {@link predictFeaturized} with the forest's work split over a {@link PredictPool}'s threads. */
-  async predictFeaturizedOn(pool: PredictPool, featurized: FeaturizedRows): Promise<Prediction[]> {
+  /**
+   * {@link predictFeaturized} with the forest's work split over a {@link PredictPool}'s threads; with
+   * `offThread`, on its worker threads alone (PredictPool.predictMatrixOffThread), so the calling
+   * thread's event loop stays free. The same predictions either way.
+   */
+  async predictFeaturizedOn(pool: PredictPool, featurized: FeaturizedRows, { offThread = false }: { offThread?: boolean } = {}): Promise<Prediction[]> {
     const n = featurized.rows.length;
     const proba = new Float64Array(n * this.forest.classes.length);
-    return this.outputs(await pool.predictMatrix(featurized.matrix, n, proba), proba);
+    const values = offThread ? await pool.predictMatrixOffThread(featurized.matrix, n, proba) : await pool.predictMatrix(featurized.matrix, n, proba);
+    return this.outputs(values, proba);
   }
 
   /** {@link featurizeRows}, refusing the whole batch (one ValidationError) when any record is bad. */
