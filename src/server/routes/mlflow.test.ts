@@ -256,6 +256,13 @@ describe('MLflow scoring-server compatibility (routes/mlflow.ts) over HTTP', fun
       expect(Number(r.headers.get('retry-after'))).to.be.greaterThan(0);
     });
 
+    it('rows count against the row budget (--rows-per-minute): a request that does not fit is 429 REQUEST_LIMIT_EXCEEDED', async () => {
+      const limited = await serveModels([m.churn], { rowsPerMinute: 3 });
+      expect((await post(`${limited}/invocations`, { dataframe_records: churnRecords(2) })).status).to.equal(200);
+      const r = await post(`${limited}/invocations`, { instances: churnRecords(2) });
+      expectMlflowError(r, 429, 'REQUEST_LIMIT_EXCEEDED', /too many records: this request has 2/);
+    });
+
     it('the server still answers correctly after every kind of bad input', async () => {
       for (const [body, type] of [
         ['{"instances": 5}', 'application/json'],

@@ -308,7 +308,7 @@ export function mlflowRoutes(ctx: ServerContext): Router {
       proba = wantsProba(model, input.params);
       decoded = decodeJson(ctx, model, format, input[format]);
     }
-    const predictions = await predictAt(ctx, res, model, decoded.records, decoded.where);
+    const predictions = await predictAt(ctx, req, res, model, decoded.records, decoded.where);
     res.json({ predictions: predictionsOf(model, predictions, proba) });
   });
 

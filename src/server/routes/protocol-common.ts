@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { type ErrorDetail, ValidationError } from '../../core/errors.js';
 import { invalid } from '../../core/features/input-schema.js';
 import type { InputColumn } from '../../core/features/types.js';
@@ -52,18 +52,21 @@ function unescapeToken(token: string): string {
 }
 
 /**
- * Predicts `records` through {@link predictBatch}, reporting each problem where the client put the
+ * Charges `records` to the client's row budget (429 when they do not fit), then predicts them through
+ * {@link predictBatch}, reporting each problem where the client put the
  * value: `where(row, column)` gives the location of record `row`'s value of `column` (or of the whole
  * record when `column` is undefined) in the request, e.g. `/inputs/2/data/7`. A problem inside a
  * nested value keeps its remaining path after that location.
  */
 export async function predictAt(
   ctx: ServerContext,
+  req: Request,
   res: Response,
   model: Predictor,
   records: readonly unknown[],
   where: (row: number, column: string | undefined) => string,
 ): Promise<Prediction[]> {
+  await ctx.limits.chargeRows(req, res, records.length);
   try {
     return await predictBatch(ctx, res, model, records, (i) => `/${i}`);
   } catch (err) {

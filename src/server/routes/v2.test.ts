@@ -388,6 +388,15 @@ describe('Open Inference Protocol V2 (routes/v2.ts) over HTTP', function () {
       expect(Number(r.headers.get('retry-after'))).to.be.greaterThan(0);
     });
 
+    it('rows count against the row budget (--rows-per-minute): a request that does not fit is 429 in the protocol form', async () => {
+      const limited = await serveModels([m.churn], { rowsPerMinute: 3 });
+      const body = { inputs: columnTensors(churnMeta, churnRecords(2)) };
+      expect((await post(`${limited}/v2/models/churn/infer`, body)).status).to.equal(200);
+      const r = await post(`${limited}/v2/models/churn/infer`, body);
+      expectV2Error(r, 429, /too many records: this request has 2, and 1 of this client's 3 records/);
+      expect(Number(r.headers.get('retry-after'))).to.be.greaterThan(0);
+    });
+
     it('the server still answers correctly after every kind of bad input', async () => {
       for (const bad of ['nonsense', '{"inputs": 5}', '[[[[[[]]]]]]', JSON.stringify({ inputs: [{ name: 'x', shape: [1e15], datatype: 'BYTES', data: [] }] })]) await infer(bad);
       const records = churnRecords(4);

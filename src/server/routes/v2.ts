@@ -137,7 +137,7 @@ export function v2Routes(ctx: ServerContext): Router {
       if (!known.includes(o.name)) throw badInput(`/outputs/${o.index}/name`, `"${o.name}" is not an output of ${m.ref} (its outputs: ${known.join(', ')})`);
     }
     const { records, where } = decode(ctx, m, request.tensors, maxFields(req));
-    const predictions = await predictAt(ctx, res, m, records, where);
+    const predictions = await predictAt(ctx, req, res, m, records, where);
     const names = request.outputs?.map((o) => o.name) ?? (m.forest.task === 'classification' ? ['predict', 'predict_proba'] : ['predict']);
     res.json({
       model_name: m.name,
