@@ -77,7 +77,7 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
   app.use(MLFLOW_PATHS, useErrorFormat(MLFLOW_ERROR_FORMAT));
   app.use(authenticate(ctx));
   app.use(healthRoutes(ctx));
-  app.use(metricsRoutes(metrics));
+  app.use(metricsRoutes(metrics, opts.workerId !== undefined));
   app.use(v1Routes(ctx));
   app.use(driftRoutes(ctx, metrics));
   app.use(v2Routes(ctx));

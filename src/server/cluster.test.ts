@@ -83,6 +83,29 @@ describe('mlpipe serve --workers 2 (node:cluster, real process)', function () {
     for (const pid of pids.slice(1)) expect(() => process.kill(pid, 0)).to.throw();
   });
 
+  it('/metrics is the whole server: whichever worker is scraped counts every worker\'s requests', async () => {
+    const serve = startServeProcess([ref, '--artifacts', artifacts, '--port', '0', '--workers', '2', '--rate-limit', '0']);
+    procs.push(serve);
+    const port = await serve.port();
+    expect([...(await workersSeen(port, 2))]).to.have.length(2);
+    const answeredBy = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const r = await request(port, 'POST', '/predict', JSON.stringify(record));
+      expect(r.status).to.equal(200);
+      if (r.worker) answeredBy.add(r.worker);
+    }
+    expect(answeredBy.size, 'both workers answered predictions').to.equal(2);
+    for (let i = 0; i < 6; i++) {
+      const scrape = await request(port, 'GET', '/metrics');
+      expect(scrape.status).to.equal(200);
+      const line = (name: string) => scrape.text.split('\n').find((l) => l.startsWith(name)) ?? '';
+      expect(line('mlpipe_http_requests_total{method="POST",route="/predict",model="penguins"'), scrape.text.slice(0, 400)).to.match(/ 12$/);
+      expect(line('mlpipe_model_info{')).to.match(/^mlpipe_model_info\{model="penguins",version="[^"]+"\} 1$/);
+    }
+    serve.child.kill('SIGTERM');
+    expect((await serve.exited).code).to.equal(0);
+  });
+
   it('a bundle that fails to load stops every worker and the primary with exit 1 and the reason', async () => {
     const serve = startServeProcess(['no-such-bundle', '--artifacts', artifacts, '--port', '0', '--workers', '2']);
     procs.push(serve);

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { RunningServer } from './start.js';
 import { setupClusterLimits } from './limit-stores.js';
+import { serveClusterMetrics } from './cluster-metrics.js';
 
 /**
  * `mlpipe serve --workers N`: a primary process forks N workers (node:cluster), each of which runs
@@ -89,6 +90,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   // The limits are the server's, not each worker's: the primary holds the counts (with --redis,
   // Redis does, and the workers use it instead).
   setupClusterLimits();
+  // And /metrics, whichever worker is scraped, is the whole server's.
+  serveClusterMetrics();
   return new Promise((resolve) => {
     {
       const slots = new Map<Worker, number>();

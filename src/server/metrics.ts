@@ -95,19 +95,24 @@ export class ServerMetrics implements Telemetry {
     this.predictions = new Counter({ name: `${p}predictions_total`, help: 'Records predicted, by model, version and predicted class (empty for regression)', labelNames: ['model', 'version', 'class'], registers });
     this.batchRecords = new Histogram({ name: `${p}prediction_batch_records`, help: 'Records per prediction call (1 for single-record routes)', labelNames: ['model', 'version'], buckets: [1, 10, 100, 1000, 10_000, 100_000], registers });
     this.rejections = new Counter({ name: `${p}rejections_total`, help: 'Requests refused, by reason (rate_limit, auth, validation, overload, timeout, too_large, media_type, not_found, method_not_allowed, not_ready, …)', labelNames: ['reason'], registers });
-    this.modelInfo = new Gauge({ name: `${p}model_info`, help: 'The version served under each model name (always 1)', labelNames: ['model', 'version'], registers });
-    this.loadSeconds = new Gauge({ name: `${p}model_load_duration_seconds`, help: 'How long the served version took to load and verify', labelNames: ['model', 'version'], registers });
+    // `aggregator`: how `serve --workers N` combines the workers' values (cluster-metrics.ts); counters and histograms are summed.
+    this.modelInfo = new Gauge({ name: `${p}model_info`, help: 'The version served under each model name (always 1)', labelNames: ['model', 'version'], registers, aggregator: 'max' });
+    this.loadSeconds = new Gauge({ name: `${p}model_load_duration_seconds`, help: 'How long the served version took to load and verify', labelNames: ['model', 'version'], registers, aggregator: 'max' });
     this.loadFailures = new Counter({ name: `${p}model_load_failures_total`, help: 'New versions that failed to load (the previous version kept serving), by model', labelNames: ['model'], registers });
     this.limitStoreErrors = new Counter({ name: `${p}limit_store_errors_total`, help: 'Failures of the shared rate-limit store, by outcome (open: the request was let through; closed: refused)', labelNames: ['outcome'], registers });
     const drifts = this.drifts;
+    const countPending = () => this.countAllPending();
     const driftGauge = (name: string, help: string, pick: (g: ReturnType<InputDrift['gauges']>[number]) => number | null) =>
       new Gauge({
         name: `${p}${name}`,
         help,
         labelNames: ['model', 'version', 'field'],
         registers,
+        aggregator: 'average',
         // Computed when scraped, from the versions being served: a replaced version's series disappear.
         collect(this: Gauge<'model' | 'version' | 'field'>) {
+          // Records still waiting to be counted are counted first (a cluster primary's gathering reads here).
+          countPending();
           this.reset();
           for (const { model, drift } of drifts.values()) {
             for (const g of drift.gauges()) {

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { logFunction } from './logging.js';
 import { ServerMetrics, allTelemetry } from './metrics.js';
+import { shareMetrics } from './cluster-metrics.js';
 import { ModelFollower } from './follow.js';
 import type { Telemetry } from './telemetry.js';
 import { type AppOptions, DEFAULT_POLL_INTERVAL_MS } from './options.js';
@@ -86,6 +87,8 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const log = options.log ?? (options.logger ? logFunction(options.logger) : () => {});
   const metrics = options.metrics ?? new ServerMetrics();
+  // A worker of `serve --workers N`: the primary gathers this registry with the others' for /metrics.
+  if (options.workerId !== undefined) shareMetrics(metrics.registry);
   // Metrics, and whatever else the caller observes with: told of every load, at start and on each swap.
   const telemetry: Telemetry = options.telemetry ? allTelemetry(metrics, options.telemetry) : metrics;
   const registry = new ServedModels();
