@@ -1,6 +1,4 @@
-import type { Server } from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
@@ -14,6 +12,7 @@ import { ApiKeyRing } from './auth.js';
 import { ServedModels } from './models.js';
 import type { AppOptions } from './options.js';
 import { NO_TELEMETRY, type Telemetry } from './telemetry.js';
+import { closeServers, listen } from '../test-helpers/http.js';
 
 interface Reply {
   status: number;
@@ -22,15 +21,8 @@ interface Reply {
   body: { error?: { code: string; message: string }; predictions?: unknown[]; prediction?: unknown };
 }
 
-const servers: Server[] = [];
-
 async function serve(registry: ServedModels, options: Partial<AppOptions> = {}, parts: AppParts = {}): Promise<string> {
-  const app = createApp(registry, options, parts);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listen(createApp(registry, options, parts));
 }
 
 async function call(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
@@ -106,15 +98,7 @@ describe('who may call, and how much (keys, limits, overload, deadline)', functi
   });
 
   after(async () => {
-    await Promise.all(
-      servers.splice(0).map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.closeAllConnections();
-            s.close(() => resolve());
-          }),
-      ),
-    );
+    await closeServers();
     await cleanupTempDirs();
   });
 
@@ -267,12 +251,13 @@ describe('who may call, and how much (keys, limits, overload, deadline)', functi
       // A slow model: every slice of a batch takes 120 ms, so 2,000 records (8 slices) take ~1 s.
       const slow = await loadPredictor(penguins.ref, artifacts);
       let slices = 0;
-      const predictMany = slow.predictMany.bind(slow);
-      slow.predictMany = (records, rowPath) => {
+      // A big batch is featurized a slice at a time (server/predict.ts), the forest's work then off the loop.
+      const featurizeRows = slow.featurizeRows.bind(slow);
+      slow.featurizeRows = (records, rowPath) => {
         slices++;
         const until = Date.now() + 120;
         while (Date.now() < until);
-        return predictMany(records, rowPath);
+        return featurizeRows(records, rowPath);
       };
       const slowModels = new ServedModels();
       slowModels.add(slow);

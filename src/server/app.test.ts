@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -11,16 +9,9 @@ import { ServedModels } from './models.js';
 import { readPipelineConfig } from '../core/pipeline/config.js';
 import { runPipeline } from '../core/pipeline/run.js';
 import { buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../test-helpers/fixtures.js';
+import { type Reply, closeServers, listen, reply } from '../test-helpers/http.js';
 import { createApp } from './app.js';
 import type { AppOptions } from './options.js';
-
-/** What a test reads back from one HTTP exchange. */
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: unknown;
-}
 
 interface ErrorBody {
   error: { code: string; message: string; details: { path: string; message: string }[] };
@@ -35,27 +26,9 @@ interface BatchBody {
   model: { name: string; version: string };
 }
 
-const servers: Server[] = [];
-
 /** Serves an app for `registry` on 127.0.0.1 (any free port) and returns its base URL. */
 async function serve(registry: ServedModels, options: Partial<AppOptions> = {}): Promise<string> {
-  const app = createApp(registry, options);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function reply(res: Response): Promise<Reply> {
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, body };
+  return listen(createApp(registry, options));
 }
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
@@ -165,15 +138,7 @@ describe('server app over HTTP', function () {
   });
 
   after(async () => {
-    await Promise.all(
-      servers.splice(0).map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.closeAllConnections();
-            s.close(() => resolve());
-          }),
-      ),
-    );
+    await closeServers();
     await cleanupTempDirs();
   });
 

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { ErrorDetail } from '../core/errors.js';
-import { MAX_REPORTED_ERRORS, invalid } from '../core/features/input-schema.js';
-import type { FeaturizedRows, Prediction, Predictor, RowProblem } from '../core/predictor/predictor.js';
+import { MAX_REPORTED_ERRORS } from '../core/features/input-schema.js';
+import { type FeaturizedRows, type Prediction, type Predictor, type RowProblem, batchRefusal } from '../core/predictor/predictor.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { checkDeadline } from './overload.js';
@@ -84,14 +84,7 @@ export async function predictBatch(
 async function predictInSlices(model: Predictor, records: readonly unknown[], rowPath: (i: number) => string, res: Response): Promise<Prediction[]> {
   if (records.length <= BATCH_SLICE_ROWS) return model.predictMany(records, rowPath);
   const featurized = await featurizeInSlices(model, records, rowPath, res);
-  if (featurized.problems.length > 0) {
-    const details: ErrorDetail[] = [];
-    for (const p of featurized.problems) {
-      details.push(...p.details);
-      if (details.length >= MAX_REPORTED_ERRORS) break;
-    }
-    throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
-  }
+  if (featurized.problems.length > 0) throw batchRefusal(featurized.problems);
   return predictFeaturizedOffLoop(model, featurized);
 }
 

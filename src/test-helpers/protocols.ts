@@ -3,14 +3,13 @@
  * of each kind (a Yes/No classifier with odd column names and missing values, a multi-class one, a
  * regression, an all-numeric one for positional rows), a server for them on port 0, and HTTP helpers.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readPipelineConfig } from '../core/pipeline/config.js';
 import { runPipeline } from '../core/pipeline/run.js';
 import { loadPredictor } from '../core/predictor/load.js';
 import type { Prediction, Predictor } from '../core/predictor/predictor.js';
+import { type Reply, listen, reply } from './http.js';
 import { createApp } from '../server/app.js';
 import { ServedModels } from '../server/models.js';
 import type { AppOptions } from '../server/options.js';
@@ -105,52 +104,15 @@ export async function buildProtocolModels(dir: string): Promise<ProtocolModels> 
   };
 }
 
-const servers: Server[] = [];
-
 /** Serves `models` (the first one the default) on 127.0.0.1, any free port; returns the base URL. */
 export async function serveModels(models: readonly Predictor[], options: Partial<AppOptions> = {}, ready = true): Promise<string> {
   const served = new ServedModels();
   for (const m of models) served.add(m);
   served.ready = ready;
-  const app = createApp(served, options);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listen(createApp(served, options));
 }
 
-/** Closes every server {@link serveModels} started. */
-export async function closeServers(): Promise<void> {
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          s.closeAllConnections();
-          s.close(() => resolve());
-        }),
-    ),
-  );
-}
-
-/** What a test reads back from one exchange. */
-export interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: unknown;
-}
-
-async function reply(res: Response): Promise<Reply> {
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, body };
-}
+export { closeServers, type Reply } from './http.js';
 
 export async function get(url: string, method = 'GET'): Promise<Reply> {
   return reply(await fetch(url, { method }));

@@ -65,7 +65,13 @@ export class OwnRedis {
 export async function limitClient(url: string): Promise<Redis> {
   const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000, retryStrategy: (t: number) => Math.min(100 * t, 500) });
   client.on('error', () => {});
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (err) {
+    // Its retries would go on for ever, and keep the test process alive.
+    client.disconnect();
+    throw err;
+  }
   return client;
 }
 

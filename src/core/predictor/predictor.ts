@@ -173,14 +173,7 @@ export class Predictor {
   /** {@link featurizeRows}, refusing the whole batch (one ValidationError) when any record is bad. */
   private featurizeAll(records: readonly unknown[], rowPath: (i: number) => string): FeaturizedRows {
     const featurized = this.featurizeRows(records, rowPath);
-    if (featurized.problems.length > 0) {
-      const details: ErrorDetail[] = [];
-      for (const p of featurized.problems) {
-        details.push(...p.details);
-        if (details.length >= MAX_REPORTED_ERRORS) break;
-      }
-      throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
-    }
+    if (featurized.problems.length > 0) throw batchRefusal(featurized.problems);
     return featurized;
   }
 
@@ -227,6 +220,19 @@ export class Predictor {
     const k = this.forest.classes.length;
     return Array.from(values, (v, i) => this.output(v, proba.subarray(i * k, (i + 1) * k)));
   }
+}
+
+/**
+ * The one error that refuses a batch with bad records: their problems, in input order, at most
+ * {@link MAX_REPORTED_ERRORS} of them.
+ */
+export function batchRefusal(problems: readonly RowProblem[]): ValidationError {
+  const details: ErrorDetail[] = [];
+  for (const p of problems) {
+    details.push(...p.details);
+    if (details.length >= MAX_REPORTED_ERRORS) break;
+  }
+  return invalid(details.slice(0, MAX_REPORTED_ERRORS));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
