@@ -97,6 +97,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     )
     .addOption(new Option('--log-level <level>', 'least level logged (request lines are info; 5xx answers error)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').env('MLPIPE_LOG_LEVEL'))
     .addHelpText('after', '\nWhat operators see: GET /metrics (Prometheus text, no key), GET /v1/models/<name>/drift (live inputs against the training profile, PSI per field), X-Request-Id on every answer and in its log line.')
+    .addHelpText('after', '\nBulk: POST /v1/models/<name>/predict/stream (and /predict/stream): NDJSON or CSV streamed in, predictions streamed out (NDJSON or CSV, as Accept asks), a bad row an error line; rows charged to --rows-per-minute as they arrive.')
     .addOption(
       new Option(
         '--poll-interval <ms>',
