@@ -84,7 +84,8 @@ describe('every store kind from the CLI: folder, s3:// (s3rver) and read-only ht
     const serve = startServeProcess(['--artifacts', store, '--port', '0'], { env });
     serves.push(serve);
     const port = await serve.port();
-    expect(serve.stderr).to.contain('serving penguins@1.0.0');
+    // Logs are written asynchronously (pino): the line may follow `listening on` by a moment.
+    await serve.waitFor('stderr', /serving penguins@1\.0\.0/);
     const record = { Island: 'Biscoe', 'Culmen Length (mm)': 45.2, 'Culmen Depth (mm)': 14.8, 'Flipper Length (mm)': 212, 'Body Mass (g)': 5200, Sex: 'FEMALE' };
     const res = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(record) });
     expect(res.status).to.equal(200);

@@ -53,7 +53,8 @@ describe('mlpipe serve --workers 2 (node:cluster, real process)', function () {
     const pids = (await serve.waitFor('stderr', /2 workers \(pids (\d+), (\d+)\)/)).slice(1).map(Number);
     expect(pids[0]).to.not.equal(pids[1]);
     expect(serve.stdout.match(/listening on/g)).to.have.length(1);
-    // The bundle is described once, not once per worker.
+    // The bundle is described once, not once per worker (logs are asynchronous: wait for the line).
+    await serve.waitFor('stderr', /serving penguins@/);
     expect(serve.stderr.match(/serving penguins@/g)).to.have.length(1);
 
     const predicted = await request(port, 'POST', '/predict', JSON.stringify(record));
