@@ -82,7 +82,7 @@ describe('mlpipe keys api-key and serve --api-keys (real processes)', function (
     expect(status).to.equal(401);
 
     const p = serving.at(-1) as ServeProcess;
-    expect(p.stderr).to.contain('api keys: reloaded');
+    await p.waitFor('stderr', /api keys: reloaded/); // logs are asynchronous
     for (const key of [first, second]) {
       expect(p.stderr).to.not.contain(key);
       expect(p.stdout).to.not.contain(key);
@@ -104,6 +104,7 @@ describe('mlpipe keys api-key and serve --api-keys (real processes)', function (
     for (let i = 0; i < 3; i++) statuses.push((await predict(url)).status);
     expect(statuses).to.deep.equal([200, 200, 200]);
     const p = serving.at(-1) as ServeProcess;
+    await p.waitFor('stderr', /cannot reach Redis/); // logs are asynchronous
     expect(p.stderr).to.contain(`cannot reach Redis at redis://127.0.0.1:${port}`);
     expect(p.stderr).to.not.contain('hunter2secret');
     expect(p.stderr.match(/Redis/g)).to.have.length(1);
