@@ -110,13 +110,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     telemetry,
   });
   const served = registry.list().map((m) => m.ref).join(', ');
-  try {
-    checkModulesUsed(options.featurizers ?? [], customKindsUsed(registry.list()), served);
-  } catch (err) {
-    // A module no served version uses may be meant for the next version of a followed reference.
-    if (follower.refs.length === 0) throw err;
-    log(`note: ${(err as Error).message}; kept for new versions of ${follower.refs.join(', ')}`);
-  }
+  // A module no served version uses may be meant for the next version of a followed reference: kept
+  // then (with a note), unless its name is a near miss of a kind in use (a misspelling).
+  const kept = checkModulesUsed(options.featurizers ?? [], customKindsUsed(registry.list()), served, { keepUnused: follower.refs.length > 0 });
+  for (const problem of kept) log(`note: ${problem}; kept for new versions of ${follower.refs.join(', ')}`);
   const timeouts: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const problem = timeoutProblem(timeouts);
   if (problem) throw new MlpipeError('usage', problem);

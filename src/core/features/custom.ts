@@ -186,18 +186,20 @@ export function customRequirements(pipeline: FittedPipeline, file = 'featurizer.
 
 /**
  * Throws ConfigError when a module given on the command line is not needed by any of the loaded
- * bundles: most likely a misspelt name, and a module that is not needed is never imported.
+ * bundles: most likely a misspelt name, and a module that is not needed is never imported. With
+ * `keepUnused` (a server following references whose next version may need it), such a module is
+ * kept and its problem returned instead, unless its name is a near miss of a kind in use.
  */
-export function checkModulesUsed(specs: readonly CustomModuleSpec[], used: readonly CustomRequirement[], bundles: string): void {
+export function checkModulesUsed(specs: readonly CustomModuleSpec[], used: readonly CustomRequirement[], bundles: string, options: { keepUnused?: boolean } = {}): string[] {
   const names = [...new Set(used.map((u) => u.name))];
+  const kept: string[] = [];
   for (const spec of specs) {
     if (names.includes(spec.name)) continue;
     const hint = suggest(spec.name, names);
-    throw new ConfigError(
-      message(
-        spec,
-        `no custom featurizer "${spec.name}" is used by ${bundles}${hint ? ` (did you mean "${hint}"?)` : ''}; ${names.length > 0 ? `used: ${names.join(', ')}` : 'none is used'}`,
-      ),
-    );
+    const problem = message(spec, `no custom featurizer "${spec.name}" is used by ${bundles}${hint ? ` (did you mean "${hint}"?)` : ''}; ${names.length > 0 ? `used: ${names.join(', ')}` : 'none is used'}`);
+    // A near miss of a kind in use is a misspelling, kept or not.
+    if (!options.keepUnused || hint) throw new ConfigError(problem);
+    kept.push(problem);
   }
+  return kept;
 }
