@@ -25,7 +25,7 @@ echo "== 2. verify the bundle"
 "$MLPIPE" bundles verify "$REF" --artifacts "$ARTIFACTS"
 echo
 echo "== 3. serve $REF on a free port"
-"$MLPIPE" serve "$REF" --artifacts "$ARTIFACTS" --host 127.0.0.1 --port 0 >"$LOG/serve.out" 2>"$LOG/serve.err" &
+"$MLPIPE" serve "$REF" --artifacts "$ARTIFACTS" --host 127.0.0.1 --port 0 --log-format pretty >"$LOG/serve.out" 2>"$LOG/serve.err" &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 1 100); do
