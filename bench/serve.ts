@@ -372,7 +372,7 @@ async function main(): Promise<number> {
   // MLPIPE_DEV would make bin/mlpipe run the sources through tsx: measure the build.
   const env = { ...process.env };
   delete env.MLPIPE_DEV;
-  const mlpipe = await startServer('mlpipe', [BIN, 'serve', ref, '--artifacts', artifacts, '--port', '0', '--rate-limit', '0', '--batch-rate-limit', '0'], env);
+  const mlpipe = await startServer('mlpipe', [BIN, 'serve', ref, '--artifacts', artifacts, '--port', '0', '--rate-limit', '0', '--batch-rate-limit', '0', '--rows-per-minute', '0', '--max-inflight', '0', '--request-deadline', '0'], env);
   const predictUrl = `${mlpipe.url}/v1/models/${built.package.name}/predict`;
   const answer = await checkPredict(predictUrl, body);
   // The baseline answers exactly what mlpipe answers, so both put the same bytes on the wire.
@@ -380,7 +380,7 @@ async function main(): Promise<number> {
   const bareUrl = `${bare.url}/predict`;
   await checkPredict(bareUrl, body);
 
-  console.log(`mlpipe ${ref} at ${predictUrl}: rate limits OFF (--rate-limit 0 --batch-rate-limit 0)`);
+  console.log(`mlpipe ${ref} at ${predictUrl}: rate limits, row budget, in-flight cap and deadline OFF (--rate-limit 0 --batch-rate-limit 0 --rows-per-minute 0 --max-inflight 0 --request-deadline 0)`);
   console.log(`baseline: bare Express 5 (express.json, constant answer) at ${bareUrl}`);
   console.log(`request: ${body.length} B ${body}`);
   console.log(`answer:  ${answer.length} B ${answer}`);
@@ -438,7 +438,7 @@ async function main(): Promise<number> {
   // 3. Two workers against one.
   console.log('');
   console.log(`== serve --workers 2 against one worker (${s.connections} connections, ${s.rounds} round(s) of ${s.duration} s, alternating)`);
-  const workers = await startServer('mlpipe --workers 2', [BIN, 'serve', ref, '--artifacts', artifacts, '--port', '0', '--rate-limit', '0', '--batch-rate-limit', '0', '--workers', '2'], env);
+  const workers = await startServer('mlpipe --workers 2', [BIN, 'serve', ref, '--artifacts', artifacts, '--port', '0', '--rate-limit', '0', '--batch-rate-limit', '0', '--rows-per-minute', '0', '--max-inflight', '0', '--request-deadline', '0', '--workers', '2'], env);
   const workersUrl = `${workers.url}/v1/models/${built.package.name}/predict`;
   await checkPredict(workersUrl, body);
   if (s.warmup > 0) await fire(workers, workersUrl, body, s.connections, s.warmup);

@@ -7,7 +7,6 @@
  * fails under CI and is skipped, saying why, on a developer's machine.
  */
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,8 +14,8 @@ import type { Browser } from 'playwright-core';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { type ReportBundles, buildReportBundles } from '../../test-helpers/report.js';
 import { REPORT_FILES } from './data.js';
+import { launchChromium } from '../../test-helpers/browser.js';
 
-const CHROMIUM = process.env.MLPIPE_CHROMIUM ?? '/usr/bin/chromium';
 
 describe('training report in headless Chromium', function () {
   this.timeout(180_000);
@@ -25,18 +24,9 @@ describe('training report in headless Chromium', function () {
   let browser: Browser;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
-      console.warn(`    (skipped: ${CHROMIUM} not found; apt-get install -y chromium, or set MLPIPE_CHROMIUM)`);
-      this.skip();
-    }
+    browser = await launchChromium(this);
     dir = await tempDir();
     b = await buildReportBundles(dir);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
   });
   after(async () => {
     await browser?.close();

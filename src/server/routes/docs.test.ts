@@ -6,7 +6,6 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { expect } from 'chai';
@@ -18,8 +17,8 @@ import { buildExampleBundle, cleanupTempDirs, tempDir } from '../../test-helpers
 import { createApp } from '../app.js';
 import { ServedModels } from '../models.js';
 import type { AppOptions } from '../options.js';
+import { launchChromium } from '../../test-helpers/browser.js';
 
-const CHROMIUM = process.env.MLPIPE_CHROMIUM ?? '/usr/bin/chromium';
 const servers: Server[] = [];
 
 async function serve(models: ServedModels, options: Partial<AppOptions> = {}): Promise<string> {
@@ -203,16 +202,7 @@ describe('GET /openapi.json and /docs on a live server', function () {
   describe('in headless Chromium', () => {
     let browser: Browser | undefined;
     before(async function () {
-      if (!existsSync(CHROMIUM)) {
-        if (process.env.CI) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`);
-        console.warn(`    (skipped: ${CHROMIUM} not found; apt-get install -y chromium, or set MLPIPE_CHROMIUM)`);
-        this.skip();
-      }
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-      });
+      browser = await launchChromium(this);
     });
     after(async () => {
       await browser?.close();
