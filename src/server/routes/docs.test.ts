@@ -4,8 +4,6 @@
  * validated with ajv (JSON Schema 2020-12) against the schema the document gives for that path,
  * method and status. /docs is rendered in headless Chromium with no request but the page itself.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { expect } from 'chai';
@@ -18,16 +16,10 @@ import { createApp } from '../app.js';
 import { ServedModels } from '../models.js';
 import type { AppOptions } from '../options.js';
 import { launchChromium } from '../../test-helpers/browser.js';
-
-const servers: Server[] = [];
+import { closeServers, listen } from '../../test-helpers/http.js';
 
 async function serve(models: ServedModels, options: Partial<AppOptions> = {}): Promise<string> {
-  const app = createApp(models, options);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listen(createApp(models, options));
 }
 
 interface Exchange {
@@ -81,7 +73,7 @@ describe('GET /openapi.json and /docs on a live server', function () {
     doc = (await res.json()) as OpenApiDocument;
   });
   after(async () => {
-    await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+    await closeServers();
     await cleanupTempDirs();
   });
 
