@@ -57,7 +57,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .command('serve')
     .description('serve bundles over HTTP (verified before listening); a name or name@alias follows the store to new versions without a restart; SIGTERM drains in-flight requests, then exits')
     .addHelpText('after', PROTOCOLS_HELP)
-    .argument('[bundle-refs...]', 'bundles to serve, first = default model (default: every name in the store, its production alias or newest version)')
+    .argument('[bundle-refs...]', 'bundles to serve, first = default model (default: $MLPIPE_MODEL, else every name in the store, its production alias or newest version)')
     .addHelpText('after', '\nThe server documents itself: GET /openapi.json (OpenAPI 3.1, every route and each model\'s schemas) and GET /docs (one self-contained page).\nA typed TypeScript client for it: mlpipe client <bundle-ref...> --out client.ts')
     .addOption(new Option('-p, --port <n>', 'port (0 = any free port); without --port and MLPIPE_PORT, $PORT (set by platforms that run a Procfile)').argParser(portNumber).default(8080).env('MLPIPE_PORT'))
     .addOption(new Option('--host <host>', 'address to listen on (0.0.0.0 in a container)').default('127.0.0.1').env('MLPIPE_HOST'))
@@ -136,7 +136,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         .default(DEFAULT_STREAM_STALL_MS)
         .env('MLPIPE_STREAM_STALL_TIMEOUT'),
     )
-    .addHelpText('after', `\nAlso read from the environment:\n${SERVE_ENVIRONMENT.map((v) => `  ${v.name.padEnd(18)} ${v.what}`).join('\n')}`)
+    .addHelpText('after', `\nAlso read from the environment:\n${SERVE_ENVIRONMENT.map((v) => `  ${v.name.padEnd(20)}${v.what}`).join('\n')}`)
     // --port > MLPIPE_PORT (commander's own env) > PORT > 8080: PORT is the platforms' name (Heroku,
     // Dokku, Cloud Run), a fallback below mlpipe's own, so one option has two variables.
     .hook('preAction', (cmd) => {
