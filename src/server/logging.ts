@@ -33,9 +33,25 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     // Synchronous: a terminal's few lines, none lost when the process exits.
     return pino(base, pinoPretty({ destination: out, colorize, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
-  // pino flushes an asynchronous destination when the process exits.
-  return pino(base, options.stream ?? destination({ dest: 2, sync: false }));
+  if (options.stream) return pino(base, options.stream);
+  // Lines are written in blocks of LOG_BLOCK_BYTES (one system call for many request lines, not one
+  // each: a write per line cost more CPU than the whole request it logged), and at the latest
+  // LOG_FLUSH_MS after they were logged. pino flushes what is left when the process exits.
+  const dest = destination({ dest: 2, sync: false, minLength: LOG_BLOCK_BYTES });
+  let pending = false;
+  const timer = setInterval(() => {
+    if (!pending) return;
+    pending = false;
+    dest.flush();
+  }, LOG_FLUSH_MS);
+  timer.unref();
+  return pino({ ...base, hooks: { streamWrite: (line) => ((pending = true), line) } }, dest);
 }
+
+/** Log lines are written to stderr in blocks of this many bytes… */
+export const LOG_BLOCK_BYTES = 4096;
+/** …or this long after they were logged, whichever comes first. */
+export const LOG_FLUSH_MS = 200;
 
 /**
  * The `log(message)` function of the server (ServerContext.log, startServer's `log`) over a logger:
