@@ -1,5 +1,6 @@
 import { type Logger, type LevelWithSilent, destination, pino, stdTimeFunctions } from 'pino';
 import pinoPretty from 'pino-pretty';
+import type { Request } from 'express';
 import type { RequestObserver } from './request-info.js';
 
 /** `--log-format`: one JSON object a line (for collectors), or pino-pretty's colored lines (for a terminal). */
@@ -66,10 +67,14 @@ export function logFunction(logger: Logger): (message: string) => void {
 }
 
 /** The client a request log names: the API key's NAME when the keys middleware set one (`res.locals.client`), else the address. */
-function clientOf(address: string | undefined, client: unknown): string | undefined {
+function clientOf(req: Request, client: unknown): string | undefined {
   if (typeof client === 'string') return client;
-  if (client !== null && typeof client === 'object' && typeof (client as { name?: unknown }).name === 'string') return (client as { name: string }).name;
-  return address;
+  if (client !== null && typeof client === 'object') {
+    const { name, address } = client as { name?: unknown; address?: unknown };
+    if (typeof name === 'string') return name;
+    if (typeof address === 'string') return address;
+  }
+  return req.ip;
 }
 
 /**
@@ -87,7 +92,7 @@ export function requestLogger(logger: Logger): RequestObserver {
       version: info.version || undefined,
       status: info.status,
       durationMs: Math.round(info.seconds * 1e6) / 1e3,
-      client: clientOf(req.ip, res.locals.client),
+      client: clientOf(req, res.locals.client),
       ...(info.errorCode ? { error: info.errorCode } : {}),
     };
     if (info.status >= 500) logger.error(line, 'request');
