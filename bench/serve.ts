@@ -206,16 +206,21 @@ interface Measure {
  * CPU seconds a process has used so far, from /proc (Linux; 10 ms ticks). Far less sensitive than
  * req/s to other jobs on a shared machine, so it shows what a request costs the server itself.
  */
-async function cpuSeconds(pid: number | undefined): Promise<number | null> {
+async function cpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`): Promise<number | null> {
   if (pid === undefined) return null;
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const stat = await readFile(file, 'utf8');
     // Fields after the command name, which is in parentheses and may itself contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
   }
+}
+
+/** CPU seconds of a process's main thread (its event loop; /proc/<pid>/task/<pid>/stat), or null without /proc. */
+async function mainThreadCpuSeconds(pid: number | undefined): Promise<number | null> {
+  return pid === undefined ? null : cpuSeconds(pid, `/proc/${pid}/task/${pid}/stat`);
 }
 
 async function fire(server: Server, url: string, body: string, connections: number, duration: number): Promise<Measure> {
@@ -273,6 +278,8 @@ interface StreamMeasure {
   serverCpuS: number | null;
   /** Rows per server CPU-second: what the stream costs the server, far less sensitive to other jobs than rows/s. */
   rowsPerCpuS: number | null;
+  /** Of serverCpuS, the main thread's (the event loop: reading, featurizing, writing); the rest is the forest's worker threads, GC helpers and I/O. */
+  mainThreadCpuS: number | null;
 }
 
 /** Streams `rows` CSV rows to `url` in one request (back-pressure on both sides), sampling the server's RSS. */
@@ -283,6 +290,7 @@ async function streamRows(server: Server, url: string, rows: number): Promise<St
   const block = `${Array.from({ length: blockRows }, (_, i) => sample[i % sample.length]).join('\n')}\n`;
   const rssBefore = await rssMb(server.child.pid);
   const cpuBefore = await cpuSeconds(server.child.pid);
+  const mainBefore = await mainThreadCpuSeconds(server.child.pid);
   let rssPeak = rssBefore;
   const quarters: (number | null)[] = [];
   let answered = 0;
@@ -344,6 +352,8 @@ async function streamRows(server: Server, url: string, rows: number): Promise<St
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = await cpuSeconds(server.child.pid);
   const serverCpuS = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
+  const mainAfter = await mainThreadCpuSeconds(server.child.pid);
+  const mainThreadCpuS = mainBefore !== null && mainAfter !== null ? mainAfter - mainBefore : null;
   // The header line of the answer is not a row; the error column is empty on it too, it ends with "error".
   answered -= 1;
   errorLines -= 1;
@@ -360,6 +370,7 @@ async function streamRows(server: Server, url: string, rows: number): Promise<St
     errorLines,
     serverCpuS,
     rowsPerCpuS: serverCpuS ? rows / serverCpuS : null,
+    mainThreadCpuS,
   };
 }
 
@@ -403,13 +414,16 @@ async function streamFigure(mlpipe: Server, streamUrl: string, s: Settings): Pro
     alive(mlpipe);
     if (m.errorLines !== 0) throw new Error(`the stream answered ${m.errorLines} error rows for valid input`);
     runs.push(m);
-    const cpu = m.serverCpuS === null ? '' : `; server CPU ${fmt(m.serverCpuS, 2)} s = ${fmt(m.rowsPerCpuS ?? 0)} rows per CPU-second`;
+    const cpu = m.serverCpuS === null ? '' : `; server CPU ${fmt(m.serverCpuS, 2)} s (main thread ${m.mainThreadCpuS === null ? 'n/a' : fmt(m.mainThreadCpuS, 2)} s) = ${fmt(m.rowsPerCpuS ?? 0)} rows per CPU-second`;
     console.log(`run ${run}/${s.streamRuns}: ${fmt(m.rows)} rows (${fmt(m.mb)} MB) in ${fmt(m.seconds, 2)} s: ${fmt(m.rowsPerSec)} rows/s${cpu}; RSS peak ${mb(m.rssPeak)}`);
   }
   const score = (m: StreamMeasure) => m.rowsPerCpuS ?? m.rowsPerSec;
   const stream = runs.reduce((a, b) => (score(b) > score(a) ? b : a));
   console.log(`${runs.length > 1 ? 'best run: ' : ''}${fmt(stream.rows)} rows in ${fmt(stream.seconds, 2)} s: ${fmt(stream.rowsPerSec)} rows/s  (target ≥ ${fmt(TARGET_STREAM_ROWS_PER_S)}) ${stream.rowsPerSec >= TARGET_STREAM_ROWS_PER_S ? 'met' : 'TARGET MISSED'}`);
-  if (stream.rowsPerCpuS !== null) console.log(`server CPU: ${fmt(stream.serverCpuS ?? 0, 2)} s for the stream = ${fmt(stream.rowsPerCpuS)} rows per CPU-second (all its threads; information only: less sensitive to other jobs than rows/s)`);
+  if (stream.rowsPerCpuS !== null) {
+    const main = stream.mainThreadCpuS === null ? '' : `, of which the main thread ${fmt(stream.mainThreadCpuS, 2)} s = ${fmt(stream.rows / stream.mainThreadCpuS)} rows per main-thread CPU-second`;
+    console.log(`server CPU: ${fmt(stream.serverCpuS ?? 0, 2)} s for the stream = ${fmt(stream.rowsPerCpuS)} rows per CPU-second (all its threads${main}; information only: less sensitive to other jobs than rows/s)`);
+  }
   console.log(`server RSS: before ${mb(stream.rssBefore)}; at 25/50/75/100 % of the rows ${stream.rssQuarters.map(mb).join(' / ')}; peak ${mb(stream.rssPeak)}`);
   const flat = stream.rssQuarters[1] !== null && stream.rssQuarters[3] !== null && (stream.rssQuarters[3] as number) - (stream.rssQuarters[1] as number) < 50;
   console.log(`memory flat (RSS at 100 % within 50 MB of RSS at 50 %): ${flat ? 'yes' : 'NO (TARGET MISSED)'}`);

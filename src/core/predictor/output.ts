@@ -9,7 +9,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { ErrorDetail } from '../errors.js';
 import { pointerToken } from '../features/pipeline.js';
 import { CellError, type ColumnType, type DateOrder, toCell } from '../values.js';
-import { dict } from '../dict.js';
+import { DataRecord, dict } from '../dict.js';
 import type { Prediction, Predictor } from './predictor.js';
 
 /** A record as read from a row (keyed by column names, which are data: a null-prototype object). */
@@ -80,6 +80,10 @@ export interface ReadRecord {
 export class TextCells {
   private readonly types: Map<string, ColumnType>;
   private readonly dateOrders: Map<string, DateOrder | undefined>;
+  /** The type and date order of each column of the last `columns` read (a table's chunks share one header). */
+  private lastColumns: readonly string[] | undefined;
+  private columnTypes: (ColumnType | undefined)[] = [];
+  private columnOrders: (DateOrder | undefined)[] = [];
 
   constructor(
     model: Predictor,
@@ -91,9 +95,18 @@ export class TextCells {
     this.dateOrders = new Map(model.transformer.pipeline.inputs.map((c) => [c.name, c.dateOrder]));
   }
 
-  /** The record of one row of values under `columns` (a missing value is left out). */
+  /**
+   * The record of one row of values under `columns` (a missing value is left out): a
+   * {@link DataRecord}, keyed by the columns without inheriting anything.
+   */
   record(columns: readonly string[], row: readonly unknown[]): ReadRecord {
-    const record: OutputRecord = dict();
+    if (columns !== this.lastColumns || columns.length !== this.columnTypes.length) {
+      this.lastColumns = columns;
+      this.columnTypes = columns.map((name) => this.types.get(name));
+      this.columnOrders = columns.map((name) => this.dateOrders.get(name));
+    }
+    const types = this.columnTypes;
+    const record: OutputRecord = new DataRecord();
     const problems: ErrorDetail[] = [];
     let unreadId: unknown;
     let unread = false;
@@ -101,13 +114,13 @@ export class TextCells {
       const name = columns[j] as string;
       const value = row[j];
       if (value === undefined) continue;
-      const type = this.types.get(name);
+      const type = types[j];
       if (!this.textual || type === undefined) {
         record[name] = value;
         continue;
       }
       try {
-        record[name] = toCell(type, value as string, this.dateOrders.get(name));
+        record[name] = toCell(type, value as string, this.columnOrders[j]);
       } catch (err) {
         if (!(err instanceof CellError)) throw err;
         if (name === this.id) {
