@@ -7,7 +7,8 @@ import { runPipeline } from '../pipeline/run.js';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { mulberry32 } from '../../test-helpers/random.js';
 import { dict } from '../dict.js';
-import { PredictionText, csvCell, csvOutputCells, csvText, jsonOutputObject, outputClasses } from './output.js';
+import { buildScoringBundles } from '../../test-helpers/scoring.js';
+import { PredictionText, TextCells, csvCell, csvOutputCells, csvText, jsonOutputObject, outputClasses } from './output.js';
 import type { Predictor } from './predictor.js';
 import { loadPredictor } from './load.js';
 
@@ -94,5 +95,41 @@ describe('PredictionText: the general path’s bytes, from the forest’s arrays
   it('names the label in its own spelling and type (labelOf)', () => {
     expect(outputClasses(models.get('integer labels')!).map((_, c) => models.get('integer labels')!.labelOf(c)).sort()).to.deep.equal([1, 10, 2]);
     expect(models.get('regression')!.labelOf(2.5)).to.equal(2.5);
+  });
+});
+
+describe('TextCells.recordFromSpans: the record TextCells.record reads from the same CSV row', function () {
+  this.timeout(120_000);
+  after(cleanupTempDirs);
+
+  it('numbers in every spelling, missing-value tokens, quoted and escaped cells, bad cells (same problems, same unread id)', async () => {
+    const dir = await tempDir();
+    const artifacts = await buildScoringBundles(dir, { trees: 2, strict: false });
+    const model = await loadPredictor('scoring', artifacts);
+    const numbers = ['1', '-2.5', '+3', '.5', '5.', '1e3', '1E-2', '1e400', '12345678901234567', '0.1234567890123456789', ' 7 ', '\u00a08', '0x10', 'NaN', 'NA', 'null', '', 'n/a', 'lots', '"4"', '"4,5"', '"say ""9"""', '--1', '1_000', '٣'];
+    const rand = mulberry32(4);
+    const rows = Array.from({ length: 3000 }, (_, i) => {
+      const cell = () => numbers[Math.floor(rand() * numbers.length)] as string;
+      return [i % 5 === 0 ? '2024-02-30' : '2024-03-05', cell(), i % 7 === 0 ? '"a ""b"""' : 'red', i % 3 === 0 ? cell() : 'true', cell()].join(',');
+    });
+    const text = `date,area,color,ok,extra\n${rows.join('\n')}\n`;
+    const { streamedRows } = await import('./stream-input.js');
+    const { Readable } = await import('node:stream');
+    let compared = 0;
+    for await (const chunk of streamedRows(Readable.from([text]), 'csv', 'test', 1000).chunks) {
+      expect(chunk.spans, 'a CSV chunk keeps its spans').to.not.equal(undefined);
+      for (const id of [undefined, 'area']) {
+        const cells = new TextCells(model, true, id);
+        for (let i = 0; i < chunk.spans!.rowCount; i++) {
+          if (chunk.malformed?.some((m) => m.index === i)) continue;
+          const fast = cells.recordFromSpans(chunk.columns, chunk.spans!, i);
+          const slow = cells.record(chunk.columns, chunk.rows[i]!);
+          expect({ ...fast, record: { ...fast.record } }, `row ${i}: ${JSON.stringify(chunk.rows[i])}`).to.deep.equal({ ...slow, record: { ...slow.record } });
+          expect(Object.keys(fast.record)).to.deep.equal(Object.keys(slow.record));
+          compared++;
+        }
+      }
+    }
+    expect(compared).to.equal(6000);
   });
 });

@@ -8,7 +8,8 @@
 import { stringify } from 'csv-stringify/sync';
 import type { ErrorDetail } from '../errors.js';
 import { pointerToken } from '../features/pipeline.js';
-import { CellError, type ColumnType, type DateOrder, toCell } from '../values.js';
+import { CellError, type ColumnType, type DateOrder, isMissingSpan, parseNumberSpan, toCell } from '../values.js';
+import { type TextRows, textRowsValue } from '../data/sources/types.js';
 import { DataRecord, dict } from '../dict.js';
 import type { Prediction, Predictor } from './predictor.js';
 
@@ -95,42 +96,80 @@ export class TextCells {
     this.dateOrders = new Map(model.transformer.pipeline.inputs.map((c) => [c.name, c.dateOrder]));
   }
 
-  /**
-   * The record of one row of values under `columns` (a missing value is left out): a
-   * {@link DataRecord}, keyed by the columns without inheriting anything.
-   */
-  record(columns: readonly string[], row: readonly unknown[]): ReadRecord {
+  /** The column types and date orders of `columns`, looked up once per header. */
+  private prepare(columns: readonly string[]): void {
     if (columns !== this.lastColumns || columns.length !== this.columnTypes.length) {
       this.lastColumns = columns;
       this.columnTypes = columns.map((name) => this.types.get(name));
       this.columnOrders = columns.map((name) => this.dateOrders.get(name));
     }
-    const types = this.columnTypes;
+  }
+
+  /**
+   * The record of one row of values under `columns` (a missing value is left out): a
+   * {@link DataRecord}, keyed by the columns without inheriting anything.
+   */
+  record(columns: readonly string[], row: readonly unknown[]): ReadRecord {
+    this.prepare(columns);
     const record: OutputRecord = new DataRecord();
-    const problems: ErrorDetail[] = [];
-    let unreadId: unknown;
-    let unread = false;
+    const read: ReadRecord = { record, problems: [] };
     for (let j = 0; j < columns.length; j++) {
-      const name = columns[j] as string;
       const value = row[j];
-      if (value === undefined) continue;
-      const type = types[j];
-      if (!this.textual || type === undefined) {
-        record[name] = value;
-        continue;
-      }
-      try {
-        record[name] = toCell(type, value as string, this.columnOrders[j]);
-      } catch (err) {
-        if (!(err instanceof CellError)) throw err;
-        if (name === this.id) {
-          unread = true;
-          unreadId = value;
-        }
-        problems.push({ path: `/${pointerToken(name)}`, message: err.message });
-      }
+      if (value !== undefined) this.cell(read, columns[j] as string, j, value);
     }
-    return unread ? { record, problems, unreadId } : { record, problems };
+    return read;
+  }
+
+  /**
+   * {@link record} of row `i` of a CSV chunk kept as spans of its text (RawChunk.spans): the same
+   * record, but a number column's cells are read in place (values.ts parseNumberSpan, the loader's
+   * reader) rather than cut out as strings first. A cell that is not a number goes the way of
+   * {@link record}, for the same error.
+   */
+  recordFromSpans(columns: readonly string[], spans: TextRows, i: number): ReadRecord {
+    this.prepare(columns);
+    const types = this.columnTypes;
+    const { text, starts, ends, escaped, width } = spans;
+    const record: OutputRecord = new DataRecord();
+    const read: ReadRecord = { record, problems: [] };
+    const base = i * width;
+    for (let j = 0; j < columns.length; j++) {
+      const k = base + j;
+      const type = types[j];
+      if (this.textual && (type === 'number' || type === 'integer') && escaped?.has(k) !== true) {
+        const start = starts[k] as number;
+        const end = ends[k] as number;
+        if (isMissingSpan(text, start, end)) {
+          record[columns[j] as string] = null;
+          continue;
+        }
+        const n = parseNumberSpan(text, start, end, this.numberInfo);
+        if (!Number.isNaN(n)) {
+          record[columns[j] as string] = n;
+          continue;
+        }
+      }
+      this.cell(read, columns[j] as string, j, textRowsValue(spans, k));
+    }
+    return read;
+  }
+
+  private readonly numberInfo = { integer: false };
+
+  /** Reads `value` of column `j` into `read` (its record, or a problem at the column's path). */
+  private cell(read: ReadRecord, name: string, j: number, value: unknown): void {
+    const type = this.columnTypes[j];
+    if (!this.textual || type === undefined) {
+      read.record[name] = value;
+      return;
+    }
+    try {
+      read.record[name] = toCell(type, value as string, this.columnOrders[j]);
+    } catch (err) {
+      if (!(err instanceof CellError)) throw err;
+      if (name === this.id) read.unreadId = value;
+      read.problems.push({ path: `/${pointerToken(name)}`, message: err.message });
+    }
   }
 }
 

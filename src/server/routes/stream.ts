@@ -5,7 +5,7 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import { DataError, type ErrorDetail, MlpipeError } from '../../core/errors.js';
 import { type OutputRecord, PredictionText, TextCells, csvOutputCells, csvOutputHeader, csvText, errorText, outputClasses } from '../../core/predictor/output.js';
 import type { ForestOutputs, Predictor } from '../../core/predictor/predictor.js';
-import { type RawChunk, type StreamFormat, streamedRows } from '../../core/predictor/stream-input.js';
+import { type RawChunk, type StreamFormat, chunkRowCount, streamedRows } from '../../core/predictor/stream-input.js';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { DEFAULT_STREAM_STALL_MS } from '../options.js';
@@ -246,14 +246,14 @@ export function streamRoutes(ctx: ServerContext): Router {
         // Rows are charged to the client's row budget as they arrive: past it, a 429 before the first
         // answer byte, else a last error line saying where the stream stopped.
         try {
-          await ctx.limits.chargeRows(req, res, chunk.rows.length);
+          await ctx.limits.chargeRows(req, res, chunkRowCount(chunk));
         } catch (err) {
           if (!started) throw err;
           if (pending && !(await flush(pending))) return;
           res.end(writer.fatal(err, nextRow));
           return;
         }
-        const predicted = predictChunk(ctx, res, model, cells, chunk.columns, chunk.rows, chunk.malformed);
+        const predicted = predictChunk(ctx, res, model, cells, chunk);
         // Awaited below (or dropped when the client has gone): never an unhandled rejection.
         predicted.catch(() => {});
         if (pending && !(await flush(pending))) return;
@@ -314,20 +314,21 @@ async function predictChunk(
   res: Response,
   model: Predictor,
   cells: TextCells,
-  columns: readonly string[],
-  rawRows: readonly (readonly unknown[])[],
-  malformed: readonly { index: number; error: DataError }[] | undefined,
+  chunk: RawChunk,
 ): Promise<ChunkAnswer> {
+  const { columns, spans } = chunk;
+  // A CSV chunk's rows are read from its spans, without a string per cell (the `rows` it makes when asked).
+  const size = chunkRowCount(chunk);
   const bad = new Map<number, BadRow>();
-  for (const m of malformed ?? []) {
+  for (const m of chunk.malformed ?? []) {
     const where = m.error.location.line !== undefined ? `line ${m.error.location.line}` : `row ${m.error.location.row ?? m.index + 1}`;
     bad.set(m.index, { record: {}, error: `${where}: ${m.error.problem}`, details: [{ path: '', message: m.error.problem }] });
   }
   const readable: OutputRecord[] = [];
   const at: number[] = [];
-  for (let i = 0; i < rawRows.length; i++) {
+  for (let i = 0; i < size; i++) {
     if (bad.has(i)) continue;
-    const read = cells.record(columns, rawRows[i] as unknown[]);
+    const read = spans ? cells.recordFromSpans(columns, spans, i) : cells.record(columns, chunk.rows[i] as unknown[]);
     if (read.problems.length > 0) {
       const record = 'unreadId' in read ? { ...read.record, [cells.id as string]: read.unreadId } : read.record;
       bad.set(i, { record, error: errorText(read.problems), details: read.problems });
@@ -336,7 +337,7 @@ async function predictChunk(
     readable.push(read.record);
     at.push(i);
   }
-  if (readable.length === 0) return { size: rawRows.length, good: [], records: [], outputs: { values: new Float64Array(0), proba: new Float64Array(0) }, bad };
+  if (readable.length === 0) return { size, good: [], records: [], outputs: { values: new Float64Array(0), proba: new Float64Array(0) }, bad };
   // The table reader flattens nested NDJSON records, and CSV cells are scalars: no record is nested.
   const { featurized, outputs } = await predictRows(ctx, res, model, readable, { flat: true });
   for (const p of featurized.problems) {
@@ -344,7 +345,7 @@ async function predictChunk(
   }
   const allGood = featurized.rows.length === readable.length;
   return {
-    size: rawRows.length,
+    size,
     good: allGood ? at : featurized.rows.map((r) => at[r] as number),
     records: allGood ? readable : featurized.rows.map((r) => readable[r] as OutputRecord),
     outputs,
