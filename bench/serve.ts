@@ -65,6 +65,19 @@ function positiveInt(name: string, raw: string | undefined, fallback: number, mi
   return n;
 }
 
+const USAGE = `usage: node --import tsx bench/serve.ts [options]   (build dist/ first: make bench-serve does)
+  --duration S        seconds per measured round (10; --quick 3)
+  --connections N     autocannon connections for single records (50)
+  --warmup S          warm-up seconds before each server's rounds (3; --quick 1)
+  --rounds N          rounds per figure, the best kept (2; --quick 1)
+  --stream-rows N     rows streamed through /predict/stream (1000000; --quick 200000)
+  --stream-runs N     streams of that many rows, the one with the most rows per server CPU-second kept (1)
+  --batch-rows N      records per request for /predict/batch, /v2 infer and /invocations (100)
+  --only stream       only the streaming figure (for work on the streaming path)
+  --cpu-prof DIR      run the mlpipe server under node --cpu-prof, its profile written to DIR when it stops
+  --bin PATH          serve with another checkout's bin/mlpipe (a baseline build, for A/B runs)
+  --quick             a smoke run (its figures are not the README's)`;
+
 function parseSettings(argv: string[]): Settings {
   const { values } = parseArgs({
     args: argv,
@@ -80,9 +93,14 @@ function parseSettings(argv: string[]): Settings {
       'cpu-prof': { type: 'string' },
       bin: { type: 'string' },
       quick: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const quick = values.quick === true;
   if (values.only !== undefined && values.only !== 'stream') throw new Error(`--only: expected "stream", got "${values.only}"`);
   return {
@@ -280,6 +298,8 @@ interface StreamMeasure {
   rowsPerCpuS: number | null;
   /** Of serverCpuS, the main thread's (the event loop: reading, featurizing, writing); the rest is the forest's worker threads, GC helpers and I/O. */
   mainThreadCpuS: number | null;
+  /** CPU seconds of this process (the client: sending the CSV, reading the answer) during the stream: it shares the machine's cores with the server. */
+  clientCpuS: number;
 }
 
 /** Streams `rows` CSV rows to `url` in one request (back-pressure on both sides), sampling the server's RSS. */
@@ -291,6 +311,7 @@ async function streamRows(server: Server, url: string, rows: number): Promise<St
   const rssBefore = await rssMb(server.child.pid);
   const cpuBefore = await cpuSeconds(server.child.pid);
   const mainBefore = await mainThreadCpuSeconds(server.child.pid);
+  const clientBefore = process.cpuUsage();
   let rssPeak = rssBefore;
   const quarters: (number | null)[] = [];
   let answered = 0;
@@ -350,6 +371,7 @@ async function streamRows(server: Server, url: string, rows: number): Promise<St
     clearInterval(sampler);
   }
   const seconds = (performance.now() - started) / 1000;
+  const client = process.cpuUsage(clientBefore);
   const cpuAfter = await cpuSeconds(server.child.pid);
   const serverCpuS = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
   const mainAfter = await mainThreadCpuSeconds(server.child.pid);
@@ -371,6 +393,7 @@ async function streamRows(server: Server, url: string, rows: number): Promise<St
     serverCpuS,
     rowsPerCpuS: serverCpuS ? rows / serverCpuS : null,
     mainThreadCpuS,
+    clientCpuS: (client.user + client.system) / 1e6,
   };
 }
 
@@ -423,6 +446,7 @@ async function streamFigure(mlpipe: Server, streamUrl: string, s: Settings): Pro
   if (stream.rowsPerCpuS !== null) {
     const main = stream.mainThreadCpuS === null ? '' : `, of which the main thread ${fmt(stream.mainThreadCpuS, 2)} s = ${fmt(stream.rows / stream.mainThreadCpuS)} rows per main-thread CPU-second`;
     console.log(`server CPU: ${fmt(stream.serverCpuS ?? 0, 2)} s for the stream = ${fmt(stream.rowsPerCpuS)} rows per CPU-second (all its threads${main}; information only: less sensitive to other jobs than rows/s)`);
+    console.log(`client CPU (this process, sharing the cores): ${fmt(stream.clientCpuS, 2)} s`);
   }
   console.log(`server RSS: before ${mb(stream.rssBefore)}; at 25/50/75/100 % of the rows ${stream.rssQuarters.map(mb).join(' / ')}; peak ${mb(stream.rssPeak)}`);
   const flat = stream.rssQuarters[1] !== null && stream.rssQuarters[3] !== null && (stream.rssQuarters[3] as number) - (stream.rssQuarters[1] as number) < 50;
