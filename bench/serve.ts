@@ -14,10 +14,15 @@
  *      `/predict/batch` for the same rows; a route that answers 404 (not in this build) is skipped.
  *
  *   node --import tsx bench/serve.ts [--duration 10] [--connections 50] [--warmup 3] [--rounds 2]
- *                                    [--stream-rows 1000000] [--batch-rows 100] [--quick]
+ *                                    [--stream-rows 1000000] [--stream-runs 1] [--batch-rows 100]
+ *                                    [--only stream] [--cpu-prof DIR] [--bin PATH] [--quick]
  *
  * Rate limits are off: they would answer 429 under load. `--quick`: 3 s rounds, one round, 200,000
- * streamed rows (a smoke run; its figures are not the README's).
+ * streamed rows (a smoke run; its figures are not the README's). `--only stream`: figure 4 alone (for
+ * iterating on the streaming path); `--stream-runs N` streams N times and keeps the best by rows per
+ * server CPU-second; `--cpu-prof DIR`: the mlpipe server runs under `node --cpu-prof`, its profile
+ * written to DIR when it stops; `--bin PATH`: serve with another checkout's bin/mlpipe (a baseline build,
+ * for A/B runs on the same machine state).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -43,7 +48,14 @@ interface Settings {
   warmup: number;
   rounds: number;
   streamRows: number;
+  streamRuns: number;
   batchRows: number;
+  /** Only this part of the bench (`stream`), or every part. */
+  only: 'stream' | undefined;
+  /** Folder for the mlpipe server's `--cpu-prof` profile, or none. */
+  cpuProf: string | undefined;
+  /** The mlpipe launcher the servers run (bin/mlpipe of this checkout unless --bin names another, e.g. a baseline build). */
+  bin: string;
 }
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min: number): number {
@@ -52,6 +64,19 @@ function positiveInt(name: string, raw: string | undefined, fallback: number, mi
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer ≥ ${min}, got "${raw}"`);
   return n;
 }
+
+const USAGE = `usage: node --import tsx bench/serve.ts [options]   (build dist/ first: make bench-serve does)
+  --duration S        seconds per measured round (10; --quick 3)
+  --connections N     autocannon connections for single records (50)
+  --warmup S          warm-up seconds before each server's rounds (3; --quick 1)
+  --rounds N          rounds per figure, the best kept (2; --quick 1)
+  --stream-rows N     rows streamed through /predict/stream (1000000; --quick 200000)
+  --stream-runs N     streams of that many rows, the one with the most rows per server CPU-second kept (1)
+  --batch-rows N      records per request for /predict/batch, /v2 infer and /invocations (100)
+  --only stream       only the streaming figure (for work on the streaming path)
+  --cpu-prof DIR      run the mlpipe server under node --cpu-prof, its profile written to DIR when it stops
+  --bin PATH          serve with another checkout's bin/mlpipe (a baseline build, for A/B runs)
+  --quick             a smoke run (its figures are not the README's)`;
 
 function parseSettings(argv: string[]): Settings {
   const { values } = parseArgs({
@@ -62,19 +87,33 @@ function parseSettings(argv: string[]): Settings {
       warmup: { type: 'string' },
       rounds: { type: 'string' },
       'stream-rows': { type: 'string' },
+      'stream-runs': { type: 'string' },
       'batch-rows': { type: 'string' },
+      only: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      bin: { type: 'string' },
       quick: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const quick = values.quick === true;
+  if (values.only !== undefined && values.only !== 'stream') throw new Error(`--only: expected "stream", got "${values.only}"`);
   return {
     duration: positiveInt('duration', values.duration, quick ? 3 : 10, 1),
     connections: positiveInt('connections', values.connections, 50, 1),
     warmup: positiveInt('warmup', values.warmup, quick ? 1 : 3, 0),
     rounds: positiveInt('rounds', values.rounds, quick ? 1 : 2, 1),
     streamRows: positiveInt('stream-rows', values['stream-rows'], quick ? 200_000 : 1_000_000, 1),
+    streamRuns: positiveInt('stream-runs', values['stream-runs'], 1, 1),
     batchRows: positiveInt('batch-rows', values['batch-rows'], 100, 1),
+    only: values.only,
+    cpuProf: values['cpu-prof'],
+    bin: values.bin ?? BIN,
   };
 }
 
@@ -185,16 +224,21 @@ interface Measure {
  * CPU seconds a process has used so far, from /proc (Linux; 10 ms ticks). Far less sensitive than
  * req/s to other jobs on a shared machine, so it shows what a request costs the server itself.
  */
-async function cpuSeconds(pid: number | undefined): Promise<number | null> {
+async function cpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`): Promise<number | null> {
   if (pid === undefined) return null;
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const stat = await readFile(file, 'utf8');
     // Fields after the command name, which is in parentheses and may itself contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
   }
+}
+
+/** CPU seconds of a process's main thread (its event loop; /proc/<pid>/task/<pid>/stat), or null without /proc. */
+async function mainThreadCpuSeconds(pid: number | undefined): Promise<number | null> {
+  return pid === undefined ? null : cpuSeconds(pid, `/proc/${pid}/task/${pid}/stat`);
 }
 
 async function fire(server: Server, url: string, body: string, connections: number, duration: number): Promise<Measure> {
@@ -248,6 +292,14 @@ interface StreamMeasure {
   rssQuarters: (number | null)[];
   rssPeak: number | null;
   errorLines: number;
+  /** CPU seconds the server process (every thread: the event loop and the pool's workers) spent on the stream, or null without /proc. */
+  serverCpuS: number | null;
+  /** Rows per server CPU-second: what the stream costs the server, far less sensitive to other jobs than rows/s. */
+  rowsPerCpuS: number | null;
+  /** Of serverCpuS, the main thread's (the event loop: reading, featurizing, writing); the rest is the forest's worker threads, GC helpers and I/O. */
+  mainThreadCpuS: number | null;
+  /** CPU seconds of this process (the client: sending the CSV, reading the answer) during the stream: it shares the machine's cores with the server. */
+  clientCpuS: number;
 }
 
 /** Streams `rows` CSV rows to `url` in one request (back-pressure on both sides), sampling the server's RSS. */
@@ -257,6 +309,9 @@ async function streamRows(server: Server, url: string, rows: number): Promise<St
   const blockRows = 10_000;
   const block = `${Array.from({ length: blockRows }, (_, i) => sample[i % sample.length]).join('\n')}\n`;
   const rssBefore = await rssMb(server.child.pid);
+  const cpuBefore = await cpuSeconds(server.child.pid);
+  const mainBefore = await mainThreadCpuSeconds(server.child.pid);
+  const clientBefore = process.cpuUsage();
   let rssPeak = rssBefore;
   const quarters: (number | null)[] = [];
   let answered = 0;
@@ -316,12 +371,30 @@ async function streamRows(server: Server, url: string, rows: number): Promise<St
     clearInterval(sampler);
   }
   const seconds = (performance.now() - started) / 1000;
+  const client = process.cpuUsage(clientBefore);
+  const cpuAfter = await cpuSeconds(server.child.pid);
+  const serverCpuS = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
+  const mainAfter = await mainThreadCpuSeconds(server.child.pid);
+  const mainThreadCpuS = mainBefore !== null && mainAfter !== null ? mainAfter - mainBefore : null;
   // The header line of the answer is not a row; the error column is empty on it too, it ends with "error".
   answered -= 1;
   errorLines -= 1;
   if (answered !== rows) throw new Error(`the stream answered ${answered} rows for ${rows} sent`);
   while (quarters.length < 4) quarters.push(await rssMb(server.child.pid));
-  return { rows, seconds, rowsPerSec: rows / seconds, mb: sentBytes / 1e6, rssBefore, rssQuarters: quarters, rssPeak, errorLines };
+  return {
+    rows,
+    seconds,
+    rowsPerSec: rows / seconds,
+    mb: sentBytes / 1e6,
+    rssBefore,
+    rssQuarters: quarters,
+    rssPeak,
+    errorLines,
+    serverCpuS,
+    rowsPerCpuS: serverCpuS ? rows / serverCpuS : null,
+    mainThreadCpuS,
+    clientCpuS: (client.user + client.system) / 1e6,
+  };
 }
 
 /** A protocol route's body for the same records, or why it cannot be measured. */
@@ -344,6 +417,41 @@ function protocolCases(name: string, records: Record<string, unknown>[]): RouteC
     },
     { label: '/invocations', path: '/invocations', body: JSON.stringify({ dataframe_split: { columns, data: records.map((r) => columns.map((c) => r[c])) } }) },
   ];
+}
+
+/**
+ * Figure 4: a warm-up stream (not counted), then `s.streamRuns` streams of `s.streamRows` CSV rows;
+ * the run with the most rows per server CPU-second is kept (rows/s when /proc is missing).
+ */
+async function streamFigure(mlpipe: Server, streamUrl: string, s: Settings): Promise<{ stream: StreamMeasure; flat: boolean }> {
+  console.log('');
+  console.log(
+    `== POST /predict/stream: ${fmt(s.streamRows)} CSV rows in one request, ${s.streamRuns} run(s) (CSV answer; after a warm-up stream of ${fmt(Math.min(100_000, s.streamRows))} rows), server RSS sampled every 100 ms`,
+  );
+  // Warm-up, not counted (as for the other figures): the stream's code compiled, the pool's threads started.
+  await streamRows(mlpipe, streamUrl, Math.min(100_000, s.streamRows));
+  const mb = (v: number | null) => (v === null ? 'n/a' : `${fmt(v)} MB`);
+  const runs: StreamMeasure[] = [];
+  for (let run = 1; run <= s.streamRuns; run++) {
+    const m = await streamRows(mlpipe, streamUrl, s.streamRows);
+    alive(mlpipe);
+    if (m.errorLines !== 0) throw new Error(`the stream answered ${m.errorLines} error rows for valid input`);
+    runs.push(m);
+    const cpu = m.serverCpuS === null ? '' : `; server CPU ${fmt(m.serverCpuS, 2)} s (main thread ${m.mainThreadCpuS === null ? 'n/a' : fmt(m.mainThreadCpuS, 2)} s) = ${fmt(m.rowsPerCpuS ?? 0)} rows per CPU-second`;
+    console.log(`run ${run}/${s.streamRuns}: ${fmt(m.rows)} rows (${fmt(m.mb)} MB) in ${fmt(m.seconds, 2)} s: ${fmt(m.rowsPerSec)} rows/s${cpu}; RSS peak ${mb(m.rssPeak)}`);
+  }
+  const score = (m: StreamMeasure) => m.rowsPerCpuS ?? m.rowsPerSec;
+  const stream = runs.reduce((a, b) => (score(b) > score(a) ? b : a));
+  console.log(`${runs.length > 1 ? 'best run: ' : ''}${fmt(stream.rows)} rows in ${fmt(stream.seconds, 2)} s: ${fmt(stream.rowsPerSec)} rows/s  (target ≥ ${fmt(TARGET_STREAM_ROWS_PER_S)}) ${stream.rowsPerSec >= TARGET_STREAM_ROWS_PER_S ? 'met' : 'TARGET MISSED'}`);
+  if (stream.rowsPerCpuS !== null) {
+    const main = stream.mainThreadCpuS === null ? '' : `, of which the main thread ${fmt(stream.mainThreadCpuS, 2)} s = ${fmt(stream.rows / stream.mainThreadCpuS)} rows per main-thread CPU-second`;
+    console.log(`server CPU: ${fmt(stream.serverCpuS ?? 0, 2)} s for the stream = ${fmt(stream.rowsPerCpuS)} rows per CPU-second (all its threads${main}; information only: less sensitive to other jobs than rows/s)`);
+    console.log(`client CPU (this process, sharing the cores): ${fmt(stream.clientCpuS, 2)} s`);
+  }
+  console.log(`server RSS: before ${mb(stream.rssBefore)}; at 25/50/75/100 % of the rows ${stream.rssQuarters.map(mb).join(' / ')}; peak ${mb(stream.rssPeak)}`);
+  const flat = stream.rssQuarters[1] !== null && stream.rssQuarters[3] !== null && (stream.rssQuarters[3] as number) - (stream.rssQuarters[1] as number) < 50;
+  console.log(`memory flat (RSS at 100 % within 50 MB of RSS at 50 %): ${flat ? 'yes' : 'NO (TARGET MISSED)'}`);
+  return { stream, flat };
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -372,9 +480,16 @@ async function main(): Promise<number> {
   // MLPIPE_DEV would make bin/mlpipe run the sources through tsx: measure the build.
   const env = { ...process.env };
   delete env.MLPIPE_DEV;
-  const mlpipe = await startServer('mlpipe', [BIN, 'serve', ref, '--artifacts', artifacts, '--port', '0', '--rate-limit', '0', '--batch-rate-limit', '0', '--rows-per-minute', '0', '--max-inflight', '0', '--request-deadline', '0'], env);
+  const profile = s.cpuProf === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', s.cpuProf];
+  const mlpipe = await startServer('mlpipe', [...profile, s.bin, 'serve', ref, '--artifacts', artifacts, '--port', '0', '--rate-limit', '0', '--batch-rate-limit', '0', '--rows-per-minute', '0', '--max-inflight', '0', '--request-deadline', '0'], env);
   const predictUrl = `${mlpipe.url}/v1/models/${built.package.name}/predict`;
   const answer = await checkPredict(predictUrl, body);
+  if (s.only === 'stream') {
+    console.log(`mlpipe ${ref} (${s.bin}): rate limits, row budget, in-flight cap and deadline OFF; machine: node ${process.version}, ${cpus().length} CPU(s)`);
+    const { stream, flat } = await streamFigure(mlpipe, `${mlpipe.url}/v1/models/${built.package.name}/predict/stream`, s);
+    console.log(JSON.stringify({ bench: 'serve', only: 'stream', node: process.version, cpus: cpus().length, trees: TREES, stream, memoryFlat: flat }));
+    return 0;
+  }
   // The baseline answers exactly what mlpipe answers, so both put the same bytes on the wire.
   const bare = await startServer('bare express', ['--import', 'tsx', join('bench', 'bare-express.ts')], { ...env, BENCH_RESPONSE: answer });
   const bareUrl = `${bare.url}/predict`;
@@ -438,7 +553,7 @@ async function main(): Promise<number> {
   // 3. Two workers against one.
   console.log('');
   console.log(`== serve --workers 2 against one worker (${s.connections} connections, ${s.rounds} round(s) of ${s.duration} s, alternating)`);
-  const workers = await startServer('mlpipe --workers 2', [BIN, 'serve', ref, '--artifacts', artifacts, '--port', '0', '--rate-limit', '0', '--batch-rate-limit', '0', '--rows-per-minute', '0', '--max-inflight', '0', '--request-deadline', '0', '--workers', '2'], env);
+  const workers = await startServer('mlpipe --workers 2', [s.bin, 'serve', ref, '--artifacts', artifacts, '--port', '0', '--rate-limit', '0', '--batch-rate-limit', '0', '--rows-per-minute', '0', '--max-inflight', '0', '--request-deadline', '0', '--workers', '2'], env);
   const workersUrl = `${workers.url}/v1/models/${built.package.name}/predict`;
   await checkPredict(workersUrl, body);
   if (s.warmup > 0) await fire(workers, workersUrl, body, s.connections, s.warmup);
@@ -461,19 +576,7 @@ async function main(): Promise<number> {
   if (cpus().length <= 2) console.log(`  note: ${cpus().length} CPU(s) here, shared by both workers, the primary and autocannon itself`);
 
   // 4. Streaming.
-  console.log('');
-  console.log(`== POST /predict/stream: ${fmt(s.streamRows)} CSV rows in one request (CSV answer; after a warm-up stream of ${fmt(Math.min(100_000, s.streamRows))} rows), server RSS sampled every 100 ms`);
-  const streamUrl = `${mlpipe.url}/v1/models/${built.package.name}/predict/stream`;
-  // Warm-up, not counted (as for the other figures): the stream's code compiled, the pool's threads started.
-  await streamRows(mlpipe, streamUrl, Math.min(100_000, s.streamRows));
-  const stream = await streamRows(mlpipe, streamUrl, s.streamRows);
-  alive(mlpipe);
-  const mb = (v: number | null) => (v === null ? 'n/a' : `${fmt(v)} MB`);
-  console.log(`${fmt(stream.rows)} rows (${fmt(stream.mb)} MB) in ${fmt(stream.seconds, 2)} s: ${fmt(stream.rowsPerSec)} rows/s  (target ≥ ${fmt(TARGET_STREAM_ROWS_PER_S)}) ${stream.rowsPerSec >= TARGET_STREAM_ROWS_PER_S ? 'met' : 'TARGET MISSED'}`);
-  console.log(`server RSS: before ${mb(stream.rssBefore)}; at 25/50/75/100 % of the rows ${stream.rssQuarters.map(mb).join(' / ')}; peak ${mb(stream.rssPeak)}`);
-  const flat = stream.rssQuarters[1] !== null && stream.rssQuarters[3] !== null && (stream.rssQuarters[3] as number) - (stream.rssQuarters[1] as number) < 50;
-  console.log(`memory flat (RSS at 100 % within 50 MB of RSS at 50 %): ${flat ? 'yes' : 'NO (TARGET MISSED)'}`);
-  if (stream.errorLines !== 0) throw new Error(`the stream answered ${stream.errorLines} error rows for valid input`);
+  const { stream, flat } = await streamFigure(mlpipe, `${mlpipe.url}/v1/models/${built.package.name}/predict/stream`, s);
 
   // 5. Protocol routes against /predict/batch, the same rows.
   console.log('');

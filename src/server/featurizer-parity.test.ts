@@ -186,9 +186,10 @@ describe('featurizer parity through the HTTP server (every registered kind)', fu
     // The server exposes predictions, not features: read the vectors its featurizer makes.
     const transformer = model.transformer;
     const record = transformer.transformRecord.bind(transformer);
-    transformer.transformRecord = (rec, out, pathPrefix) => {
-      const result = record(rec, out, pathPrefix);
-      captured.push(Array.from(result));
+    transformer.transformRecord = (rec, out, pathPrefix, at = 0) => {
+      const result = record(rec, out, pathPrefix, at);
+      // A batch writes each record's features into one matrix, at `at`.
+      captured.push(Array.from(result.subarray(at, at + transformer.width)));
       return result;
     };
 

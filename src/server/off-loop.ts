@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { CompiledForest } from '../core/models/compiled-forest.js';
 import { PredictPool } from '../core/models/predict-pool.js';
-import type { FeaturizedRows, Prediction, Predictor } from '../core/predictor/predictor.js';
+import type { FeaturizedRows, ForestOutputs, Prediction, Predictor } from '../core/predictor/predictor.js';
 
 /**
  * The forest's work of big batches and streams, on worker threads (the {@link PredictPool} that
@@ -46,19 +46,26 @@ function poolFor(forest: CompiledForest): Promise<PredictPool> {
  * that cannot start, or whose worker died, is dropped and the rows are predicted in this thread.
  */
 export async function predictFeaturizedOffLoop(model: Predictor, featurized: FeaturizedRows): Promise<Prediction[]> {
-  if (featurized.rows.length * model.forest.treeCount < OFF_LOOP_MIN_WORK) return model.predictFeaturized(featurized);
+  const { values, proba } = await predictValuesOffLoop(model, featurized);
+  const k = model.forest.classes.length;
+  return Array.from(values, (v, i) => model.predictionOf(v, proba.subarray(i * k, (i + 1) * k)));
+}
+
+/** {@link predictFeaturizedOffLoop}'s forest outputs as arrays ({@link Predictor.predictFeaturizedValues}), for a caller that writes them without a Prediction per row. */
+export async function predictValuesOffLoop(model: Predictor, featurized: FeaturizedRows): Promise<ForestOutputs> {
+  if (featurized.rows.length * model.forest.treeCount < OFF_LOOP_MIN_WORK) return model.predictFeaturizedValues(featurized);
   let pool: PredictPool;
   try {
     pool = await poolFor(model.forest);
   } catch {
-    return model.predictFeaturized(featurized);
+    return model.predictFeaturizedValues(featurized);
   }
   try {
-    return await model.predictFeaturizedOn(pool, featurized, { offThread: true });
+    return await model.predictFeaturizedValuesOn(pool, featurized, { offThread: true });
   } catch {
     // A worker died (the pool has failed for good): a fresh pool next time; this batch in-thread.
     pools.delete(model.forest);
     pool.stopper()();
-    return model.predictFeaturized(featurized);
+    return model.predictFeaturizedValues(featurized);
   }
 }

@@ -1,11 +1,10 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { ErrorDetail } from '../core/errors.js';
 import { MAX_REPORTED_ERRORS } from '../core/features/input-schema.js';
-import { type FeaturizedRows, type Prediction, type Predictor, type RowProblem, batchRefusal } from '../core/predictor/predictor.js';
+import { type FeaturizedRows, type ForestOutputs, type Prediction, type Predictor, type RowProblem, batchRefusal } from '../core/predictor/predictor.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { checkDeadline } from './overload.js';
-import { predictFeaturizedOffLoop } from './off-loop.js';
+import { predictFeaturizedOffLoop, predictValuesOffLoop } from './off-loop.js';
 
 /**
  * How every route predicts: it picks the model once ({@link modelFor}), so a request is answered by
@@ -116,30 +115,41 @@ async function featurizeInSlices(model: Predictor, records: readonly unknown[], 
   return { matrix: rows.length === records.length ? matrix : matrix.slice(0, rows.length * width), rows, problems };
 }
 
-/** What {@link predictRows} says of one record: its prediction, or why it has none. */
-export type RowOutcome = { prediction: Prediction; details?: undefined } | { prediction?: undefined; details: ErrorDetail[] };
+/** What {@link predictRows} made of a stream's records: which are good (featurized) and which bad (their problems), and the forest's outputs for the good ones. */
+export interface PredictedRows {
+  featurized: FeaturizedRows;
+  outputs: ForestOutputs;
+}
 
 /**
- * Records of a stream → one outcome each, in order: a bad record (invalid, unreadable) is its
- * problems (paths under `rowPath(i)`), never a failed request; the good ones are featurized together
- * and predicted (the forest's work off the event loop when big, off-loop.ts). Reports the good ones
- * to telemetry and records on the response which version answers.
+ * Records of a stream → the forest's outputs for the good ones, and the problems of the bad ones (an
+ * invalid or unreadable record, paths under `rowPath(i)`), never a failed request: the good ones are
+ * featurized together and predicted (the forest's work off the event loop when big, off-loop.ts).
+ * `flat`: no record holds an object or array value (a table reader's rows), see
+ * {@link Predictor.featurizeRows}. Reports the good ones to telemetry (their labels, without
+ * probabilities: telemetry counts labels) and records on the response which version answers.
  */
 export async function predictRows(
   ctx: ServerContext,
   res: Response,
   model: Predictor,
   records: readonly unknown[],
-  rowPath: (i: number) => string = () => '',
-): Promise<RowOutcome[]> {
+  { rowPath = () => '', flat = false }: { rowPath?: (i: number) => string; flat?: boolean } = {},
+): Promise<PredictedRows> {
   answeredBy(res, model);
-  const featurized = model.featurizeRows(records, rowPath);
-  const predictions = await predictFeaturizedOffLoop(model, featurized);
-  const outcomes = new Array<RowOutcome>(records.length);
-  featurized.rows.forEach((r, k) => {
-    outcomes[r] = { prediction: predictions[k] as Prediction };
-  });
-  for (const p of featurized.problems) outcomes[p.index] = { details: p.details };
-  if (predictions.length > 0) ctx.telemetry.predicted(model, featurized.rows.length === records.length ? records : featurized.rows.map((r) => records[r]), predictions);
-  return outcomes;
+  const featurized = model.featurizeRows(records, rowPath, { flat });
+  const outputs = await predictValuesOffLoop(model, featurized);
+  const n = outputs.values.length;
+  if (n > 0) {
+    const good = featurized.rows.length === records.length ? records : featurized.rows.map((r) => records[r]);
+    ctx.telemetry.predicted(model, good, labelsOnly(model, outputs.values));
+  }
+  return { featurized, outputs };
+}
+
+/** Predictions without probabilities, one object per class shared by its rows (regression: one per row). */
+function labelsOnly(model: Predictor, values: Float64Array): Prediction[] {
+  if (model.forest.task === 'regression') return Array.from(values, (v) => ({ prediction: v }));
+  const byClass = model.forest.classes.map((_, c) => ({ prediction: model.labelOf(c) }));
+  return Array.from(values, (v) => byClass[v] as Prediction);
 }

@@ -324,9 +324,10 @@ export class FeatureTransformer {
   /**
    * Featurizes one record (a plain object; absent and null properties are missing values) into
    * `out` (allocated when not given). Throws ValidationError listing every field that cannot be read
-   * as its column's type, each with its JSON path under `pathPrefix` (e.g. `/records/3`).
+   * as its column's type, each with its JSON path under `pathPrefix` (e.g. `/records/3`). `at`: where
+   * in `out` the record's features start (a row of a matrix, without a view per row).
    */
-  transformRecord(record: Record<string, unknown>, out: Float64Array = new Float64Array(this.width), pathPrefix = ''): Float64Array {
+  transformRecord(record: Record<string, unknown>, out: Float64Array = new Float64Array(this.width), pathPrefix = '', at = 0): Float64Array {
     let details: { path: string; message: string }[] | undefined;
     const report = (path: string, message: string) => {
       if (!details?.some((d) => d.path === path)) (details ??= []).push({ path, message });
@@ -351,7 +352,7 @@ export class FeatureTransformer {
     for (const r of this.resolved) {
       if (r.derived !== undefined) {
         const v = this.derivedValues[r.derived] as number;
-        r.kind.transform(r.step.state, Number.isNaN(v) ? null : v, out, r.offset);
+        r.kind.transform(r.step.state, Number.isNaN(v) ? null : v, out, at + r.offset);
         continue;
       }
       const raw = Object.hasOwn(record, r.step.column) ? record[r.step.column] : undefined;
@@ -363,7 +364,7 @@ export class FeatureTransformer {
         report(`${pathPrefix}${r.pointer}`, r.dateOrder ? notDateInOrder(r.dateOrder, raw) : err.message);
         continue;
       }
-      r.kind.transform(r.step.state, cell, out, r.offset);
+      r.kind.transform(r.step.state, cell, out, at + r.offset);
     }
     if (details) throw new ValidationError(`invalid record: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
     return out;

@@ -18,6 +18,12 @@ export interface Prediction {
   probabilities?: Record<string, number>;
 }
 
+/** The forest's outputs for featurized rows: the class index (classifier) or value of each, and the class probabilities (rows × classes). */
+export interface ForestOutputs {
+  values: Float64Array;
+  proba: Float64Array;
+}
+
 /** A bad record of {@link Predictor.featurizeRows}: its index in the input, and its problems. */
 export interface RowProblem {
   index: number;
@@ -78,6 +84,19 @@ export class Predictor {
     return `${this.manifest.name}@${this.manifest.version}`;
   }
 
+  /**
+   * The prediction a forest output stands for: for a classifier, the label of class index `value` in
+   * the target's own type and spelling; for a regression model, `value` itself.
+   */
+  labelOf(value: number): string | number | boolean {
+    return this.forest.task === 'regression' ? value : (this.labels[value] as string | number | boolean);
+  }
+
+  /** A {@link Prediction} from a forest output: `value` (class index or value) and, for a classifier, its class probabilities. */
+  predictionOf(value: number, proba: Float64Array): Prediction {
+    return this.output(value, proba);
+  }
+
   private output(value: number, proba: Float64Array): Prediction {
     if (this.forest.task === 'regression') return { prediction: value };
     const probabilities = dict<number>(); // keyed by class labels, which are data
@@ -135,15 +154,17 @@ export class Predictor {
    * Validates and featurizes each record on its own: the good ones into one matrix (in input order),
    * the bad ones (invalid for the input schema, a value its column cannot read, a nested record that
    * cannot be flattened) into `problems` with their JSON paths under `rowPath(i)`. One bad record
-   * never stops the others; predict the good ones with {@link predictFeaturized}.
+   * never stops the others; predict the good ones with {@link predictFeaturized}. `flat`: the caller
+   * knows that no value of any record is an object or an array (the rows of a table reader, which
+   * flattens nested records already), so the check for nested records is skipped.
    */
-  featurizeRows(input: readonly unknown[], rowPath: (i: number) => string = (i) => `/records/${i}`): FeaturizedRows {
+  featurizeRows(input: readonly unknown[], rowPath: (i: number) => string = (i) => `/records/${i}`, { flat = false }: { flat?: boolean } = {}): FeaturizedRows {
     const width = this.transformer.width;
     let matrix = new Float64Array(input.length * width);
     const rows: number[] = [];
     const problems: RowProblem[] = [];
     for (let i = 0; i < input.length; i++) {
-      const details = this.featurizeRow(input[i], rowPath(i), matrix.subarray(rows.length * width, (rows.length + 1) * width));
+      const details = this.featurizeRow(input[i], rowPath(i), matrix, rows.length * width, flat);
       if (details.length === 0) rows.push(i);
       else problems.push({ index: i, details });
     }
@@ -153,9 +174,19 @@ export class Predictor {
 
   /** Predictions of the good rows of {@link featurizeRows}, in the order of `rows`. */
   predictFeaturized(featurized: FeaturizedRows): Prediction[] {
+    const { values, proba } = this.predictFeaturizedValues(featurized);
+    return this.outputs(values, proba);
+  }
+
+  /**
+   * The forest's outputs for the good rows of {@link featurizeRows}, as arrays: `values[i]` the class
+   * index or value of row i, `proba` its class probabilities (rows × classes; empty for regression).
+   * {@link predictionOf} turns one into a {@link Prediction}; for writing many, no object per row is made.
+   */
+  predictFeaturizedValues(featurized: FeaturizedRows): ForestOutputs {
     const n = featurized.rows.length;
     const proba = new Float64Array(n * this.forest.classes.length);
-    return this.outputs(this.forest.predictMatrix(featurized.matrix, n, proba), proba);
+    return { values: this.forest.predictMatrix(featurized.matrix, n, proba), proba };
   }
 
   /**
@@ -164,10 +195,16 @@ export class Predictor {
    * thread's event loop stays free. The same predictions either way.
    */
   async predictFeaturizedOn(pool: PredictPool, featurized: FeaturizedRows, { offThread = false }: { offThread?: boolean } = {}): Promise<Prediction[]> {
+    const { values, proba } = await this.predictFeaturizedValuesOn(pool, featurized, { offThread });
+    return this.outputs(values, proba);
+  }
+
+  /** {@link predictFeaturizedValues} on a {@link PredictPool}, as {@link predictFeaturizedOn}. */
+  async predictFeaturizedValuesOn(pool: PredictPool, featurized: FeaturizedRows, { offThread = false }: { offThread?: boolean } = {}): Promise<ForestOutputs> {
     const n = featurized.rows.length;
     const proba = new Float64Array(n * this.forest.classes.length);
     const values = offThread ? await pool.predictMatrixOffThread(featurized.matrix, n, proba) : await pool.predictMatrix(featurized.matrix, n, proba);
-    return this.outputs(values, proba);
+    return { values, proba };
   }
 
   /** {@link featurizeRows}, refusing the whole batch (one ValidationError) when any record is bad. */
@@ -181,10 +218,10 @@ export class Predictor {
    * Flattens (when nested), validates and featurizes one record into `out`; returns its problems
    * (empty when it is good), each at the path the client sent under `pathPrefix`.
    */
-  private featurizeRow(record: unknown, pathPrefix: string, out: Float64Array): ErrorDetail[] {
+  private featurizeRow(record: unknown, pathPrefix: string, out: Float64Array, at: number, known: boolean): ErrorDetail[] {
     let flat: FlatRecord | undefined;
     let r = record;
-    if (isObject(record) && hasNestedValue(record)) {
+    if (!known && isObject(record) && hasNestedValue(record)) {
       try {
         flat = flattenForRequest(record, pathPrefix);
       } catch (err) {
@@ -198,7 +235,7 @@ export class Predictor {
     if (problems.length > 0) return problems.map(remap);
     try {
       // Values the schema lets through but the column's reader refuses (an impossible date).
-      this.transformer.transformRecord(r as Record<string, unknown>, out, pathPrefix);
+      this.transformer.transformRecord(r as Record<string, unknown>, out, pathPrefix, at);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       return err.details.map(remap);

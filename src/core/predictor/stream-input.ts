@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { textStreamSource } from '../data/sources/file.js';
-import type { RawChunk } from '../data/sources/types.js';
+import { type RawChunk, chunkRowCount } from '../data/sources/types.js';
 
-export type { RawChunk };
+export { type RawChunk, chunkRowCount };
 
 /** Formats a table of records can be streamed in for prediction. */
 export type StreamFormat = 'csv' | 'ndjson';

@@ -3,13 +3,13 @@ import { pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { DataError, type ErrorDetail, MlpipeError } from '../../core/errors.js';
-import { type Outcome, TextCells, csvOutputCells, csvOutputHeader, csvText, errorText, jsonOutputObject, outputClasses } from '../../core/predictor/output.js';
-import type { Predictor } from '../../core/predictor/predictor.js';
-import { type RawChunk, type StreamFormat, streamedRows } from '../../core/predictor/stream-input.js';
+import { type OutputRecord, PredictionText, TextCells, csvOutputCells, csvOutputHeader, csvText, errorText, outputClasses } from '../../core/predictor/output.js';
+import type { ForestOutputs, Predictor } from '../../core/predictor/predictor.js';
+import { type RawChunk, type StreamFormat, chunkRowCount, streamedRows } from '../../core/predictor/stream-input.js';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { DEFAULT_STREAM_STALL_MS } from '../options.js';
-import { type RowOutcome, answeredBy, modelFor, predictRows, requireReady } from '../predict.js';
+import { answeredBy, modelFor, predictRows, requireReady } from '../predict.js';
 import { allowOnly } from './allow.js';
 
 /**
@@ -129,27 +129,39 @@ function drained(res: Response, stallMs: number): Promise<boolean> {
 
 /** Writes predictions of one format, a chunk of rows at a time. */
 class Writer {
+  private readonly good: PredictionText;
+
   constructor(
+    model: Predictor,
     private readonly format: StreamFormat,
     private readonly classes: readonly string[],
     private readonly id: string | undefined,
-  ) {}
+  ) {
+    this.good = new PredictionText(model, format, id, true);
+  }
 
   head(): string {
     return this.format === 'csv' ? csvText([csvOutputHeader(this.classes, this.id, true)]) : '';
   }
 
-  /** `first`: the 1-based number of the first row. */
-  rows(outcomes: readonly (Outcome & { details?: ErrorDetail[] })[], first: number): string {
-    if (this.format === 'csv') return csvText(outcomes.map((o) => csvOutputCells(o, this.classes, this.id, true)));
+  /** A chunk's answer as one text; `first`: the 1-based number of its first row. */
+  rows(chunk: ChunkAnswer, first: number): string {
+    const { good, records, outputs, bad } = chunk;
     let text = '';
-    outcomes.forEach((o, i) => {
-      if (o.error === undefined) text += `${JSON.stringify(jsonOutputObject(o, this.classes, this.id))}\n`;
+    let g = 0;
+    for (let i = 0; i < chunk.size; i++) {
+      if (g < good.length && good[g] === i) {
+        text += this.good.row(records[g], outputs.values[g] as number, outputs.proba, g);
+        g++;
+        continue;
+      }
+      const o = bad.get(i) as BadRow;
+      if (this.format === 'csv') text += csvText([csvOutputCells(o, this.classes, this.id, true)]);
       else {
-        const error = { code: 'invalid_input', message: o.error, details: o.details ?? [] };
+        const error = { code: 'invalid_input', message: o.error, details: o.details };
         text += `${JSON.stringify({ row: first + i, ...(this.id ? { [this.id]: o.record[this.id] ?? null } : {}), error })}\n`;
       }
-    });
+    }
     return text;
   }
 
@@ -188,7 +200,7 @@ export function streamRoutes(ctx: ServerContext): Router {
     const body = decodedBody(req);
     const rows = streamedRows(body, input, 'request body', STREAM_CHUNK_ROWS);
     const cells = new TextCells(model, input === 'csv', id);
-    const writer = new Writer(output.format, outputClasses(model), id);
+    const writer = new Writer(model, output.format, outputClasses(model), id);
     const chunks = rows.chunks[Symbol.asyncIterator]();
     let started = false;
     let nextRow = 1;
@@ -198,8 +210,8 @@ export function streamRoutes(ctx: ServerContext): Router {
     });
     const write = async (text: string): Promise<boolean> => (text === '' || res.write(text) ? !gone : drained(res, stallMs));
     /** Writes a chunk's answer (the status and head first); false when the client is gone. */
-    const flush = async (outcomes: Promise<ChunkOutcomes>): Promise<boolean> => {
-      const done = await outcomes;
+    const flush = async (answer: Promise<ChunkAnswer>): Promise<boolean> => {
+      const done = await answer;
       if (gone) return false;
       if (!started) {
         answeredBy(res, model);
@@ -208,13 +220,13 @@ export function streamRoutes(ctx: ServerContext): Router {
         if (!(await write(writer.head()))) return false;
       }
       const text = writer.rows(done, nextRow);
-      nextRow += done.length;
+      nextRow += done.size;
       return write(text);
     };
     // One chunk in flight: chunk k's forest work runs on the worker threads while chunk k - 1's answer
     // is written and chunk k + 1 is read and featurized. The first chunk is answered at once, so the
     // status is sent as soon as one chunk has been read.
-    let pending: Promise<ChunkOutcomes> | undefined;
+    let pending: Promise<ChunkAnswer> | undefined;
     try {
       for (;;) {
         let next: IteratorResult<RawChunk>;
@@ -234,14 +246,14 @@ export function streamRoutes(ctx: ServerContext): Router {
         // Rows are charged to the client's row budget as they arrive: past it, a 429 before the first
         // answer byte, else a last error line saying where the stream stopped.
         try {
-          await ctx.limits.chargeRows(req, res, chunk.rows.length);
+          await ctx.limits.chargeRows(req, res, chunkRowCount(chunk));
         } catch (err) {
           if (!started) throw err;
           if (pending && !(await flush(pending))) return;
           res.end(writer.fatal(err, nextRow));
           return;
         }
-        const predicted = predictChunk(ctx, res, model, cells, chunk.columns, chunk.rows, chunk.malformed);
+        const predicted = predictChunk(ctx, res, model, cells, chunk);
         // Awaited below (or dropped when the client has gone): never an unhandled rejection.
         predicted.catch(() => {});
         if (pending && !(await flush(pending))) return;
@@ -271,44 +283,72 @@ export function streamRoutes(ctx: ServerContext): Router {
   return router;
 }
 
-/** A chunk's answer: one outcome per row, a bad row's with its problems. */
-type ChunkOutcomes = (Outcome & { details?: ErrorDetail[] })[];
+/** A bad row's answer: its record (for the id column), and why it has no prediction. */
+interface BadRow {
+  record: OutputRecord;
+  prediction?: undefined;
+  error: string;
+  details: ErrorDetail[];
+}
 
-/** One chunk's rows → outcomes in order: cells read as the model's types, then predicted (bad rows carry their problems). */
+/**
+ * A chunk's answer, as arrays: the good rows (their indices in the chunk, records and the forest's
+ * outputs, written without a Prediction object per row) and the bad rows' problems.
+ */
+interface ChunkAnswer {
+  /** Rows in the chunk. */
+  size: number;
+  /** Index in the chunk of each good row, ascending. */
+  good: number[];
+  /** Each good row's record (read for the id column). */
+  records: OutputRecord[];
+  /** The forest's outputs for the good rows, in the order of `good`. */
+  outputs: ForestOutputs;
+  /** The bad rows, by index in the chunk. */
+  bad: Map<number, BadRow>;
+}
+
+/** One chunk's rows → its answer: cells read as the model's types, then predicted (bad rows carry their problems). */
 async function predictChunk(
   ctx: ServerContext,
   res: Response,
   model: Predictor,
   cells: TextCells,
-  columns: readonly string[],
-  rawRows: readonly (readonly unknown[])[],
-  malformed: readonly { index: number; error: DataError }[] | undefined,
-): Promise<ChunkOutcomes> {
-  const outcomes = new Array<Outcome & { details?: ErrorDetail[] }>(rawRows.length);
-  const refused = new Map(malformed?.map((m) => [m.index, m.error]));
-  const good: unknown[] = [];
+  chunk: RawChunk,
+): Promise<ChunkAnswer> {
+  const { columns, spans } = chunk;
+  // A CSV chunk's rows are read from its spans, without a string per cell (the `rows` it makes when asked).
+  const size = chunkRowCount(chunk);
+  const bad = new Map<number, BadRow>();
+  for (const m of chunk.malformed ?? []) {
+    const where = m.error.location.line !== undefined ? `line ${m.error.location.line}` : `row ${m.error.location.row ?? m.index + 1}`;
+    bad.set(m.index, { record: {}, error: `${where}: ${m.error.problem}`, details: [{ path: '', message: m.error.problem }] });
+  }
+  const readable: OutputRecord[] = [];
   const at: number[] = [];
-  for (let i = 0; i < rawRows.length; i++) {
-    const error = refused.get(i);
-    if (error) {
-      const where = error.location.line !== undefined ? `line ${error.location.line}` : `row ${error.location.row ?? i + 1}`;
-      outcomes[i] = { record: {}, error: `${where}: ${error.problem}`, details: [{ path: '', message: error.problem }] };
-      continue;
-    }
-    const read = cells.record(columns, rawRows[i] as unknown[]);
+  for (let i = 0; i < size; i++) {
+    if (bad.has(i)) continue;
+    const read = spans ? cells.recordFromSpans(columns, spans, i) : cells.record(columns, chunk.rows[i] as unknown[]);
     if (read.problems.length > 0) {
       const record = 'unreadId' in read ? { ...read.record, [cells.id as string]: read.unreadId } : read.record;
-      outcomes[i] = { record, error: errorText(read.problems), details: read.problems };
+      bad.set(i, { record, error: errorText(read.problems), details: read.problems });
       continue;
     }
-    good.push(read.record);
+    readable.push(read.record);
     at.push(i);
   }
-  const predicted: RowOutcome[] = good.length > 0 ? await predictRows(ctx, res, model, good) : [];
-  predicted.forEach((o, k) => {
-    const i = at[k] as number;
-    const record = good[k] as Record<string, unknown>;
-    outcomes[i] = o.prediction ? { record, prediction: o.prediction } : { record, error: errorText(o.details), details: o.details };
-  });
-  return outcomes;
+  if (readable.length === 0) return { size, good: [], records: [], outputs: { values: new Float64Array(0), proba: new Float64Array(0) }, bad };
+  // The table reader flattens nested NDJSON records, and CSV cells are scalars: no record is nested.
+  const { featurized, outputs } = await predictRows(ctx, res, model, readable, { flat: true });
+  for (const p of featurized.problems) {
+    bad.set(at[p.index] as number, { record: readable[p.index] as OutputRecord, error: errorText(p.details), details: p.details });
+  }
+  const allGood = featurized.rows.length === readable.length;
+  return {
+    size,
+    good: allGood ? at : featurized.rows.map((r) => at[r] as number),
+    records: allGood ? readable : featurized.rows.map((r) => readable[r] as OutputRecord),
+    outputs,
+    bad,
+  };
 }
