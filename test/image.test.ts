@@ -1,7 +1,8 @@
 /**
  * The container image, built and run for real with podman (make image-test; part of make test where
- * podman can run). The penguins example is trained and baked in through core/deploy/context.ts (what
- * `mlpipe containerize` does), the image is built from the repository's Dockerfile on the offline base,
+ * podman can run). The penguins example is trained and baked in by `mlpipe containerize` (the image
+ * built with podman from the repository's Dockerfile on the offline base; the tampered one from a
+ * context of core/deploy/context.ts, the same code, with a file of the bundle changed),
  * and its containers run with a read-only root filesystem on a free loopback port. Skipped, with the
  * reason, where podman cannot run images (no podman, `podman info` failing, no base image: make
  * image-base); .ci/run sets MLPIPE_IMAGE_REQUIRED=1 once it has made the base, and then a skip is a failure.
@@ -62,7 +63,10 @@ describe('the container image (podman)', function () {
     image = `localhost/${uniqueName('mlpipe-image-test')}:1`;
     tampered = `localhost/${uniqueName('mlpipe-image-tampered')}:1`;
     images.push(image, tampered);
-    await buildImage(env, image, { bundle: { ref, artifacts } });
+    // Built by mlpipe containerize itself (podman found on the PATH), as a user would.
+    const built = await runCli(['containerize', ref, '--artifacts', artifacts, '--tag', image], { env, timeoutMs: 900_000 });
+    if (built.code !== 0) throw new Error(`mlpipe containerize failed (exit ${built.code}): ${built.stderr}`);
+    expect(built.stdout).to.match(new RegExp(`^built ${image.replace(/[.]/g, '\\.')} with podman: ${ref.replace(/[.]/g, '\\.')}, \\d+ MB\\n`));
     c = await startContainer(env, image);
     containers.push(c.name);
     records = (await exampleRecords('penguins')).slice(0, 60).map(({ Species: _species, ...rest }) => rest);

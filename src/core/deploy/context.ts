@@ -6,7 +6,7 @@
  *   <out>/prune.mjs         deploy/image/prune.mjs, run by the build stage
  *   <out>/app/              bin/, dist/ (no source maps), package.json (mlpipe's name and version, the
  *                           runtime dependencies), package-lock.json and node_modules: `npm ci --omit=dev`
- *                           of deploy/image/package-lock.json, cached per lockfile outside the clone
+ *                           of deploy/image/package-lock.json, pruned, cached outside the clone
  *   <out>/artifacts/        a folder store holding the baked bundle (empty without one)
  *   <out>/keys/             the public keys the baked bundle is signed by (with requireSignature)
  *
@@ -57,7 +57,8 @@ export async function readRuntimeManifest(root = appRoot()): Promise<RuntimeMani
 
 /**
  * The runtime node_modules for deploy/image/package-lock.json: `npm ci --omit=dev --ignore-scripts
- * --prefer-offline` once per lockfile into `<cache>/runtime-<sha256 of the lockfile>/`, then reused
+ * --prefer-offline`, then deploy/image/prune.mjs, once per lockfile and prune script into
+ * `<cache>/runtime-<sha256 of both>/`, then reused
  * (a fresh clone on the same machine finds it). Written into a temporary folder and renamed into place,
  * so a run cut short leaves nothing half-installed. Returns the node_modules folder.
  */
@@ -67,7 +68,8 @@ export async function runtimeModules(options: { root?: string; cacheDir: string;
   const lock = await readFile(lockFile).catch(() => {
     throw new NotFoundError(`${lockFile}: missing; the image's runtime dependencies are installed from it`);
   });
-  const digest = createHash('sha256').update(lock).digest('hex').slice(0, 16);
+  const prune = join(root, 'deploy', 'image', 'prune.mjs');
+  const digest = createHash('sha256').update(lock).update(await readFile(prune)).digest('hex').slice(0, 16);
   const dir = join(options.cacheDir, `runtime-${digest}`);
   const modules = join(dir, 'node_modules');
   if (await pathExists(join(modules, '.package-lock.json'))) return modules;
@@ -79,6 +81,8 @@ export async function runtimeModules(options: { root?: string; cacheDir: string;
     await copyFile(join(root, 'deploy', 'image', 'package.json'), join(tmp, 'package.json'));
     await copyFile(lockFile, join(tmp, 'package-lock.json'));
     await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], tmp, options.env);
+    // Pruned here already (the build stage prunes again, a no-op then): half the files to copy and hash.
+    await run(process.execPath, [prune, join(tmp, 'node_modules')], tmp, options.env);
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
   } catch (err) {
