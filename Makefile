@@ -21,7 +21,7 @@ help:
 	@echo "make bench-deps Debian's python3-sklearn and python3-pandas, the optional Python side of bench/ (root)"
 	@echo "make accuracy-reference  rewrite bench/accuracy/reference.json, scikit-learn's scores for test/accuracy.test.ts (needs bench-deps)"
 	@echo "make browser-deps Debian's chromium, for the report's browser test (root)"
-	@echo "make image      the container image localhost/mlpipe:latest (podman; the offline base first if missing)"
+	@echo "make image      the container image localhost/mlpipe:<version> and :latest (podman; the offline base first if missing)"
 	@echo "make image-test build and run images: ready, same predictions as mlpipe predict, non-root, SIGTERM drains, tampered bundle refused"
 	@echo "make image-deps podman, runc, mmdebstrap … from Debian's packages when missing (root); make image-base: the base image"
 	@echo "make bench-image image size and cold start (container start to first prediction) against serve on the host"
@@ -94,7 +94,9 @@ browser-deps:
 # The container image (issue 14; README "The image"). Podman's settings (runc, ulimits) and the slow
 # downloads (Debian root filesystem, node binary, runtime node_modules) live in $MLPIPE_IMAGE_CACHE
 # (default ~/.cache/mlpipe/image), outside the clone: deploy/image/env.sh sets them up; image targets source it.
-IMAGE ?= localhost/mlpipe:latest
+# Tagged <IMAGE>:<version of package.json> (what deploy/compose.yaml and deploy/kubernetes/ run) and <IMAGE>:latest.
+IMAGE ?= localhost/mlpipe
+IMAGE_VERSION := $(shell node -p "require('./package.json').version" 2>/dev/null)
 IMAGE_APT := podman buildah skopeo umoci mmdebstrap runc uidmap fuse-overlayfs slirp4netns
 .PHONY: image-deps image-base image image-test bench-image image-lock
 
@@ -108,8 +110,8 @@ image-base: image-deps
 
 image: build image-base
 	@source deploy/image/env.sh && ctx=$$(node --import tsx scripts/image-context.ts) && \
-	  podman build --format docker -t $(IMAGE) "$$ctx"; status=$$?; rm -rf "$$ctx"; exit $$status
-	@source deploy/image/env.sh && podman image inspect $(IMAGE) --format '$(IMAGE): {{.Size}} bytes, user {{.Config.User}}'
+	  podman build --format docker -t $(IMAGE):$(IMAGE_VERSION) -t $(IMAGE):latest "$$ctx"; status=$$?; rm -rf "$$ctx"; exit $$status
+	@source deploy/image/env.sh && podman image inspect $(IMAGE):$(IMAGE_VERSION) --format '$(IMAGE):$(IMAGE_VERSION) (and :latest): {{.Size}} bytes, user {{.Config.User}}'
 
 image-test: build image-base
 	npx mocha test/image.test.ts

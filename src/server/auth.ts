@@ -61,9 +61,8 @@ export function authenticate(ctx: ServerContext): RequestHandler {
   const ring = ctx.apiKeys;
   const publicRoutes = ctx.options.publicRoutes ?? DEFAULT_PUBLIC_ROUTES;
   return (req, res, next) => {
-    const address: Client = { kind: 'address', address: req.ip ?? req.socket.remoteAddress ?? 'unknown' };
     if (!ring || isPublicRoute(req.path, publicRoutes)) {
-      res.locals.client = address;
+      res.locals.client = { kind: 'address', address: req.ip ?? req.socket.remoteAddress ?? 'unknown' } satisfies Client;
       next();
       return;
     }

@@ -1,6 +1,6 @@
 import express, { type Request, type RequestHandler } from 'express';
 import { HttpError } from './errors.js';
-import { JsonScanError, type JsonScan, scanJson } from './json-scan.js';
+import { JsonScanError, type JsonScan, MAX_SCAN_DEPTH, scanJson } from './json-scan.js';
 
 /** Options of {@link jsonBody}. */
 export interface JsonBodyOptions {
@@ -65,9 +65,20 @@ export function jsonBody(options: JsonBodyOptions): RequestHandler[] {
     // A UTF-8 byte order mark is allowed before JSON text (RFC 8259 §8.1 lets a parser ignore it).
     if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     if (isBlank(buf)) throw new HttpError(400, 'invalid_input', empty);
+    const maxFields = options.maxFields(req);
+    // A body too small to break a limit of the scan is parsed at once; the scan runs only when it
+    // turns out not to be JSON, to say where (V8's message does not).
+    if (buf.length < scanNeededFrom(maxFields)) {
+      const parsed = parseOrUndefined(buf);
+      if (parsed.ok) {
+        req.body = parsed.value;
+        next();
+        return;
+      }
+    }
     let scan: JsonScan;
     try {
-      scan = scanJson(buf, options.maxFields(req));
+      scan = scanJson(buf, maxFields);
     } catch (err) {
       if (!(err instanceof JsonScanError)) throw err;
       if (err.kind === 'syntax') throw new HttpError(400, 'invalid_json', err.message);
@@ -78,6 +89,23 @@ export function jsonBody(options: JsonBodyOptions): RequestHandler[] {
     next();
   };
   return [head, read, parse];
+}
+
+/**
+ * The smallest body that can break a limit of {@link scanJson}: more than `maxFields` fields or
+ * names needs at least 4 bytes each (`"":0,`), deeper nesting than {@link MAX_SCAN_DEPTH} one byte per
+ * level opened and one closed. Smaller bodies need no scan before `JSON.parse`.
+ */
+export function scanNeededFrom(maxFields: number): number {
+  return Math.min(4 * (maxFields + 1), 2 * (MAX_SCAN_DEPTH + 1));
+}
+
+function parseOrUndefined(buf: Buffer): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(buf.toString('utf8')) as unknown };
+  } catch {
+    return { ok: false };
+  }
 }
 
 /**

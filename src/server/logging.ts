@@ -1,5 +1,6 @@
 import { type Logger, type LevelWithSilent, destination, pino, stdTimeFunctions } from 'pino';
 import pinoPretty from 'pino-pretty';
+import type { Request } from 'express';
 import type { RequestObserver } from './request-info.js';
 
 /** `--log-format`: one JSON object a line (for collectors), or pino-pretty's colored lines (for a terminal). */
@@ -33,9 +34,25 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     // Synchronous: a terminal's few lines, none lost when the process exits.
     return pino(base, pinoPretty({ destination: out, colorize, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
-  // pino flushes an asynchronous destination when the process exits.
-  return pino(base, options.stream ?? destination({ dest: 2, sync: false }));
+  if (options.stream) return pino(base, options.stream);
+  // Lines are written in blocks of LOG_BLOCK_BYTES (one system call for many request lines, not one
+  // each: a write per line cost more CPU than the whole request it logged), and at the latest
+  // LOG_FLUSH_MS after they were logged. pino flushes what is left when the process exits.
+  const dest = destination({ dest: 2, sync: false, minLength: LOG_BLOCK_BYTES });
+  let pending = false;
+  const timer = setInterval(() => {
+    if (!pending) return;
+    pending = false;
+    dest.flush();
+  }, LOG_FLUSH_MS);
+  timer.unref();
+  return pino({ ...base, hooks: { streamWrite: (line) => ((pending = true), line) } }, dest);
 }
+
+/** Log lines are written to stderr in blocks of this many bytes… */
+export const LOG_BLOCK_BYTES = 4096;
+/** …or this long after they were logged, whichever comes first. */
+export const LOG_FLUSH_MS = 200;
 
 /**
  * The `log(message)` function of the server (ServerContext.log, startServer's `log`) over a logger:
@@ -50,10 +67,14 @@ export function logFunction(logger: Logger): (message: string) => void {
 }
 
 /** The client a request log names: the API key's NAME when the keys middleware set one (`res.locals.client`), else the address. */
-function clientOf(address: string | undefined, client: unknown): string | undefined {
+function clientOf(req: Request, client: unknown): string | undefined {
   if (typeof client === 'string') return client;
-  if (client !== null && typeof client === 'object' && typeof (client as { name?: unknown }).name === 'string') return (client as { name: string }).name;
-  return address;
+  if (client !== null && typeof client === 'object') {
+    const { name, address } = client as { name?: unknown; address?: unknown };
+    if (typeof name === 'string') return name;
+    if (typeof address === 'string') return address;
+  }
+  return req.ip;
 }
 
 /**
@@ -71,7 +92,7 @@ export function requestLogger(logger: Logger): RequestObserver {
       version: info.version || undefined,
       status: info.status,
       durationMs: Math.round(info.seconds * 1e6) / 1e3,
-      client: clientOf(req.ip, res.locals.client),
+      client: clientOf(req, res.locals.client),
       ...(info.errorCode ? { error: info.errorCode } : {}),
     };
     if (info.status >= 500) logger.error(line, 'request');

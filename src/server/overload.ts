@@ -20,31 +20,61 @@ export function inflightCap(max: number): RequestHandler {
   };
 }
 
+/** What a route reads of its request's deadline (`res.locals.deadline`). */
+export interface Deadline {
+  /** True once the deadline has passed (and the 503 is sent). */
+  readonly expired: boolean;
+}
+
 /**
  * The per-request deadline (`--request-deadline`): a prediction request not answered `ms` after it
  * arrived is answered 503 `timeout` (with Connection: close, as its body may still be arriving), and
- * its work is abandoned where it can be: a batch stops between slices ({@link checkDeadline}). The
- * signal is `res.locals.deadline` (an AbortSignal) for routes that do long work of their own.
+ * its work is abandoned where it can be: a batch stops between slices ({@link checkDeadline}).
+ * `res.locals.deadline` ({@link Deadline}) tells routes that do long work of their own.
+ *
+ * One timer for every request, not one each: all share the same length, so the open requests, kept
+ * in arrival order, expire oldest first, and a sweep every tenth of the deadline (5–250 ms) answers
+ * those whose time is up. A request is answered at most that tick late.
  */
 export function requestDeadline(ms: number): RequestHandler {
+  const open = new Map<Response, { at: number; state: { expired: boolean } }>();
+  const tick = Math.min(250, Math.max(5, Math.round(ms / 10)));
+  let timer: NodeJS.Timeout | undefined;
+  const expire = (res: Response) => {
+    if (res.headersSent) return;
+    res.setHeader('Retry-After', '1');
+    res.setHeader('Connection', 'close');
+    sendError(res, 503, 'timeout', `the request was not answered within ${ms} ms (--request-deadline); its work was abandoned. Send fewer records, or retry later`);
+  };
+  const sweep = () => {
+    const now = performance.now();
+    for (const [res, entry] of open) {
+      if (now - entry.at < ms) break;
+      open.delete(res);
+      entry.state.expired = true;
+      expire(res);
+    }
+    if (open.size === 0 && timer) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
   return (_req, res, next) => {
-    const controller = new AbortController();
-    res.locals.deadline = controller.signal;
-    const timer = setTimeout(() => {
-      controller.abort();
-      if (res.headersSent) return;
-      res.setHeader('Retry-After', '1');
-      res.setHeader('Connection', 'close');
-      sendError(res, 503, 'timeout', `the request was not answered within ${ms} ms (--request-deadline); its work was abandoned. Send fewer records, or retry later`);
-    }, ms);
-    res.once('close', () => clearTimeout(timer));
+    const state = { expired: false };
+    res.locals.deadline = state satisfies Deadline;
+    open.set(res, { at: performance.now(), state });
+    res.once('close', () => open.delete(res));
+    if (!timer) {
+      timer = setInterval(sweep, tick);
+      timer.unref();
+    }
     next();
   };
 }
 
-/** The deadline's signal of a request, when it has one. */
-export function deadlineOf(res: Response): AbortSignal | undefined {
-  return res.locals.deadline as AbortSignal | undefined;
+/** The deadline of a request, when it has one. */
+export function deadlineOf(res: Response): Deadline | undefined {
+  return res.locals.deadline as Deadline | undefined;
 }
 
 /**
@@ -53,5 +83,5 @@ export function deadlineOf(res: Response): AbortSignal | undefined {
  * the throw (the answer is out).
  */
 export function checkDeadline(res: Response): void {
-  if (deadlineOf(res)?.aborted) throw new HttpError(503, 'timeout', 'the request deadline passed; its work was abandoned');
+  if (deadlineOf(res)?.expired) throw new HttpError(503, 'timeout', 'the request deadline passed; its work was abandoned');
 }

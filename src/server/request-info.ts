@@ -40,24 +40,36 @@ export function requestIdOf(req: Request): string {
   return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/** Where {@link trackRoutes} keeps a request's matched route and its full pattern. */
+const ROUTE = Symbol('mlpipe.route');
+const PATTERN = Symbol('mlpipe.routePattern');
+type Tracked = Request & { [ROUTE]?: unknown; [PATTERN]?: string };
+/** The request prototypes (one per Express app) that already track their routes. */
+const tracking = new WeakSet<object>();
+
 /**
  * Remembers the pattern of the route that matches a request, with the path its router was mounted
  * at: Express sets `req.route` when a route matches but keeps no record of the mount path once the
- * router is left, so the pattern is read at the moment the route is set.
+ * router is left, so the pattern is read at the moment the route is set. The setter is defined once
+ * on the app's request prototype (`app.request`, which Express gives every request of the app), not
+ * on each request: an accessor defined per request gave every request object a shape of its own,
+ * which made each later property read on it slow.
  */
-function trackRoute(req: Request): () => string | undefined {
-  let route: unknown;
-  let pattern: string | undefined;
-  Object.defineProperty(req, 'route', {
+function trackRoutes(req: Request): void {
+  const proto = Object.getPrototypeOf(req) as object | null;
+  if (proto === null || tracking.has(proto)) return;
+  tracking.add(proto);
+  Object.defineProperty(proto, 'route', {
     configurable: true,
     enumerable: true,
-    get: () => route,
-    set: (r: { path?: unknown } | undefined) => {
-      route = r;
-      if (r && r.path !== undefined) pattern = `${req.baseUrl ?? ''}${String(r.path)}`;
+    get(this: Tracked) {
+      return this[ROUTE];
+    },
+    set(this: Tracked, r: { path?: unknown } | undefined) {
+      this[ROUTE] = r;
+      if (r && r.path !== undefined) this[PATTERN] = `${this.baseUrl ?? ''}${String(r.path)}`;
     },
   });
-  return () => pattern;
 }
 
 /**
@@ -71,7 +83,7 @@ export function observeRequests(observers: readonly RequestObserver[]): RequestH
     const requestId = requestIdOf(req);
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
-    const patternOf = trackRoute(req);
+    trackRoutes(req);
     let done = false;
     const finish = () => {
       if (done) return;
@@ -82,7 +94,7 @@ export function observeRequests(observers: readonly RequestObserver[]): RequestH
       const info: RequestInfo = {
         requestId,
         method: req.method,
-        route: patternOf() ?? UNMATCHED_ROUTE,
+        route: (req as Tracked)[PATTERN] ?? UNMATCHED_ROUTE,
         model: typeof m?.name === 'string' ? m.name : '',
         version: typeof m?.version === 'string' ? m.version : '',
         status: res.writableFinished ? res.statusCode : 499,

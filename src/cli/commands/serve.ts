@@ -4,7 +4,7 @@ import type { CliContext } from '../context.js';
 import { DEFAULT_POLL_INTERVAL_MS } from '../../server/options.js';
 import { DEFAULT_TIMEOUTS } from '../../server/timeouts.js';
 import { DEFAULT_STREAM_STALL_MS } from '../../server/options.js';
-import { MlpipeError } from '../../core/errors.js';
+import { ConfigError, MlpipeError } from '../../core/errors.js';
 import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule, integer, oneOf, size } from '../parse.js';
 import { keyFiles, readTrusted } from './keys.js';
 import { isRemoteLocation } from '../../core/bundle/stores/location.js';
@@ -57,9 +57,9 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .command('serve')
     .description('serve bundles over HTTP (verified before listening); a name or name@alias follows the store to new versions without a restart; SIGTERM drains in-flight requests, then exits')
     .addHelpText('after', PROTOCOLS_HELP)
-    .argument('[bundle-refs...]', 'bundles to serve, first = default model (default: every name in the store, its production alias or newest version)')
+    .argument('[bundle-refs...]', 'bundles to serve, first = default model (default: $MLPIPE_MODEL, else every name in the store, its production alias or newest version)')
     .addHelpText('after', '\nThe server documents itself: GET /openapi.json (OpenAPI 3.1, every route and each model\'s schemas) and GET /docs (one self-contained page).\nA typed TypeScript client for it: mlpipe client <bundle-ref...> --out client.ts')
-    .addOption(new Option('-p, --port <n>', 'port (0 = any free port)').argParser(integer(0, 65535)).default(8080).env('MLPIPE_PORT'))
+    .addOption(new Option('-p, --port <n>', 'port (0 = any free port); without --port and MLPIPE_PORT, $PORT (set by platforms that run a Procfile)').argParser(portNumber).default(8080).env('MLPIPE_PORT'))
     .addOption(new Option('--host <host>', 'address to listen on (0.0.0.0 in a container)').default('127.0.0.1').env('MLPIPE_HOST'))
     .option(...ARTIFACTS_OPTION)
     .addOption(new Option('--rate-limit <n>', 'single-record predict requests per minute per client (0 = off)').argParser(integer(0)).default(600).env('MLPIPE_RATE_LIMIT'))
@@ -136,6 +136,18 @@ export function registerServe(program: Command, ctx: CliContext): void {
         .default(DEFAULT_STREAM_STALL_MS)
         .env('MLPIPE_STREAM_STALL_TIMEOUT'),
     )
+    .addHelpText('after', `\nAlso read from the environment:\n${SERVE_ENVIRONMENT.map((v) => `  ${v.name.padEnd(20)}${v.what}`).join('\n')}`)
+    // --port > MLPIPE_PORT (commander's own env) > PORT > 8080: PORT is the platforms' name (Heroku,
+    // Dokku, Cloud Run), a fallback below mlpipe's own, so one option has two variables.
+    .hook('preAction', (cmd) => {
+      const platformPort = ctx.io.env.PORT;
+      if (cmd.getOptionValueSource('port') !== 'default' || platformPort === undefined || platformPort === '') return;
+      try {
+        cmd.setOptionValueWithSource('port', portNumber(platformPort), 'env');
+      } catch (err) {
+        cmd.error(`error: option '-p, --port <n>' value '${platformPort}' from env 'PORT' is invalid. ${(err as Error).message}`, { code: 'commander.invalidArgument' });
+      }
+    })
     .action(async (refs: string[], opts: ServeFlags) => {
       const clustered = await import('../../server/cluster.js');
       if (opts.workers > 1 && !clustered.isServeWorker()) {
@@ -156,7 +168,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const artifacts = ctx.artifacts(opts.artifacts);
       // Keys first: a wrong key file is one line naming it, before any bundle is read.
       const requireSignature = opts.requireSignature ? await readTrusted(ctx, opts.requireSignature) : undefined;
-      const targets = refs.length > 0 ? refs : await defaultRefs(artifacts);
+      // Positional references win over MLPIPE_MODEL; with neither, every name in the store.
+      const targets = refs.length > 0 ? checkedRefs(refs, 'serve') : (modelRefsFromEnv(ctx.io.env.MLPIPE_MODEL) ?? (await defaultRefs(artifacts)));
       const running = await startServer({
         refs: targets,
         artifacts,
@@ -200,6 +213,49 @@ export function registerServe(program: Command, ctx: CliContext): void {
       logger.info('stopped');
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
     });
+}
+
+const portNumber = integer(0, 65535);
+
+/**
+ * The environment variables `serve` reads besides its options' own (each shown as `env:` in --help):
+ * one list for --help and for the test that every `MLPIPE_*` variable deploy/ sets is one serve reads.
+ */
+export const SERVE_ENVIRONMENT: readonly { name: string; what: string }[] = [
+  { name: 'MLPIPE_MODEL', what: 'bundle references to serve, comma-separated, when no argument names one (an argument wins)' },
+  { name: 'MLPIPE_ARTIFACTS', what: 'the bundle store when --artifacts is not given (a folder, s3://bucket/prefix or https://host/path/)' },
+  { name: 'PORT', what: 'the port when neither --port nor MLPIPE_PORT is set (platforms that run a Procfile set it)' },
+  { name: 'MLPIPE_S3_ENDPOINT', what: 'an S3-compatible server for an s3:// store (MinIO, …); credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION' },
+  { name: 'MLPIPE_CACHE', what: 'a writable folder for the verified copies of a remote store\'s bundles (default: $XDG_CACHE_HOME/mlpipe, else ~/.cache/mlpipe)' },
+];
+
+/**
+ * The references in MLPIPE_MODEL (comma-separated, blanks ignored); undefined when it is unset or
+ * empty (an empty value in a ConfigMap or .env file means "not set"). A store location where a
+ * reference belongs is refused with the two settings that say it.
+ */
+export function modelRefsFromEnv(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const refs = value.split(',').map((r) => r.trim()).filter((r) => r !== '');
+  if (refs.length === 0) throw new ConfigError(`MLPIPE_MODEL: no bundle reference in ${JSON.stringify(value)} (expected name, name@1.2.0, name@alias, npm:@scope/package or a folder, comma-separated)`);
+  return checkedRefs(refs, 'MLPIPE_MODEL');
+}
+
+/**
+ * Refuses a store location given as a bundle reference (`s3://bucket/prefix/name@production`): the
+ * stores take a location (MLPIPE_ARTIFACTS) and a reference in it (name, name@alias) apart.
+ */
+function checkedRefs(refs: string[], origin: string): string[] {
+  for (const ref of refs) {
+    if (!isRemoteLocation(ref)) continue;
+    // `…/prefix/name@alias`: the last segment is the bundle; `…/prefix/` (or a bare bucket) is a store.
+    const slash = ref.lastIndexOf('/');
+    const store = ref.slice(0, slash);
+    const bundle = ref.slice(slash + 1);
+    const split = bundle !== '' && !store.endsWith('/') ? ` MLPIPE_ARTIFACTS=${store} and MLPIPE_MODEL=${bundle}` : ` MLPIPE_ARTIFACTS=${ref} and MLPIPE_MODEL=<name>[@alias]`;
+    throw new ConfigError(`${origin}: ${JSON.stringify(ref)} is a store location, not a bundle reference; name the store and the bundle apart:${split} (or --artifacts and an argument)`);
+  }
+  return refs;
 }
 
 /** `--public-routes`: comma-separated paths (a trailing `*` for a prefix), or `none`. */
