@@ -21,6 +21,10 @@ help:
 	@echo "make bench-deps Debian's python3-sklearn and python3-pandas, the optional Python side of bench/ (root)"
 	@echo "make accuracy-reference  rewrite bench/accuracy/reference.json, scikit-learn's scores for test/accuracy.test.ts (needs bench-deps)"
 	@echo "make browser-deps Debian's chromium, for the report's browser test (root)"
+	@echo "make image      the container image localhost/mlpipe:<version> and :latest (podman; the offline base first if missing)"
+	@echo "make image-test build and run images: ready, same predictions as mlpipe predict, non-root, SIGTERM drains, tampered bundle refused"
+	@echo "make image-deps podman, runc, mmdebstrap … from Debian's packages when missing (root); make image-base: the base image"
+	@echo "make bench-image image size and cold start (container start to first prediction) against serve on the host"
 	@echo "make clean      remove dist/, the artifacts store and temporary files"
 
 $(NODE_MODULES): package.json package-lock.json
@@ -86,6 +90,40 @@ bench-train: build
 # Debian's Chromium for src/core/report/report-browser.test.ts (playwright-core drives it; no download).
 browser-deps:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y -o DPkg::Lock::Timeout=300 chromium)
+
+# The container image (issue 14; README "The image"). Podman's settings (runc, ulimits) and the slow
+# downloads (Debian root filesystem, node binary, runtime node_modules) live in $MLPIPE_IMAGE_CACHE
+# (default ~/.cache/mlpipe/image), outside the clone: deploy/image/env.sh sets them up; image targets source it.
+# Tagged <IMAGE>:<version of package.json> (what deploy/compose.yaml and deploy/kubernetes/ run) and <IMAGE>:latest.
+IMAGE ?= localhost/mlpipe
+IMAGE_VERSION := $(shell node -p "require('./package.json').version" 2>/dev/null)
+IMAGE_APT := podman buildah skopeo umoci mmdebstrap runc uidmap fuse-overlayfs slirp4netns
+.PHONY: image-deps image-base image image-test bench-image image-lock
+
+image-deps:
+	@missing=""; for p in $(IMAGE_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [[ -n "$$missing" ]]; then echo "== installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $$missing; fi
+
+image-base: image-deps
+	bash deploy/image/base.sh
+
+image: build image-base
+	@source deploy/image/env.sh && ctx=$$(node --import tsx scripts/image-context.ts) && \
+	  podman build --format docker -t $(IMAGE):$(IMAGE_VERSION) -t $(IMAGE):latest "$$ctx"; status=$$?; rm -rf "$$ctx"; exit $$status
+	@source deploy/image/env.sh && podman image inspect $(IMAGE):$(IMAGE_VERSION) --format '$(IMAGE):$(IMAGE_VERSION) (and :latest): {{.Size}} bytes, user {{.Config.User}}'
+
+image-test: build image-base
+	npx mocha test/image.test.ts
+
+bench-image: build image-base
+	node --import tsx bench/image.ts $(ARGS)
+
+# deploy/image/package-lock.json again after a change of the root lockfile or of deploy/image/package.json:
+# seeded with the root lockfile, so every package keeps the version (and path) it has there.
+image-lock:
+	cp package-lock.json deploy/image/package-lock.json
+	cd deploy/image && npm install --package-lock-only --ignore-scripts --no-audit --no-fund
 
 # scikit-learn's scores on the splits test/accuracy.test.ts makes mlpipe score, then mlpipe beside them
 # (ARGS=--compare: only mlpipe beside the committed reference, no Python).

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { mlpipeVersion } from '../core/version.js';
 import { registerBundles } from './commands/bundles.js';
 import { registerClient } from './commands/client.js';
+import { registerContainerize } from './commands/containerize.js';
 import { registerFeaturize } from './commands/featurize.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
@@ -56,5 +57,6 @@ Exit codes: 0 success, 1 bad input/config/verification (one line says what and w
   registerServe(program, ctx);
   registerKeys(program, ctx);
   registerClient(program, ctx);
+  registerContainerize(program, ctx);
   return program;
 }

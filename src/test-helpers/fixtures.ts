@@ -87,6 +87,8 @@ export function runCommand(command: string, args: string[], options: { cwd?: str
       clearTimeout(timer);
       resolvePromise({ code, signal, stdout, stderr });
     });
+    // A command that exits without reading its input (tar, bash -c …) closes the pipe: not an error.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
