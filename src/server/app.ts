@@ -76,9 +76,11 @@ export function createApp(models: ServedModels, options: Partial<AppOptions> = {
   app.use('/v2', useErrorFormat(V2_ERROR_FORMAT));
   app.use(MLFLOW_PATHS, useErrorFormat(MLFLOW_ERROR_FORMAT));
   app.use(authenticate(ctx));
+  // The predict routes first: every router is walked layer by layer until one matches, and their
+  // paths do not overlap, so the order only decides what a prediction passes by.
+  app.use(v1Routes(ctx));
   app.use(healthRoutes(ctx));
   app.use(metricsRoutes(metrics, opts.workerId !== undefined));
-  app.use(v1Routes(ctx));
   app.use(driftRoutes(ctx, metrics));
   app.use(v2Routes(ctx));
   app.use(mlflowRoutes(ctx));

@@ -4,6 +4,7 @@ import { type ApiKeyLimits, ApiKeySet, readApiKeys } from '../core/api-keys.js';
 import { messageOf } from '../core/errors.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
+import { clientAddress } from './request-info.js';
 import { DEFAULT_PUBLIC_ROUTES, isPublicRoute } from '../core/http-api/public-routes.js';
 
 /**
@@ -19,7 +20,7 @@ export class ApiKeyRing {
 
 /** The client of a request (set by {@link authenticate}; the socket address when it did not run). */
 export function clientOf(req: Request, res: Response): Client {
-  return (res.locals.client as Client | undefined) ?? { kind: 'address', address: req.ip ?? req.socket.remoteAddress ?? 'unknown' };
+  return (res.locals.client as Client | undefined) ?? { kind: 'address', address: clientAddress(req) };
 }
 
 const CHALLENGE = 'Bearer realm="mlpipe"';
@@ -62,7 +63,7 @@ export function authenticate(ctx: ServerContext): RequestHandler {
   const publicRoutes = ctx.options.publicRoutes ?? DEFAULT_PUBLIC_ROUTES;
   return (req, res, next) => {
     if (!ring || isPublicRoute(req.path, publicRoutes)) {
-      res.locals.client = { kind: 'address', address: req.ip ?? req.socket.remoteAddress ?? 'unknown' } satisfies Client;
+      res.locals.client = { kind: 'address', address: clientAddress(req) } satisfies Client;
       next();
       return;
     }

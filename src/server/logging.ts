@@ -1,7 +1,7 @@
 import { type Logger, type LevelWithSilent, destination, pino, stdTimeFunctions } from 'pino';
 import pinoPretty from 'pino-pretty';
 import type { Request } from 'express';
-import type { RequestObserver } from './request-info.js';
+import { type RequestObserver, clientAddress } from './request-info.js';
 
 /** `--log-format`: one JSON object a line (for collectors), or pino-pretty's colored lines (for a terminal). */
 export const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -74,7 +74,7 @@ function clientOf(req: Request, client: unknown): string | undefined {
     if (typeof name === 'string') return name;
     if (typeof address === 'string') return address;
   }
-  return req.ip;
+  return clientAddress(req);
 }
 
 /**

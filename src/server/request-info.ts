@@ -40,36 +40,16 @@ export function requestIdOf(req: Request): string {
   return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-/** Where {@link trackRoutes} keeps a request's matched route and its full pattern. */
-const ROUTE = Symbol('mlpipe.route');
-const PATTERN = Symbol('mlpipe.routePattern');
-type Tracked = Request & { [ROUTE]?: unknown; [PATTERN]?: string };
-/** The request prototypes (one per Express app) that already track their routes. */
-const tracking = new WeakSet<object>();
-
 /**
- * Remembers the pattern of the route that matches a request, with the path its router was mounted
- * at: Express sets `req.route` when a route matches but keeps no record of the mount path once the
- * router is left, so the pattern is read at the moment the route is set. The setter is defined once
- * on the app's request prototype (`app.request`, which Express gives every request of the app), not
- * on each request: an accessor defined per request gave every request object a shape of its own,
- * which made each later property read on it slow.
+ * The pattern of the route that answered a request (`/v1/models/:name/predict`), read when its
+ * response is done: Express leaves the last route that matched in `req.route`. Every router of the
+ * app is mounted at the root (app.ts), so a route's path is its whole pattern; a router mounted at a
+ * path would need its mount path added here.
  */
-function trackRoutes(req: Request): void {
-  const proto = Object.getPrototypeOf(req) as object | null;
-  if (proto === null || tracking.has(proto)) return;
-  tracking.add(proto);
-  Object.defineProperty(proto, 'route', {
-    configurable: true,
-    enumerable: true,
-    get(this: Tracked) {
-      return this[ROUTE];
-    },
-    set(this: Tracked, r: { path?: unknown } | undefined) {
-      this[ROUTE] = r;
-      if (r && r.path !== undefined) this[PATTERN] = `${this.baseUrl ?? ''}${String(r.path)}`;
-    },
-  });
+function routePattern(req: Request): string {
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  // A route given several paths (['/v2', '/v2/']) is named by all of them, comma-separated.
+  return path === undefined || path === null ? UNMATCHED_ROUTE : String(path);
 }
 
 /**
@@ -83,7 +63,6 @@ export function observeRequests(observers: readonly RequestObserver[]): RequestH
     const requestId = requestIdOf(req);
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
-    trackRoutes(req);
     let done = false;
     const finish = () => {
       if (done) return;
@@ -94,7 +73,7 @@ export function observeRequests(observers: readonly RequestObserver[]): RequestH
       const info: RequestInfo = {
         requestId,
         method: req.method,
-        route: (req as Tracked)[PATTERN] ?? UNMATCHED_ROUTE,
+        route: routePattern(req),
         model: typeof m?.name === 'string' ? m.name : '',
         version: typeof m?.version === 'string' ? m.version : '',
         status: res.writableFinished ? res.statusCode : 499,
@@ -107,4 +86,13 @@ export function observeRequests(observers: readonly RequestObserver[]): RequestH
     res.on('close', finish);
     next();
   };
+}
+
+/**
+ * The client's address, as `req.ip` gives it, without the cost of `req.ip` when no proxy is
+ * trusted (then it is the socket's address: X-Forwarded-For is not read).
+ */
+export function clientAddress(req: Request): string {
+  if (req.app.get('trust proxy') === false) return req.socket.remoteAddress ?? 'unknown';
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
