@@ -13,13 +13,12 @@
  * POST /predict answers 200, polled every 10 ms; rounds interleaved, best and median reported.
  */
 import { spawn } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readPipelineConfig } from '../src/core/pipeline/config.js';
 import { runPipeline } from '../src/core/pipeline/run.js';
 import { imageCacheDir, runtimeModules } from '../src/core/deploy/context.js';
-import { BIN, EXAMPLES, ROOT, cleanupTempDirs, tempDir } from '../src/test-helpers/fixtures.js';
+import { BIN, EXAMPLES, ROOT, cleanupTempDirs, du, tempDir } from '../src/test-helpers/fixtures.js';
 import { buildImage, podman, podmanEnv, podmanOk, podmanUnusable, removeAll, uniqueName } from '../src/test-helpers/podman.js';
 
 const TARGET_BYTES = 200e6;
@@ -35,16 +34,6 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
-
-async function du(dir: string): Promise<number> {
-  let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) total += await du(path);
-    else if (e.isFile()) total += (await stat(path)).size;
-  }
-  return total;
-}
 
 /** Polls POST /predict until it answers 200; the ms since `started`. */
 async function firstPrediction(url: () => string | undefined, started: number, alive: () => boolean): Promise<number> {

@@ -11,7 +11,6 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join, posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Ajv } from 'ajv';
@@ -28,7 +27,8 @@ import { createProgram } from '../src/cli/program.js';
 import { parseApiKeys } from '../src/core/api-keys.js';
 import { ROOT, cleanupTempDirs, packagedExample, runCli, tempDir } from '../src/test-helpers/fixtures.js';
 import { type S3Server, startS3Server } from '../src/test-helpers/s3.js';
-import { ServeProcess, startServeProcess } from '../src/test-helpers/serve.js';
+import { ServeProcess, startServeProcess, stopServe } from '../src/test-helpers/serve.js';
+import { freePort } from '../src/test-helpers/http.js';
 
 const DEPLOY = join(ROOT, 'deploy');
 const KUBERNETES = join(DEPLOY, 'kubernetes');
@@ -123,21 +123,6 @@ function composeValidator() {
   expect(schema.$schema).to.equal('https://json-schema.org/draft-07/schema');
   schema.$schema = 'http://json-schema.org/draft-07/schema#';
   return new Ajv({ allErrors: true, strict: false }).compile(schema);
-}
-
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function stop(serve: ServeProcess | undefined): Promise<void> {
-  if (!serve?.running) return;
-  serve.child.kill('SIGTERM');
-  await serve.exited;
 }
 
 const seconds = (s: string): number => {
@@ -298,7 +283,7 @@ describe('deploy/: Compose, Kubernetes and the Procfile', function () {
       work = await tempDir();
     });
     afterEach(async () => {
-      await stop(serve);
+      await stopServe(serve);
       serve = undefined;
     });
     after(cleanupTempDirs);

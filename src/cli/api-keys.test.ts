@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { expectOneLineError } from '../test-helpers/expect-cli.js';
 import { buildExampleBundle, cleanupTempDirs, exampleRecords, runCli, tempDir } from '../test-helpers/fixtures.js';
-import { freePort } from '../test-helpers/redis.js';
+import { freePort } from '../test-helpers/http.js';
 import { type ServeProcess, startServeProcess } from '../test-helpers/serve.js';
 
 describe('mlpipe keys api-key and serve --api-keys (real processes)', function () {

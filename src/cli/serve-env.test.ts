@@ -4,26 +4,11 @@
  * `--port` > MLPIPE_PORT > PORT > 8080. Every case runs the real process.
  */
 import { expect } from 'chai';
-import { createServer } from 'node:net';
 import { cleanupTempDirs, packagedExample, runCli, tempDir } from '../test-helpers/fixtures.js';
 import { type S3Server, startS3Server } from '../test-helpers/s3.js';
-import { type ServeProcess, startServeProcess } from '../test-helpers/serve.js';
+import { type ServeProcess, startServeProcess, stopServe } from '../test-helpers/serve.js';
+import { freePort } from '../test-helpers/http.js';
 import { expectOneLineError } from '../test-helpers/expect-cli.js';
-
-/** A port nobody listens on right now (the OS's pick for port 0, released at once). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function stop(serve: ServeProcess | undefined): Promise<void> {
-  if (!serve?.running) return;
-  serve.child.kill('SIGTERM');
-  await serve.exited;
-}
 
 describe('serve from the environment (MLPIPE_MODEL, PORT)', function () {
   this.timeout(180_000);
@@ -39,7 +24,7 @@ describe('serve from the environment (MLPIPE_MODEL, PORT)', function () {
     expect(other.code, other.stderr).to.equal(0);
   });
   afterEach(async () => {
-    await stop(serve);
+    await stopServe(serve);
     serve = undefined;
   });
   after(cleanupTempDirs);
@@ -74,7 +59,7 @@ describe('serve from the environment (MLPIPE_MODEL, PORT)', function () {
       let port = await serve.port();
       let ready = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { models: string[] };
       expect(ready.models).to.deep.equal(['gentoo@1.0.0', 'penguins@1.0.0']);
-      await stop(serve);
+      await stopServe(serve);
 
       serve = startServeProcess(['penguins@1.0.0'], { env: { MLPIPE_ARTIFACTS: artifacts, MLPIPE_MODEL: 'nothing-by-this-name', MLPIPE_PORT: '0' } });
       port = await serve.port();
@@ -108,7 +93,7 @@ describe('serve from the environment (MLPIPE_MODEL, PORT)', function () {
       const [a, b, c] = [await freePort(), await freePort(), await freePort()];
       serve = startServeProcess(['penguins'], { env: { MLPIPE_ARTIFACTS: artifacts, MLPIPE_PORT: String(a), PORT: String(b) } });
       expect(await listening(serve)).to.equal(a);
-      await stop(serve);
+      await stopServe(serve);
       serve = startServeProcess(['penguins', '--port', String(c)], { env: { MLPIPE_ARTIFACTS: artifacts, MLPIPE_PORT: String(a), PORT: String(b) } });
       expect(await listening(serve)).to.equal(c);
     });

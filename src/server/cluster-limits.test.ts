@@ -3,7 +3,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { ROOT, buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../test-helpers/fixtures.js';
-import { freePort } from '../test-helpers/redis.js';
+import { freePort } from '../test-helpers/http.js';
 
 /** One POST on a connection of its own (so that the cluster's round robin spreads them over the workers). */
 function post(port: number, path: string, body: unknown): Promise<{ status: number; worker: string; text: string }> {

@@ -3,7 +3,7 @@
  * the shipped examples, and running the real CLI as a child process.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,4 +111,15 @@ export function exampleRecords(example: 'penguins' | 'cars'): Promise<Record<str
       return rec;
     });
   });
+}
+
+/** Bytes of the regular files under `dir`, recursively (symbolic links not followed). */
+export async function du(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) total += await du(path);
+    else if (e.isFile()) total += (await stat(path)).size;
+  }
+  return total;
 }

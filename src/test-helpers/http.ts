@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import type { Express } from 'express';
 
 /** Servers tests started with {@link listen}, closed by {@link closeServers}. */
@@ -45,4 +45,16 @@ export async function reply(res: Response): Promise<Reply> {
     body = undefined;
   }
   return { status: res.status, headers: res.headers, text, body };
+}
+
+/** A free TCP port on 127.0.0.1 (free a moment ago: the OS's pick for port 0, released at once). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }

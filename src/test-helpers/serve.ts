@@ -68,3 +68,10 @@ export function startServeProcess(args: string[], options: { cwd?: string; env?:
   return new ServeProcess(child);
 }
 
+
+/** Stops a serve process with SIGTERM (it drains) and waits for it to exit; nothing when it is not running. */
+export async function stopServe(serve: ServeProcess | undefined): Promise<void> {
+  if (!serve?.running) return;
+  serve.child.kill('SIGTERM');
+  await serve.exited;
+}

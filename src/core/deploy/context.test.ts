@@ -6,9 +6,9 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ROOT, cleanupTempDirs, exampleRecords, packagedExample, runCli, tempDir } from '../../test-helpers/fixtures.js';
+import { ROOT, cleanupTempDirs, du, exampleRecords, packagedExample, runCli, tempDir } from '../../test-helpers/fixtures.js';
 import { imageCacheDir, readRuntimeManifest, runtimeModules, verifyBakedBundle, writeBuildContext } from './context.js';
 
 interface LockEntry {
@@ -21,16 +21,6 @@ type Lock = { packages: Record<string, LockEntry> };
 
 /** Packages the image must never hold (issue 14): loaders, drivers, the chart renderer, tsx, test tools. */
 const NEVER_IN_IMAGE = ['danfojs-node', 'pg', 'pg-cursor', 'mysql2', 'better-sqlite3', 'vega', 'vega-lite', 'tsx', 'exceljs', 'xlsx', 'apache-arrow', 'hyparquet', 'typescript', 'mocha', 'chai', 'json-schema-to-typescript'];
-
-async function du(dir: string): Promise<number> {
-  let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) total += await du(path);
-    else if (e.isFile()) total += (await stat(path)).size;
-  }
-  return total;
-}
 
 describe('image runtime dependencies (deploy/image/package.json + package-lock.json)', () => {
   let root: Lock;
