@@ -203,6 +203,9 @@ export function registerServe(program: Command, ctx: CliContext): void {
         for (const m of running.registry.list()) logger.info(`serving ${m.ref} (${m.manifest.task}, predicts ${m.manifest.target.name}${m.signature ? `; signed by key ${m.signature.keyId}` : ''})`);
         if (running.follower.refs.length > 0) logger.info(`following ${running.follower.refs.join(', ')} (checked every ${opts.pollInterval / 1000} s${isRemoteLocation(artifacts) ? '' : ' and on every change in the store folder'})`);
       }
+      // The log goes out in blocks (server/logging.ts): what is served is written before the
+      // `listening on` line that scripts and tests wait for.
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
       if (slot === undefined) {
         ctx.out(`listening on ${running.url}`);
         await closeOnSignals(running, (m) => logger.info(m));
