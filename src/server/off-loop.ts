@@ -46,9 +46,7 @@ function poolFor(forest: CompiledForest): Promise<PredictPool> {
  * that cannot start, or whose worker died, is dropped and the rows are predicted in this thread.
  */
 export async function predictFeaturizedOffLoop(model: Predictor, featurized: FeaturizedRows): Promise<Prediction[]> {
-  const { values, proba } = await predictValuesOffLoop(model, featurized);
-  const k = model.forest.classes.length;
-  return Array.from(values, (v, i) => model.predictionOf(v, proba.subarray(i * k, (i + 1) * k)));
+  return model.predictionsOf(await predictValuesOffLoop(model, featurized));
 }
 
 /** {@link predictFeaturizedOffLoop}'s forest outputs as arrays ({@link Predictor.predictFeaturizedValues}), for a caller that writes them without a Prediction per row. */

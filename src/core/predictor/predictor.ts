@@ -174,14 +174,13 @@ export class Predictor {
 
   /** Predictions of the good rows of {@link featurizeRows}, in the order of `rows`. */
   predictFeaturized(featurized: FeaturizedRows): Prediction[] {
-    const { values, proba } = this.predictFeaturizedValues(featurized);
-    return this.outputs(values, proba);
+    return this.predictionsOf(this.predictFeaturizedValues(featurized));
   }
 
   /**
    * The forest's outputs for the good rows of {@link featurizeRows}, as arrays: `values[i]` the class
    * index or value of row i, `proba` its class probabilities (rows × classes; empty for regression).
-   * {@link predictionOf} turns one into a {@link Prediction}; for writing many, no object per row is made.
+   * {@link predictionOf} turns one into a {@link Prediction}, {@link predictionsOf} all; for writing many, no object per row is made.
    */
   predictFeaturizedValues(featurized: FeaturizedRows): ForestOutputs {
     const n = featurized.rows.length;
@@ -195,8 +194,7 @@ export class Predictor {
    * thread's event loop stays free. The same predictions either way.
    */
   async predictFeaturizedOn(pool: PredictPool, featurized: FeaturizedRows, { offThread = false }: { offThread?: boolean } = {}): Promise<Prediction[]> {
-    const { values, proba } = await this.predictFeaturizedValuesOn(pool, featurized, { offThread });
-    return this.outputs(values, proba);
+    return this.predictionsOf(await this.predictFeaturizedValuesOn(pool, featurized, { offThread }));
   }
 
   /** {@link predictFeaturizedValues} on a {@link PredictPool}, as {@link predictFeaturizedOn}. */
@@ -253,7 +251,8 @@ export class Predictor {
     return this.manifest.files['report.html'] ? readVerifiedFile(this.dir, this.manifest, 'report.html') : null;
   }
 
-  private outputs(values: Float64Array, proba: Float64Array): Prediction[] {
+  /** The {@link Prediction}s of forest outputs ({@link ForestOutputs}), one per row. */
+  predictionsOf({ values, proba }: ForestOutputs): Prediction[] {
     const k = this.forest.classes.length;
     return Array.from(values, (v, i) => this.output(v, proba.subarray(i * k, (i + 1) * k)));
   }
