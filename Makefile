@@ -6,7 +6,7 @@ NODE_MODULES := node_modules/.package-lock.json
 # its command line, so `npx mocha some.test.ts` would run the whole suite.
 TEST_SPECS := 'src/**/*.test.ts' 'test/**/*.test.ts'
 
-.PHONY: help install build typecheck test reliability schema demo bench bench-deps browser-deps bench-load bench-serve bench-train bench-store accuracy-reference clean
+.PHONY: help install build typecheck test reliability schema demo bench bench-deps browser-deps bench-load bench-serve bench-train bench-store bench-predict accuracy-reference clean
 
 help:
 	@echo "make demo       install, train + package the example, serve it, send it predictions"
@@ -17,8 +17,9 @@ help:
 	@echo "make schema     regenerate schema/pipeline.schema.json and the settings table of docs/pipeline-yaml.md from PIPELINE_SCHEMA"
 	@echo "make bench      benchmarks (ratios against a baseline measured in the same run)"
 	@echo "make bench-serve serving: single records vs bare Express, p99, --workers 2 vs 1, 1M streamed rows, protocol routes (ARGS=--quick)"
+	@echo "make bench-predict bulk scoring of 1M rows from CSV and PostgreSQL vs pandas + scikit-learn (ARGS=--quick: 50k rows)"
 	@echo "make bench-store push/pull of a 100-tree bundle to s3rver vs plain @aws-sdk/client-s3"
-	@echo "make bench-deps Debian's python3-sklearn and python3-pandas, the optional Python side of bench/ (root)"
+	@echo "make bench-deps Debian's python3-sklearn, python3-pandas and python3-psycopg2, the optional Python side of bench/ (root)"
 	@echo "make accuracy-reference  rewrite bench/accuracy/reference.json, scikit-learn's scores for test/accuracy.test.ts (needs bench-deps)"
 	@echo "make browser-deps Debian's chromium, for the report's browser test (root)"
 	@echo "make image      the container image localhost/mlpipe:<version> and :latest (podman; the offline base first if missing)"
@@ -65,6 +66,7 @@ bench: build
 	node --import tsx bench/load.ts
 	node --import tsx bench/train.ts
 	node --import tsx bench/store.ts
+	node --import tsx bench/predict.ts
 
 # Serving under load (bench/serve.ts): single records against bare Express, p99 at 10 connections,
 # --workers 2 against one, 1M rows through /predict/stream, /v2 and /invocations against /predict/batch.
@@ -75,13 +77,19 @@ bench-serve: build
 bench-store: build
 	node --import tsx bench/store.ts $(ARGS)
 
+# Bulk scoring (mlpipe predict) of 1M rows from a CSV file and from PostgreSQL against pandas +
+# scikit-learn on the same rows, rows/s and peak memory (ARGS=--quick: 50k rows; --rows 200k).
+bench-predict: build
+	node --import tsx bench/predict.ts $(ARGS)
+
 # Loading speed and memory against danfojs-node and pandas (ARGS=--quick: 100k rows).
 bench-load: build
 	node --import tsx bench/load.ts $(ARGS)
 
-# scikit-learn for the side-by-side columns of bench/train (optional: without it they say "skipped").
+# scikit-learn for the side-by-side columns of bench/train and bench/predict (optional: without it they say "skipped");
+# psycopg2 for bench/predict's pandas.read_sql from PostgreSQL.
 bench-deps:
-	/usr/bin/python3 -c "import sklearn, pandas" 2>/dev/null || (apt-get update && apt-get install -y -o DPkg::Lock::Timeout=300 python3-sklearn python3-pandas)
+	/usr/bin/python3 -c "import sklearn, pandas, psycopg2" 2>/dev/null || (apt-get update && apt-get install -y -o DPkg::Lock::Timeout=300 python3-sklearn python3-pandas python3-psycopg2)
 
 # Training speed against scikit-learn and ml-random-forest (~1 h on 2 cores; ARGS=--quick for a smoke check).
 bench-train: build

@@ -22,9 +22,12 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin', 'mlpipe');
-const PYTHON = '/usr/bin/python3';
-const PG_URL = process.env.MLPIPE_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The CLI the benches run: the compiled build in dist/ (make build). */
+export const BIN = join(ROOT, 'bin', 'mlpipe');
+/** Debian's Python: pandas and scikit-learn come from its packages (make bench-deps). */
+export const PYTHON = '/usr/bin/python3';
+/** The PostgreSQL the benches use (db test, trust): MLPIPE_BENCH_PG overrides it. Shared with bench/predict.ts. */
+export const PG_URL = process.env.MLPIPE_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** The targets stated in the README. */
 const TARGET = { danfoSpeed: 1.0, pandasWithin: 2.0 };
@@ -38,7 +41,7 @@ s = time.perf_counter() - t
 print(json.dumps({"code": r.returncode, "seconds": s, "peakMB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "stdout": r.stdout, "stderr": r.stderr[-4000:]}))
 `;
 
-interface Measured {
+export interface Measured {
   code: number;
   seconds: number;
   peakMB: number;
@@ -46,7 +49,8 @@ interface Measured {
   stderr: string;
 }
 
-function run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs a command to its end (stdin from `input`), collecting stdout and the last 8 KB of stderr. Shared with bench/predict.ts. */
+export function run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
@@ -55,11 +59,14 @@ function run(cmd: string, args: string[], input?: string): Promise<{ code: numbe
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8000)));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A child that exits without reading its input (psql -c, sh -c) closes the pipe first: EPIPE is no error.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
 
-async function measure(cmd: string, args: string[]): Promise<Measured> {
+/** `cmd args…` run under {@link MEASURE}: wall seconds and the peak RSS of its process tree. Shared with bench/predict.ts. */
+export async function measure(cmd: string, args: string[]): Promise<Measured> {
   const r = await run(PYTHON, ['-c', MEASURE, cmd, ...args]);
   if (r.code !== 0) throw new Error(`measuring ${cmd} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measured;
@@ -170,11 +177,13 @@ interface Row {
   note: string;
 }
 
-function fmt(v: number | null, digits = 2): string {
+/** A number with `digits` decimals and thousands separators; `n/a` for null or not finite. */
+export function fmt(v: number | null, digits = 2): string {
   return v === null || !Number.isFinite(v) ? 'n/a' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-function table(head: string[], body: string[][]): string {
+/** A plain-text table: first column left-aligned, the others right-aligned. */
+export function table(head: string[], body: string[][]): string {
   const widths = head.map((h, j) => Math.max(h.length, ...body.map((r) => (r[j] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  ');
   return [line(head), ...body.map(line)].join('\n');
