@@ -10,7 +10,7 @@ import type { ColumnProfile } from '../data/profile.js';
 import { checkName } from '../bundle/names.js';
 import { ConfigError } from '../errors.js';
 import { planFeatures } from '../features/auto.js';
-import { referenceOf } from '../features/derive.js';
+import { referenceOf } from '../features/expression/names.js';
 import { round } from '../features/numeric.js';
 import { FEATURIZER_KINDS, getKind } from '../features/registry.js';
 import type { DroppedColumn, Json } from '../features/types.js';
