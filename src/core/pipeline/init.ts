@@ -1,13 +1,11 @@
-import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { Ajv } from 'ajv';
-import { Document, isCollection, parse, type YAMLMap } from 'yaml';
+import { parse } from 'yaml';
 import { type LoadOptions, type LoadResult, loadSource } from '../data/load.js';
 import { parseSourceArgument, specLabel } from '../data/sources/index.js';
 import type { SourceSpec } from '../data/sources/types.js';
-import type { OnBadRow } from '../data/stream-load.js';
 import type { ColumnProfile } from '../data/profile.js';
-import { checkName } from '../bundle/names.js';
 import { ConfigError } from '../errors.js';
 import { planFeatures } from '../features/auto.js';
 import { referenceOf } from '../features/expression/names.js';
@@ -17,10 +15,12 @@ import type { DroppedColumn, Json } from '../features/types.js';
 import type { Task } from '../models/forest-format.js';
 import { defaultForestParams } from '../models/random-forest.js';
 import { columnTypeLabel } from '../table.js';
-import type { ColumnType, DeclaredType } from '../values.js';
+import type { ColumnType } from '../values.js';
 import { mlpipeVersion } from '../version.js';
+import { type Line, itemText, pairText, plural, renderGroup, wrap } from './commented-yaml.js';
 import { PIPELINE_SCHEMA } from './config.js';
 import { rowsWithTarget } from './featurize.js';
+import { absoluteSpec, checkBundleName, defaultBundleName, literalSecret, sourceComment, sourceForConfig } from './init-source.js';
 
 /**
  * Options of {@link initConfig}. The loading options are `mlpipe load`'s (types, onBadRow, inferRows
@@ -77,219 +77,8 @@ export interface InitResult {
 }
 
 const SEED = 42;
+
 const HOLDOUT = 0.2;
-/** Checks a bundle name (the one rule: src/core/bundle/names.ts); ConfigError when it does not fit. */
-export function checkBundleName(name: string): string {
-  return checkName(name);
-}
-
-/** A valid bundle name made from any text (`Sales Data 2024` → `Sales-Data-2024`), or undefined when nothing is left. */
-export function bundleNameFrom(text: string): string | undefined {
-  const name = text
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/^[^A-Za-z0-9]+/, '')
-    .replace(/[-.]+$/, '')
-    .slice(0, 100);
-  return name === '' ? undefined : name;
-}
-
-/** The file name without its data extensions: `data/sales.csv.gz` → `sales`. */
-function stem(path: string): string {
-  let name = basename(path.replace(/[\\/]+$/, ''));
-  name = name.replace(/\.(gz|gzip)$/i, '');
-  return name.replace(/\.[A-Za-z0-9]{1,8}$/, '');
-}
-
-/** The bundle name a source suggests: its file, its table, the last segment of its URL; else `<target>-model` (or `model`). */
-export function defaultBundleName(spec: SourceSpec, target?: string): string {
-  let candidate: string | undefined;
-  switch (spec.kind) {
-    case 'file':
-      candidate = spec.path === '-' ? undefined : stem(spec.path);
-      break;
-    case 'sql':
-      if (spec.table !== undefined) candidate = spec.table.split('.').pop();
-      else {
-        const path = sqlitePathOf(spec.url);
-        candidate = path !== undefined ? stem(path) : databaseOf(spec.url);
-      }
-      break;
-    case 'http':
-      try {
-        candidate = new URL(spec.url.replace(/\$\{[^}]*\}/g, 'x')).pathname.split('/').filter(Boolean).pop();
-      } catch {
-        candidate = undefined;
-      }
-      break;
-    default:
-      candidate = undefined;
-  }
-  return (candidate !== undefined ? bundleNameFrom(candidate) : undefined) ?? (target !== undefined ? bundleNameFrom(`${target}-model`) : undefined) ?? 'model';
-}
-
-/** The file of an SQLite URL (`sqlite:x.db`, `sqlite://x.db`, `x.db`), undefined for a server URL. */
-function sqlitePathOf(url: string): string | undefined {
-  const m = /^sqlite:(\/\/)?(.*)$/i.exec(url);
-  if (m) return m[2] as string;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return undefined;
-  return /\.(db|sqlite|sqlite3)$/i.test(url) ? url : undefined;
-}
-
-function databaseOf(url: string): string | undefined {
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/]*\/([^/?#]+)/i.exec(url);
-  return m ? decodeURIComponent(m[1] as string) : undefined;
-}
-
-/** A path as the config (in `configDir`) must write it: absolute paths stay; relative ones are made relative to the config. */
-function relativeToConfig(path: string, configDir: string, cwd: string): string {
-  if (path === '-' || isAbsolute(path)) return path;
-  const rel = relative(configDir, resolve(cwd, path));
-  return (rel === '' ? '.' : rel).split(sep).join('/');
-}
-
-/** An SQL URL with a relative SQLite file rewritten against the config's folder; server URLs exactly as given. */
-function sqlUrlForConfig(url: string, configDir: string, cwd: string): string {
-  const m = /^(sqlite:(?:\/\/)?)(.*)$/i.exec(url);
-  if (m) {
-    const path = m[2] as string;
-    if (path === '' || path === ':memory:' || isAbsolute(path)) return url;
-    return `${m[1]}${relativeToConfig(path, configDir, cwd)}`;
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
-  return /\.(db|sqlite|sqlite3)$/i.test(url) ? relativeToConfig(url, configDir, cwd) : url;
-}
-
-const ENV_REFERENCE = /^(\$\{[A-Za-z_][A-Za-z0-9_]*\})+$/;
-const SECRET_PARAM = /(pass|pwd|secret|token|key|auth|signature|sig|credential|session)/i;
-
-/** A password, or a query parameter named like a credential, written literally in a URL (not as a `${NAME}` reference). */
-export function literalSecret(url: string): boolean {
-  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/i.exec(url);
-  const userinfo = m?.[1] ?? '';
-  const colon = userinfo.indexOf(':');
-  const password = colon < 0 ? '' : userinfo.slice(colon + 1);
-  if (password !== '' && !ENV_REFERENCE.test(password)) return true;
-  const query = url.split('?')[1]?.split('#')[0] ?? '';
-  return query.split('&').some((part) => {
-    const eq = part.indexOf('=');
-    return eq > 0 && SECRET_PARAM.test(part.slice(0, eq)) && part.slice(eq + 1) !== '' && !ENV_REFERENCE.test(part.slice(eq + 1));
-  });
-}
-
-type Plain = Record<string, unknown>;
-
-/** Drops undefined values, keeping key order. */
-function defined(o: Plain): Plain {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
-
-/**
- * The `source:` value of the config: the source as given, with relative file paths made relative to
- * the config's folder and `${NAME}` references kept as written (nothing from the environment is
- * ever expanded into it). A plain file without options stays a plain path.
- */
-export function sourceForConfig(spec: SourceSpec, load: { types?: Record<string, DeclaredType>; onBadRow?: OnBadRow; inferRows?: number; chunkRows?: number }, configDir: string, cwd: string): string | Plain {
-  const loadOptions = defined({ types: load.types && Object.keys(load.types).length > 0 ? load.types : undefined, onBadRow: load.onBadRow, inferRows: load.inferRows, chunkRows: load.chunkRows });
-  const csv = (s: { delimiter?: string; quote?: string; encoding?: string; header?: boolean }) => ({ delimiter: s.delimiter, quote: s.quote, encoding: s.encoding, header: s.header });
-  let object: Plain;
-  switch (spec.kind) {
-    case 'file':
-    case 'stdin': {
-      const path = spec.kind === 'stdin' ? '-' : relativeToConfig(spec.path, configDir, cwd);
-      object = defined({ path, format: spec.format, ...csv(spec), ...(spec.kind === 'file' ? { sheet: spec.sheet, range: spec.range } : {}) });
-      if (Object.keys(object).length === 1 && Object.keys(loadOptions).length === 0) return path;
-      break;
-    }
-    case 'command':
-      object = defined({ command: spec.command, format: spec.format, ...csv(spec) });
-      break;
-    case 'sql':
-      object = defined({ sql: sqlUrlForConfig(spec.url, configDir, cwd), query: spec.query, table: spec.table });
-      break;
-    case 'http':
-      object = defined({
-        http: spec.url,
-        method: spec.method,
-        body: spec.body,
-        headers: spec.headers,
-        bearerToken: spec.bearerToken,
-        recordsPath: spec.recordsPath,
-        pagination: spec.pagination,
-        retries: spec.retries,
-        timeoutMs: spec.timeoutMs,
-        maxRecords: spec.maxRecords,
-      });
-      break;
-  }
-  return { ...object, ...loadOptions };
-}
-
-// ---------------------------------------------------------------------------------------------
-// YAML text: each line is rendered by the yaml library (so every key and value is quoted as YAML
-// needs), comments are added and aligned here.
-
-const TO_STRING = { lineWidth: 0, minContentWidth: 0, flowCollectionPadding: false, nullStr: 'null', indentSeq: true } as const;
-
-/** `key: value` on one line, a collection value in flow style (`{kind: numeric, …}`). */
-function pairText(key: string, value: unknown): string {
-  const doc = new Document(new Map([[key, value]]));
-  const pair = (doc.contents as YAMLMap).items[0];
-  if (pair && isCollection(pair.value)) pair.value.flow = true;
-  const text = doc.toString(TO_STRING).replace(/\n$/, '');
-  // JSON is YAML: the fallback for anything the library would spread over several lines.
-  return text.includes('\n') ? `${JSON.stringify(key)}: ${JSON.stringify(value)}` : text;
-}
-
-/** `- value` on one line. */
-function itemText(value: unknown): string {
-  const doc = new Document([value]);
-  const text = doc.toString(TO_STRING).replace(/\n$/, '');
-  return text.includes('\n') ? `- ${JSON.stringify(value)}` : text;
-}
-
-/** A comment's text on one line (newlines would end the comment). */
-function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ');
-}
-
-/**
- * One line of a group: code with an optional trailing comment, a comment line, or code written as a
- * comment (`# cv: 5  # …`: uncommenting it is all it takes to use it).
- */
-type Line = { code: string; comment?: string; disabled?: boolean } | { comment: string; code?: undefined };
-
-/**
- * Lines whose trailing comments are aligned one column after the longest code (code longer than
- * `maxColumn` just gets two spaces).
- */
-function renderGroup(lines: Line[], indent = '', maxColumn = 56): string[] {
-  const codeOf = (l: Line) => (l.code === undefined ? undefined : `${indent}${'disabled' in l && l.disabled ? '# ' : ''}${l.code}`);
-  const width = Math.min(maxColumn, Math.max(0, ...lines.map((l) => codeOf(l)?.length ?? 0)));
-  return lines.map((l) => {
-    const code = codeOf(l);
-    if (code === undefined) return `${indent}# ${oneLine(l.comment ?? '')}`;
-    if (l.comment === undefined) return code;
-    return `${code.padEnd(width)}  # ${oneLine(l.comment)}`;
-  });
-}
-
-/** Splits text at spaces into lines of at most `width` characters (longer words stay whole). */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = `  ${word}`;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  if (line !== '') lines.push(line);
-  return lines;
-}
-
-function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
-}
 
 /** `category, 3 distinct, 2 missing` plus the range of a number or a date. */
 function columnFacts(p: ColumnProfile | undefined, type: ColumnType): string {
@@ -589,31 +378,4 @@ export async function initConfig(options: InitOptions): Promise<InitResult> {
     warnings,
     next: runCommand(spec, options.out),
   };
-}
-
-/** The source as loaded here: relative file paths against `cwd` (the config's paths are against its folder). */
-function absoluteSpec(spec: SourceSpec, cwd: string): SourceSpec {
-  if (spec.kind === 'file' && spec.path !== '-' && !isAbsolute(spec.path)) return { ...spec, path: resolve(cwd, spec.path) };
-  if (spec.kind === 'sql') {
-    const path = sqlitePathOf(spec.url);
-    if (path !== undefined && path !== '' && path !== ':memory:' && !isAbsolute(path)) {
-      return { ...spec, url: /^sqlite:/i.test(spec.url) ? `sqlite:${resolve(cwd, path)}` : resolve(cwd, path) };
-    }
-  }
-  return spec;
-}
-
-function sourceComment(spec: SourceSpec): string {
-  switch (spec.kind) {
-    case 'sql':
-      return sqlitePathOf(spec.url) !== undefined ? 'an SQLite file, relative to this file' : '${NAME} in the URL is read from the environment when the pipeline runs';
-    case 'http':
-      return '${NAME} in the URL, headers and token is read from the environment when the pipeline runs';
-    case 'command':
-      return 'a shell command whose standard output is the data (run in the folder mlpipe runs in)';
-    case 'stdin':
-      return 'standard input';
-    case 'file':
-      return spec.path === '-' ? 'standard input' : isAbsolute(spec.path) ? 'an absolute path' : 'path: relative to this file';
-  }
 }
