@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.js';
 import { suggest } from '../suggest.js';
 import { type Column, type Table, cellAt } from '../table.js';
 import type { ColumnType } from '../values.js';
-import { parseExpression } from './derive.js';
+import { parseExpression } from './expression/parse.js';
 import { type DerivePlan, type FeaturePlan, type StepPlan, planDeriver } from './pipeline.js';
 import type { DroppedColumn } from './types.js';
 import { ownValue } from '../dict.js';

@@ -10,7 +10,8 @@ import { planFeatures } from '../features/auto.js';
 import { fitPipeline } from '../features/pipeline.js';
 import { getKind } from '../features/registry.js';
 import { readPipelineConfig } from './config.js';
-import { bundleNameFrom, defaultBundleName, deriveExample, explicitParams, initConfig, literalSecret, sourceForConfig } from './init.js';
+import { deriveExample, explicitParams, initConfig } from './init.js';
+import { bundleNameFrom, defaultBundleName, literalSecret, sourceForConfig } from './init-source.js';
 
 const PENGUINS = join(EXAMPLES, 'penguins', 'penguins.csv');
 const NOW = new Date('2026-01-02T03:04:05Z');
