@@ -236,9 +236,15 @@ function withBooleans(row: Record<string, unknown>, types: [string, string][]): 
   return out;
 }
 
+/** Writes the chunks and finishes, as mlpipe predict does: aborts on an error. */
 async function writeAll(sink: PredictionSink, chunks: ScoredChunk[]): Promise<void> {
-  for (const c of chunks) await sink.write(c);
-  await sink.finish();
+  try {
+    for (const c of chunks) await sink.write(c);
+    await sink.finish();
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  }
 }
 
 const sqliteDir = mkdtempSync(join(tmpdir(), 'mlpipe-sql-sink-'));
@@ -465,6 +471,21 @@ for (const make of [pgDb, myDb, () => sqliteDb(sqliteDir)]) {
       await again.write(scored(1, [{ out: 2 }, { out: 3 }]));
       await again.abort();
       expect(await db.rows(existing)).to.deep.equal([{ input_row: 1, prediction: 1 }]);
+    });
+
+    it("keeps each INSERT under the dialect's parameter limit: 100 classes, 1500 rows in one chunk", async () => {
+      const t = table('wide');
+      const classes = Array.from({ length: 100 }, (_, i) => `c${i}`);
+      const rows = Array.from({ length: 1500 }, (_, r): TestRow => ({ out: r % 100, proba: classes.map((_, c) => (c === r % 100 ? 1 : 0)) }));
+      // 1000 rows × 102 columns would be 102,000 parameters: over PostgreSQL's 65,535 and SQLite's 32,766.
+      await writeAll(sqlSink({ url: db.url, table: t, env: NO_ENV, columns: { classes, labels: classes, task: 'classification', withErrors: false } }), [
+        scored(1, rows),
+      ]);
+      const back = await db.rows(t);
+      expect(back).to.have.length(1500);
+      expect(
+        back.every((r, i) => r.input_row === i + 1 && r.prediction === `c${i % 100}` && r[`proba_c${i % 100}`] === 1 && r.proba_c0 === (i % 100 === 0 ? 1 : 0)),
+      ).to.equal(true);
     });
 
     it('creates the table, empty, when no chunk comes', async () => {
