@@ -21,6 +21,7 @@ import { oneLine, withTimeout } from '../data/sources/sql-common.js';
 import { quoteTable, resolveSqlUrl, type ResolvedSqlUrl, type SqlDialect } from '../data/sources/sql.js';
 import type { PredictionSink, ScoredChunk, SinkColumns } from './sink.js';
 import { openSinkConnection, type SinkConnection, type SinkContext, type SqlParam } from './sql-sink-connections.js';
+import { fit, idKindOf, type Kind, textOf } from './sql-sink-values.js';
 
 /** What the sink needs to write into a table. */
 export interface SqlSinkOptions {
@@ -34,14 +35,11 @@ export interface SqlSinkOptions {
   columns: SinkColumns;
 }
 
-/** The SQL types the sink writes. */
-type Kind = 'bigint' | 'double' | 'boolean' | 'text';
-
 /** What differs between the databases, in one place. */
 interface DialectFacts {
   quote: string;
   /** Longest identifier (PostgreSQL silently cuts longer names: the sink refuses them instead). */
-  maxName?: { length: number; unit: 'bytes' | 'characters'; of: (name: string) => number };
+  maxName?: { database: string; length: number; unit: 'bytes' | 'characters'; of: (name: string) => number };
   /** Column names are equal regardless of case. */
   foldCase: boolean;
   /** Most parameters one INSERT may carry. */
@@ -58,7 +56,7 @@ interface DialectFacts {
 const DIALECTS: Record<SqlDialect, DialectFacts> = {
   postgres: {
     quote: '"',
-    maxName: { length: 63, unit: 'bytes', of: (name) => Buffer.byteLength(name, 'utf8') },
+    maxName: { database: 'PostgreSQL', length: 63, unit: 'bytes', of: (name) => Buffer.byteLength(name, 'utf8') },
     foldCase: false,
     maxParams: 65_535,
     types: { bigint: 'BIGINT', double: 'DOUBLE PRECISION', boolean: 'BOOLEAN', text: 'TEXT' },
@@ -69,7 +67,7 @@ const DIALECTS: Record<SqlDialect, DialectFacts> = {
   },
   mysql: {
     quote: '`',
-    maxName: { length: 64, unit: 'characters', of: (name) => [...name].length },
+    maxName: { database: 'MySQL', length: 64, unit: 'characters', of: (name) => [...name].length },
     foldCase: true,
     maxParams: 65_535,
     types: { bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', text: 'TEXT' },
@@ -94,59 +92,6 @@ const DIALECTS: Record<SqlDialect, DialectFacts> = {
 
 /** Rows per INSERT at most (fewer when the columns times the rows would pass the dialect's parameter limit). */
 const BATCH_ROWS = 1000;
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-function isInt64(v: unknown): boolean {
-  if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX;
-  return typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63;
-}
-
-/** A value as text: a date in ISO 8601, an object as JSON, anything else with String. */
-function textOf(v: unknown): string {
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? String(v) : v.toISOString();
-  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
-  return String(v);
-}
-
-/** The id column's type, from the first chunk's ids; see the module comment. */
-function idKindOf(values: readonly unknown[]): Kind {
-  const present = values.filter((v) => v !== null && v !== undefined);
-  if (present.length === 0) return 'text';
-  if (present.every(isInt64)) return 'bigint';
-  if (present.every((v) => typeof v === 'number' || (typeof v === 'bigint' && BigInt(Number(v)) === v))) return 'double';
-  if (present.every((v) => typeof v === 'boolean')) return 'boolean';
-  return 'text';
-}
-
-/**
- * `v` as a parameter of a column of type `kind`, or undefined when it does not fit. Text is converted
- * only when exact: it reads back with the same spelling (`12` into BIGINT, not `012` or `1e3`).
- */
-function fit(kind: Kind, v: unknown): SqlParam | undefined {
-  if (v === null || v === undefined) return null;
-  switch (kind) {
-    case 'text':
-      return textOf(v);
-    case 'bigint':
-      if (typeof v === 'number' || typeof v === 'bigint') return isInt64(v) ? v : undefined;
-      if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) {
-        const b = BigInt(v);
-        return isInt64(b) && String(b) === v ? b : undefined;
-      }
-      return undefined;
-    case 'double':
-      if (typeof v === 'number') return v;
-      if (typeof v === 'bigint') return BigInt(Number(v)) === v ? Number(v) : undefined;
-      if (typeof v === 'string' && v.trim() !== '' && String(Number(v)) === v) return Number(v);
-      return undefined;
-    case 'boolean':
-      if (typeof v === 'boolean') return v;
-      if (v === 'true' || v === 'false') return v === 'true';
-      return undefined;
-  }
-}
 
 /** Writes predictions into an SQL table; see the module comment and {@link sqlSink}. */
 class SqlSink implements PredictionSink {
@@ -230,8 +175,7 @@ class SqlSink implements PredictionSink {
   private checkLength(name: string, what: string, path: string): void {
     const max = this.facts.maxName;
     if (max === undefined || max.of(name) <= max.length) return;
-    const db = this.target.dialect === 'postgres' ? 'PostgreSQL' : 'MySQL';
-    const problem = `${what} ${quoteText(name)} is ${max.of(name)} ${max.unit} long; ${db} allows at most ${max.length}`;
+    const problem = `${what} ${quoteText(name)} is ${max.of(name)} ${max.unit} long; ${max.database} allows at most ${max.length}`;
     throw new ConfigError(`${this.name}: ${problem}`, [{ path, message: problem }]);
   }
 
