@@ -24,15 +24,21 @@ const LOGIN_ERRORS = new Set([
   'ER_MUST_CHANGE_PASSWORD_LOGIN',
 ]);
 
-function isServerError(err: unknown): err is QueryError & { sqlMessage?: string } {
+/** True for an error the server sent (it has an SQLSTATE), as opposed to a network or driver error. */
+export function isServerError(err: unknown): err is QueryError & { sqlMessage?: string } {
   return typeof err === 'object' && err !== null && typeof (err as { sqlState?: unknown }).sqlState === 'string';
 }
 
-function serverMessage(err: QueryError & { sqlMessage?: string }): string {
+/** The server's own words for an error. */
+export function serverMessage(err: QueryError & { sqlMessage?: string }): string {
   return err.sqlMessage ?? err.message;
 }
 
-function connectError(read: SqlRead, database: string | undefined, err: unknown, elapsedMs: number): SourceError {
+/**
+ * The SourceError for a failed connection (`cannot log in: …`, `database "x" does not exist`,
+ * `cannot connect (…)`), named as `read` names it; `database` is the URL's. Also used by the SQL sink.
+ */
+export function mysqlConnectError(read: Pick<SqlRead, 'name' | 'secrets'>, database: string | undefined, err: unknown, elapsedMs: number): SourceError {
   const code = errorCode(err);
   if (code && LOGIN_ERRORS.has(code) && isServerError(err)) return sourceError(read, `cannot log in: ${serverMessage(err)}`);
   if (code === 'ER_BAD_DB_ERROR') return sourceError(read, `database "${database ?? ''}" does not exist`);
@@ -85,7 +91,7 @@ export async function* readMysql(uri: string, database: string | undefined, read
     await run(conn, "SET time_zone = '+00:00'");
   } catch (err) {
     conn.destroy();
-    throw connectError(read, database, err, Date.now() - started);
+    throw mysqlConnectError(read, database, err, Date.now() - started);
   }
 
   let done = false;

@@ -30,7 +30,11 @@ function isDatabaseError(err: unknown): err is pg.DatabaseError {
   return err instanceof driver().pg.DatabaseError;
 }
 
-function connectError(read: SqlRead, err: unknown, elapsedMs: number): SourceError {
+/**
+ * The SourceError for a failed connection (`cannot log in: …`, the unknown database, `cannot connect
+ * (…)`, a time-out), named as `read` names it; also used by the SQL sink.
+ */
+export function postgresConnectError(read: Pick<SqlRead, 'name' | 'secrets'>, err: unknown, elapsedMs: number): SourceError {
   if (isDatabaseError(err)) {
     if (LOGIN_STATES.has(err.code ?? '')) return sourceError(read, `cannot log in: ${err.message}`);
     if (err.code === UNKNOWN_DATABASE) return sourceError(read, err.message);
@@ -75,7 +79,7 @@ export async function* readPostgres(connectionString: string, read: SqlRead): As
     await client.connect();
   } catch (err) {
     await withTimeout(client.end().catch(() => {}), 2000);
-    throw connectError(read, err, Date.now() - started);
+    throw postgresConnectError(read, err, Date.now() - started);
   }
 
   let cursor: Cursor | undefined;

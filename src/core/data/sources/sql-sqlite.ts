@@ -19,10 +19,16 @@ const load = createRequire(import.meta.url);
 /** SQLite result codes meaning the file itself cannot be used. */
 const OPEN_ERRORS = new Set(['SQLITE_NOTADB', 'SQLITE_CANTOPEN', 'SQLITE_CORRUPT', 'SQLITE_PERM', 'SQLITE_AUTH']);
 
-function sqlError(read: SqlRead, err: unknown): SourceError {
+/** `cannot open database (…)` when `err` says the file itself cannot be used (not a database, no access), else undefined. */
+export function sqliteOpenProblem(err: unknown): string | undefined {
   const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && OPEN_ERRORS.has(code) ? `cannot open database (${messageOf(err)})` : undefined;
+}
+
+function sqlError(read: SqlRead, err: unknown): SourceError {
   const message = messageOf(err);
-  if (typeof code === 'string' && OPEN_ERRORS.has(code)) return sourceError(read, `cannot open database (${message})`);
+  const open = sqliteOpenProblem(err);
+  if (open !== undefined) return sourceError(read, open);
   if (read.table !== undefined && /^no such table\b/.test(message)) return sourceError(read, `table "${read.table}" does not exist`);
   return sourceError(read, `SQL error: ${message}`);
 }

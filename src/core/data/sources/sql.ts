@@ -28,7 +28,8 @@ import type { RawChunk, RecordSource, SourceLineage, SqlSourceSpec } from './typ
 import { readOnce } from './once.js';
 import { dict } from '../../dict.js';
 
-type Dialect = 'postgres' | 'mysql' | 'sqlite';
+/** The SQL dialects mlpipe reads and writes. */
+export type SqlDialect = 'postgres' | 'mysql' | 'sqlite';
 
 const DEFAULT_PORT: Record<'postgres' | 'mysql', number> = { postgres: 5432, mysql: 3306 };
 
@@ -39,7 +40,7 @@ function displayName(written: string): string {
   return redactUrl(written).replace(/\$%7B([A-Za-z_][A-Za-z0-9_]*)%7D/g, '${$1}');
 }
 
-function dialectOf(url: string): Dialect | undefined {
+function dialectOf(url: string): SqlDialect | undefined {
   const lower = url.trim().toLowerCase();
   if (/^postgres(ql)?:\/\//.test(lower)) return 'postgres';
   if (/^(mysql|mariadb):\/\//.test(lower)) return 'mysql';
@@ -74,8 +75,11 @@ function sqlitePath(url: string): string {
   return rest.startsWith('//') ? rest.slice(2) : rest;
 }
 
-/** A table name quoted as an identifier (`schema.table` part by part); undefined when not quotable. */
-function quoteTable(table: string, dialect: Dialect): { sql?: string; problem?: string } {
+/**
+ * A table name quoted as an identifier in the dialect's quoting (`schema.table` part by part), or the
+ * problem that keeps it from being quoted (a quote character, NUL, an empty part).
+ */
+export function quoteTable(table: string, dialect: SqlDialect): { sql?: string; problem?: string } {
   const quote = dialect === 'mysql' ? '`' : '"';
   if (table.includes('\0')) return { problem: 'contains a NUL character' };
   if (table.includes(quote)) return { problem: `contains the quote character ${quote}` };
@@ -84,17 +88,32 @@ function quoteTable(table: string, dialect: Dialect): { sql?: string; problem?: 
   return { sql: parts.map((p) => `${quote}${p}${quote}`).join('.') };
 }
 
-/** Reads a query or a table from an SQL database; see the module comment. */
-export function sqlSource(spec: SqlSourceSpec, env: NodeJS.ProcessEnv): RecordSource {
-  const name = displayName(spec.url);
-  const hasQuery = typeof spec.query === 'string' && spec.query.trim() !== '';
-  const hasTable = typeof spec.table === 'string' && spec.table !== '';
-  if (hasQuery === hasTable) {
-    const problem = hasQuery ? 'give either a query or a table, not both' : 'give a query or a table to read';
-    throw new ConfigError(`${name}: ${problem}`, [{ path: hasQuery ? 'table' : 'query', message: problem }]);
-  }
+/** A database URL as written, resolved: what the drivers connect to and what messages may show. */
+export interface ResolvedSqlUrl {
+  dialect: SqlDialect;
+  /** The URL with `${NAME}` expanded (holds the password: never show it). */
+  url: string;
+  /** The URL as written, redacted, with `${NAME}` references left readable: the name in messages. */
+  name: string;
+  /** Values to scrub from every message: the expanded environment values and the URL's password, raw and decoded. */
+  secrets: string[];
+  /** `host:port` of a server (the dialect's default port when the URL has none). */
+  host?: string;
+  /** The URL's database, decoded, when it names one. */
+  database?: string;
+  /** The SQLite file. */
+  path?: string;
+}
 
-  const expanded = expandUrl(spec.url, env);
+/**
+ * Resolves a database URL as `mlpipe load` takes it (see the module comment): expands `${NAME}` from
+ * `env`, picks the dialect, and finds the host, database or SQLite file. Throws a ConfigError (at
+ * config path `url`, its message naming the redacted URL, no secret in it) for an unset variable, a
+ * URL of no dialect mlpipe knows, an SQLite URL without a file, or a server URL that does not parse.
+ */
+export function resolveSqlUrl(written: string, env: NodeJS.ProcessEnv): ResolvedSqlUrl {
+  const name = displayName(written);
+  const expanded = expandUrl(written, env);
   if (expanded.missing.length > 0) {
     const vars = expanded.missing.join(', ');
     const problem = expanded.missing.length === 1 ? `environment variable ${vars} is not set` : `environment variables ${vars} are not set`;
@@ -108,34 +127,45 @@ export function sqlSource(spec: SqlSourceSpec, env: NodeJS.ProcessEnv): RecordSo
     throw new ConfigError(scrubSecrets(`${name}: ${problem}`, secrets), [{ path: 'url', message: problem }]);
   }
 
-  let host: string | undefined;
-  let database: string | undefined;
-  let path: string | undefined;
   if (dialect === 'sqlite') {
-    path = sqlitePath(url);
+    const path = sqlitePath(url);
     if (path === '') throw new ConfigError(`${name}: the SQLite URL names no file`, [{ path: 'url', message: 'no file' }]);
-  } else {
-    let parsed: URL;
+    return { dialect, url, name, secrets, path };
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${name}: not a valid URL`, [{ path: 'url', message: 'not a valid URL' }]);
+  }
+  if (parsed.password) {
+    secrets.push(parsed.password);
     try {
-      parsed = new URL(url);
+      secrets.push(decodeURIComponent(parsed.password));
     } catch {
-      throw new ConfigError(`${name}: not a valid URL`, [{ path: 'url', message: 'not a valid URL' }]);
-    }
-    if (parsed.password) {
-      secrets.push(parsed.password);
-      try {
-        secrets.push(decodeURIComponent(parsed.password));
-      } catch {
-        // A malformed escape: the raw form is scrubbed already.
-      }
-    }
-    host = `${parsed.hostname || 'localhost'}:${parsed.port || DEFAULT_PORT[dialect]}`;
-    try {
-      database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || undefined;
-    } catch {
-      database = parsed.pathname.replace(/^\//, '') || undefined;
+      // A malformed escape: the raw form is scrubbed already.
     }
   }
+  const host = `${parsed.hostname || 'localhost'}:${parsed.port || DEFAULT_PORT[dialect]}`;
+  let database: string | undefined;
+  try {
+    database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || undefined;
+  } catch {
+    database = parsed.pathname.replace(/^\//, '') || undefined;
+  }
+  return { dialect, url, name, secrets, host, ...(database !== undefined ? { database } : {}) };
+}
+
+/** Reads a query or a table from an SQL database; see the module comment. */
+export function sqlSource(spec: SqlSourceSpec, env: NodeJS.ProcessEnv): RecordSource {
+  const name = displayName(spec.url);
+  const hasQuery = typeof spec.query === 'string' && spec.query.trim() !== '';
+  const hasTable = typeof spec.table === 'string' && spec.table !== '';
+  if (hasQuery === hasTable) {
+    const problem = hasQuery ? 'give either a query or a table, not both' : 'give a query or a table to read';
+    throw new ConfigError(`${name}: ${problem}`, [{ path: hasQuery ? 'table' : 'query', message: problem }]);
+  }
+  const { dialect, url, secrets, host, database, path } = resolveSqlUrl(spec.url, env);
 
   let sql: string;
   if (hasTable) {
