@@ -160,7 +160,7 @@ describe('documentation links (README.md and docs/*.md)', () => {
     const real: [string, string, string][] = [
       ['README.md', 'Set up: two commands', 'set-up-two-commands'],
       ['docs/cli.md', '`mlpipe load [<source>] --out dataset.arrow`', 'mlpipe-load-source---out-datasetarrow'],
-      ['docs/cli.md', '`mlpipe predict <bundle-ref> --input <file|-> --out <file|->`', 'mlpipe-predict-bundle-ref---input-file----out-file-'],
+      ['docs/cli.md', '`mlpipe predict <bundle-ref> --input <source> --out <file|-|database>`', 'mlpipe-predict-bundle-ref---input-source---out-file-database'],
       ['docs/cli.md', '`mlpipe featurize <dataset> --target <col> --out <dir>` (or `--config pipeline.yaml`)', 'mlpipe-featurize-dataset---target-col---out-dir-or---config-pipelineyaml'],
       ['docs/serve.md', 'Serving at scale: `--workers`, streaming, big batches', 'serving-at-scale---workers-streaming-big-batches'],
       ['docs/registry.md', 'Signed bundles: `mlpipe keys`, `bundles sign`, `--require-signature`', 'signed-bundles-mlpipe-keys-bundles-sign---require-signature'],

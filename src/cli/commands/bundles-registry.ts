@@ -7,7 +7,7 @@ import type { CompareResult } from '../../core/pipeline/compare.js';
 import type { CliContext } from '../context.js';
 import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule } from '../parse.js';
 import { fmt, table } from '../render.js';
-import { type SourceFlags, loadingOptions, sourceOptions } from './load.js';
+import { type SourceFlags, loadingOptions, sourceOptions } from '../source-options.js';
 
 const FEATURIZER_MODULE_OPTION = ['--featurizer-module <name=path>', "a custom featurizer's module (repeatable), for bundles that use it", featurizerModule] as const;
 

@@ -4,7 +4,7 @@ import { pathExists } from '../../core/fs-util.js';
 import type { CliContext } from '../context.js';
 import { oneOf } from '../parse.js';
 import { loadProgressReporter } from '../progress.js';
-import { SOURCE_ARGUMENT, type SourceFlags, loadingOptions, sourceOptions } from './load.js';
+import { SOURCE_ARGUMENT, type SourceFlags, loadingOptions, sourceOptions } from '../source-options.js';
 
 /** Every option `mlpipe init` takes. */
 interface InitFlags extends SourceFlags {

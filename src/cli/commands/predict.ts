@@ -2,7 +2,10 @@ import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { MlpipeError } from '../../core/errors.js';
 import type { PredictOnBadRow } from '../../core/pipeline/predict.js';
+import type { SourceFlags as SourceSpecFlags } from '../../core/data/sources/index.js';
+import { whileInterruptible } from '../interrupt.js';
 import { ARTIFACTS_OPTION, type FeaturizerModuleFlag, featurizerModule, integer, onBadRowOption, oneOf } from '../parse.js';
+import { SOURCE_ARGUMENT, readingOptions } from '../source-options.js';
 import { keyFiles, readTrusted } from './keys.js';
 
 /** The choices of predict's `--on-bad-row` (core/pipeline/predict.ts PREDICT_ON_BAD_ROW, stated here so the CLI loads core lazily). */
@@ -20,24 +23,45 @@ function badRowsLine(result: { badRows: number; onBadRow: PredictOnBadRow; first
   return `${n} row${n === 1 ? '' : 's'} could not be predicted (${how})${first ? `; first: ${where}: ${error}` : ''}`;
 }
 
-/** `mlpipe predict <bundle-ref> --input <file|-> --out <file|->`. */
+/** Every option `mlpipe predict` takes. */
+interface PredictFlags extends SourceSpecFlags {
+  input?: string;
+  out: string;
+  outFormat?: 'csv' | 'json' | 'ndjson' | 'parquet';
+  outTable?: string;
+  id?: string;
+  jobs?: number;
+  chunkRows?: number;
+  artifacts?: string;
+  featurizerModule?: FeaturizerModuleFlag[];
+  requireSignature?: string[];
+  onBadRow: PredictOnBadRow;
+  json?: boolean;
+}
+
+/**
+ * `mlpipe predict <bundle-ref> --input <source> --out <file|-|database>`: every row of any source `load`
+ * reads, predicted chunk by chunk, written as it goes.
+ */
 export function registerPredict(program: Command, ctx: CliContext): void {
-  program
-    .command('predict')
-    .description('predict every row of a file with a bundle (same validation and featurizers as the server)')
-    .argument('<bundle-ref>', 'bundle folder, name, name@1.2.0 or name@alias')
-    .requiredOption('-i, --input <file>', 'CSV, TSV, JSON or NDJSON file, or - for stdin (NDJSON or CSV)')
-    .option('-o, --out <file>', 'output file (.csv, .json, .ndjson) or - for stdout as NDJSON', '-')
-    .option('--format <format>', 'input format, overriding the extension')
-    .option('--out-format <format>', 'output format, overriding the extension', oneOf(['csv', 'json', 'ndjson'] as const))
-    .option('--id <column>', 'copy this input column into each output record')
+  readingOptions(
+    program
+      .command('predict')
+      .description('predict every row of a source with a bundle (same validation and featurizers as the server), streaming: memory stays at a few chunks')
+      .argument('<bundle-ref>', 'bundle folder, name, name@1.2.0 or name@alias')
+      .option('-i, --input <source>', `what to predict, as for load: ${SOURCE_ARGUMENT}`)
+      .option('-o, --out <target>', 'output: a .csv, .json, .ndjson or .parquet file, - for stdout (NDJSON unless --out-format), or a database URL with --out-table', '-')
+      .option('--out-format <format>', 'output format, overriding the extension', oneOf(['csv', 'json', 'ndjson', 'parquet'] as const))
+      .option('--out-table <name>', 'with --out <database URL>: the table the predictions go to (created, or appended to), in one transaction')
+      .option('--id <column>', 'copy this input column into each output record'),
+  )
     .option('-j, --jobs <n>', 'threads for big inputs (default: every core; results do not depend on it)', integer(1, 256))
     .option(...ARTIFACTS_OPTION)
     .option('--featurizer-module <name=path>', "a custom featurizer's module (repeatable); refused unless its sha256 is the one the bundle recorded", featurizerModule)
     .addOption(
       onBadRowOption(
         ON_BAD_ROW,
-        'a row that cannot be predicted (a value of the wrong type, an impossible date, a required field missing, a CSV row with the wrong number of fields, an NDJSON line that is not a JSON object): write it with an empty prediction and an error column (null), leave it out (skip), or stop with exit 1 naming it (fail)',
+        'a row that cannot be predicted (a value of the wrong type, an impossible date, a required field missing, a CSV row with the wrong number of fields, an NDJSON line that is not a JSON object): write it with an empty prediction and an error column (null), leave it out (skip), or stop with exit 1 naming it (fail; nothing is written)',
         'null',
       ),
     )
@@ -47,30 +71,39 @@ export function registerPredict(program: Command, ctx: CliContext): void {
         .env('MLPIPE_REQUIRE_SIGNATURE'),
     )
     .option('--json', 'print one JSON document (model, rows, badRows, firstBadRow) instead of the summary line; needs --out FILE')
-    .action(async (ref: string, opts: { input: string; out: string; format?: string; outFormat?: 'csv' | 'json' | 'ndjson'; id?: string; jobs?: number; artifacts?: string; featurizerModule?: FeaturizerModuleFlag[]; requireSignature?: string[]; onBadRow: PredictOnBadRow; json?: boolean }) => {
+    .action(async (ref: string, opts: PredictFlags) => {
       if (opts.json && opts.out === '-') throw new MlpipeError('usage', '--json prints its document on stdout, where --out - writes the predictions: give --out a file');
-      const { predictFile } = await import('../../core/pipeline/predict.js');
+      const { parseSourceArgument } = await import('../../core/data/sources/index.js');
+      if (opts.input === undefined && opts.fromCommand === undefined) throw new MlpipeError('usage', '--input: give what to predict (a file, -, a database URL or an http(s) URL) or --from-command');
+      const source = parseSourceArgument(opts.input, opts, ctx.io.env);
+      const { predictSource } = await import('../../core/pipeline/predict.js');
       const requireSignature = opts.requireSignature ? await readTrusted(ctx, opts.requireSignature) : undefined;
-      const result = await predictFile({
-        ref,
-        artifacts: ctx.artifacts(opts.artifacts),
-        input: opts.input,
-        out: opts.out,
-        format: opts.format,
-        outFormat: opts.outFormat,
-        id: opts.id,
-        jobs: opts.jobs,
-        featurizers: opts.featurizerModule,
-        ...(requireSignature ? { requireSignature } : {}),
-        onBadRow: opts.onBadRow,
-        stdin: ctx.io.stdin,
-        stdout: ctx.io.stdout,
-      });
-      if (result.badRows > 0) ctx.note(badRowsLine(result, result.format === 'csv'));
+      // Ctrl-C / SIGTERM: stop, leave no output behind, exit 130.
+      const result = await whileInterruptible((signal) =>
+        predictSource({
+          ref,
+          artifacts: ctx.artifacts(opts.artifacts),
+          source,
+          out: opts.out,
+          outFormat: opts.outFormat,
+          outTable: opts.outTable,
+          id: opts.id,
+          jobs: opts.jobs,
+          chunkRows: opts.chunkRows,
+          featurizers: opts.featurizerModule,
+          ...(requireSignature ? { requireSignature } : {}),
+          onBadRow: opts.onBadRow,
+          stdin: ctx.io.stdin,
+          stdout: ctx.io.stdout,
+          env: ctx.io.env,
+          signal,
+        }),
+      );
+      if (result.badRows > 0) ctx.note(badRowsLine(result, result.format !== 'json' && result.format !== 'ndjson'));
       if (opts.json) {
         ctx.json(result);
         return;
       }
-      if (opts.out !== '-') ctx.note(`predicted ${result.predicted} rows with ${result.model} → ${result.out}`);
+      if (opts.out !== '-') ctx.note(`predicted ${result.predicted} rows with ${result.model} → ${result.out}${result.outTable !== undefined ? ` table ${result.outTable}` : ''}`);
     });
 }

@@ -3,7 +3,7 @@ import type { CliContext } from '../context.js';
 import { MlpipeError } from '../../core/errors.js';
 import type { SourceSpec } from '../../core/data/sources/types.js';
 import { featurizeLines } from './featurize.js';
-import { SOURCE_ARGUMENT, type SourceFlags, sourceOptions } from './load.js';
+import { SOURCE_ARGUMENT, type SourceFlags, sourceOptions } from '../source-options.js';
 import { type ModelFlags, forestParamsFrom, modelOptions, searchFrom } from './train.js';
 import { progressReporter } from '../progress.js';
 import { whileInterruptible } from '../interrupt.js';

@@ -1,15 +1,18 @@
 import type { Readable, Writable } from 'node:stream';
-import { type FeaturizedRows, type Predictor, type Prediction } from '../predictor/predictor.js';
+import type { Predictor } from '../predictor/predictor.js';
 import { customKindsUsed, loadPredictor } from '../predictor/load.js';
 import type { TrustedKey } from '../bundle/signature.js';
-import { detectFormat, readRawFile } from '../data/read.js';
-import { ConfigError, DataError, type ErrorDetail, MlpipeError } from '../errors.js';
+import { detectFormat } from '../data/read.js';
+import { openSource, sourceKindOf, specLabel } from '../data/sources/index.js';
+import type { RawChunk, RecordSource, SourceSpec } from '../data/sources/types.js';
+import { ConfigError, DataError, InterruptedError, MlpipeError } from '../errors.js';
 import { type CustomModuleSpec, checkModulesUsed } from '../features/custom.js';
-import { writeFileAtomic } from '../fs-util.js';
 import { resolveJobs } from '../models/engine/forest.js';
 import { PredictPool } from '../models/predict-pool.js';
-import { type Outcome, type OutputRecord, TextCells, clipError, csvOutputCells, csvOutputHeader, csvText, errorText, jsonOutputObject } from '../predictor/output.js';
-
+import { type ChunkBadRow, NO_OUTPUTS, chunkAnswer, readChunk } from '../predictor/chunk.js';
+import { ParquetSink, TextSink } from '../predictor/file-sinks.js';
+import { TextCells, clipError, outputClasses } from '../predictor/output.js';
+import type { PredictionSink, SinkColumns, WrittenBadRow } from '../predictor/sink.js';
 /**
  * What `mlpipe predict` does with a bad row (a record the model cannot read: a value of the wrong
  * type, an impossible date, a required field missing): `null` writes it with an empty prediction and
@@ -18,22 +21,27 @@ import { type Outcome, type OutputRecord, TextCells, clipError, csvOutputCells, 
 export const PREDICT_ON_BAD_ROW = ['null', 'skip', 'fail'] as const;
 export type PredictOnBadRow = (typeof PREDICT_ON_BAD_ROW)[number];
 
-/** Options of {@link predictFile}. */
+/** The formats predictions are written in: text, Parquet, or rows of an SQL table. */
+export type PredictOutFormat = 'csv' | 'json' | 'ndjson' | 'parquet' | 'sql';
+
+/** Options of {@link predictSource}. */
 export interface PredictOptions {
   ref: string;
   artifacts: string;
-  /** Input file (CSV, TSV, JSON, NDJSON) or `-` for stdin. */
-  input: string;
-  /** Output file (format from its extension) or `-` for stdout (NDJSON unless `outFormat`). */
+  /** What to read: any source `mlpipe load` reads (a file of any kind, `-`, a command, an SQL database, an HTTP API, an .arrow dataset). */
+  source: SourceSpec;
+  /** Output file (format from its extension), `-` for stdout (NDJSON unless `outFormat`), or an SQL database URL (with `outTable`). */
   out: string;
-  /** Input format, overriding the extension. */
-  format?: string;
   /** Output format, overriding the extension. */
-  outFormat?: 'csv' | 'json' | 'ndjson';
+  outFormat?: 'csv' | 'json' | 'ndjson' | 'parquet';
+  /** The table an SQL `out` is written to: created, or appended to. */
+  outTable?: string;
   /** Copy this input column into each output record. */
   id?: string;
   stdin?: Readable;
   stdout?: Writable;
+  /** The environment (`${NAME}` in URLs and tokens of the source and an SQL output). */
+  env?: NodeJS.ProcessEnv;
   /** An already loaded model (skips resolving and verifying `ref`). */
   model?: Predictor;
   /** Threads for the forest's work on big inputs (default: every core; 1: this thread only). */
@@ -44,6 +52,10 @@ export interface PredictOptions {
   requireSignature?: readonly TrustedKey[];
   /** What to do with a bad row (default `null`: write it with an `error`); see {@link PREDICT_ON_BAD_ROW}. */
   onBadRow?: PredictOnBadRow;
+  /** Rows read, predicted and written at a time (default {@link PREDICT_CHUNK_ROWS}): memory is bounded by it. */
+  chunkRows?: number;
+  /** Aborting stops the run with an InterruptedError; no output is left behind. */
+  signal?: AbortSignal;
 }
 
 /** A row of the input that could not be predicted. */
@@ -58,7 +70,7 @@ export interface BadRow {
   error: string;
 }
 
-/** What {@link predictFile} did. */
+/** What {@link predictSource} did. */
 export interface PredictResult {
   model: string;
   /** Records written (with `onBadRow: skip`, the good rows only). */
@@ -71,53 +83,69 @@ export interface PredictResult {
   firstBadRow?: BadRow;
   onBadRow: PredictOnBadRow;
   out: string;
+  /** The SQL table written, when `out` is a database. */
+  outTable?: string;
   /** The format written. */
-  format: 'csv' | 'json' | 'ndjson';
+  format: PredictOutFormat;
 }
 
 /** More threads than this rarely pay off for one file's prediction. */
 const MAX_PREDICT_THREADS = 8;
 
 /**
- * Rows × trees from which a file's prediction is split over worker threads: below it, starting the
- * workers (~40 ms) costs about what they save.
+ * Rows × trees from which a prediction's forest work is split over worker threads: below it, starting
+ * the workers (~40 ms) costs about what they save. Counted as the rows come: a small input never starts them.
  */
 export const MIN_WORK_FOR_PREDICT_THREADS = 5_000_000;
 
-/** Predicts the good rows of `featurized` in this thread, or on a {@link PredictPool} when there is enough work. */
-async function predictRows(model: Predictor, featurized: FeaturizedRows, jobs: number | undefined): Promise<Prediction[]> {
-  const threads = Math.min(resolveJobs(jobs), MAX_PREDICT_THREADS);
-  if (threads <= 1 || featurized.rows.length * model.forest.treeCount < MIN_WORK_FOR_PREDICT_THREADS) return model.predictFeaturized(featurized);
-  const pool = await PredictPool.start(model.forest, threads);
-  try {
-    return await model.predictFeaturizedOn(pool, featurized);
-  } finally {
-    await pool.close();
-  }
-}
+/** Rows read, predicted and written at a time by default. */
+export const PREDICT_CHUNK_ROWS = 10_000;
 
-function outputFormat(out: string, explicit?: string): 'csv' | 'json' | 'ndjson' {
-  if (explicit) return explicit as 'csv' | 'json' | 'ndjson';
+/** The output format: from `explicit`, an SQL URL, or the file's extension. */
+export function predictOutFormat(out: string, explicit?: string, outTable?: string): PredictOutFormat {
+  const sql = out !== '-' && sourceKindOf(out) === 'sql';
+  if (sql) {
+    if (explicit) throw new MlpipeError('usage', `--out-format: ${out} is a database; its rows go to --out-table, not a ${explicit} file`);
+    if (outTable === undefined) throw new MlpipeError('usage', `--out-table: ${specLabel({ kind: 'sql', url: out })} is a database: name the table the predictions go to (--out-table scores)`);
+    return 'sql';
+  }
+  if (outTable !== undefined) throw new MlpipeError('usage', '--out-table: only with --out naming a database (postgres://…, mysql://…, sqlite:…, or a .db file)');
+  if (explicit) {
+    if (explicit === 'parquet' && out === '-') throw new MlpipeError('usage', '--out-format parquet: a Parquet file cannot go to standard output; give --out file.parquet');
+    return explicit as PredictOutFormat;
+  }
   if (out === '-') return 'ndjson';
-  const f = detectFormat(out);
+  const lower = out.toLowerCase();
+  if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
+  let f: string | undefined;
+  try {
+    f = detectFormat(out);
+  } catch {
+    f = undefined;
+  }
   if (f === 'csv' || f === 'json' || f === 'ndjson') return f;
   if (f === 'tsv') return 'csv';
-  throw new MlpipeError('usage', `${out}: predictions are written as .csv, .json or .ndjson`);
+  throw new MlpipeError('usage', `${out}: predictions are written as .csv, .json, .ndjson or .parquet, or to a database (--out postgres://… --out-table scores)`);
 }
 
-/**
- * The output text. A bad row has an empty prediction (and probabilities) and an `error`: in CSV an
- * `error` column, written only when some row is bad (a clean file's output is unchanged); in JSON
- * and NDJSON `"prediction": null`, `"probabilities": null` (classifiers) and an `error` field.
- */
-function render(format: 'csv' | 'json' | 'ndjson', outcomes: Outcome[], classes: string[], id: string | undefined): string {
-  if (format === 'csv') {
-    const withError = outcomes.some((o) => o.error !== undefined);
-    return csvText([csvOutputHeader(classes, id, withError), ...outcomes.map((o) => csvOutputCells(o, classes, id, withError))]);
+/** Opens the sink of `format`. SQL's is loaded only when a database is written. */
+async function openSink(model: Predictor, format: PredictOutFormat, options: PredictOptions, columns: SinkColumns): Promise<PredictionSink> {
+  switch (format) {
+    case 'sql': {
+      const { sqlSink } = await import('../predictor/sql-sink.js');
+      return sqlSink({ url: options.out, table: options.outTable as string, env: options.env ?? {}, columns });
+    }
+    case 'parquet':
+      return new ParquetSink(model, options.out, columns);
+    default:
+      return new TextSink(model, format, options.out === '-' ? { stream: options.stdout ?? process.stdout, name: 'stdout' } : options.out, columns);
   }
-  const objects = outcomes.map((o) => jsonOutputObject(o, classes, id));
-  if (format === 'json') return `${JSON.stringify(objects, null, 2)}\n`;
-  return objects.map((o) => JSON.stringify(o)).join('\n') + (objects.length ? '\n' : '');
+}
+
+/** True when a source's values are JSON values (kept as they are, as the server takes them) rather than text or a database's values (read as the model's column types). */
+function jsonValued(source: RecordSource): boolean {
+  const lineage = source.lineage();
+  return lineage.kind === 'http' || lineage.format === 'json' || lineage.format === 'ndjson';
 }
 
 /** The column a problem's path names (`/a~1b` → `a/b`), or undefined for the record itself. */
@@ -125,96 +153,164 @@ function columnOf(path: string): string | undefined {
   return path.length > 1 ? path.slice(1).replace(/~1/g, '/').replace(/~0/g, '~') : undefined;
 }
 
+/** A bad row as reported: where it is and why. */
+function badRowOf(b: ChunkBadRow, row: number, line: number | undefined): BadRow {
+  const column = b.refused?.location.column ?? columnOf(b.details[0]?.path ?? '');
+  return { row, ...(line !== undefined ? { line } : {}), ...(column !== undefined ? { column } : {}), error: clipError(b.error) };
+}
+
+/** The forest's work for the good rows of chunks, on this thread or, once the rows read make it worth it, on worker threads. */
+class ForestWork {
+  private pool: Promise<PredictPool> | undefined;
+  private work = 0;
+  private readonly threads: number;
+
+  constructor(
+    private readonly model: Predictor,
+    jobs: number | undefined,
+  ) {
+    this.threads = Math.min(resolveJobs(jobs), MAX_PREDICT_THREADS);
+  }
+
+  async predict(featurized: ReturnType<Predictor['featurizeRows']>) {
+    if (featurized.rows.length === 0) return NO_OUTPUTS;
+    this.work += featurized.rows.length * this.model.forest.treeCount;
+    if (!this.pool && this.threads > 1 && this.work >= MIN_WORK_FOR_PREDICT_THREADS) this.pool = PredictPool.start(this.model.forest, this.threads);
+    if (!this.pool) return this.model.predictFeaturizedValues(featurized);
+    return this.model.predictFeaturizedValuesOn(await this.pool, featurized);
+  }
+
+  async close(): Promise<void> {
+    if (this.pool) await (await this.pool).close();
+  }
+}
+
 /**
- * Predicts every row of a file with a bundle, writing predictions in input order: a `prediction`
- * column, and for classifiers `proba_<label>` columns (CSV) or a `probabilities` object (JSON), plus
- * the `id` column when asked. CSV values are read with the same rules as training; records are then
- * checked with the bundle's input schema, exactly as the server does. Each row is read, checked and
- * featurized on its own; a row the reader refuses (a CSV row with the wrong number of fields, an
- * NDJSON line that is not JSON or not an object, a JSON element that is not an object) is a bad row
- * too, its `error` naming its line (`line 7: expected 4 fields …`); an unclosed CSV quote still ends
- * the reading with a DataError in every mode. A bad row is written with an `error` (`onBadRow: null`, the default), left
- * out (`skip`), or (`fail`) a DataError naming the file, row and column, before anything is written.
- * The good rows are predicted together.
+ * Predicts every row of a source with a bundle, streaming: chunks of `chunkRows` rows are read (from
+ * any source `mlpipe load` reads), checked and featurized exactly as the server does, predicted, and
+ * written in input order to the output as they come, so memory stays at a few chunks whatever the
+ * input's size. Output: a `prediction` column, for classifiers one `proba_<label>` per class (CSV,
+ * Parquet, SQL) or a `probabilities` object (JSON, NDJSON), and the `id` column when asked.
+ *
+ * Values: CSV cells and a database's, Parquet's, a spreadsheet's or a dataset's values are read as the
+ * model's column types with the rules used at training; JSON values (JSON, NDJSON, HTTP) are kept as
+ * they are, as the server takes them. A bad row (a value of the wrong type, a required field missing,
+ * a row the reader refuses: a CSV row with the wrong number of fields, an NDJSON line that is not a JSON
+ * object) is written with an `error` (`onBadRow: null`, the default), left out (`skip`), or (`fail`)
+ * stops the run with a DataError naming the source, row, line and column and counting the bad rows
+ * of the whole input; nothing is written then. An unclosed CSV quote, an unreachable database or an
+ * HTTP error stop the run in every mode. A stopped run (an error, `signal`) leaves no output: files are
+ * renamed into place at the end, an SQL table is written in one transaction (see the sinks). NDJSON and
+ * JSON on standard output are written as they come, so the rows before a failure are out already.
  */
-export async function predictFile(options: PredictOptions): Promise<PredictResult> {
+export async function predictSource(options: PredictOptions): Promise<PredictResult> {
   const onBadRow = options.onBadRow ?? 'null';
+  const format = predictOutFormat(options.out, options.outFormat, options.outTable);
   const model = options.model ?? (await loadPredictor(options.ref, options.artifacts, { featurizers: options.featurizers, ...(options.requireSignature ? { requireSignature: options.requireSignature } : {}) }));
   checkModulesUsed(options.featurizers ?? [], customKindsUsed([model]), model.ref);
-  const format = outputFormat(options.out, options.outFormat);
-  // Rows the reader refuses (wrong field count, a line that is not JSON) are bad rows like the others.
-  const raw = await readRawFile(options.input, { format: options.format as never, stdin: options.stdin, keepMalformedRows: true });
-  const malformed = raw.malformed ?? new Map<number, DataError>();
-  if (options.id !== undefined && !raw.columnNames.includes(options.id)) {
-    throw new ConfigError(`--id: no column "${options.id}" in ${raw.source} (columns: ${raw.columnNames.join(', ')})`);
-  }
-  const cells = new TextCells(model, raw.format === 'csv' || raw.format === 'tsv', options.id);
-  // Problems of each bad row, by row index, with paths into the row's record (`/date`).
-  const problems = new Map<number, ErrorDetail[]>();
-  // A malformed row has no values to check: it is bad as it is (its problem is in `malformed`).
-  for (const i of malformed.keys()) problems.set(i, []);
-  const unread = new Map<number, unknown>();
-  const records: OutputRecord[] = raw.rows.map((row, i) => {
-    // CSV cells are text: read as the column's type, with the rules used at training.
-    const read = cells.record(raw.columnNames, row);
-    // The model never sees an unreadable id; the output's --id column shows it as the file has it.
-    if ('unreadId' in read) unread.set(i, read.unreadId);
-    if (read.problems.length > 0) problems.set(i, [...(problems.get(i) ?? []), ...read.problems]);
-    return read.record;
-  });
-  const readable = problems.size === 0 ? records : records.filter((_, i) => !problems.has(i));
-  const index = problems.size === 0 ? undefined : records.map((_, i) => i).filter((i) => !problems.has(i));
-  const featurized = model.featurizeRows(readable, () => '');
-  for (const p of featurized.problems) problems.set(index ? index[p.index]! : p.index, p.details);
-  const bad = [...problems.keys()].sort((a, b) => a - b);
-  const line = (i: number): number | undefined => raw.lines?.[i];
-  /** A row's `error` text: its problems, or for a row the reader refused, where and why (`line 7: expected 4 fields …`). */
-  const rowError = (i: number): string => {
-    const refused = malformed.get(i);
-    if (refused === undefined) return errorText(problems.get(i)!);
-    return clipError(`${line(i) !== undefined ? `line ${line(i)}` : `row ${i + 1}`}: ${refused.problem}`);
+  const source = openSource(options.source, { env: options.env ?? {}, stdin: options.stdin, keepMalformedRows: true });
+  const classes = outputClasses(model);
+  const columns: SinkColumns = {
+    classes,
+    labels: classes.map((_, c) => model.labelOf(c)),
+    task: model.forest.task,
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    withErrors: onBadRow === 'null',
   };
-  const badRow = (i: number): BadRow => {
-    const column = malformed.get(i)?.location.column ?? columnOf(problems.get(i)![0]?.path ?? '');
-    return { row: i + 1, ...(line(i) !== undefined ? { line: line(i) } : {}), ...(column !== undefined ? { column } : {}), error: rowError(i) };
-  };
-  if (onBadRow === 'fail' && bad.length > 0) {
-    const first = bad[0]!;
-    const details = problems.get(first)!;
-    const inRow = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''} in this row)` : '';
-    const others = bad.length > 1 ? `; ${bad.length - 1} more bad row${bad.length > 2 ? 's' : ''}` : '';
-    const where = badRow(first);
-    throw new DataError(
-      { source: raw.source, row: where.row, line: where.line, column: where.column },
-      `${malformed.get(first)?.problem ?? details[0]!.message}${inRow}${others} (--on-bad-row null or skip predicts the other rows)`,
-    );
-  }
-  const predictions = await predictRows(model, featurized, options.jobs);
-  const outcomes: Outcome[] = [];
-  let next = 0;
-  for (let i = 0; i < records.length; i++) {
-    const details = problems.get(i);
-    if (details === undefined) outcomes.push({ record: records[i]!, prediction: predictions[next++]! });
-    else if (onBadRow === 'null') {
-      const record = unread.has(i) ? { ...records[i]!, [options.id!]: unread.get(i) } : records[i]!;
-      outcomes.push({ record, error: rowError(i) });
+  const chunkRows = options.chunkRows ?? PREDICT_CHUNK_ROWS;
+  const forest = new ForestWork(model, options.jobs);
+  let sink: PredictionSink | undefined;
+  let cells: TextCells | undefined;
+  let rowsRead = 0;
+  let written = 0;
+  let predicted = 0;
+  let badRows = 0;
+  let firstBad: { bad: ChunkBadRow; row: number; line?: number } | undefined;
+  // The previous chunk's prediction and write: chunk k's forest work runs (on worker threads when
+  // started) while chunk k + 1 is read and featurized; writes stay in input order.
+  let pending: Promise<void> | undefined;
+  const chunks = source.chunks(chunkRows)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      if (options.signal?.aborted) throw new InterruptedError();
+      const next: IteratorResult<RawChunk> = await chunks.next();
+      if (next.done) break;
+      const chunk = next.value;
+      if (cells === undefined) {
+        if (options.id !== undefined && !chunk.columns.includes(options.id)) {
+          throw new ConfigError(`--id: no column "${options.id}" in ${source.name} (columns: ${chunk.columns.join(', ')})`);
+        }
+        cells = new TextCells(model, !jsonValued(source), options.id);
+      }
+      const first = rowsRead + 1;
+      const read = readChunk(cells, chunk, first);
+      rowsRead += read.size;
+      const featurized = read.readable.length === 0 ? { matrix: new Float64Array(0), rows: [], problems: [] } : model.featurizeRows(read.readable, () => '', { flat: true });
+      const failing = onBadRow === 'fail' && (firstBad !== undefined || read.bad.size > 0 || featurized.problems.length > 0);
+      // Failing: the rest is read only to count its bad rows; nothing more is predicted.
+      const answer = chunkAnswer(read, featurized, NO_OUTPUTS);
+      if (answer.bad.size > 0) {
+        badRows += answer.bad.size;
+        if (firstBad === undefined) {
+          const i = Math.min(...answer.bad.keys());
+          firstBad = { bad: answer.bad.get(i)!, row: first + i, line: chunk.lines?.[i] };
+        }
+      }
+      if (failing) continue;
+      const outputs = forest.predict(featurized);
+      outputs.catch(() => {});
+      const previous = pending;
+      pending = (async () => {
+        const done = await outputs;
+        if (previous) await previous;
+        sink ??= await openSink(model, format, options, columns);
+        const bad = new Map<number, WrittenBadRow>();
+        if (onBadRow === 'null') for (const [i, b] of answer.bad) bad.set(i, { record: b.record, error: b.error });
+        await sink.write({ first, size: answer.size, good: answer.good, records: answer.records, outputs: done, bad });
+        predicted += answer.good.length;
+        written += answer.good.length + bad.size;
+      })();
+      pending.catch(() => {});
+      // At most one chunk waits: reading runs ahead of the writes by one chunk.
+      if (previous) await previous;
     }
-  }
-  const text = render(format, outcomes, model.forest.task === 'classification' ? model.forest.classes : [], options.id);
-  if (options.out === '-') {
-    const stdout = options.stdout ?? process.stdout;
-    await new Promise<void>((resolve, reject) => stdout.write(text, (err) => (err ? reject(err) : resolve())));
-  } else {
-    await writeFileAtomic(options.out, text);
+    if (pending) await pending;
+    if (onBadRow === 'fail' && firstBad !== undefined) {
+      const { bad, row, line } = firstBad;
+      const where = badRowOf(bad, row, line);
+      const inRow = bad.details.length > 1 ? ` (and ${bad.details.length - 1} more problem${bad.details.length > 2 ? 's' : ''} in this row)` : '';
+      const others = badRows > 1 ? `; ${badRows - 1} more bad row${badRows > 2 ? 's' : ''}` : '';
+      throw new DataError(
+        { source: source.name, row: where.row, line: where.line, column: where.column },
+        `${bad.refused?.problem ?? bad.details[0]!.message}${inRow}${others} (--on-bad-row null or skip predicts the other rows)`,
+      );
+    }
+    sink ??= await openSink(model, format, options, columns);
+    await sink.finish();
+  } catch (err) {
+    if (pending) await pending.catch(() => {});
+    await sink?.abort();
+    throw err;
+  } finally {
+    await chunks.return?.(undefined);
+    await forest.close();
   }
   return {
     model: model.ref,
-    rows: outcomes.length,
-    predicted: predictions.length,
-    badRows: bad.length,
-    ...(bad.length > 0 ? { firstBadRow: badRow(bad[0]!) } : {}),
+    rows: written,
+    predicted,
+    badRows,
+    ...(firstBad !== undefined ? { firstBadRow: badRowOf(firstBad.bad, firstBad.row, firstBad.line) } : {}),
     onBadRow,
-    out: options.out,
+    out: format === 'sql' ? specLabel({ kind: 'sql', url: options.out }) : options.out,
+    ...(format === 'sql' ? { outTable: options.outTable } : {}),
     format,
   };
+}
+
+/** {@link predictSource} of a file (`input`, in `format` or as its extension says) or `-` for standard input. */
+export function predictFile(options: Omit<PredictOptions, 'source'> & { input: string; format?: string }): Promise<PredictResult> {
+  const { input, format, ...rest } = options;
+  const source: SourceSpec = { kind: 'file', path: input, ...(format !== undefined ? { format: format as never } : {}) };
+  return predictSource({ ...rest, source });
 }

@@ -21,7 +21,7 @@ import { oneLine, withTimeout } from '../data/sources/sql-common.js';
 import { quoteTable, resolveSqlUrl, type ResolvedSqlUrl, type SqlDialect } from '../data/sources/sql.js';
 import type { PredictionSink, ScoredChunk, SinkColumns } from './sink.js';
 import { openSinkConnection, type SinkConnection, type SinkContext, type SqlParam } from './sql-sink-connections.js';
-import { fit, idKindOf, type Kind, textOf } from './sql-sink-values.js';
+import { firstIdKind, fit, type Kind, predictionKindOf, textOf } from './column-kinds.js';
 
 /** What the sink needs to write into a table. */
 export interface SqlSinkOptions {
@@ -135,20 +135,11 @@ class SqlSink implements PredictionSink {
     this.quotedTable = quoted.sql;
     for (const part of table.split('.')) this.checkLength(part, 'table name', 'table');
 
-    const labels = columns.labels;
-    const predictionKind: Kind =
-      columns.task === 'regression'
-        ? 'double'
-        : labels.length > 0 && labels.every((l) => typeof l === 'boolean')
-          ? 'boolean'
-          : labels.length > 0 && labels.every((l) => typeof l === 'number')
-            ? 'double'
-            : 'text';
-    this.predictionKind = predictionKind;
+    this.predictionKind = predictionKindOf(columns);
     this.plan = [
       ...(columns.id !== undefined ? [{ name: columns.id, kind: 'id' as const }] : []),
       { name: 'input_row', kind: 'bigint', notNull: true },
-      { name: 'prediction', kind: predictionKind },
+      { name: 'prediction', kind: this.predictionKind },
       ...columns.classes.map((c) => ({ name: `proba_${c}`, kind: 'double' as const })),
       ...(columns.withErrors ? [{ name: 'error', kind: 'text' as const }] : []),
     ];
@@ -240,9 +231,7 @@ class SqlSink implements PredictionSink {
 
   /** The first chunk's ids, good rows and bad, decide the id column's type. */
   private firstIdKind(chunk: ScoredChunk): Kind {
-    const id = this.options.columns.id;
-    if (id === undefined) return 'text';
-    return idKindOf([...chunk.records.map((r) => r[id]), ...[...chunk.bad.values()].map((b) => b.record[id])]);
+    return firstIdKind(this.options.columns, chunk);
   }
 
   /** Connects, creates the table or checks the existing one, and begins the transaction. */

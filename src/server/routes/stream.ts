@@ -2,9 +2,10 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
-import { DataError, type ErrorDetail, MlpipeError } from '../../core/errors.js';
-import { type OutputRecord, PredictionText, TextCells, csvOutputCells, csvOutputHeader, csvText, errorText, outputClasses } from '../../core/predictor/output.js';
-import type { ForestOutputs, Predictor } from '../../core/predictor/predictor.js';
+import { DataError, MlpipeError } from '../../core/errors.js';
+import { PredictionText, TextCells, csvOutputCells, csvOutputHeader, csvText, outputClasses } from '../../core/predictor/output.js';
+import type { Predictor } from '../../core/predictor/predictor.js';
+import { type ChunkAnswer, type ChunkBadRow, NO_OUTPUTS, chunkAnswer, readChunk } from '../../core/predictor/chunk.js';
 import { type RawChunk, type StreamFormat, chunkRowCount, streamedRows } from '../../core/predictor/stream-input.js';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -155,7 +156,7 @@ class Writer {
         g++;
         continue;
       }
-      const o = bad.get(i) as BadRow;
+      const o = bad.get(i) as ChunkBadRow;
       if (this.format === 'csv') text += csvText([csvOutputCells(o, this.classes, this.id, true)]);
       else {
         const error = { code: 'invalid_input', message: o.error, details: o.details };
@@ -204,6 +205,8 @@ export function streamRoutes(ctx: ServerContext): Router {
     const chunks = rows.chunks[Symbol.asyncIterator]();
     let started = false;
     let nextRow = 1;
+    // The number of the next row read (rows are read a chunk ahead of those written).
+    let readRows = 1;
     let gone = false;
     res.once('close', () => {
       gone = true;
@@ -253,7 +256,8 @@ export function streamRoutes(ctx: ServerContext): Router {
           res.end(writer.fatal(err, nextRow));
           return;
         }
-        const predicted = predictChunk(ctx, res, model, cells, chunk);
+        const predicted = predictChunk(ctx, res, model, cells, chunk, readRows);
+        readRows += chunkRowCount(chunk);
         // Awaited below (or dropped when the client has gone): never an unhandled rejection.
         predicted.catch(() => {});
         if (pending && !(await flush(pending))) return;
@@ -283,72 +287,11 @@ export function streamRoutes(ctx: ServerContext): Router {
   return router;
 }
 
-/** A bad row's answer: its record (for the id column), and why it has no prediction. */
-interface BadRow {
-  record: OutputRecord;
-  prediction?: undefined;
-  error: string;
-  details: ErrorDetail[];
-}
-
-/**
- * A chunk's answer, as arrays: the good rows (their indices in the chunk, records and the forest's
- * outputs, written without a Prediction object per row) and the bad rows' problems.
- */
-interface ChunkAnswer {
-  /** Rows in the chunk. */
-  size: number;
-  /** Index in the chunk of each good row, ascending. */
-  good: number[];
-  /** Each good row's record (read for the id column). */
-  records: OutputRecord[];
-  /** The forest's outputs for the good rows, in the order of `good`. */
-  outputs: ForestOutputs;
-  /** The bad rows, by index in the chunk. */
-  bad: Map<number, BadRow>;
-}
-
 /** One chunk's rows → its answer: cells read as the model's types, then predicted (bad rows carry their problems). */
-async function predictChunk(
-  ctx: ServerContext,
-  res: Response,
-  model: Predictor,
-  cells: TextCells,
-  chunk: RawChunk,
-): Promise<ChunkAnswer> {
-  const { columns, spans } = chunk;
-  // A CSV chunk's rows are read from its spans, without a string per cell (the `rows` it makes when asked).
-  const size = chunkRowCount(chunk);
-  const bad = new Map<number, BadRow>();
-  for (const m of chunk.malformed ?? []) {
-    const where = m.error.location.line !== undefined ? `line ${m.error.location.line}` : `row ${m.error.location.row ?? m.index + 1}`;
-    bad.set(m.index, { record: {}, error: `${where}: ${m.error.problem}`, details: [{ path: '', message: m.error.problem }] });
-  }
-  const readable: OutputRecord[] = [];
-  const at: number[] = [];
-  for (let i = 0; i < size; i++) {
-    if (bad.has(i)) continue;
-    const read = spans ? cells.recordFromSpans(columns, spans, i) : cells.record(columns, chunk.rows[i] as unknown[]);
-    if (read.problems.length > 0) {
-      const record = 'unreadId' in read ? { ...read.record, [cells.id as string]: read.unreadId } : read.record;
-      bad.set(i, { record, error: errorText(read.problems), details: read.problems });
-      continue;
-    }
-    readable.push(read.record);
-    at.push(i);
-  }
-  if (readable.length === 0) return { size, good: [], records: [], outputs: { values: new Float64Array(0), proba: new Float64Array(0) }, bad };
+async function predictChunk(ctx: ServerContext, res: Response, model: Predictor, cells: TextCells, chunk: RawChunk, first: number): Promise<ChunkAnswer> {
+  const read = readChunk(cells, chunk, first);
+  if (read.readable.length === 0) return chunkAnswer(read, { matrix: new Float64Array(0), rows: [], problems: [] }, NO_OUTPUTS);
   // The table reader flattens nested NDJSON records, and CSV cells are scalars: no record is nested.
-  const { featurized, outputs } = await predictRows(ctx, res, model, readable, { flat: true });
-  for (const p of featurized.problems) {
-    bad.set(at[p.index] as number, { record: readable[p.index] as OutputRecord, error: errorText(p.details), details: p.details });
-  }
-  const allGood = featurized.rows.length === readable.length;
-  return {
-    size,
-    good: allGood ? at : featurized.rows.map((r) => at[r] as number),
-    records: allGood ? readable : featurized.rows.map((r) => readable[r] as OutputRecord),
-    outputs,
-    bad,
-  };
+  const { featurized, outputs } = await predictRows(ctx, res, model, read.readable, { flat: true });
+  return chunkAnswer(read, featurized, outputs);
 }

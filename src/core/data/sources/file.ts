@@ -94,7 +94,7 @@ export function stdinSource(spec: StdinSourceSpec, stdin: Readable, { keepMalfor
  * SourceError naming it and quoting the end of its standard error. Breaking out of the iteration (or
  * an error) terminates the command and the processes it started.
  */
-export function commandSource(spec: CommandSourceSpec): RecordSource {
+export function commandSource(spec: CommandSourceSpec, { keepMalformedRows = false } = {}): RecordSource {
   const { command } = spec;
   const format = spec.format === undefined ? 'ndjson' : (checkFormat(spec.format, TEXT_FORMATS) as TextFormat);
   const name = commandName(command);
@@ -121,7 +121,7 @@ export function commandSource(spec: CommandSourceSpec): RecordSource {
       proc.stdout.on('error', (err) => out.destroy(err));
       return proc.stdout.pipe(out);
     },
-    { ...csvOptionsOf(spec), format },
+    { ...csvOptionsOf(spec), format, keepMalformedRows },
     () => ({ kind: 'command', command, format }),
   );
   const failure = (exit: CommandExit): SourceError | undefined => {

@@ -12,6 +12,11 @@ import type { FileSourceSpec, HttpPagination, HttpSourceSpec, RecordSource, Sour
 export interface SourceContext {
   env: NodeJS.ProcessEnv;
   stdin?: Readable;
+  /**
+   * Text sources (files, stdin, a command's output): yield a row the reader cannot read in place, as a
+   * malformed row, instead of ending the reading with a DataError (`mlpipe predict` makes it a bad row).
+   */
+  keepMalformedRows?: boolean;
 }
 
 const ARROW_EXTENSIONS = new Set(['.arrow', '.feather', '.ipc']);
@@ -31,12 +36,12 @@ export function openSource(spec: SourceSpec, ctx: SourceContext): RecordSource {
   switch (spec.kind) {
     case 'file':
       if (spec.path !== '-' && isDatasetFile(spec)) return datasetSource(spec.path);
-      return fileSource(spec, { stdin: ctx.stdin });
+      return fileSource(spec, { stdin: ctx.stdin, keepMalformedRows: ctx.keepMalformedRows });
     case 'stdin':
       if (!ctx.stdin) throw new MlpipeError('usage', 'reading "-" needs standard input');
-      return stdinSource(spec, ctx.stdin);
+      return stdinSource(spec, ctx.stdin, { keepMalformedRows: ctx.keepMalformedRows });
     case 'command':
-      return commandSource(spec);
+      return commandSource(spec, { keepMalformedRows: ctx.keepMalformedRows });
     case 'sql':
       return sqlSource(spec, ctx.env);
     case 'http':

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { fit, idKindOf, textOf } from './sql-sink-values.js';
+import { fit, idKindOf, textOf } from './column-kinds.js';
 
 describe('sql sink values', () => {
   it('chooses the id type from the values present', () => {

@@ -1,11 +1,31 @@
 /**
- * The SQL sink's column types and how a value is written into one: the id column's type chosen from
- * the first chunk's ids, and a later id converted to it only when that is exact.
+ * The typed outputs' column types (the SQL and Parquet sinks) and how a value is written into one: the
+ * prediction's type from the model's labels, the id column's type chosen from the first chunk's ids,
+ * and a later id converted to it only when that is exact.
  */
-import type { SqlParam } from './sql-sink-connections.js';
+import type { ScoredChunk, SinkColumns } from './sink.js';
 
-/** The SQL types the sink writes. */
+/** The column types the typed sinks write (SQL BIGINT, double, boolean, text; Parquet INT64, DOUBLE, BOOLEAN, STRING). */
 export type Kind = 'bigint' | 'double' | 'boolean' | 'text';
+
+/** A value written into a column of a {@link Kind} (null when missing). */
+export type KindValue = string | number | bigint | boolean | null;
+
+/** The prediction column's type: double for regression; for a classifier boolean, double or text as its labels all are. */
+export function predictionKindOf(columns: SinkColumns): Kind {
+  const { labels } = columns;
+  if (columns.task === 'regression') return 'double';
+  if (labels.length > 0 && labels.every((l) => typeof l === 'boolean')) return 'boolean';
+  if (labels.length > 0 && labels.every((l) => typeof l === 'number')) return 'double';
+  return 'text';
+}
+
+/** The id column's type from a first chunk's ids, good rows and bad (text when there is no id column). */
+export function firstIdKind(columns: SinkColumns, chunk: ScoredChunk): Kind {
+  const { id } = columns;
+  if (id === undefined) return 'text';
+  return idKindOf([...chunk.records.map((r) => r[id]), ...[...chunk.bad.values()].map((b) => b.record[id])]);
+}
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -36,7 +56,7 @@ export function idKindOf(values: readonly unknown[]): Kind {
  * `v` as a parameter of a column of type `kind`, or undefined when it does not fit. Text is converted
  * only when exact: it reads back with the same spelling (`12` into BIGINT, not `012` or `1e3`).
  */
-export function fit(kind: Kind, v: unknown): SqlParam | undefined {
+export function fit(kind: Kind, v: unknown): KindValue | undefined {
   if (v === null || v === undefined) return null;
   switch (kind) {
     case 'text':
