@@ -136,6 +136,17 @@ export class InterruptedError extends MlpipeError {
   }
 }
 
+/**
+ * The one ValidationError for a record's (or records') problems, whichever check found them (the input
+ * schema, a cell its column cannot read): `invalid input: /date must be …`, the first in the message
+ * and every one in `details`.
+ */
+export function invalidInput(details: ErrorDetail[]): ValidationError {
+  const first = details[0] as ErrorDetail;
+  const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''})` : '';
+  return new ValidationError(`invalid input: ${first.path || '(record)'} ${first.message}${more}`, details);
+}
+
 /** Returns the message of any thrown value. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { type ErrorDetail, ValidationError } from '../errors.js';
+import { type ErrorDetail, invalidInput } from '../errors.js';
 import { previewJson } from '../json-preview.js';
 import { type ColumnType, type DateOrder, dateOrderPattern } from '../values.js';
 import { pointerToken } from './pipeline.js';
@@ -144,7 +144,7 @@ export class RecordValidator {
   /** Throws ValidationError when the record is invalid. */
   assert(record: unknown, pathPrefix = ''): void {
     const details = this.check(record, pathPrefix);
-    if (details.length > 0) throw invalid(details);
+    if (details.length > 0) throw invalidInput(details);
   }
 
   /**
@@ -156,13 +156,7 @@ export class RecordValidator {
     for (let i = 0; i < records.length && details.length < MAX_REPORTED_ERRORS; i++) {
       for (const d of this.check(records[i], rowPath(i))) details.push(d);
     }
-    if (details.length > 0) throw invalid(details.slice(0, MAX_REPORTED_ERRORS));
+    if (details.length > 0) throw invalidInput(details.slice(0, MAX_REPORTED_ERRORS));
   }
 }
 
-/** One ValidationError for a list of problems: the first in the message, all in `details`. */
-export function invalid(details: ErrorDetail[]): ValidationError {
-  const first = details[0] as ErrorDetail;
-  const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''})` : '';
-  return new ValidationError(`invalid input: ${first.path || '(record)'} ${first.message}${more}`, details);
-}

@@ -1,4 +1,4 @@
-import { ConfigError, ValidationError, VerificationError, messageOf } from '../errors.js';
+import { ConfigError, ValidationError, VerificationError, invalidInput, messageOf } from '../errors.js';
 import { type Column, type Table, cellAt, findColumn } from '../table.js';
 import { type Cell, CellError, type ColumnType, DATE_ORDERS, type DateOrder, dateOrderPattern, describeRawValue, toCell } from '../values.js';
 import { suggest } from '../suggest.js';
@@ -366,7 +366,7 @@ export class FeatureTransformer {
       }
       r.kind.transform(r.step.state, cell, out, at + r.offset);
     }
-    if (details) throw new ValidationError(`invalid record: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+    if (details) throw invalidInput(details);
     return out;
   }
 

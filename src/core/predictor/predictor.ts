@@ -1,6 +1,6 @@
 import { type FlatRecord, FlattenError, flattenRecord, hasNestedValue, originalPointer } from '../data/flatten.js';
-import { type ErrorDetail, ValidationError, VerificationError } from '../errors.js';
-import { type JsonSchema, MAX_REPORTED_ERRORS, RecordValidator, invalid } from '../features/input-schema.js';
+import { type ErrorDetail, ValidationError, VerificationError, invalidInput } from '../errors.js';
+import { type JsonSchema, MAX_REPORTED_ERRORS, RecordValidator } from '../features/input-schema.js';
 import { FeatureTransformer } from '../features/pipeline.js';
 import type { FittedPipeline } from '../features/types.js';
 import type { CompiledForest } from '../models/compiled-forest.js';
@@ -127,7 +127,7 @@ export class Predictor {
       this.transformer.transformRecord(flat.record, this.row, pathPrefix);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      throw invalid(err.details.map((d) => nestedDetail(d, flat, pathPrefix)));
+      throw invalidInput(err.details.map((d) => nestedDetail(d, flat, pathPrefix)));
     }
     const value = this.forest.predictRow(this.row, 0, this.proba);
     return this.output(value, this.proba);
@@ -268,7 +268,7 @@ export function batchRefusal(problems: readonly RowProblem[]): ValidationError {
     details.push(...p.details);
     if (details.length >= MAX_REPORTED_ERRORS) break;
   }
-  return invalid(details.slice(0, MAX_REPORTED_ERRORS));
+  return invalidInput(details.slice(0, MAX_REPORTED_ERRORS));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -281,7 +281,7 @@ function flattenForRequest(record: Record<string, unknown>, pathPrefix: string):
     return flattenRecord(record);
   } catch (err) {
     if (!(err instanceof FlattenError)) throw err;
-    throw invalid([{ path: `${pathPrefix}${err.pointer}`, message: err.problem }]);
+    throw invalidInput([{ path: `${pathPrefix}${err.pointer}`, message: err.problem }]);
   }
 }
 

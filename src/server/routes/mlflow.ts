@@ -1,8 +1,8 @@
+import { invalidInput } from '../../core/errors.js';
 import express, { type Request, type RequestHandler, type Response, Router } from 'express';
 import { CsvParser } from '../../core/data/sources/csv-parser.js';
 import { dict } from '../../core/dict.js';
 import type { ErrorDetail } from '../../core/errors.js';
-import { invalid } from '../../core/features/input-schema.js';
 import { pointerToken } from '../../core/features/pipeline.js';
 import type { Prediction, Predictor } from '../../core/predictor/predictor.js';
 import { CellError, toCell } from '../../core/values.js';
@@ -202,7 +202,7 @@ function decodeCsv(ctx: ServerContext, model: Predictor, text: string): Decoded 
     });
     return rec;
   });
-  if (problems.length > 0) throw invalid(problems.slice(0, 100));
+  if (problems.length > 0) throw invalidInput(problems.slice(0, 100));
   return { records, where };
 }
 

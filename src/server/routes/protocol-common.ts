@@ -1,6 +1,5 @@
 import type { Request, Response } from 'express';
-import { type ErrorDetail, ValidationError } from '../../core/errors.js';
-import { invalid } from '../../core/features/input-schema.js';
+import { type ErrorDetail, ValidationError, invalidInput } from '../../core/errors.js';
 import type { InputColumn } from '../../core/features/types.js';
 import { labelValues } from '../../core/models/target.js';
 import type { Prediction, Predictor } from '../../core/predictor/predictor.js';
@@ -71,7 +70,7 @@ export async function predictAt(
     return await predictBatch(ctx, res, model, records, (i) => `/${i}`);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
-    throw invalid(err.details.map((d) => relocate(d, where)));
+    throw invalidInput(err.details.map((d) => relocate(d, where)));
   }
 }
 

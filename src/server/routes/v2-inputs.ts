@@ -1,5 +1,6 @@
+import { invalidInput } from '../../core/errors.js';
 import type { ErrorDetail } from '../../core/errors.js';
-import { MAX_REPORTED_ERRORS, invalid } from '../../core/features/input-schema.js';
+import { MAX_REPORTED_ERRORS } from '../../core/features/input-schema.js';
 import { pointerToken } from '../../core/features/pipeline.js';
 import type { InputColumn } from '../../core/features/types.js';
 import { previewJson } from '../../core/json-preview.js';
@@ -131,7 +132,7 @@ function checkElements(tensors: Iterable<Tensor>, count: (t: Tensor) => number):
       if (p) problems.push(p);
     }
   }
-  if (problems.length > 0) throw invalid(problems);
+  if (problems.length > 0) throw invalidInput(problems);
 }
 
 /** A tensor is column-shaped: `[N]` or `[N, 1]`. */
