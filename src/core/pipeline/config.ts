@@ -11,7 +11,8 @@ import { CUSTOM_MODULE_EXTENSIONS, type CustomModuleSpec } from '../features/cus
 import { ParamError } from '../features/params.js';
 import type { DerivePlan } from '../features/pipeline.js';
 import { FEATURIZER_KINDS } from '../features/registry.js';
-import type { Engine, ForestParams, Task } from '../models/forest-format.js';
+import { ENGINES, type Engine, type ForestParams, type Task } from '../models/forest-format.js';
+import { forestParamProblems, forestParamSchemas } from '../models/params.js';
 import type { SearchOptions } from './train.js';
 import { suggest } from '../suggest.js';
 import { COLUMN_TYPES, DECLARED_TYPES, type DeclaredType } from '../values.js';
@@ -247,7 +248,7 @@ export const PIPELINE_SCHEMA = {
     },
     target: { type: 'string', minLength: 1, description: 'column to predict' },
     task: { enum: ['classification', 'regression'], description: 'default: inferred from the target (category, boolean, or an integer with at most 20 distinct values: classification)' },
-    seed: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'fixes every random choice (split, folds, bootstrap, features tried); default: random, recorded in the bundle' },
+    ...forestParamSchemas('top'),
     features: {
       type: 'object',
       description: 'which columns become features, and how; left out: the automatic choice for every column',
@@ -313,13 +314,9 @@ export const PIPELINE_SCHEMA = {
       additionalProperties: false,
       properties: {
         type: { const: 'random-forest', default: 'random-forest', description: 'the only model type so far' },
-        engine: { enum: ['hist', 'mljs'], default: 'hist', description: 'hist: mlpipe\'s own engine, on every core; mljs: ml-random-forest itself (slow; the reference)' },
-        trees: { type: 'integer', minimum: 1, maximum: 10000, default: 100, description: 'more trees: steadier predictions, slower training' },
-        maxFeatures: { oneOf: [{ enum: ['sqrt', 'log2', 'all'] }, { type: 'number', exclusiveMinimum: 0 }], description: 'features tried at each split: sqrt, log2, all, a fraction (below 1) or a count; default: sqrt for classification (0.7 with engine mljs), all for regression' },
-        maxDepth: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }], default: null, description: 'null: trees grow until their leaves are pure' },
-        minSamplesSplit: { type: 'integer', minimum: 2, default: 2, description: 'a node with fewer (bootstrap-weighted) samples is not split; default 4 with engine mljs' },
-        minSamplesLeaf: { type: 'integer', minimum: 1, default: 1, description: '(bootstrap-weighted) samples every leaf keeps at least' },
-        maxSamples: { oneOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'null' }], default: null, description: 'bootstrap draws per tree: a fraction (up to 1) or a count; null: as many as rows' },
+        engine: { enum: [...ENGINES], default: 'hist', description: 'hist: mlpipe\'s own engine, on every core; mljs: ml-random-forest itself (slow; the reference)' },
+        // trees, maxFeatures, maxDepth, minSamplesSplit, minSamplesLeaf, maxSamples: declared in models/params.ts
+        ...forestParamSchemas('model'),
       },
     },
     evaluation: {
@@ -491,6 +488,10 @@ export async function readPipelineConfig(file: string): Promise<PipelineConfig> 
     const text = `${message}${line !== undefined ? ` (line ${line})` : ''}`;
     throw new ConfigError(`${file}: ${where}: ${text}`, [{ path: where, message: text }]);
   };
+  // What the schema cannot say about the forest's parameters (a count is whole: maxFeatures 2.5). The
+  // engine's own limits wait for training: --engine may still change the engine.
+  const [bad] = forestParamProblems({ ...((cfg.model ?? {}) as object), ...(cfg.seed !== undefined ? { seed: cfg.seed as number } : {}) });
+  if (bad) fail(bad.spec.yaml === 'model' ? ['model', bad.spec.name] : [bad.spec.name], bad.problem);
   const source = pipelineSource(cfg, rel, fail, (path) => ({ path: `${file}: ${formatConfigPath(path)}`, line: lineOf(path.map(String)) }));
   const custom = await customModules((cfg.features as { custom?: Record<string, string> } | undefined)?.custom, file, rel, fail, (path) => lineOf(path.map(String)));
   const features = featureChoices((cfg.features ?? {}) as PipelineConfig['features'], fail, (path) => lineOf(path.map(String)), custom);
