@@ -340,6 +340,13 @@ describe('CLI argument parsing (argv → options)', () => {
     }
   });
 
+  it('init --name refuses a bundle name by the one rule (core/bundle/names.ts), length included', async () => {
+    for (const [name, message] of [['a b', '"a b" is not a valid bundle name'], ['x'.repeat(101), 'is too long for a bundle name (at most 100 characters']]) {
+      const err = await parse(['init', 'd.csv', '-t', 'y', '-o', 'p.yaml', '--name', name!]).then(() => undefined, (e: unknown) => e as Error);
+      expect(err?.message, name).to.contain(message);
+    }
+  });
+
   it('serve limits also come from MLPIPE_* environment variables', async () => {
     const saved = { ...process.env };
     const env = {

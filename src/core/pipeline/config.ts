@@ -17,6 +17,7 @@ import type { SearchOptions } from './train.js';
 import { suggest } from '../suggest.js';
 import { COLUMN_TYPES, DECLARED_TYPES, type DeclaredType } from '../values.js';
 import type { CombineSpec } from '../data/combine.js';
+import { FILE_FORMATS, TEXT_FORMATS } from '../data/formats.js';
 import type { SourceSpec } from '../data/sources/types.js';
 import type { OnBadRow } from '../data/stream-load.js';
 import { dict, ownValue } from '../dict.js';
@@ -92,8 +93,6 @@ const CSV_OPTIONS = {
   header: { type: 'boolean', default: true, description: 'false: the first line is data; columns are named column_1, column_2 …' },
 } as const;
 
-const TEXT_FORMATS = ['csv', 'tsv', 'json', 'ndjson'] as const;
-
 const FILE_SOURCE = {
   title: 'file source',
   type: 'object',
@@ -101,7 +100,7 @@ const FILE_SOURCE = {
   required: ['path'],
   properties: {
     path: { type: 'string', minLength: 1, description: 'a file relative to this config, or - for standard input' },
-    format: { enum: [...TEXT_FORMATS, 'xlsx', 'parquet', 'arrow'], description: 'default: from the extension (.csv, .tsv, .txt, .json, .ndjson, .jsonl, each optionally .gz, .xlsx, .parquet, .arrow)' },
+    format: { enum: [...FILE_FORMATS], description: 'default: from the extension (.csv, .tsv, .txt, .json, .ndjson, .jsonl, each optionally .gz, .xlsx, .parquet, .arrow)' },
     ...CSV_OPTIONS,
     sheet: { type: 'string', minLength: 1, description: 'spreadsheets: the sheet to read; default: the first' },
     range: { type: 'string', pattern: '^[A-Za-z]{1,3}[0-9]*(:[A-Za-z]{1,3}[0-9]*)?$', description: 'spreadsheets: the cells to read (B2:F100, A1:D, B:F); default: the used range' },

@@ -7,7 +7,7 @@ import { parseSourceArgument, specLabel } from '../data/sources/index.js';
 import type { SourceSpec } from '../data/sources/types.js';
 import type { OnBadRow } from '../data/stream-load.js';
 import type { ColumnProfile } from '../data/profile.js';
-import { checkName } from '../bundle/names.js';
+import { BUNDLE_NAME_MAX, checkName } from '../bundle/names.js';
 import { ConfigError } from '../errors.js';
 import { planFeatures } from '../features/auto.js';
 import { referenceOf } from '../features/derive.js';
@@ -89,7 +89,7 @@ export function bundleNameFrom(text: string): string | undefined {
     .replace(/[^A-Za-z0-9._-]+/g, '-')
     .replace(/^[^A-Za-z0-9]+/, '')
     .replace(/[-.]+$/, '')
-    .slice(0, 100);
+    .slice(0, BUNDLE_NAME_MAX);
   return name === '' ? undefined : name;
 }
 
