@@ -19,7 +19,7 @@ import { defaultForestParams } from '../models/params.js';
 import { columnTypeLabel } from '../table.js';
 import type { ColumnType, DeclaredType } from '../values.js';
 import { mlpipeVersion } from '../version.js';
-import { PIPELINE_SCHEMA } from './config.js';
+import { PIPELINE_SCHEMA } from './config-schema.js';
 import { rowsWithTarget } from './featurize.js';
 
 /**

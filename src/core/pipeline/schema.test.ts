@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { EXAMPLES, ROOT } from '../../test-helpers/fixtures.js';
-import { PIPELINE_SCHEMA } from './config.js';
+import { PIPELINE_SCHEMA } from './config-schema.js';
 import { SCHEMA_FILE, SCHEMA_ID, TABLE_END, TABLE_START, publishedSchema, schemaText, settingRows, settingsTable, typeText, withSettingsTable } from './schema.js';
 
 const STALE = 'run `make schema` (it regenerates schema/pipeline.schema.json and the README\'s settings table from PIPELINE_SCHEMA) and commit the result';
