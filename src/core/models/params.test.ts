@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { FOREST_PARAMS, defaultForestParams, defaultText, flagOf, forestParam, forestParamProblems, forestParamSchema, forestParamSchemas } from './params.js';
+import { FOREST_PARAMS, type ForestParamName, type ForestParamSpec, defaultForestParams, defaultText, flagOf, forestParamProblems, forestParamSchema, forestParamSchemas } from './params.js';
+
+const forestParam = (name: ForestParamName): ForestParamSpec => FOREST_PARAMS.find((p) => p.name === name)!;
 
 describe('forest parameters (one declaration)', () => {
   it('gives the defaults engine hist and engine mljs had before the declaration', () => {

@@ -118,13 +118,6 @@ export const FOREST_PARAMS: readonly ForestParamSpec[] = [
   },
 ];
 
-/** The declaration of one parameter. */
-export function forestParam(name: ForestParamName): ForestParamSpec {
-  const spec = FOREST_PARAMS.find((p) => p.name === name);
-  if (!spec) throw new Error(`no forest parameter ${name}`);
-  return spec;
-}
-
 /** The parameter's command-line flag: its name in kebab case (`maxDepth` → `--max-depth`). */
 export function flagOf(spec: ForestParamSpec): string {
   return `--${spec.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
