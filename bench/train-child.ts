@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { RandomForestClassifier, RandomForestRegression } from 'ml-random-forest';
 
 type RandomForestModule = typeof import('../src/core/models/random-forest.js');
+type ParamsModule = typeof import('../src/core/models/params.js');
 type CompiledModule = typeof import('../src/core/models/compiled-forest.js');
 type MetricsModule = typeof import('../src/core/models/metrics.js');
 type PoolModule = typeof import('../src/core/models/predict-pool.js');
@@ -98,6 +99,7 @@ function agreement(pred: ArrayLike<number>, expected: Float64Array): number {
 
 async function train(spec: TrainSpec): Promise<Record<string, unknown>> {
   const rf = await mlpipe<RandomForestModule>(spec.source, 'random-forest');
+  const { defaultForestParams } = await mlpipe<ParamsModule>(spec.source, 'params');
   const metrics = await mlpipe<MetricsModule>(spec.source, 'metrics');
   const compiledModule = await mlpipe<CompiledModule>(spec.source, 'compiled-forest');
   const baselineRssMB = mb(process.memoryUsage.rss());
@@ -112,7 +114,7 @@ async function train(spec: TrainSpec): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = { ok: true, metric: h.task === 'classification' ? 'accuracy' : 'r2', baselineRssMB };
 
   if (spec.engine === 'mljs') {
-    const params = { ...rf.defaultForestParams(h.task, 'mljs'), trees: spec.trees, seed: spec.seed };
+    const params = { ...defaultForestParams(h.task, 'mljs'), trees: spec.trees, seed: spec.seed };
     let t = performance.now();
     // trainMljs = ml-random-forest's train plus its toJSON (what engine mljs runs).
     const saved = rf.trainMljs(data, params);
@@ -128,7 +130,7 @@ async function train(spec: TrainSpec): Promise<Record<string, unknown>> {
     return out;
   }
 
-  const params = { ...rf.defaultForestParams(h.task, 'hist'), trees: spec.trees, seed: spec.seed };
+  const params = { ...defaultForestParams(h.task, 'hist'), trees: spec.trees, seed: spec.seed };
   let t = performance.now();
   const trained = await rf.trainForest(data, params, { engine: 'hist', ...(spec.jobs === null ? {} : { jobs: spec.jobs }) });
   out.trainS = (performance.now() - t) / 1000;

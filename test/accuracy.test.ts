@@ -11,7 +11,7 @@
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { defaultForestParams } from '../src/core/models/random-forest.js';
+import { defaultForestParams } from '../src/core/models/params.js';
 import {
   HOLDOUT,
   REFERENCE_FILE,

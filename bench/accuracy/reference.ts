@@ -15,7 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultForestParams } from '../../src/core/models/random-forest.js';
+import { defaultForestParams } from '../../src/core/models/params.js';
 import { ROOT } from '../../src/test-helpers/fixtures.js';
 import {
   type AccuracyDataset,

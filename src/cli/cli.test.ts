@@ -267,13 +267,14 @@ describe('CLI argument parsing (argv → options)', () => {
     [['load', 'a.csv', '-o', 'a.arrow'], 'load', ['a.csv'], { out: 'a.arrow' }],
     [['load', '-', '--out', 'a.arrow', '--format', 'ndjson', '--json'], 'load', ['-'], { out: 'a.arrow', format: 'ndjson', json: true }],
     [['featurize', 'd.arrow', '--target', 'y', '--out', 'f', '--task', 'regression'], 'featurize', ['d.arrow'], { target: 'y', out: 'f', task: 'regression' }],
-    [['train', 'f', '-o', 'm', '--seed', '7', '--trees', '50', '--max-features', '0.5', '--max-depth', '6', '--holdout', '0.25'], 'train', ['f'], { out: 'm', seed: 7, trees: 50, maxFeatures: 0.5, maxDepth: 6, holdout: 0.25, model: 'random-forest' }],
-    [['train', 'f', '-o', 'm', '--max-features', 'sqrt'], 'train', ['f'], { out: 'm', maxFeatures: 'sqrt', model: 'random-forest' }],
+    [['train', 'f', '-o', 'm', '--seed', '7', '--trees', '50', '--max-features', '0.5', '--max-depth', '6', '--holdout', '0.25'], 'train', ['f'], { out: 'm', seed: 7, trees: 50, maxFeatures: 0.5, maxDepth: 6, holdout: 0.25 }],
+    [['train', 'f', '-o', 'm', '--max-features', 'sqrt'], 'train', ['f'], { out: 'm', maxFeatures: 'sqrt' }],
     [['package', 'm', '--name', 'x', '--version', '1.2.3'], 'package', ['m'], { name: 'x', version: '1.2.3' }],
     [['init', 'd.csv', '-t', 'y', '-o', 'p.yaml', '--name', 'm', '--force'], 'init', ['d.csv'], { target: 'y', out: 'p.yaml', name: 'm', force: true }],
     [['schema'], 'schema', [], {}],
     [['schema', '-o', 'pipeline.schema.json'], 'schema', [], { out: 'pipeline.schema.json' }],
     [['run', 'p.yaml', '--seed', '1'], 'run', ['p.yaml'], { seed: 1 }],
+    [['run', 'p.yaml', '--max-samples', '0.5', '--min-samples-leaf', '3', '--min-samples-split', '4', '--max-features', 'log2'], 'run', ['p.yaml'], { maxSamples: 0.5, minSamplesLeaf: 3, minSamplesSplit: 4, maxFeatures: 'log2' }],
     [['run', 'd.csv', '-t', 'y', '-n', 'x', '--work-dir', 'w'], 'run', ['d.csv'], { target: 'y', name: 'x', workDir: 'w' }],
     [['predict', 'x@1.0.0', '-i', 'in.csv', '-o', 'out.csv', '--id', 'key'], 'predict', ['x@1.0.0'], { input: 'in.csv', out: 'out.csv', id: 'key', onBadRow: 'null' }],
     [['predict', 'x', '-i', '-'], 'predict', ['x'], { input: '-', out: '-', onBadRow: 'null' }],
@@ -324,6 +325,27 @@ describe('CLI argument parsing (argv → options)', () => {
       expect(got.opts).to.deep.equal(opts);
     });
   }
+
+  it('forest flags refuse a value outside its declaration (core/models/params.ts), in its words', async () => {
+    const cases: [string[], string][] = [
+      [['train', 'f', '-o', 'm', '--max-samples', '1.5'], 'expected a fraction in (0, 1] or a whole count, got "1.5"'],
+      [['run', 'p.yaml', '--max-features', '2.5'], 'expected sqrt, log2, all, a fraction in (0, 1) or a whole count, got "2.5"'],
+      [['train', 'f', '-o', 'm', '--min-samples-split', '1'], 'expected a whole number ≥ 2, got "1"'],
+      [['train', 'f', '-o', 'm', '--seed', '2147483648'], 'expected a whole number from 0 to 2147483647, got "2147483648"'],
+      [['train', 'f', '-o', 'm', '--trees', ''], 'expected a whole number from 1 to 10000, got ""'],
+    ];
+    for (const [argv, message] of cases) {
+      const err = await parse(argv).then(() => undefined, (e: unknown) => e as Error);
+      expect(err?.message, argv.join(' ')).to.contain(message);
+    }
+  });
+
+  it('init --name refuses a bundle name by the one rule (core/bundle/names.ts), length included', async () => {
+    for (const [name, message] of [['a b', '"a b" is not a valid bundle name'], ['x'.repeat(101), 'is too long for a bundle name (at most 100 characters']]) {
+      const err = await parse(['init', 'd.csv', '-t', 'y', '-o', 'p.yaml', '--name', name!]).then(() => undefined, (e: unknown) => e as Error);
+      expect(err?.message, name).to.contain(message);
+    }
+  });
 
   it('serve limits also come from MLPIPE_* environment variables', async () => {
     const saved = { ...process.env };

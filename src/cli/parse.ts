@@ -38,27 +38,10 @@ export function onBadRowOption<T extends string>(choices: readonly T[], descript
   return defaultValue === undefined ? option : option.default(defaultValue);
 }
 
-/** `sqrt`, `log2`, `all`, a fraction in (0, 1) or a whole count. */
-export function maxFeatures(value: string): 'sqrt' | 'log2' | 'all' | number {
-  if (value === 'sqrt' || value === 'log2' || value === 'all') return value;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (n >= 1 && !Number.isInteger(n))) {
-    throw new InvalidArgumentError(`expected sqrt, log2, all, a fraction in (0, 1) or a whole count, got "${value}"`);
-  }
-  return n;
-}
-
 /** A size like `10mb`, `512kb` or a byte count. */
 export function size(value: string): string {
   if (!/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(value.trim())) throw new InvalidArgumentError(`expected a size like 10mb, 512kb or a byte count, got "${value}"`);
   return value.trim();
-}
-
-/** A number > 0 (a fraction or a count). */
-export function positive(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
-  return n;
 }
 
 /** `--types zip=category,price=number,day=datetime:dmy`: declared column types. */

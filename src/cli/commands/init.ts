@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { bundleNameProblem, shown } from '../../core/bundle/names.js';
 import { MlpipeError } from '../../core/errors.js';
 import { pathExists } from '../../core/fs-util.js';
 import type { CliContext } from '../context.js';
@@ -16,9 +17,10 @@ interface InitFlags extends SourceFlags {
   json?: boolean;
 }
 
-/** `--name`: a bundle name (letters, digits, `.`, `_`, `-`; starting with a letter or digit). */
+/** `--name`: a bundle name, by the one rule (core/bundle/names.ts). */
 function bundleName(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) throw new InvalidArgumentError(`expected a bundle name (letters, digits, ".", "_" and "-", starting with a letter or digit), got "${value}"`);
+  const problem = bundleNameProblem(value);
+  if (problem !== undefined) throw new InvalidArgumentError(`${shown(value)} ${problem}`);
   return value;
 }
 

@@ -1,21 +1,15 @@
 import { join } from 'node:path';
-import type { Command } from 'commander';
-import type { Engine, ForestParams } from '../../core/models/forest-format.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ENGINES, type Engine, type ForestParams } from '../../core/models/forest-format.js';
+import { FOREST_PARAMS, type ForestParamSpec, defaultText, expectation, flagOf, inDomain } from '../../core/models/params.js';
 import type { SearchOptions } from '../../core/pipeline/train.js';
 import type { CliContext } from '../context.js';
-import { fraction, integer, maxFeatures, oneOf, positive } from '../parse.js';
+import { fraction, integer, oneOf } from '../parse.js';
 import { progressReporter } from '../progress.js';
 import { metricsLines } from '../render.js';
 
 /** Forest and evaluation options shared by `train` and `run`. */
-export interface ModelFlags {
-  seed?: number;
-  trees?: number;
-  maxDepth?: number;
-  maxFeatures?: ForestParams['maxFeatures'];
-  minSamplesSplit?: number;
-  minSamplesLeaf?: number;
-  maxSamples?: number;
+export interface ModelFlags extends Partial<ForestParams> {
   holdout?: number;
   task?: 'classification' | 'regression';
   engine?: Engine;
@@ -27,18 +21,27 @@ export interface ModelFlags {
   json?: boolean;
 }
 
+/** A forest parameter's option, generated from its declaration (core/models/params.ts). */
+function forestOption(spec: ForestParamSpec): Option {
+  const domain = spec.domain;
+  const expected = expectation(spec);
+  const parse = (text: string): ForestParams[typeof spec.name] => {
+    const value = domain.kind === 'share' && domain.words?.includes(text) ? text : text.trim() === '' ? Number.NaN : Number(text);
+    if (!inDomain(spec, value)) throw new InvalidArgumentError(`expected ${expected}, got "${text}"`);
+    return value as ForestParams[typeof spec.name];
+  };
+  const metavar = domain.kind === 'integer' ? '<n>' : '<v>';
+  const hist = spec.mljsRefuses !== undefined ? '; engine hist only' : '';
+  return new Option(`${flagOf(spec)} ${metavar}`, `${spec.summary}: ${expected} (default: ${defaultText(spec)}${hist})`).argParser(parse);
+}
+
 /** Adds the forest and evaluation options to a command. */
 export function modelOptions(cmd: Command): Command {
+  cmd
+    .option('--engine <engine>', 'hist (mlpipe\'s, default) or mljs (ml-random-forest itself, slow; the reference)', oneOf(ENGINES))
+    .option('-j, --jobs <n>', 'worker threads for engine hist (default: every core; results do not depend on it)', integer(1, 256));
+  for (const spec of FOREST_PARAMS) cmd.addOption(forestOption(spec));
   return cmd
-    .option('--engine <engine>', 'hist (mlpipe\'s, default) or mljs (ml-random-forest itself, slow; the reference)', oneOf(['hist', 'mljs'] as const))
-    .option('-j, --jobs <n>', 'worker threads for engine hist (default: every core; results do not depend on it)', integer(1, 256))
-    .option('--seed <n>', 'seed for every random choice (default: random, recorded in the bundle)', integer(0, 2 ** 31 - 1))
-    .option('--trees <n>', 'number of trees (default 100)', integer(1, 10_000))
-    .option('--max-depth <n>', 'maximum tree depth (default: unlimited)', integer(1, 1000))
-    .option('--max-features <v>', 'features per split (hist) or per tree (mljs): sqrt, log2, all, a fraction or a count (default: sqrt for classification, all for regression; mljs: 0.7 / all)', maxFeatures)
-    .option('--min-samples-split <n>', 'samples a node needs to be split (default 2; mljs 4)', integer(2))
-    .option('--min-samples-leaf <n>', 'samples each leaf keeps at least (default 1)', integer(1))
-    .option('--max-samples <v>', 'bootstrap sample per tree: a fraction in (0, 1] or a count (default: as many as rows)', positive)
     .option('--holdout <fraction>', 'fraction of rows held out for evaluation (default 0.2; 0 = none)', fraction(0, 0.9))
     .option('--cv <k>', 'also run k-fold cross-validation (stratified for classification)', integer(2, 100))
     .option('--oob', 'also score the final model out of bag (engine hist)')
@@ -47,16 +50,11 @@ export function modelOptions(cmd: Command): Command {
     .option('--task <task>', 'classification or regression (default: inferred from the target)', oneOf(['classification', 'regression'] as const));
 }
 
-/** The forest parameters given on the command line (unset ones left out). */
+/** The forest parameters given on the command line but the seed (unset ones left out). */
 export function forestParamsFrom(flags: ModelFlags): Partial<Omit<ForestParams, 'seed'>> {
-  const p: Partial<Omit<ForestParams, 'seed'>> = {};
-  if (flags.trees !== undefined) p.trees = flags.trees;
-  if (flags.maxDepth !== undefined) p.maxDepth = flags.maxDepth;
-  if (flags.maxFeatures !== undefined) p.maxFeatures = flags.maxFeatures;
-  if (flags.minSamplesSplit !== undefined) p.minSamplesSplit = flags.minSamplesSplit;
-  if (flags.minSamplesLeaf !== undefined) p.minSamplesLeaf = flags.minSamplesLeaf;
-  if (flags.maxSamples !== undefined) p.maxSamples = flags.maxSamples;
-  return p;
+  const p: Record<string, unknown> = {};
+  for (const { name } of FOREST_PARAMS) if (name !== 'seed' && flags[name] !== undefined) p[name] = flags[name];
+  return p as Partial<Omit<ForestParams, 'seed'>>;
 }
 
 /** The search asked for on the command line, if any. */
@@ -73,8 +71,7 @@ export function registerTrain(program: Command, ctx: CliContext): void {
       .description('train a random forest on a features folder: holdout (and optional k-fold CV) against a baseline, then refit on all rows; writes the model folder with report.html')
       .argument('<features-dir>', 'folder written by featurize')
       .requiredOption('-o, --out <dir>', 'model folder to write')
-      .option('-c, --config <pipeline.yaml>', 'take model and evaluation settings from a pipeline config')
-      .option('--model <type>', 'model type', oneOf(['random-forest'] as const), 'random-forest'),
+      .option('-c, --config <pipeline.yaml>', 'take model and evaluation settings from a pipeline config'),
   )
     .option('--json', 'print one JSON document')
     .action(async (featuresDir: string, opts: ModelFlags & { out: string; config?: string }) => {

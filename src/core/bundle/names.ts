@@ -23,15 +23,20 @@ export function shown(text: string): string {
 
 /** True when `name` is a valid bundle name (pattern and length). */
 export function isBundleName(name: string): boolean {
-  return name.length <= BUNDLE_NAME_MAX && NAME_RE.test(name);
+  return bundleNameProblem(name) === undefined;
+}
+
+/** What is wrong with a bundle name (`is too long for a bundle name (…)`), or undefined when it is valid. */
+export function bundleNameProblem(name: string): string | undefined {
+  if (name.length > BUNDLE_NAME_MAX) return `is too long for a bundle name (at most ${BUNDLE_NAME_MAX} characters: it is a folder of the bundle store)`;
+  if (!NAME_RE.test(name)) return 'is not a valid bundle name (letters, digits, ".", "_", "-"; starting with a letter or digit)';
+  return undefined;
 }
 
 /** Checks a bundle name: letters, digits, `.`, `_`, `-`, starting with a letter or digit, at most {@link BUNDLE_NAME_MAX} characters. */
 export function checkName(name: string, where = 'name'): string {
-  if (name.length > BUNDLE_NAME_MAX) {
-    throw new ConfigError(`${where}: ${shown(name)} is too long for a bundle name (at most ${BUNDLE_NAME_MAX} characters: it is a folder of the bundle store)`);
-  }
-  if (!NAME_RE.test(name)) throw new ConfigError(`${where}: ${shown(name)} is not a valid bundle name (letters, digits, ".", "_", "-"; starting with a letter or digit)`);
+  const problem = bundleNameProblem(name);
+  if (problem !== undefined) throw new ConfigError(`${where}: ${shown(name)} ${problem}`);
   return name;
 }
 

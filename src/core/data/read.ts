@@ -4,12 +4,13 @@ import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { type Readable, Transform, pipeline } from 'node:stream';
 import { DataError, MlpipeError, NotFoundError, quoteText } from '../errors.js';
+import { TEXT_FORMATS, type TextFormat, formatOfExtension } from './formats.js';
 import { fileSource } from './sources/file.js';
 import type { CsvOptions, RawValue } from './sources/types.js';
 
-/** File formats mlpipe reads. `arrow` is a dataset written by `mlpipe load`. */
-export type SourceFormat = 'csv' | 'tsv' | 'json' | 'ndjson' | 'arrow';
-export const SOURCE_FORMATS: readonly SourceFormat[] = ['csv', 'tsv', 'json', 'ndjson', 'arrow'];
+/** The file formats {@link readRawFile} reads: the text ones and `arrow` (a dataset written by `mlpipe load`). */
+export type SourceFormat = TextFormat | 'arrow';
+export const SOURCE_FORMATS: readonly SourceFormat[] = [...TEXT_FORMATS, 'arrow'];
 
 /**
  * Rows as read from a file, before typing: values are CSV strings or JSON scalars. `lines[i]` is the
@@ -59,14 +60,8 @@ export function detectFormat(path: string, explicit?: string): SourceFormat {
     }
     return f;
   }
-  let name = path.toLowerCase();
-  if (name.endsWith('.gz')) name = name.slice(0, -3);
-  const ext = extname(name).slice(1);
-  if (ext === 'csv' || ext === 'txt') return 'csv';
-  if (ext === 'tsv' || ext === 'tab') return 'tsv';
-  if (ext === 'json') return 'json';
-  if (ext === 'ndjson' || ext === 'jsonl') return 'ndjson';
-  if (ext === 'arrow' || ext === 'feather' || ext === 'ipc') return 'arrow';
+  const f = formatOfExtension(path);
+  if (f !== undefined && (SOURCE_FORMATS as readonly string[]).includes(f)) return f as SourceFormat;
   throw new MlpipeError(
     'usage',
     `${path}: cannot tell the format from the extension "${extname(path)}"; use --format (${SOURCE_FORMATS.join(', ')})`,

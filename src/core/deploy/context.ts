@@ -23,9 +23,7 @@ import { ConfigError, NotFoundError } from '../errors.js';
 import { pathExists } from '../fs-util.js';
 import type { TrustedKey } from '../bundle/signature.js';
 
-/** Where the image files live in the container (the Dockerfile's paths). */
-export const IMAGE_APP_DIR = '/srv/mlpipe/app';
-export const IMAGE_ARTIFACTS_DIR = '/srv/mlpipe/artifacts';
+/** Where trusted keys live in the container (the Dockerfile's /srv/mlpipe/…). */
 export const IMAGE_KEYS_DIR = '/srv/mlpipe/keys';
 
 /** The mlpipe installation this module belongs to (dist/core/deploy/ or src/core/deploy/ → the root). */

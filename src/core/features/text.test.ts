@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { TokenCursor, TokenTable, murmur3Token, tokensOf } from './text.js';
+import { TokenCursor, TokenTable, murmur3Token, tokenString } from './text.js';
+
+/** Every token of a text, as the cursor finds them and the featurizers read them. */
+function tokensOf(text: string, lowercase: boolean, cursor = new TokenCursor()): string[] {
+  const out: string[] = [];
+  cursor.reset(text);
+  while (cursor.next()) out.push(tokenString(text, cursor.start, cursor.end, lowercase));
+  return out;
+}
 
 describe('text tokens', () => {
   it('are runs of two or more word characters, as scikit-learn\'s \\b\\w\\w+\\b', () => {

@@ -97,14 +97,6 @@ export function tokenString(text: string, start: number, end: number, lowercase:
   return out;
 }
 
-/** Every token of a text, processed (allocates: for fitting). */
-export function tokensOf(text: string, lowercase: boolean, cursor = new TokenCursor()): string[] {
-  const out: string[] = [];
-  cursor.reset(text);
-  while (cursor.next()) out.push(tokenString(text, cursor.start, cursor.end, lowercase));
-  return out;
-}
-
 /** FNV-1a over the (lowercased) code units of `text[start, end)`. */
 function fnv(text: string, start: number, end: number, lowercase: boolean): number {
   let h = 0x811c9dc5;

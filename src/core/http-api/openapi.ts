@@ -336,7 +336,3 @@ function addStreamAndDriftRoutes(paths: Record<string, Record<string, unknown>>)
   };
 }
 
-/** The document's model entry for `name`, if that model is in it. */
-export function documentedModel(doc: OpenApiDocument, name: string): DocumentedModel | undefined {
-  return doc['x-mlpipe-models'].find((m) => m.name === name);
-}

@@ -6,21 +6,11 @@ import { growForest } from './engine/forest.js';
 import { mljsTreeJson } from './engine/to-mljs.js';
 import { type Tree, treeLeaf } from './engine/tree.js';
 import type { Engine, ForestParams, MljsForest, ModelHeader, SavedForest, Task } from './forest-format.js';
+import { forestParamProblems } from './params.js';
 
 export const CLASSIFICATION_RULE =
   'label: majority vote of the trees (a tie goes to the label that first reached the top count, as ml-array-mode); probabilities: mean of the trees\' leaf class distributions';
 export const REGRESSION_RULE = 'mean of the tree outputs';
-
-/**
- * Default forest parameters. Engine hist follows scikit-learn: 100 trees, `sqrt` features per split
- * for classification and all for regression, trees grown until pure (min samples split 2, leaf 1).
- * Engine mljs draws one feature subset per tree, not per split, so `sqrt` would starve each tree (on
- * the penguins example: 0.89 accuracy against 0.99 with 70%): it takes 70% for classification.
- */
-export function defaultForestParams(task: Task, engine: Engine = 'hist'): Omit<ForestParams, 'seed'> {
-  if (engine === 'mljs') return { trees: 100, maxFeatures: task === 'classification' ? 0.7 : 'all', maxDepth: null, minSamplesSplit: 4, minSamplesLeaf: 1, maxSamples: null };
-  return { trees: 100, maxFeatures: task === 'classification' ? 'sqrt' : 'all', maxDepth: null, minSamplesSplit: 2, minSamplesLeaf: 1, maxSamples: null };
-}
 
 /**
  * Number of features drawn (per split or per tree) for a `maxFeatures` value, rounded down as
@@ -36,23 +26,13 @@ export function featuresPerTree(maxFeatures: ForestParams['maxFeatures'], width:
   return Math.min(width, Math.max(1, n));
 }
 
-/** Checks forest parameters; throws ConfigError naming the parameter. */
+/**
+ * Checks forest parameters against their declaration (params.ts); throws ConfigError
+ * naming the first one at fault: `model.trees: must be a whole number from 1 to 10000, got 0`.
+ */
 export function checkForestParams(p: ForestParams, engine: Engine = 'hist', path = 'model'): void {
-  if (!Number.isInteger(p.trees) || p.trees < 1 || p.trees > 10_000) throw new ConfigError(`${path}.trees: must be a whole number from 1 to 10000, got ${p.trees}`);
-  if (typeof p.maxFeatures === 'number' && !(p.maxFeatures > 0)) throw new ConfigError(`${path}.maxFeatures: must be sqrt, log2, all, a fraction in (0, 1) or a count ≥ 1, got ${p.maxFeatures}`);
-  if (typeof p.maxFeatures === 'number' && p.maxFeatures > 1 && !Number.isInteger(p.maxFeatures)) throw new ConfigError(`${path}.maxFeatures: a count must be a whole number, got ${p.maxFeatures}`);
-  if (p.maxDepth !== null && (!Number.isInteger(p.maxDepth) || p.maxDepth < 1)) throw new ConfigError(`${path}.maxDepth: must be a whole number ≥ 1, got ${p.maxDepth}`);
-  if (!Number.isInteger(p.minSamplesSplit) || p.minSamplesSplit < 2) throw new ConfigError(`${path}.minSamplesSplit: must be a whole number ≥ 2, got ${p.minSamplesSplit}`);
-  if (!Number.isInteger(p.minSamplesLeaf) || p.minSamplesLeaf < 1) throw new ConfigError(`${path}.minSamplesLeaf: must be a whole number ≥ 1, got ${p.minSamplesLeaf}`);
-  if (p.maxSamples !== null && (!(p.maxSamples > 0) || (p.maxSamples > 1 && !Number.isInteger(p.maxSamples)))) {
-    throw new ConfigError(`${path}.maxSamples: must be a fraction in (0, 1] or a whole count, got ${p.maxSamples}`);
-  }
-  if (!Number.isInteger(p.seed) || p.seed < 0 || p.seed >= 2 ** 31) throw new ConfigError(`${path}.seed: must be a whole number from 0 to 2147483647, got ${p.seed}`);
-  if (engine === 'mljs') {
-    if (p.minSamplesLeaf !== 1) throw new ConfigError(`${path}.minSamplesLeaf: engine mljs (ml-random-forest) has no such setting; use engine hist`);
-    // ml-random-forest's maxSamples keeps the first rows of the data, not a sample of them.
-    if (p.maxSamples !== null) throw new ConfigError(`${path}.maxSamples: engine mljs (ml-random-forest) does not sample rows correctly; use engine hist`);
-  }
+  const [first] = forestParamProblems(p, engine);
+  if (first) throw new ConfigError(`${path}.${first.spec.name}: ${first.problem}`);
 }
 
 /** Training data for a forest: a row-major matrix and one target per row. */

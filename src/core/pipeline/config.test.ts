@@ -40,6 +40,10 @@ describe('pipeline config', () => {
     ['a missing target', 'source: x.csv\n', 'pipeline.yaml: target: is required (line 1)'],
     ['a wrong type', 'source: x.csv\ntarget: y\nmodel:\n  trees: many\n', 'model.trees: must be integer (line 4)'],
     ['an out-of-range value', 'source: x.csv\ntarget: y\nevaluation:\n  holdout: 1.5\n', 'evaluation.holdout: must be <= 0.9 (line 4)'],
+    // What the schema cannot say about the forest's parameters, checked by their declaration (models/params.ts).
+    ['a fractional count of features', 'source: x.csv\ntarget: y\nmodel:\n  trees: 10\n  maxFeatures: 2.5\n', 'pipeline.yaml: model.maxFeatures: must be sqrt, log2, all, a fraction in (0, 1) or a whole count, got 2.5 (line 5)'],
+    ['a fractional bootstrap count', 'source: x.csv\ntarget: y\nmodel:\n  maxSamples: 1.5\n', 'pipeline.yaml: model.maxSamples: must be a fraction in (0, 1] or a whole count, got 1.5 (line 4)'],
+    ['a seed out of range', 'source: x.csv\ntarget: y\nseed: 2147483648\n', 'pipeline.yaml: seed: must be <= 2147483647 (line 3)'],
     ['an unknown task', 'source: x.csv\ntarget: y\ntask: clustering\n', 'task: must be one of classification, regression (line 3)'],
     // Adapted for issue 6: the kinds are checked by the registry (with a suggestion), and there are more of them.
     ['an unknown featurizer', 'source: x.csv\ntarget: y\nfeatures:\n  columns:\n    age: {kind: zscore}\n', `pipeline.yaml: features.columns.age.kind: unknown featurizer "zscore"; must be one of ${KINDS} (line 5)`],

@@ -4,7 +4,7 @@
  * warning for secrets written literally) with its comment.
  */
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
-import { checkName } from '../bundle/names.js';
+import { BUNDLE_NAME_MAX, checkName } from '../bundle/names.js';
 import type { SourceSpec } from '../data/sources/types.js';
 import type { OnBadRow } from '../data/stream-load.js';
 import type { DeclaredType } from '../values.js';
@@ -20,7 +20,7 @@ export function bundleNameFrom(text: string): string | undefined {
     .replace(/[^A-Za-z0-9._-]+/g, '-')
     .replace(/^[^A-Za-z0-9]+/, '')
     .replace(/[-.]+$/, '')
-    .slice(0, 100);
+    .slice(0, BUNDLE_NAME_MAX);
   return name === '' ? undefined : name;
 }
 

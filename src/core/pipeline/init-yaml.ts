@@ -12,7 +12,7 @@ import { round } from '../features/numeric.js';
 import { FEATURIZER_KINDS, getKind } from '../features/registry.js';
 import type { DroppedColumn, Json } from '../features/types.js';
 import type { Task } from '../models/forest-format.js';
-import type { defaultForestParams } from '../models/random-forest.js';
+import type { defaultForestParams } from '../models/params.js';
 import { columnTypeLabel } from '../table.js';
 import type { ColumnType } from '../values.js';
 import { mlpipeVersion } from '../version.js';

@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { EXAMPLES, ROOT } from '../../test-helpers/fixtures.js';
-import { PIPELINE_SCHEMA } from './config.js';
+import { PIPELINE_SCHEMA } from './config-schema.js';
 import { SCHEMA_FILE, SCHEMA_ID, TABLE_END, TABLE_START, publishedSchema, schemaText, settingRows, settingsTable, typeText, withSettingsTable } from './schema.js';
 
 /** The manual's page of pipeline.yaml, which holds the generated settings table (scripts/schema.ts writes it). */

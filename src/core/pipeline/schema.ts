@@ -11,7 +11,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../errors.js';
-import { PIPELINE_SCHEMA } from './config.js';
+import { PIPELINE_SCHEMA } from './config-schema.js';
 
 /** Where the published schema lives, relative to the repository's root. */
 export const SCHEMA_FILE = 'schema/pipeline.schema.json';

@@ -14,7 +14,8 @@ import { extname } from 'node:path';
 import { PassThrough, type Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DataError, MlpipeError, messageOf } from '../../errors.js';
-import { type SourceFile, detectFormat, openSourceFile } from '../read.js';
+import { type SourceFile, openSourceFile } from '../read.js';
+import { FILE_FORMATS, type FileFormat, TEXT_FORMATS, formatOfExtension } from '../formats.js';
 import { TextInput, asSourceError, csvChunks, csvSettings, decodeText } from './csv-chunks.js';
 import { SourceError } from './errors.js';
 import { readOnce } from './once.js';
@@ -33,10 +34,6 @@ import {
   chunkRowCount,
 } from './types.js';
 
-type FileFormat = NonNullable<FileSourceSpec['format']>;
-
-const TEXT_FORMATS: readonly TextFormat[] = ['csv', 'tsv', 'json', 'ndjson'];
-const FILE_FORMATS: readonly FileFormat[] = ['csv', 'tsv', 'json', 'ndjson', 'xlsx', 'parquet', 'arrow'];
 
 /**
  * A file: CSV/TSV/JSON/NDJSON (optionally `.gz`), `.xlsx` or `.parquet`, by extension unless
@@ -240,20 +237,10 @@ function checkFormat<F extends string>(format: string, allowed: readonly F[]): F
 /** The format of a file from `explicit` or its extension (`.gz` looked through). */
 function fileFormat(path: string, explicit: string | undefined): FileFormat {
   if (explicit !== undefined) return checkFormat(explicit, FILE_FORMATS);
-  let lower = path.toLowerCase();
-  if (lower.endsWith('.gz')) lower = lower.slice(0, -3);
-  const ext = extname(lower);
-  if (ext === '.xlsx' || ext === '.xlsm') return 'xlsx';
-  if (ext === '.parquet' || ext === '.pq') return 'parquet';
-  if (ext === '.xls') throw new MlpipeError('usage', `${path}: old Excel .xls files cannot be read; save the workbook as .xlsx`);
-  try {
-    return detectFormat(path);
-  } catch {
-    throw new MlpipeError(
-      'usage',
-      `${path}: cannot tell the format from the extension "${extname(path)}"; use --format (${FILE_FORMATS.join(', ')})`,
-    );
-  }
+  if (extname(path.toLowerCase().replace(/\.gz$/, '')) === '.xls') throw new MlpipeError('usage', `${path}: old Excel .xls files cannot be read; save the workbook as .xlsx`);
+  const format = formatOfExtension(path);
+  if (format !== undefined) return format;
+  throw new MlpipeError('usage', `${path}: cannot tell the format from the extension "${extname(path)}"; use --format (${FILE_FORMATS.join(', ')})`);
 }
 
 /** Drops undefined properties, so that lineage records hold only what is known. */

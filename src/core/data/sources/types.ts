@@ -1,5 +1,6 @@
 import type { DataError } from '../../errors.js';
 import type { DeclaredType } from '../../values.js';
+import type { FileFormat, TextFormat } from '../formats.js';
 
 /**
  * One value as a source yields it, before mlpipe types it: CSV text, a JSON scalar, a database value
@@ -165,8 +166,8 @@ export interface RecordSource {
   lineage(): SourceLineage;
 }
 
-/** Text formats a file, standard input or a command's output can be in. */
-export type TextFormat = 'csv' | 'tsv' | 'json' | 'ndjson';
+/** Text formats a file, standard input or a command's output can be in (declared in data/formats.ts). */
+export type { TextFormat };
 
 /** Options for delimited text (CSV/TSV), in pipeline.yaml's `source:` and on `mlpipe load`. */
 export interface CsvOptions {
@@ -185,7 +186,7 @@ export interface FileSourceSpec extends CsvOptions {
   kind: 'file';
   path: string;
   /** Overrides the format implied by the extension. */
-  format?: TextFormat | 'xlsx' | 'parquet' | 'arrow';
+  format?: FileFormat;
   /** Spreadsheet: sheet name (default: the first sheet) and an A1 range such as `B2:F100`. */
   sheet?: string;
   range?: string;
