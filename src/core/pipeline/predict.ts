@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Predictor } from '../predictor/predictor.js';
 import { customKindsUsed, loadPredictor } from '../predictor/load.js';
 import type { TrustedKey } from '../bundle/signature.js';
-import { detectFormat } from '../data/read.js';
+import { formatOfExtension } from '../data/formats.js';
 import { openSource, sourceKindOf, specLabel } from '../data/sources/index.js';
 import type { RawChunk, RecordSource, SourceSpec } from '../data/sources/types.js';
 import { ConfigError, DataError, InterruptedError, MlpipeError } from '../errors.js';
@@ -115,15 +115,8 @@ export function predictOutFormat(out: string, explicit?: string, outTable?: stri
     return explicit as PredictOutFormat;
   }
   if (out === '-') return 'ndjson';
-  const lower = out.toLowerCase();
-  if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
-  let f: string | undefined;
-  try {
-    f = detectFormat(out);
-  } catch {
-    f = undefined;
-  }
-  if (f === 'csv' || f === 'json' || f === 'ndjson') return f;
+  const f = formatOfExtension(out);
+  if (f === 'csv' || f === 'json' || f === 'ndjson' || f === 'parquet') return f;
   if (f === 'tsv') return 'csv';
   throw new MlpipeError('usage', `${out}: predictions are written as .csv, .json, .ndjson or .parquet, or to a database (--out postgres://… --out-table scores)`);
 }

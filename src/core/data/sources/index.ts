@@ -1,6 +1,6 @@
-import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MlpipeError } from '../../errors.js';
+import { FILE_FORMATS, TEXT_FORMATS, formatOfExtension } from '../formats.js';
 import { datasetSource } from './dataset.js';
 import { commandSource, fileSource, stdinSource } from './file.js';
 import { httpSource } from './http.js';
@@ -19,12 +19,10 @@ export interface SourceContext {
   keepMalformedRows?: boolean;
 }
 
-const ARROW_EXTENSIONS = new Set(['.arrow', '.feather', '.ipc']);
-
 /** True for a file spec that names an mlpipe (Arrow IPC) dataset, by `format` or extension. */
 export function isDatasetFile(spec: FileSourceSpec): boolean {
   if (spec.format !== undefined) return spec.format === 'arrow';
-  return ARROW_EXTENSIONS.has(extname(spec.path).toLowerCase());
+  return formatOfExtension(spec.path) === 'arrow' && !spec.path.toLowerCase().endsWith('.gz');
 }
 
 /**
@@ -79,8 +77,6 @@ export interface SourceFlags {
   timeout?: number;
 }
 
-const TEXT_FORMATS: readonly TextFormat[] = ['csv', 'tsv', 'json', 'ndjson'];
-const FILE_FORMATS: readonly string[] = [...TEXT_FORMATS, 'xlsx', 'parquet', 'arrow'];
 const SQL_URL = /^(postgres|postgresql|mysql|mariadb):\/\//i;
 const SQL_FILE = /\.(db|sqlite|sqlite3)$/i;
 
@@ -160,7 +156,7 @@ function csvOptions(flags: SourceFlags) {
 function textFormat(format: string | undefined, where: string): TextFormat | undefined {
   if (format === undefined) return undefined;
   const f = format.toLowerCase();
-  if (!TEXT_FORMATS.includes(f as TextFormat)) throw usage('--format', `${where} can be ${TEXT_FORMATS.join(', ')}, not "${format}"`);
+  if (!(TEXT_FORMATS as readonly string[]).includes(f)) throw usage('--format', `${where} can be ${TEXT_FORMATS.join(', ')}, not "${format}"`);
   return f as TextFormat;
 }
 
@@ -282,7 +278,7 @@ export function parseSourceArgument(arg: string | undefined, flags: SourceFlags,
       let format: FileSourceSpec['format'];
       if (flags.format !== undefined) {
         const f = flags.format.toLowerCase();
-        if (!FILE_FORMATS.includes(f)) throw usage('--format', `expected one of ${FILE_FORMATS.join(', ')}, got "${flags.format}"`);
+        if (!(FILE_FORMATS as readonly string[]).includes(f)) throw usage('--format', `expected one of ${FILE_FORMATS.join(', ')}, got "${flags.format}"`);
         format = f as FileSourceSpec['format'];
       }
       if (flags.range !== undefined && !/^[A-Za-z]{1,3}[0-9]*(:[A-Za-z]{1,3}[0-9]*)?$/.test(flags.range)) {
