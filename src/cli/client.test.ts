@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import { createApp } from '../server/app.js';
 import { ServedModels } from '../server/models.js';
 import { buildApiBundles } from '../test-helpers/api-bundles.js';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { type DeclaredType, declaredTypeProblem } from '../core/values.js';
-import { dict } from '../core/dict.js';
+import { dict } from '../core/records/dict.js';
 
 /** Commander argument parsers: each rejects a bad value with a message naming what was expected. */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {

@@ -10,7 +10,7 @@ import pg from 'pg';
 import Database from 'better-sqlite3';
 import { InterruptedError } from '../core/errors.js';
 import { predictSource } from '../core/pipeline/predict.js';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import type { Predictor } from '../core/predictor/predictor.js';
 import { cleanupTempDirs, runCli, tempDir } from '../test-helpers/fixtures.js';
 import { mulberry32 } from '../test-helpers/random.js';

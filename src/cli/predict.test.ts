@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import { cleanupTempDirs, runCli, tempDir } from '../test-helpers/fixtures.js';
 import { buildScoringBundles, scoringCsv } from '../test-helpers/scoring.js';
 

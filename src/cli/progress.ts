@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { LoadProgress } from '../core/data/stream-load.js';
+import type { LoadProgress } from '../core/data/type-chunks.js';
 import type { TrainProgress } from '../core/pipeline/train.js';
 import type { CliContext } from './context.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TypeInferrer } from './data/infer.js';
-import { classLabels, labelValues } from './models/target.js';
+import { classLabels, labelValues } from './models/task.js';
 import { SpellingCounter, oppositeSpelling, spell, validSpellings } from './spellings.js';
 import { parseBoolean } from './values.js';
 

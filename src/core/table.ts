@@ -1,6 +1,6 @@
 import type { TruthSpellings } from './spellings.js';
 import { type Cell, type ColumnType, type DateOrder, dateOrderPattern } from './values.js';
-import { dict } from './dict.js';
+import { dict } from './records/dict.js';
 
 /**
  * An in-memory typed column. Numeric and datetime columns keep their values in a Float64Array with

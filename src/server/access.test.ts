@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { type ApiKeyLimits, ApiKeySet, addApiKey, readApiKeys } from '../core/api-keys.js';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import type { Predictor } from '../core/predictor/predictor.js';
 import { buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../test-helpers/fixtures.js';
 import { OwnRedis, deletePrefix, limitClient } from '../test-helpers/redis.js';

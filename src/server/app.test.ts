@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
 import { type Predictor, type Prediction } from '../core/predictor/predictor.js';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import { ServedModels } from './models.js';
 import { readPipelineConfig } from '../core/pipeline/config.js';
 import { runPipeline } from '../core/pipeline/run.js';

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { type Predictor } from '../core/predictor/predictor.js';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import { ServedModels } from './models.js';
 import { readDataset } from '../core/data/dataset.js';
 import { loadToDataset } from '../core/data/load.js';

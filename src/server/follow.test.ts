@@ -11,7 +11,7 @@ import { packageModel } from '../core/bundle/package.js';
 import { listVersions, openStore, updateAliases } from '../core/bundle/store.js';
 import { readPipelineConfig } from '../core/pipeline/config.js';
 import { runPipeline } from '../core/pipeline/run.js';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import type { Prediction, Predictor } from '../core/predictor/predictor.js';
 import { unregisterCustomKind } from '../core/features/registry.js';
 import { EXAMPLES, ROOT, cleanupTempDirs, exampleRecords, packagedExample, tempDir } from '../test-helpers/fixtures.js';

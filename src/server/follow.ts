@@ -19,7 +19,7 @@ import type { TrustedKey } from '../core/bundle/signature.js';
 import { isFolderRef, openStore, refreshStore, resolveVersion } from '../core/bundle/store.js';
 import { VerificationError, messageOf } from '../core/errors.js';
 import type { CustomModuleSpec } from '../core/features/custom.js';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import type { Predictor } from '../core/predictor/predictor.js';
 import type { ServedModels } from './models.js';
 import { NO_TELEMETRY, type Telemetry } from './telemetry.js';

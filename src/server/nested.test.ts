@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { type Predictor, type Prediction } from '../core/predictor/predictor.js';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import { ServedModels } from './models.js';
 import { ValidationError } from '../core/errors.js';
 import { runPipeline } from '../core/pipeline/run.js';

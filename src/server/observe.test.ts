@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import { buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../test-helpers/fixtures.js';
 import { startServeProcess } from '../test-helpers/serve.js';
 import { createLogger } from './logging.js';

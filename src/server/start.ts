@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { checkGolden } from '../core/bundle/golden.js';
-import { customKindsUsed, loadPredictor } from '../core/predictor/load.js';
+import { customKindsUsed, loadPredictor } from '../core/predictor/from-bundle.js';
 import type { Predictor } from '../core/predictor/predictor.js';
 import { ServedModels } from './models.js';
 import type { TrustedKey } from '../core/bundle/signature.js';

@@ -6,7 +6,7 @@
  */
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import { createApp } from '../server/app.js';
 import { setupClusterLimits } from '../server/limit-stores.js';
 import { ServedModels } from '../server/models.js';

@@ -100,7 +100,7 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
 
 /** Rows of a CSV file of the examples as plain objects (numbers parsed), for request bodies. */
 export function exampleRecords(example: 'penguins' | 'cars'): Promise<Record<string, unknown>[]> {
-  return import('../core/data/read.js').then(async ({ readRawFile }) => {
+  return import('../core/data/files.js').then(async ({ readRawFile }) => {
     const { buildTable } = await import('../core/data/build.js');
     const { recordAt } = await import('../core/table.js');
     const raw = await readRawFile(join(EXAMPLES, example, `${example}.csv`));

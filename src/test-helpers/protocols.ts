@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readPipelineConfig } from '../core/pipeline/config.js';
 import { runPipeline } from '../core/pipeline/run.js';
-import { loadPredictor } from '../core/predictor/load.js';
+import { loadPredictor } from '../core/predictor/from-bundle.js';
 import type { Prediction, Predictor } from '../core/predictor/predictor.js';
 import { type Reply, listen, reply } from './http.js';
 import { createApp } from '../server/app.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { buildExampleBundle, cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { sha256, sha256File } from '../fs-util.js';
-import { loadPredictor } from '../predictor/load.js';
+import { loadPredictor } from '../predictor/from-bundle.js';
 import { type Manifest, withPlaceholder } from './manifest.js';
 import { packageModel } from './package.js';
 import { nextPatch, readAliases, resolveRef, updateAliases } from './store.js';

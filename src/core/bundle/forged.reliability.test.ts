@@ -5,7 +5,7 @@ import { EXAMPLES, buildExampleBundle, cleanupTempDirs, runCli, tempDir } from '
 import { countReliability } from '../../test-helpers/reliability.js';
 import { VerificationError } from '../errors.js';
 import { report } from '../report/data.js';
-import { loadPredictor } from '../predictor/load.js';
+import { loadPredictor } from '../predictor/from-bundle.js';
 import type { Manifest } from './manifest.js';
 import { serializeManifest } from './package.js';
 import { resolveRef } from './store.js';

@@ -6,7 +6,7 @@ import { VerificationError } from '../errors.js';
 import { readPipelineConfig } from '../pipeline/config.js';
 import { runPipeline } from '../pipeline/run.js';
 import { GOLDEN_FILE, GOLDEN_INPUTS_FILE, type GoldenFile, checkBundleGolden, checkGolden, chooseGoldenRows } from './golden.js';
-import { loadPredictor } from '../predictor/load.js';
+import { loadPredictor } from '../predictor/from-bundle.js';
 import { packageModel } from './package.js';
 import { rewriteBundleFile, skewIslandCategories } from '../../test-helpers/bundle.js';
 import { verifyBundle } from './verify.js';

@@ -14,9 +14,9 @@ import { customKind } from '../features/registry.js';
 import type { FittedPipeline } from '../features/types.js';
 import { Rng } from '../models/rng.js';
 import { type Column, cellAt, findColumn, type Table } from '../table.js';
-import { dict } from '../dict.js';
+import { dict } from '../records/dict.js';
 import { type Predictor, type Prediction } from '../predictor/predictor.js';
-import { type LoadPredictorOptions, loadPredictorFiles } from '../predictor/load.js';
+import { type LoadPredictorOptions, loadPredictorFiles } from '../predictor/from-bundle.js';
 import type { Manifest } from './manifest.js';
 import { readVerifiedFile, verifyBundle } from './verify.js';
 

@@ -6,7 +6,7 @@ import { BIN, ROOT, cleanupTempDirs, packagedExample, runCli, tempDir } from '..
 import { byScale, countReliability } from '../../test-helpers/reliability.js';
 import { pathExists } from '../fs-util.js';
 import { LOCK_DIR, LOCK_OWNER_FILE, TEMP_OWNER_FILE, cleanLeftovers } from './leftovers.js';
-import { loadPredictor } from '../predictor/load.js';
+import { loadPredictor } from '../predictor/from-bundle.js';
 import { listVersions, readAliases } from './store.js';
 import { verifyBundle } from './verify.js';
 

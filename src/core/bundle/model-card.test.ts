@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildExampleBundle, cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { sha256 } from '../fs-util.js';
-import { loadPredictor } from '../predictor/load.js';
+import { loadPredictor } from '../predictor/from-bundle.js';
 import type { Manifest } from './manifest.js';
 import { MODEL_CARD_FILE, type ModelCardManifest, exampleRecord, mdCode, mdText, renderModelCard } from './model-card.js';
 import { verifyBundle } from './verify.js';

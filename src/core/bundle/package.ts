@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError, NotFoundError, messageOf } from '../errors.js';
 import { customRequirements } from '../features/custom.js';
-import { FeatureTransformer } from '../features/pipeline.js';
+import { FeatureTransformer } from '../features/transformer.js';
 import type { FittedPipeline } from '../features/types.js';
 import { prettyJson, readJsonFile, sha256, sha256File } from '../fs-util.js';
 import { faultPoint } from '../test-seam.js';

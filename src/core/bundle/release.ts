@@ -5,7 +5,7 @@
  * lands in the store's append-only alias history with who made it.
  */
 import { ConfigError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
-import { ownValue } from '../dict.js';
+import { ownValue } from '../records/dict.js';
 import { suggest } from '../suggest.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { VERSION_RE, isBundleName, shown } from './names.js';

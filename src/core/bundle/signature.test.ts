@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { cleanupTempDirs, packagedExample, tempDir } from '../../test-helpers/fixtures.js';
 import { ConfigError, ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { sha256 } from '../fs-util.js';
-import { loadPredictor } from '../predictor/load.js';
+import { loadPredictor } from '../predictor/from-bundle.js';
 import type { Manifest } from './manifest.js';
 import { packageModel, serializeManifest } from './package.js';
 import { SIGNATURE_DOMAIN, SIGNATURE_FILE, type SignatureDoc } from './signature-format.js';

@@ -6,7 +6,7 @@ import { suggest } from '../suggest.js';
 import { VERSION_RE, isBundleName, shown } from './names.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { checkBundleDir, parseManifest, readManifest } from './verify.js';
-import { ownValue } from '../dict.js';
+import { ownValue } from '../records/dict.js';
 import { FolderStore } from './stores/folder.js';
 import { verifiedManifest } from './stores/cache.js';
 import { isFolderRef, remoteBundleLocation, schemeOf } from './stores/location.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { sha256, sha256File } from '../fs-util.js';
 import { type BundleGoldenCheck, checkBundleGolden } from './golden.js';
-import type { LoadPredictorOptions } from '../predictor/load.js';
+import type { LoadPredictorOptions } from '../predictor/from-bundle.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 import { SIGNATURE_FILE } from './signature-format.js';
 import { openStore, resolveRef, resolveVersion } from './store.js';

@@ -3,8 +3,8 @@ import { SpellingCounter, type TruthSpellings } from '../spellings.js';
 import { type Column, type Table, emptyColumn, setCell } from '../table.js';
 import { CellError, type ColumnType, type DateOrder, type DeclaredType, splitDeclaredType, toCell } from '../values.js';
 import { TypeInferrer } from './infer.js';
-import type { RawTable } from './read.js';
-import { ownValue } from '../dict.js';
+import type { RawTable } from './files.js';
+import { ownValue } from '../records/dict.js';
 
 /** Options of {@link buildTable}. */
 export interface BuildOptions {

@@ -10,7 +10,7 @@ import type { Cell, ColumnType } from '../values.js';
 import { buildTable } from './build.js';
 import { fingerprintTable, readDataset, writeDataset } from './dataset.js';
 import { Fingerprinter } from './fingerprint.js';
-import { type RawTable, readRawFile } from './read.js';
+import { type RawTable, readRawFile } from './files.js';
 
 /** Every column as name, type and cells (missing as null), for deep comparison. */
 function contents(table: Table): { rowCount: number; columns: { name: string; type: ColumnType; cells: Cell[] }[] } {

@@ -1,6 +1,6 @@
 /**
  * The file formats mlpipe reads, declared once: the names `--format` and pipeline.yaml's `format:`
- * take, and the extensions each is recognized by. The readers (sources/file.ts, read.ts) and the
+ * take, and the extensions each is recognized by. The readers (sources/file.ts, files.ts) and the
  * config schema (pipeline/config.ts) import them from here.
  */
 import { extname } from 'node:path';

@@ -20,7 +20,7 @@ import {
   type StreamLoadResult,
   type TableSink,
   streamLoad,
-} from './stream-load.js';
+} from './type-chunks.js';
 
 /** Several sources made into one table (pipeline.yaml's list form of `source:`). */
 export interface CombinedSources {

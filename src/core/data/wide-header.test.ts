@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { rejection } from '../../test-helpers/async.js';
 import { cleanupTempDirs, runCli, tempDir } from '../../test-helpers/fixtures.js';
 import { DataError, QUOTED_TEXT_MAX, formatLocation, quoteText } from '../errors.js';
-import { MAX_COLUMNS, MAX_COLUMN_NAME_LENGTH, cleanHeader, readRawFile } from './read.js';
+import { MAX_COLUMNS, MAX_COLUMN_NAME_LENGTH, cleanHeader, readRawFile } from './files.js';
 
 let dir: string;
 

@@ -3,9 +3,9 @@ import { suggest } from '../suggest.js';
 import { type Column, type Table, cellAt } from '../table.js';
 import type { ColumnType } from '../values.js';
 import { parseExpression } from './expression/parse.js';
-import { type DerivePlan, type FeaturePlan, type StepPlan, planDeriver } from './pipeline.js';
+import { type DerivePlan, type FeaturePlan, type StepPlan, planDeriver } from './transformer.js';
 import type { DroppedColumn } from './types.js';
-import { ownValue } from '../dict.js';
+import { ownValue } from '../records/dict.js';
 
 /** A per-column choice in a config: a featurizer (kind + parameters) or `drop`. */
 export type ColumnChoice = 'drop' | { kind?: string; [param: string]: unknown };

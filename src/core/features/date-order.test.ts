@@ -3,7 +3,7 @@ import { ConfigError, ValidationError } from '../errors.js';
 import { type Table, emptyColumn, setCell } from '../table.js';
 import { type DateOrder, parseDatetime } from '../values.js';
 import { inputSchema } from './input-schema.js';
-import { FeatureTransformer, fitPipeline } from './pipeline.js';
+import { FeatureTransformer, fitPipeline } from './transformer.js';
 import type { FittedPipeline } from './types.js';
 
 /** A table of one datetime column `d` (with an order or none) and a number `x`. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { column } from '../../test-helpers/features.js';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
-import { loadPredictor } from '../predictor/load.js';
+import { loadPredictor } from '../predictor/from-bundle.js';
 import { readPipelineConfig } from '../pipeline/config.js';
 import { runPipeline } from '../pipeline/run.js';
 import { ConfigError } from '../errors.js';
@@ -15,7 +15,7 @@ import { evaluate } from './expression/evaluate.js';
 import { ExpressionError, MAX_EXPRESSION_LENGTH } from './expression/language.js';
 import { parseExpression } from './expression/parse.js';
 import { inputSchema } from './input-schema.js';
-import { FeatureTransformer, fitTransform } from './pipeline.js';
+import { FeatureTransformer, fitTransform } from './transformer.js';
 import type { FittedPipeline } from './types.js';
 
 /** Evaluates one expression over named numbers (NaN = missing), through the real Deriver. */

@@ -3,7 +3,7 @@ import { type Column, type Table, emptyColumn, setCell } from '../table.js';
 import type { Cell, ColumnType } from '../values.js';
 import { planFeatures } from './auto.js';
 import { RecordValidator, inputSchema } from './input-schema.js';
-import { FeatureTransformer, fitPipeline } from './pipeline.js';
+import { FeatureTransformer, fitPipeline } from './transformer.js';
 
 function column(name: string, type: ColumnType, cells: Cell[]): Column {
   const col = emptyColumn(name, type, cells.length);

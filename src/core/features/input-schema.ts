@@ -2,9 +2,9 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type ErrorDetail, invalidInput } from '../errors.js';
 import { previewJson } from '../json-preview.js';
 import { type ColumnType, type DateOrder, dateOrderPattern } from '../values.js';
-import { pointerToken } from './pipeline.js';
+import { pointerToken } from './transformer.js';
 import type { FittedPipeline } from './types.js';
-import { dict } from '../dict.js';
+import { dict } from '../records/dict.js';
 
 /** A JSON Schema document (draft-07), as plain JSON. */
 export type JsonSchema = Record<string, unknown>;

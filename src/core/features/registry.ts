@@ -15,7 +15,7 @@ import { oneHot } from './one-hot.js';
 import { ordinal } from './ordinal.js';
 import { robustScale } from './robust-scale.js';
 import { standardScale } from './standard-scale.js';
-import { target } from './target.js';
+import { target } from './target-encoder.js';
 import { tfidf } from './tfidf.js';
 import type { FeaturizerKind } from './types.js';
 

@@ -6,9 +6,9 @@
  * OpenAPI document, the /docs page and `mlpipe client`.
  */
 import type { Manifest } from '../bundle/manifest.js';
-import { dict } from '../dict.js';
+import { dict } from '../records/dict.js';
 import type { JsonSchema } from '../features/input-schema.js';
-import { labelValues } from '../models/target.js';
+import { labelValues } from '../models/task.js';
 
 /** Where a model's schemas live under `#/components/schemas/` (names for documents and generated types). */
 export interface ModelSchemaNames {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ConfigError } from '../errors.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
 import { holdoutSplit } from './split.js';
-import { classLabels, inferTask, labelValues } from './target.js';
+import { classLabels, inferTask, labelValues } from './task.js';
 
 describe('holdoutSplit', () => {
   const labels = Float64Array.from({ length: 100 }, (_, i) => (i < 70 ? 0 : i < 95 ? 1 : 2));

@@ -3,17 +3,17 @@
  * `load` reads, and say whether the candidate is worse than the baseline by more than an allowed drop.
  */
 import { type Predictor } from '../predictor/predictor.js';
-import { loadPredictor } from '../predictor/load.js';
+import { loadPredictor } from '../predictor/from-bundle.js';
 import { type LoadOptions, loadSource } from '../data/load.js';
 import { ConfigError, DataError, type ErrorDetail } from '../errors.js';
 import type { CustomModuleSpec } from '../features/custom.js';
 import type { InputColumn } from '../features/types.js';
 import { type ClassificationMetrics, type RegressionMetrics, classificationMetrics, regressionMetrics } from '../models/metrics.js';
-import { labelValues, targetCells } from '../models/target.js';
+import { labelValues, targetCells } from '../models/task.js';
 import { spell } from '../spellings.js';
 import { type Column, cellAt, findColumn } from '../table.js';
 import { type Cell, CellError, type DeclaredType, parseBoolean, toCell } from '../values.js';
-import { dict, ownValue } from '../dict.js';
+import { dict, ownValue } from '../records/dict.js';
 
 /** Which way a metric is better. */
 export type Better = 'higher' | 'lower';

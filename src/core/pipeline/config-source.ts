@@ -5,7 +5,7 @@
  */
 import { isAbsolute } from 'node:path';
 import type { SourceSpec } from '../data/sources/types.js';
-import { dict, ownValue } from '../dict.js';
+import { dict, ownValue } from '../records/dict.js';
 import type { DeclaredType } from '../values.js';
 import type { ConfigLocation, PipelineSource } from './config.js';
 

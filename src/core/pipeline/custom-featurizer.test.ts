@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { appendFile, copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXAMPLES, ROOT, cleanupTempDirs, exampleRecords, tempDir } from '../../test-helpers/fixtures.js';
-import { loadPredictor } from '../predictor/load.js';
+import { loadPredictor } from '../predictor/from-bundle.js';
 import { packageModel } from '../bundle/package.js';
 import { loadSource } from '../data/load.js';
 import { ConfigError, VerificationError } from '../errors.js';

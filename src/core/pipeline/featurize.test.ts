@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { loadSource } from '../data/load.js';
 import { ConfigError } from '../errors.js';
-import { FeatureTransformer, fitTransform } from '../features/pipeline.js';
+import { FeatureTransformer, fitTransform } from '../features/transformer.js';
 import { readPipelineConfig } from './config.js';
 import { readFeaturesDir } from './features-dir.js';
 import { featureTarget, featurize, planOf } from './featurize.js';

@@ -5,10 +5,10 @@ import { type ColumnChoice, type ColumnSelector, planFeatures } from '../feature
 import { type CustomModuleSpec, customRequirements, loadCustomKind } from '../features/custom.js';
 import { customKind } from '../features/registry.js';
 import { inputSchema } from '../features/input-schema.js';
-import { type DerivePlan, type FeaturePlan, fitTransform } from '../features/pipeline.js';
+import { type DerivePlan, type FeaturePlan, fitTransform } from '../features/transformer.js';
 import type { FitTarget, FittedPipeline } from '../features/types.js';
 import type { Task } from '../models/forest-format.js';
-import { classLabels, inferTask, targetCells } from '../models/target.js';
+import { classLabels, inferTask, targetCells } from '../models/task.js';
 import { suggest } from '../suggest.js';
 import { type Table, findColumn, selectRows } from '../table.js';
 import { FEATURES_FILES, type FeaturesInfo, writeFeaturesDir } from './features-dir.js';

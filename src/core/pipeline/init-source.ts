@@ -6,7 +6,7 @@
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { BUNDLE_NAME_MAX, checkName } from '../bundle/names.js';
 import type { SourceSpec } from '../data/sources/types.js';
-import type { OnBadRow } from '../data/stream-load.js';
+import type { OnBadRow } from '../data/type-chunks.js';
 import type { DeclaredType } from '../values.js';
 
 /** Checks a bundle name (the one rule: src/core/bundle/names.ts); ConfigError when it does not fit. */

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Predictor } from '../predictor/predictor.js';
-import { customKindsUsed, loadPredictor } from '../predictor/load.js';
+import { customKindsUsed, loadPredictor } from '../predictor/from-bundle.js';
 import type { TrustedKey } from '../bundle/signature.js';
 import { formatOfExtension } from '../data/formats.js';
 import { openSource, sourceKindOf, specLabel } from '../data/sources/index.js';

@@ -7,7 +7,7 @@ import { type PackageResult, packageModel } from '../bundle/package.js';
 import type { SigningKey } from '../bundle/signature.js';
 import { checkName, checkVersion } from '../bundle/names.js';
 import { type LoadOptions, type LoadResult, loadSource } from '../data/load.js';
-import type { LoadProgress, OnBadRow } from '../data/stream-load.js';
+import type { LoadProgress, OnBadRow } from '../data/type-chunks.js';
 import type { SourceSpec } from '../data/sources/types.js';
 import { specLabel } from '../data/sources/index.js';
 import { ConfigError } from '../errors.js';

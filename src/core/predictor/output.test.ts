@@ -6,11 +6,11 @@ import { readPipelineConfig } from '../pipeline/config.js';
 import { runPipeline } from '../pipeline/run.js';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { mulberry32 } from '../../test-helpers/random.js';
-import { dict } from '../dict.js';
+import { dict } from '../records/dict.js';
 import { buildScoringBundles } from '../../test-helpers/scoring.js';
 import { PredictionText, TextCells, csvCell, csvOutputCells, csvText, jsonOutputObject, outputClasses } from './output.js';
 import type { Predictor } from './predictor.js';
-import { loadPredictor } from './load.js';
+import { loadPredictor } from './from-bundle.js';
 
 /**
  * PredictionText and csvCell write predictions by hand for speed (the streamed answers of

@@ -7,10 +7,10 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import type { ErrorDetail } from '../errors.js';
-import { pointerToken } from '../features/pipeline.js';
+import { pointerToken } from '../features/transformer.js';
 import { CellError, type ColumnType, type DateOrder, isMissingSpan, parseNumberSpan, toCell } from '../values.js';
 import { type TextRows, textRowsValue } from '../data/sources/types.js';
-import { DataRecord, dict } from '../dict.js';
+import { DataRecord, dict } from '../records/dict.js';
 import type { Prediction, Predictor } from './predictor.js';
 
 /** A record as read from a row (keyed by column names, which are data: a null-prototype object). */

@@ -4,7 +4,7 @@ import { MIN_WORK_PER_THREAD, PredictPool } from '../models/predict-pool.js';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { buildScoringBundles } from '../../test-helpers/scoring.js';
 import { type Predictor } from './predictor.js';
-import { loadPredictor } from './load.js';
+import { loadPredictor } from './from-bundle.js';
 
 /**
  * Predictor.featurizeRows: each record validated and featurized on its own, so that `mlpipe

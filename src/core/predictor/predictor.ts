@@ -1,15 +1,15 @@
-import { type FlatRecord, FlattenError, flattenRecord, hasNestedValue, originalPointer } from '../data/flatten.js';
+import { type FlatRecord, FlattenError, flattenRecord, hasNestedValue, originalPointer } from '../records/flatten.js';
 import { type ErrorDetail, ValidationError, VerificationError, invalidInput } from '../errors.js';
 import { type JsonSchema, MAX_REPORTED_ERRORS, RecordValidator } from '../features/input-schema.js';
-import { FeatureTransformer } from '../features/pipeline.js';
+import { FeatureTransformer } from '../features/transformer.js';
 import type { FittedPipeline } from '../features/types.js';
 import type { CompiledForest } from '../models/compiled-forest.js';
 import type { PredictPool } from '../models/predict-pool.js';
-import { labelValues } from '../models/target.js';
+import { labelValues } from '../models/task.js';
 import type { Manifest } from '../bundle/manifest.js';
 import type { SignatureDoc } from '../bundle/signature.js';
 import { readVerifiedFile } from '../bundle/verify.js';
-import { dict } from '../dict.js';
+import { dict } from '../records/dict.js';
 
 /** One prediction: the label (in the target's own type) or number, and class probabilities. */
 export interface Prediction {
@@ -109,7 +109,7 @@ export class Predictor {
   /**
    * Validates, featurizes and predicts one record; ValidationError (with JSON paths) when invalid. A
    * record with nested objects or Extended JSON values is flattened first, as the loader flattens
-   * training records (src/core/data/flatten.ts): `{"record": {"high": 3}}` is read as `{"record.high": 3}`,
+   * training records (src/core/records/flatten.ts): `{"record": {"high": 3}}` is read as `{"record.high": 3}`,
    * and a problem is reported at the path the client sent (`/record/high`).
    */
   predictOne(record: unknown, pathPrefix = ''): Prediction {

@@ -184,7 +184,7 @@ describe('training report', function () {
     // The whole bundle is verified before its report is read: the changed size is found first.
     expect(damaged.message).to.match(/report\.json: size \d+ bytes, the manifest says \d+: the file was changed after the bundle was written/);
     // The server's read of report.html checks it too.
-    const { loadPredictor } = await import('../predictor/load.js');
+    const { loadPredictor } = await import('../predictor/from-bundle.js');
     const model = await loadPredictor(b.regression.package.dir, b.artifacts);
     expect((await model.reportHtml())!.toString('utf8')).to.include('<h1>price@1.0.0</h1>');
     const copyModel = await loadPredictor(b.regression.package.dir, b.artifacts);

@@ -8,7 +8,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { loadPredictor } from '../../core/predictor/load.js';
+import { loadPredictor } from '../../core/predictor/from-bundle.js';
 import type { OpenApiDocument } from '../../core/http-api/openapi.js';
 import { buildApiBundles, CHURN_COLUMNS } from '../../test-helpers/api-bundles.js';
 import { buildExampleBundle, cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';

@@ -1,9 +1,9 @@
 import { invalidInput } from '../../core/errors.js';
 import express, { type Request, type RequestHandler, type Response, Router } from 'express';
 import { CsvParser } from '../../core/data/sources/csv-parser.js';
-import { dict } from '../../core/dict.js';
+import { dict } from '../../core/records/dict.js';
 import type { ErrorDetail } from '../../core/errors.js';
-import { pointerToken } from '../../core/features/pipeline.js';
+import { pointerToken } from '../../core/features/transformer.js';
 import type { Prediction, Predictor } from '../../core/predictor/predictor.js';
 import { CellError, toCell } from '../../core/values.js';
 import { mlpipeVersion } from '../../core/version.js';

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { type ErrorDetail, ValidationError, invalidInput } from '../../core/errors.js';
 import type { InputColumn } from '../../core/features/types.js';
-import { labelValues } from '../../core/models/target.js';
+import { labelValues } from '../../core/models/task.js';
 import type { Prediction, Predictor } from '../../core/predictor/predictor.js';
 import type { ServerContext } from '../context.js';
 import type { ErrorAnswer } from '../errors.js';

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
 import { predictFile } from '../../core/pipeline/predict.js';
-import { loadPredictor } from '../../core/predictor/load.js';
+import { loadPredictor } from '../../core/predictor/from-bundle.js';
 import type { Predictor } from '../../core/predictor/predictor.js';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { mulberry32 } from '../../test-helpers/random.js';

@@ -1,11 +1,11 @@
 import { invalidInput } from '../../core/errors.js';
 import type { ErrorDetail } from '../../core/errors.js';
 import { MAX_REPORTED_ERRORS } from '../../core/features/input-schema.js';
-import { pointerToken } from '../../core/features/pipeline.js';
+import { pointerToken } from '../../core/features/transformer.js';
 import type { InputColumn } from '../../core/features/types.js';
 import { previewJson } from '../../core/json-preview.js';
 import type { Predictor } from '../../core/predictor/predictor.js';
-import { dict } from '../../core/dict.js';
+import { dict } from '../../core/records/dict.js';
 import type { ServerContext } from '../context.js';
 import { JsonScanError, scanJson } from '../json-scan.js';
 import { badInput, checkBatchSize, inputColumns, isObject, requiredColumns } from './protocol-common.js';

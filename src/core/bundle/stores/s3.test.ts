@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { cleanupTempDirs, packagedExample, tempDir } from '../../../test-helpers/fixtures.js';
 import { type S3Server, startS3Server } from '../../../test-helpers/s3.js';
-import { loadPredictor } from '../../predictor/load.js';
+import { loadPredictor } from '../../predictor/from-bundle.js';
 import { packageModel } from '../package.js';
 import { listNames, listVersions, openStore, readAliases, resolveRef, updateAliases } from '../store.js';
 import { publishExisting, pullBundle } from '../transfer.js';

@@ -5,7 +5,7 @@
  */
 import { ConfigError, DataError, MlpipeError, messageOf } from '../../errors.js';
 import { CsvParser, type CsvSyntaxError, blockValue } from './csv-parser.js';
-import { checkColumnCount, cleanHeader, sniffDelimiter } from '../read.js';
+import { checkColumnCount, cleanHeader, sniffDelimiter } from '../files.js';
 import { type CsvOptions, type MalformedRow, type RawChunk, type TextRows, textRowsChunk } from './types.js';
 
 // ---------------------------------------------------------------------------------------------------

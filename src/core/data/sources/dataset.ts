@@ -7,7 +7,7 @@ import { spell } from '../../spellings.js';
 import { dateOrderOfField, lineageOf, normalizeArrowValue, truthSpellingsOfField, typeOfField } from '../dataset.js';
 import type { RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
 import { readOnce } from './once.js';
-import { dict } from '../../dict.js';
+import { dict } from '../../records/dict.js';
 
 /**
  * An mlpipe dataset (`.arrow`, written by `mlpipe load`), or any Arrow IPC file with plain column

@@ -5,7 +5,7 @@
 import type ExcelJS from 'exceljs';
 import { ConfigError, DataError, MlpipeError, messageOf } from '../../errors.js';
 import { sha256File } from '../../fs-util.js';
-import { type SourceFile, cleanHeader, openSourceFile } from '../read.js';
+import { type SourceFile, cleanHeader, openSourceFile } from '../files.js';
 import type { FileSourceSpec, RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
 import { readOnce } from './once.js';
 

@@ -14,7 +14,7 @@ import { extname } from 'node:path';
 import { PassThrough, type Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DataError, MlpipeError, messageOf } from '../../errors.js';
-import { type SourceFile, openSourceFile } from '../read.js';
+import { type SourceFile, openSourceFile } from '../files.js';
 import { FILE_FORMATS, type FileFormat, TEXT_FORMATS, formatOfExtension } from '../formats.js';
 import { TextInput, asSourceError, csvChunks, csvSettings, decodeText } from './csv-chunks.js';
 import { SourceError } from './errors.js';

@@ -6,10 +6,10 @@ import type { FileMetaData, SchemaElement, SchemaTree } from 'hyparquet';
 import { DataError, MlpipeError, messageOf } from '../../errors.js';
 import { sha256File } from '../../fs-util.js';
 import type { ColumnType } from '../../values.js';
-import { cleanHeader, statSourceFile } from '../read.js';
+import { cleanHeader, statSourceFile } from '../files.js';
 import type { FileSourceSpec, RawChunk, RawValue, RecordSource, SourceLineage } from './types.js';
 import { readOnce } from './once.js';
-import { dict } from '../../dict.js';
+import { dict } from '../../records/dict.js';
 
 /**
  * A Parquet file. Column types come from its schema ({@link RecordSource.declaredTypes}): integers,

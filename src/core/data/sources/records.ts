@@ -1,11 +1,11 @@
 /**
  * JSON records into raw rows, for every source of JSON records: JSON and NDJSON files, standard input
  * and commands (file.ts), and HTTP APIs (http.ts). Nested records are flattened here, by the same
- * {@link flattenRecord} the server uses on requests (src/core/data/flatten.ts).
+ * {@link flattenRecord} the server uses on requests (src/core/records/flatten.ts).
  */
 import { DataError, quoteText } from '../../errors.js';
-import { MAX_COLUMNS, checkColumnCount, checkColumnName } from '../read.js';
-import { type FlatRecord, FlattenError, flattenRecord } from '../flatten.js';
+import { MAX_COLUMNS, checkColumnCount, checkColumnName } from '../files.js';
+import { type FlatRecord, FlattenError, flattenRecord } from '../../records/flatten.js';
 import type { MalformedRow, RawChunk, RawValue } from './types.js';
 
 /**

@@ -6,7 +6,7 @@ import { messageOf } from '../../errors.js';
 import type { ColumnType } from '../../values.js';
 import { SourceError } from './errors.js';
 import { scrubSecrets } from './redact.js';
-import { cleanHeader } from '../read.js';
+import { cleanHeader } from '../files.js';
 
 /** Connection timeout of the network drivers. */
 export const CONNECT_TIMEOUT_MS = 10_000;

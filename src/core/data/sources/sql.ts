@@ -26,7 +26,7 @@ import { readSqlite, type SqliteFileInfo } from './sql-sqlite.js';
 import { oneLine, type SqlRead } from './sql-common.js';
 import type { RawChunk, RecordSource, SourceLineage, SqlSourceSpec } from './types.js';
 import { readOnce } from './once.js';
-import { dict } from '../../dict.js';
+import { dict } from '../../records/dict.js';
 
 /** The SQL dialects mlpipe reads and writes. */
 export type SqlDialect = 'postgres' | 'mysql' | 'sqlite';

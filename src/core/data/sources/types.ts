@@ -6,7 +6,7 @@ import type { FileFormat, TextFormat } from '../formats.js';
  * One value as a source yields it, before mlpipe types it: CSV text, a JSON scalar, a database value
  * (numbers, booleans, Dates for timestamps, bigint for 64-bit integers), `null`/`undefined` when missing.
  * JSON records (files, stdin, commands, HTTP) are flattened first (nested objects into dotted columns,
- * Extended JSON unwrapped, arrays as their JSON text: src/core/data/flatten.ts); other nested values
+ * Extended JSON unwrapped, arrays as their JSON text: src/core/records/flatten.ts); other nested values
  * (database json, Parquet lists and structs) are yielded as their JSON text.
  */
 export type RawValue = string | number | boolean | bigint | Date | null | undefined;

@@ -25,7 +25,7 @@ import { DEFAULT_DISTINCT_CAP, TypeInferrer, type TypedChunk } from './infer.js'
 import { type DatasetProfile, PROFILE_DISTINCT_CAP, ProfileAccumulator } from './profile.js';
 import { type RawValue, type RecordSource, type TextRows, chunkRowCount, textRowsValue } from './sources/types.js';
 import { Spool, type SpoolChunk, type SpoolColumn, spoolColumn, spoolSpanColumn, spooledValue } from './spool.js';
-import { dict, ownValue } from '../dict.js';
+import { dict, ownValue } from '../records/dict.js';
 
 /** What to do with a row whose value contradicts its column's type. */
 export type OnBadRow = 'error' | 'skip';

@@ -7,7 +7,7 @@ import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { memorySource } from '../../test-helpers/memory-source.js';
 import { readDataset, writeDataset } from './dataset.js';
 import { loadSource, loadToDataset } from './load.js';
-import { MemoryTableSink, streamLoad } from './stream-load.js';
+import { MemoryTableSink, streamLoad } from './type-chunks.js';
 
 let dir: string;
 

@@ -12,10 +12,10 @@ import { buildTable } from './build.js';
 import { readDataset } from './dataset.js';
 import { loadSource, loadToDataset } from './load.js';
 import { profileTable } from './profile.js';
-import { readRawFile } from './read.js';
+import { readRawFile } from './files.js';
 import { fileSource } from './sources/file.js';
 import type { RecordSource } from './sources/types.js';
-import { MemoryTableSink, type StreamLoadOptions, streamLoad } from './stream-load.js';
+import { MemoryTableSink, type StreamLoadOptions, streamLoad } from './type-chunks.js';
 import { asRows } from '../../test-helpers/async.js';
 
 /**

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { DataError, MlpipeError, NotFoundError } from '../errors.js';
-import { type ReadOptions, type RawTable, cleanHeader, detectFormat, readRawFile, sniffDelimiter } from './read.js';
+import { type ReadOptions, type RawTable, cleanHeader, detectFormat, readRawFile, sniffDelimiter } from './files.js';
 import { rejection } from '../../test-helpers/async.js';
 
 let dir: string;

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { byScale, countReliability } from '../../test-helpers/reliability.js';
 import { DataError } from '../errors.js';
 import { type FlatRecord, FlattenError, MAX_DEPTH, flattenRecord, hasNestedValue, originalPointer } from './flatten.js';
-import { RecordCollector } from './sources/records.js';
+import { RecordCollector } from '../data/sources/records.js';
 
 const RUNS = byScale(1000, 20_000);
 
