@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,29 +16,14 @@ import { ConfigError, DataError } from '../errors.js';
 import { SourceError } from '../data/sources/errors.js';
 import type { PredictionSink, ScoredChunk, SinkColumns } from './sink.js';
 import { sqlSink } from './sql-sink.js';
+import { freePort } from '../../test-helpers/http.js';
+import { uniqueTable } from '../../test-helpers/sql.js';
 
 const SECRET = 'hunter2secret';
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const MY_URL = 'mysql://root@127.0.0.1:3306/test';
 const NO_ENV: NodeJS.ProcessEnv = {};
 const HERE = dirname(fileURLToPath(import.meta.url));
-
-let seq = 0;
-/** A table name no other test (or concurrent run) uses. */
-function uniqueName(prefix: string): string {
-  seq += 1;
-  return `mlpipe_sink_${prefix}_${process.pid}_${Date.now().toString(36)}_${seq}`;
-}
-
-/** A TCP port nothing listens on. */
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** The error `fn` rejects with (fails the test when it resolves). */
 async function failure(fn: () => Promise<unknown>): Promise<Error> {
@@ -259,7 +243,7 @@ for (const make of [pgDb, myDb, () => sqliteDb(sqliteDir)]) {
     let db: TestDb;
     const tables: string[] = [];
     const table = (prefix: string): string => {
-      const t = uniqueName(prefix);
+      const t = uniqueTable(`sink_${prefix}`);
       tables.push(t);
       return t;
     };
@@ -603,7 +587,7 @@ describe('sqlSink: connection and SQL errors', () => {
   }
 
   it('PostgreSQL: refused connection, unknown login, unknown database, with the password in the URL or an environment variable', async () => {
-    const port = await unusedPort();
+    const port = await freePort();
     expectSourceError(
       await firstWrite(`postgres://postgres:${SECRET}@127.0.0.1:${port}/test`),
       `postgres://postgres:***@127.0.0.1:${port}/test, table "mlpipe_sink_never": cannot connect (ECONNREFUSED)`,
@@ -624,7 +608,7 @@ describe('sqlSink: connection and SQL errors', () => {
   });
 
   it('MariaDB: refused connection, bad password, unknown database', async () => {
-    const port = await unusedPort();
+    const port = await freePort();
     expectSourceError(
       await firstWrite(`mysql://root:${SECRET}@127.0.0.1:${port}/test`),
       `mysql://root:***@127.0.0.1:${port}/test, table "mlpipe_sink_never": cannot connect (ECONNREFUSED)`,
@@ -668,7 +652,7 @@ describe('sqlSink: connection and SQL errors', () => {
   });
 
   it('an SQL error while writing is one line naming the URL and the table, rolled back (PostgreSQL and MariaDB)', async () => {
-    const t = uniqueName('sqlerr');
+    const t = uniqueTable('sink_sqlerr');
     for (const db of [pgDb(), myDb()]) {
       const q = db.quote;
       const double = db.label === 'MariaDB' ? 'DOUBLE' : 'DOUBLE PRECISION';
@@ -732,7 +716,7 @@ describe('sqlSink: a process killed mid-run (PostgreSQL)', () => {
   const tableExists = async (t: string): Promise<boolean> => (await admin.query('SELECT to_regclass($1) AS t', [`"${t}"`])).rows[0].t !== null;
 
   it('the same script run to its end commits its rows (the control)', async () => {
-    const t = uniqueName('child_ok');
+    const t = uniqueTable('sink_child_ok');
     tables.push(t);
     const { line } = start(t, 'finish');
     expect(await line).to.equal('finished');
@@ -744,7 +728,7 @@ describe('sqlSink: a process killed mid-run (PostgreSQL)', () => {
   });
 
   it('killed with SIGKILL after its first chunk, it leaves no table: the server rolls the transaction back', async () => {
-    const t = uniqueName('child_killed');
+    const t = uniqueTable('sink_child_killed');
     tables.push(t);
     const { proc, line } = start(t, 'hang');
     try {

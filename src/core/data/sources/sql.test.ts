@@ -4,7 +4,6 @@
  * Every test makes and drops its own uniquely named tables.
  */
 import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -16,29 +15,14 @@ import { SourceError } from './errors.js';
 import { sqlSource } from './sql.js';
 import { parsePgDate, parsePgTimestamp, sqliteDeclaredType } from './sql-types.js';
 import type { RawChunk, RawValue, RecordSource } from './types.js';
+import { freePort } from '../../../test-helpers/http.js';
+import { uniqueTable } from '../../../test-helpers/sql.js';
 
 const SECRET = 'hunter2secret';
 const PG_URL = `postgres://postgres:${SECRET}@127.0.0.1:5432/test`;
 const PG_NAME = 'postgres://postgres:***@127.0.0.1:5432/test';
 const MY_URL = 'mysql://root@127.0.0.1:3306/test';
 const NO_ENV: NodeJS.ProcessEnv = {};
-
-let seq = 0;
-/** A table name no other test (or concurrent run) uses. */
-function uniqueName(prefix: string): string {
-  seq += 1;
-  return `mlpipe_${prefix}_${process.pid}_${Date.now().toString(36)}_${seq}`;
-}
-
-/** A TCP port nothing listens on. */
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 async function readAll(source: RecordSource, chunkRows = 1000): Promise<{ columns: string[]; rows: RawValue[][]; chunks: RawChunk[] }> {
   const chunks: RawChunk[] = [];
@@ -167,7 +151,7 @@ describe('sqlSource: configuration', () => {
 describe('sqlSource: SQLite', () => {
   let dir: string;
   let file: string;
-  const table = uniqueName('sqlite');
+  const table = uniqueTable('sqlite');
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mlpipe-sql-'));
@@ -285,8 +269,8 @@ describe('sqlSource: PostgreSQL', function () {
   });
 
   it('maps every column type, with nulls, and reads zoneless values as UTC', async () => {
-    const table = uniqueName('pg_types');
-    const mood = uniqueName('mood');
+    const table = uniqueTable('pg_types');
+    const mood = uniqueTable('mood');
     dropTables.push(table);
     dropTypes.push(mood);
     await admin.query(`CREATE TYPE ${mood} AS ENUM ('sad', 'happy')`);
@@ -318,7 +302,7 @@ describe('sqlSource: PostgreSQL', function () {
   });
 
   it('reads a table (schema-qualified, quoted) and a query, with lineage and no password', async () => {
-    const table = uniqueName('pg_Table');
+    const table = uniqueTable('pg_Table');
     dropTables.push(`"${table}"`);
     await admin.query(`CREATE TABLE "${table}" (id integer, "Species" text, mass numeric)`);
     await admin.query(`INSERT INTO "${table}" VALUES (1, 'Adelie', 3750.5), (2, 'Gentoo', NULL), (3, 'Adelie', 4100)`);
@@ -337,7 +321,7 @@ describe('sqlSource: PostgreSQL', function () {
   });
 
   it('yields 10 chunks for 10k rows with chunkRows 1000', async () => {
-    const table = uniqueName('pg_many');
+    const table = uniqueTable('pg_many');
     dropTables.push(table);
     await admin.query(`CREATE TABLE ${table} AS SELECT g AS n FROM generate_series(1, 10000) g`);
     const { chunks, rows } = await readAll(sqlSource({ kind: 'sql', url: PG_URL, table }, NO_ENV), 1000);
@@ -371,7 +355,7 @@ describe('sqlSource: PostgreSQL', function () {
   });
 
   it('fails with one line naming the source: refused connection, unknown role, unknown database, bad SQL, unknown table', async () => {
-    const port = await unusedPort();
+    const port = await freePort();
     const read = (url: string, spec: { query?: string; table?: string }, env: NodeJS.ProcessEnv = NO_ENV) =>
       failure(() => readAll(sqlSource({ kind: 'sql', url, ...spec }, env)));
     expectSourceError(
@@ -441,7 +425,7 @@ describe('sqlSource: MySQL / MariaDB', function () {
   this.timeout(30_000);
   let admin: mysql.Connection;
   const dropTables: string[] = [];
-  const user = uniqueName('u').slice(0, 32);
+  const user = uniqueTable('u').slice(0, 32);
   const userPassword = 'p@ss:w/rd#1 ok';
 
   async function connectionAlive(id: number): Promise<boolean> {
@@ -461,7 +445,7 @@ describe('sqlSource: MySQL / MariaDB', function () {
   });
 
   it('maps every column type, with nulls, and reads DATETIME and TIMESTAMP as UTC', async () => {
-    const table = uniqueName('my_types');
+    const table = uniqueTable('my_types');
     dropTables.push(table);
     await admin.query(`CREATE TABLE ${table} (
       ti TINYINT, bo BOOLEAN, si SMALLINT, mi MEDIUMINT, i INT, bi BIGINT, bu BIGINT UNSIGNED, yr YEAR,
@@ -493,7 +477,7 @@ describe('sqlSource: MySQL / MariaDB', function () {
   });
 
   it('reads a table (db-qualified, quoted) and a query, with lineage', async () => {
-    const table = uniqueName('my_Table');
+    const table = uniqueTable('my_Table');
     dropTables.push(`\`${table}\``);
     await admin.query(`CREATE TABLE \`${table}\` (id INT, \`Species\` VARCHAR(20), mass DECIMAL(6,1))`);
     await admin.query(`INSERT INTO \`${table}\` VALUES (1, 'Adelie', 3750.5), (2, 'Gentoo', NULL), (3, 'Adelie', 4100)`);
@@ -511,7 +495,7 @@ describe('sqlSource: MySQL / MariaDB', function () {
   });
 
   it('yields 10 chunks for 10k rows with chunkRows 1000', async () => {
-    const table = uniqueName('my_many');
+    const table = uniqueTable('my_many');
     dropTables.push(table);
     await admin.query(`CREATE TABLE ${table} AS SELECT seq AS n FROM seq_1_to_10000`);
     const { chunks, rows } = await readAll(sqlSource({ kind: 'sql', url: MY_URL, query: `SELECT n FROM ${table} ORDER BY n` }, NO_ENV), 1000);
@@ -565,7 +549,7 @@ describe('sqlSource: MySQL / MariaDB', function () {
   });
 
   it('fails with one line naming the source: refused connection, bad password, unknown database, bad SQL, unknown table', async () => {
-    const port = await unusedPort();
+    const port = await freePort();
     const read = (url: string, spec: { query?: string; table?: string }, env: NodeJS.ProcessEnv = NO_ENV) =>
       failure(() => readAll(sqlSource({ kind: 'sql', url, ...spec }, env)));
     expectSourceError(await read(`mysql://root:${SECRET}@127.0.0.1:${port}/test`, { table: 't' }), `mysql://root:***@127.0.0.1:${port}/test: cannot connect (ECONNREFUSED)`);
