@@ -7,7 +7,8 @@ import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { memorySource } from '../../test-helpers/memory-source.js';
 import { readDataset, writeDataset } from './dataset.js';
 import { loadSource, loadToDataset } from './load.js';
-import { MemoryTableSink, streamLoad } from './type-chunks.js';
+import { MemoryTableSink } from './table-sinks.js';
+import { streamLoad } from './type-chunks.js';
 
 let dir: string;
 
