@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { GOLDEN_INPUTS_FILE, chooseGoldenRows, goldenInputs } from '../bundle/golden.js';
-import { fitTransform } from '../features/transformer.js';
+import { fitTransform } from '../features/fit-pipeline.js';
 import { prettyJson, tempPathBeside, writeFileAtomic } from '../fs-util.js';
 import { kFoldSplit, summarize } from '../models/cv.js';
 import type { Engine, ForestParams, Task } from '../models/forest-format.js';
