@@ -2,7 +2,7 @@ import type { Lineage } from '../lineage.js';
 import { type Column, type Table, emptyColumn } from '../table.js';
 import type { ColumnType, DateOrder } from '../values.js';
 import type { TruthSpellings } from '../spellings.js';
-import { DatasetWriter } from './dataset.js';
+import { DatasetWriter } from './dataset-writer.js';
 /**
  * The columns of a loaded dataset, in order; a datetime column with the day/month order of its numeric
  * dates, and a boolean column with the spellings of its values, when it has them.
