@@ -1,3 +1,4 @@
+// One file on purpose, over 400 lines: a benchmark script is read top to bottom as one story.
 /**
  * `make bench-predict`: bulk scoring with `mlpipe predict` — 1M rows from a CSV file and from a
  * PostgreSQL table — against pandas + scikit-learn scoring the same rows, all measured in the same run.

@@ -1,3 +1,4 @@
+// One file on purpose, over 400 lines: a benchmark script is read top to bottom as one story.
 /**
  * `make bench-serve` (and `make bench`): what `mlpipe serve` does under load, each figure against a
  * baseline measured in the same run, servers in separate processes on 127.0.0.1 (the compiled dist/

@@ -1,3 +1,4 @@
+// One file on purpose, over 400 lines: a benchmark script is read top to bottom as one story.
 /**
  * `make bench-train`: training and serving speed of mlpipe's random forest (engine hist) against
  * scikit-learn and ml-random-forest, all measured in the same run on the same numbers. A benchmark,

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadPredictor } from '../src/core/predictor/load.js';
+import { loadPredictor } from '../src/core/predictor/from-bundle.js';
 import { ServedModels } from '../src/server/models.js';
 import { createApp } from '../src/server/app.js';
 import { EXAMPLES, cleanupTempDirs, exampleRecords, runCli, tempDir } from '../src/test-helpers/fixtures.js';

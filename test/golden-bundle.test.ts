@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadPredictor } from '../src/core/predictor/load.js';
+import { loadPredictor } from '../src/core/predictor/from-bundle.js';
 import { verifyBundle } from '../src/core/bundle/verify.js';
 import { readReportData } from '../src/core/report/data.js';
 import { ROOT } from '../src/test-helpers/fixtures.js';

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSource } from '../src/core/data/load.js';
-import { labelValues } from '../src/core/models/target.js';
+import { labelValues } from '../src/core/models/task.js';
 import { resolveTarget } from '../src/core/pipeline/featurize.js';
 import { type RunningServer, startServer } from '../src/server/start.js';
 import { cleanupTempDirs, runCli, tempDir } from '../src/test-helpers/fixtures.js';

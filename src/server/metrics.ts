@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { InputDrift, readTrainingProfile } from '../core/predictor/drift.js';
+import { readTrainingProfile } from '../core/predictor/drift-profile.js';
+import { InputDrift } from '../core/predictor/drift.js';
 import type { Prediction, Predictor } from '../core/predictor/predictor.js';
 import type { RequestObserver } from './request-info.js';
 import type { Telemetry } from './telemetry.js';

@@ -1,5 +1,6 @@
 /** Helpers for featurizer tests: typed columns from cells, and one fitted step ready to transform. */
-import { FeatureTransformer, fitPipeline } from '../core/features/transformer.js';
+import { fitPipeline } from '../core/features/fit-pipeline.js';
+import { FeatureTransformer } from '../core/features/transformer.js';
 import type { FitContext } from '../core/features/types.js';
 import { type Column, type Table, emptyColumn, setCell } from '../core/table.js';
 import type { Cell, ColumnType } from '../core/values.js';

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { type Predictor } from '../../src/core/predictor/predictor.js';
-import { loadPredictor } from '../../src/core/predictor/load.js';
+import { loadPredictor } from '../../src/core/predictor/from-bundle.js';
 import { type RunningServer, startServer } from '../../src/server/start.js';
 import { buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../../src/test-helpers/fixtures.js';
 import { mulberry32, pick } from '../../src/test-helpers/random.js';

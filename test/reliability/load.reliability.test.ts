@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { type Predictor } from '../../src/core/predictor/predictor.js';
-import { loadPredictor } from '../../src/core/predictor/load.js';
+import { loadPredictor } from '../../src/core/predictor/from-bundle.js';
 import { BIN, ROOT, buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../../src/test-helpers/fixtures.js';
 import { mulberry32, pick } from '../../src/test-helpers/random.js';
 import { byScale, countReliability } from '../../src/test-helpers/reliability.js';

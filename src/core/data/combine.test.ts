@@ -7,7 +7,8 @@ import { type Table, cellAt } from '../table.js';
 import type { Cell, ColumnType } from '../values.js';
 import { concatSources, joinSources } from './combine.js';
 import type { RecordSource } from './sources/types.js';
-import { MemoryTableSink, streamLoad } from './type-chunks.js';
+import { MemoryTableSink } from './table-sinks.js';
+import { streamLoad } from './type-chunks.js';
 import { rejection } from '../../test-helpers/async.js';
 
 let dir: string;

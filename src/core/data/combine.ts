@@ -2,7 +2,8 @@ import { ConfigError, MlpipeError } from '../errors.js';
 import { type Table, cellAt } from '../table.js';
 import { type Cell, type ColumnType, type DateOrder, type DeclaredType, CellError, joinDeclaredType, splitDeclaredType, toCell } from '../values.js';
 import type { RawChunk, RawValue, RecordSource, SourceLineage } from './sources/types.js';
-import { MemoryTableSink, type StreamLoadOptions, streamLoad } from './type-chunks.js';
+import { MemoryTableSink } from './table-sinks.js';
+import { type StreamLoadOptions, streamLoad } from './type-chunks.js';
 import { dict, ownValue } from '../records/dict.js';
 
 /** How several sources become one table. */

@@ -8,7 +8,8 @@ import type { Lineage } from '../lineage.js';
 import { type Table, cellAt, selectRows } from '../table.js';
 import type { Cell, ColumnType } from '../values.js';
 import { buildTable } from './build.js';
-import { fingerprintTable, readDataset, writeDataset } from './dataset.js';
+import { fingerprintTable, readDataset } from './dataset.js';
+import { writeDataset } from './dataset-writer.js';
 import { Fingerprinter } from './fingerprint.js';
 import { type RawTable, readRawFile } from './files.js';
 

@@ -19,7 +19,8 @@ import { CellError, MISSING_TOKENS, isMissing, toCell } from '../values.js';
 import { TypeInferrer } from './infer.js';
 import { fileSource } from './sources/file.js';
 import type { RawValue, RecordSource, TextRows } from './sources/types.js';
-import { MemoryTableSink, streamLoad } from './type-chunks.js';
+import { MemoryTableSink } from './table-sinks.js';
+import { streamLoad } from './type-chunks.js';
 
 const RUNS = byScale(1000, 20_000);
 const LOAD_RUNS = byScale(40, 1000);

@@ -10,17 +10,8 @@ import type { DatasetProfile } from './profile.js';
 import { openSource } from './sources/index.js';
 import type { FileSourceSpec, RecordSource, SourceSpec } from './sources/types.js';
 import { removeStaleTemps } from '../fs-util.js';
-import {
-  ArrowFileSink,
-  type DatasetSchema,
-  type LoadProgress,
-  MemoryTableSink,
-  type OnBadRow,
-  type StreamLoadOptions,
-  type StreamLoadResult,
-  type TableSink,
-  streamLoad,
-} from './type-chunks.js';
+import { ArrowFileSink, type DatasetSchema, MemoryTableSink, type TableSink } from './table-sinks.js';
+import { type LoadProgress, type OnBadRow, type StreamLoadOptions, type StreamLoadResult, streamLoad } from './type-chunks.js';
 
 /** Several sources made into one table (pipeline.yaml's list form of `source:`). */
 export interface CombinedSources {

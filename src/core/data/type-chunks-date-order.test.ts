@@ -15,7 +15,8 @@ import { profileTable } from './profile.js';
 import { readRawFile } from './files.js';
 import { fileSource } from './sources/file.js';
 import type { RecordSource } from './sources/types.js';
-import { MemoryTableSink, type StreamLoadOptions, streamLoad } from './type-chunks.js';
+import { MemoryTableSink } from './table-sinks.js';
+import { type StreamLoadOptions, streamLoad } from './type-chunks.js';
 import { asRows } from '../../test-helpers/async.js';
 
 /**

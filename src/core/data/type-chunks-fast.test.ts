@@ -5,7 +5,8 @@ import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import type { ColumnType } from '../values.js';
 import { fileSource } from './sources/file.js';
 import type { RecordSource } from './sources/types.js';
-import { MemoryTableSink, type StreamLoadOptions, streamLoad } from './type-chunks.js';
+import { MemoryTableSink } from './table-sinks.js';
+import { type StreamLoadOptions, streamLoad } from './type-chunks.js';
 import { mulberry32, pick } from '../../test-helpers/random.js';
 import { asRows } from '../../test-helpers/async.js';
 

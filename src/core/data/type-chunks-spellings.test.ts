@@ -5,9 +5,11 @@ import { resolveTarget } from '../pipeline/featurize.js';
 import { cellAt, findColumn } from '../table.js';
 import { cleanupTempDirs, tempDir } from '../../test-helpers/fixtures.js';
 import { memorySource } from '../../test-helpers/memory-source.js';
-import { readDataset, writeDataset } from './dataset.js';
+import { readDataset } from './dataset.js';
+import { writeDataset } from './dataset-writer.js';
 import { loadSource, loadToDataset } from './load.js';
-import { MemoryTableSink, streamLoad } from './type-chunks.js';
+import { MemoryTableSink } from './table-sinks.js';
+import { streamLoad } from './type-chunks.js';
 
 let dir: string;
 

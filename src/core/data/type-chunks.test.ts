@@ -12,7 +12,8 @@ import { buildTable } from './build.js';
 import { fingerprintTable, readDataset } from './dataset.js';
 import { profileTable } from './profile.js';
 import type { RawValue, RecordSource } from './sources/types.js';
-import { ArrowFileSink, type LoadProgress, MemoryTableSink, type StreamLoadOptions, streamLoad } from './type-chunks.js';
+import { ArrowFileSink, MemoryTableSink } from './table-sinks.js';
+import { type LoadProgress, type StreamLoadOptions, streamLoad } from './type-chunks.js';
 import { rejection } from '../../test-helpers/async.js';
 
 const TEXT = ['The product arrived on time and works well.', 'Terrible packaging, the box was crushed on arrival.', 'Would buy again, but the manual is hard to follow.'];

@@ -1,30 +1,19 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { interruptible } from '../abort.js';
 import { DataError, InterruptedError } from '../errors.js';
 import type { Lineage, SkippedRow } from '../lineage.js';
 import { type Column, type Table, emptyColumn, setCell } from '../table.js';
-import {
-  CellError,
-  type ColumnType,
-  type DateOrder,
-  type DeclaredType,
-  dateOrderPattern,
-  dayMonthDate,
-  isMissing,
-  isMissingSpan,
-  parseDatetime,
-  scanDayMonthSpan,
-  splitDeclaredType,
-  toCell,
-} from '../values.js';
-import { SpellingCounter, type SpellingResult, type TruthSpellings } from '../spellings.js';
+import { CellError, type DeclaredType, dateOrderPattern, dayMonthDate, scanDayMonthSpan, splitDeclaredType, toCell } from '../values.js';
+import { SpellingCounter, type SpellingResult } from '../spellings.js';
 import { mlpipeVersion } from '../version.js';
-import { DatasetWriter } from './dataset.js';
+import { fastColumns } from './fast-columns.js';
 import { Fingerprinter } from './fingerprint.js';
 import { DEFAULT_DISTINCT_CAP, TypeInferrer, type TypedChunk } from './infer.js';
 import { type DatasetProfile, PROFILE_DISTINCT_CAP, ProfileAccumulator } from './profile.js';
 import { type RawValue, type RecordSource, type TextRows, chunkRowCount, textRowsValue } from './sources/types.js';
-import { Spool, type SpoolChunk, type SpoolColumn, spoolColumn, spoolSpanColumn, spooledValue } from './spool.js';
+import { Spool, type SpoolColumn, spoolColumn, spoolSpanColumn, spooledValue } from './spool.js';
+import type { DatasetSchema, TableSink } from './table-sinks.js';
 import { dict, ownValue } from '../records/dict.js';
 
 /** What to do with a row whose value contradicts its column's type. */
@@ -69,152 +58,6 @@ export interface StreamLoadOptions {
 }
 
 /**
- * The chunks of a source, but rejecting with an InterruptedError as soon as `signal` aborts, even while
- * the source is waiting for a slow server or command (the source is then asked to stop).
- *
- * Each wait races the next chunk against its own abort promise, dropped after it: racing every chunk
- * against one long-lived promise would add a reaction to it per chunk, and through the reactions keep
- * every chunk ever read in memory.
- */
-async function* interruptible<T>(iterable: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
-  if (!signal) {
-    yield* iterable;
-    return;
-  }
-  const iterator = iterable[Symbol.asyncIterator]();
-  let done = false;
-  try {
-    while (true) {
-      if (signal.aborted) throw new InterruptedError();
-      let onAbort: (() => void) | undefined;
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => reject(new InterruptedError());
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-      let next: IteratorResult<T>;
-      try {
-        next = await Promise.race([iterator.next(), aborted]);
-      } finally {
-        signal.removeEventListener('abort', onAbort!);
-      }
-      if (next.done) {
-        done = true;
-        return;
-      }
-      yield next.value;
-    }
-  } finally {
-    // Ask the source to stop (close connections, kill a command); do not wait for a source stuck in a read.
-    if (!done) void Promise.resolve(iterator.return?.()).catch(() => {});
-  }
-}
-
-/**
- * True when column `j` of a spooled chunk can be made a typed column without checking its values one
- * by one ({@link fastColumn}): inference computed its values for its type (pass 1), or it is a
- * category or text column of strings (which `toCell` takes as they are, missing tokens aside).
- */
-function hasFastColumn({ type }: DatasetSchema[number], chunk: SpoolChunk, j: number): boolean {
-  const spooled = chunk.columns[j];
-  if (!spooled || 'values' in spooled) return false;
-  switch (type) {
-    case 'number':
-    case 'integer':
-      return spooled.typed?.numbers !== undefined;
-    case 'datetime':
-      return spooled.typed?.datetimes !== undefined;
-    case 'boolean':
-      return spooled.typed?.booleans !== undefined;
-    case 'category':
-    case 'text':
-      return true;
-  }
-}
-
-/**
- * Column `j` of a spooled chunk as a typed column, when {@link hasFastColumn}. Undefined in the one
- * case where a value could be refused after all: datetimes read again in the column's order that do
- * not read (which inference over the same values rules out).
- */
-function fastColumn({ name, type, dateOrder }: DatasetSchema[number], chunk: SpoolChunk, j: number): Column | undefined {
-  const spooled = chunk.columns[j] as Exclude<SpoolColumn, { values: RawValue[] }>;
-  const typed = spooled.typed;
-  switch (type) {
-    case 'number':
-    case 'integer':
-      return { name, type, values: typed!.numbers! };
-    case 'datetime': {
-      // Pass 1 read this chunk's numeric dates in the order the column had learned by then: another
-      // one (decided by a later value) means reading them again in the column's order.
-      const read = typed!.dateOrder;
-      const values = read === undefined || read === dateOrder ? typed!.datetimes! : datetimesInOrder(chunk, j, dateOrder);
-      return values && { name, type, values };
-    }
-    case 'boolean':
-      return { name, type, values: typed!.booleans! };
-    case 'category':
-    case 'text':
-      return { name, type, values: 'span' in spooled ? spanStrings(chunk.spans!, spooled.span, chunk.rowCount) : joinedStrings(spooled.text, spooled.ends, chunk.rowCount) };
-  }
-}
-
-/** Column `j` of a spooled chunk (strings) as datetimes read in `order`; undefined when a present value does not read. */
-function datetimesInOrder(chunk: SpoolChunk, j: number, order: DateOrder | undefined): Float64Array | undefined {
-  const n = chunk.rowCount;
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const raw = spooledValue(chunk, j, i);
-    if (isMissing(raw)) {
-      values[i] = Number.NaN;
-      continue;
-    }
-    const t = typeof raw === 'string' ? parseDatetime(raw, order) : Number.NaN;
-    if (t !== t) return undefined;
-    values[i] = t;
-  }
-  return values;
-}
-
-/** The typed columns of a spooled chunk without checking values one by one, when every column has them ({@link hasFastColumn}). */
-function fastColumns(schema: DatasetSchema, chunk: SpoolChunk): Column[] | undefined {
-  if (!schema.every((c, j) => hasFastColumn(c, chunk, j))) return undefined;
-  const columns: Column[] = [];
-  for (let j = 0; j < schema.length; j++) {
-    const column = fastColumn(schema[j]!, chunk, j);
-    if (!column) return undefined;
-    columns.push(column);
-  }
-  return columns;
-}
-
-/** Column `column` of rows as spans, as strings (null for a missing value). */
-function spanStrings(spans: TextRows, column: number, n: number): (string | null)[] {
-  const { text, width, starts, ends, escaped } = spans;
-  const values = new Array<string | null>(n);
-  for (let i = 0, k = column; i < n; i++, k += width) {
-    const a = starts[k] as number;
-    const b = ends[k] as number;
-    const escapedValue = escaped === undefined ? undefined : escaped.get(k);
-    if (escapedValue !== undefined) values[i] = isMissing(escapedValue) ? null : escapedValue;
-    else values[i] = isMissingSpan(text, a, b) ? null : text.slice(a, b);
-  }
-  return values;
-}
-
-/** Values joined into one text with the end of each, as strings (null for a missing value). */
-function joinedStrings(text: string, ends: Int32Array, n: number): (string | null)[] {
-  const values = new Array<string | null>(n);
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    const end = ends[i] as number;
-    const value = text.slice(start, end);
-    values[i] = isMissing(value) ? null : value;
-    start = end;
-  }
-  return values;
-}
-
-/**
  * For a numeric date with the year last refused by a datetime column without a day/month order:
  * how to give it one. Empty for any other value.
  */
@@ -222,12 +65,6 @@ function dayMonthHint(raw: unknown): string {
   if (typeof raw !== 'string' || !scanDayMonthSpan(raw, 0, raw.length, dayMonthDate())) return '';
   return ': a numeric date needs the column\'s day/month order, which its values do not decide (or contradict); declare the type datetime:dmy or datetime:mdy';
 }
-
-/**
- * The columns of a loaded dataset, in order; a datetime column with the day/month order of its numeric
- * dates, and a boolean column with the spellings of its values, when it has them.
- */
-export type DatasetSchema = { name: string; type: ColumnType; dateOrder?: DateOrder; truthSpellings?: TruthSpellings }[];
 
 /** Counts the spellings of column `column` of rows as spans. */
 function countSpellings(counter: SpellingCounter, spans: TextRows, column: number): void {
@@ -248,72 +85,6 @@ function mixedSpellingWarning(source: string, name: string, result: SpellingResu
   });
   const { true: t, false: f } = result.spellings;
   return `${source}: column ${JSON.stringify(name)}: ${parts.join('; ')}; the most frequent spelling of each is kept: predictions of this column answer ${JSON.stringify(t)} and ${JSON.stringify(f)}`;
-}
-
-/**
- * Where the typed chunks of the second pass go: an Arrow file written batch by batch, or a table in
- * memory. `start` is called once the types are known, then `write` per chunk, then `finish` with the
- * lineage — or `abort` when anything failed.
- */
-export interface TableSink {
-  start(schema: DatasetSchema, rowsAtMost: number): Promise<void>;
-  write(chunk: Table): Promise<void>;
-  finish(lineage: Lineage): Promise<void>;
-  abort(): Promise<void>;
-}
-
-/** Writes the dataset file `out` batch by batch, atomically (see {@link DatasetWriter}). */
-export class ArrowFileSink implements TableSink {
-  private writer: DatasetWriter | undefined;
-  constructor(readonly out: string) {}
-  async start(schema: DatasetSchema): Promise<void> {
-    this.writer = await DatasetWriter.create(this.out, schema);
-  }
-  async write(chunk: Table): Promise<void> {
-    await this.writer!.write(chunk);
-  }
-  async finish(lineage: Lineage): Promise<void> {
-    await this.writer!.finish(lineage);
-  }
-  async abort(): Promise<void> {
-    await this.writer?.abort();
-  }
-}
-
-/** Builds the whole typed table in memory (for featurize and run, which need it). */
-export class MemoryTableSink implements TableSink {
-  private columns: Column[] = [];
-  private rows = 0;
-  async start(schema: DatasetSchema, rowsAtMost: number): Promise<void> {
-    this.columns = schema.map((c) => emptyColumn(c.name, c.type, rowsAtMost, c));
-  }
-  async write(chunk: Table): Promise<void> {
-    const at = this.rows;
-    chunk.columns.forEach((src, j) => {
-      const dst = this.columns[j]!;
-      if ((dst.type === 'number' || dst.type === 'integer' || dst.type === 'datetime') && src.values instanceof Float64Array) {
-        (dst.values as Float64Array).set(src.values.subarray(0, chunk.rowCount), at);
-      } else {
-        for (let i = 0; i < chunk.rowCount; i++) (dst.values as unknown[])[at + i] = src.values[i];
-      }
-    });
-    this.rows += chunk.rowCount;
-  }
-  async finish(): Promise<void> {}
-  async abort(): Promise<void> {
-    this.columns = [];
-  }
-  /** The table (call after finish). */
-  table(): Table {
-    const rows = this.rows;
-    const columns = this.columns.map((col): Column => {
-      if (col.values.length === rows) return col;
-      if (col.values instanceof Float64Array) return { ...col, values: col.values.slice(0, rows) } as Column;
-      (col.values as unknown[]).length = rows;
-      return col;
-    });
-    return { columns, rowCount: rows };
-  }
 }
 
 /** What {@link streamLoad} produced (the data itself went to the sink). */

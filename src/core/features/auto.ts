@@ -3,7 +3,7 @@ import { suggest } from '../suggest.js';
 import { type Column, type Table, cellAt } from '../table.js';
 import type { ColumnType } from '../values.js';
 import { parseExpression } from './expression/parse.js';
-import { type DerivePlan, type FeaturePlan, type StepPlan, planDeriver } from './transformer.js';
+import { type DerivePlan, type FeaturePlan, type StepPlan, planDeriver } from './fit-pipeline.js';
 import type { DroppedColumn } from './types.js';
 import { ownValue } from '../records/dict.js';
 

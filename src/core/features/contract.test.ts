@@ -5,7 +5,8 @@ import { type Column, type Table, cellAt, emptyColumn, setCell } from '../table.
 import type { Cell, ColumnType } from '../values.js';
 import { loadCustomKind } from './custom.js';
 import { RecordValidator, inputSchema } from './input-schema.js';
-import { FeatureTransformer, fitPipeline, fitTransform } from './transformer.js';
+import { fitPipeline, fitTransform } from './fit-pipeline.js';
+import { FeatureTransformer } from './transformer.js';
 import { FEATURIZER_KINDS } from './registry.js';
 import type { FeaturizerKind, FitContext, FittedPipeline, Json } from './types.js';
 

@@ -6,7 +6,8 @@ import { ConfigError, NotFoundError, VerificationError } from '../errors.js';
 import { sha256 } from '../fs-util.js';
 import { emptyColumn, setCell, type Table } from '../table.js';
 import { checkModulesUsed, customRequirements, loadCustomKind } from './custom.js';
-import { FeatureTransformer, fitPipeline } from './transformer.js';
+import { fitPipeline } from './fit-pipeline.js';
+import { FeatureTransformer } from './transformer.js';
 import { FEATURIZER_KINDS, builtinKind, customKind, getKind, registerCustomKind, unregisterCustomKind } from './registry.js';
 import type { FittedPipeline } from './types.js';
 

@@ -3,7 +3,8 @@ import { ConfigError, ValidationError } from '../errors.js';
 import { type Table, emptyColumn, setCell } from '../table.js';
 import { type DateOrder, parseDatetime } from '../values.js';
 import { inputSchema } from './input-schema.js';
-import { FeatureTransformer, fitPipeline } from './transformer.js';
+import { fitPipeline } from './fit-pipeline.js';
+import { FeatureTransformer } from './transformer.js';
 import type { FittedPipeline } from './types.js';
 
 /** A table of one datetime column `d` (with an order or none) and a number `x`. */

@@ -15,7 +15,8 @@ import { evaluate } from './expression/evaluate.js';
 import { ExpressionError, MAX_EXPRESSION_LENGTH } from './expression/language.js';
 import { parseExpression } from './expression/parse.js';
 import { inputSchema } from './input-schema.js';
-import { FeatureTransformer, fitTransform } from './transformer.js';
+import { fitTransform } from './fit-pipeline.js';
+import { FeatureTransformer } from './transformer.js';
 import type { FittedPipeline } from './types.js';
 
 /** Evaluates one expression over named numbers (NaN = missing), through the real Deriver. */

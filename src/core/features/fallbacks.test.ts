@@ -3,7 +3,8 @@ import { type Column, type Table, emptyColumn, setCell } from '../table.js';
 import type { Cell, ColumnType } from '../values.js';
 import { planFeatures } from './auto.js';
 import { RecordValidator, inputSchema } from './input-schema.js';
-import { FeatureTransformer, fitPipeline } from './transformer.js';
+import { fitPipeline } from './fit-pipeline.js';
+import { FeatureTransformer } from './transformer.js';
 
 function column(name: string, type: ColumnType, cells: Cell[]): Column {
   const col = emptyColumn(name, type, cells.length);

@@ -4,7 +4,8 @@ import { byScale, countReliability } from '../../test-helpers/reliability.js';
 import { MlpipeError } from '../errors.js';
 import { type Column, type Table, emptyColumn, setCell } from '../table.js';
 import type { Cell, ColumnType } from '../values.js';
-import { FeatureTransformer, fitPipeline } from './transformer.js';
+import { fitPipeline } from './fit-pipeline.js';
+import { FeatureTransformer } from './transformer.js';
 import { FEATURIZER_KINDS } from './registry.js';
 import type { FitContext, FittedPipeline } from './types.js';
 

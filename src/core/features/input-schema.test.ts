@@ -3,7 +3,7 @@ import { ConfigError, ValidationError } from '../errors.js';
 import { type Column, emptyColumn, setCell } from '../table.js';
 import type { Cell, ColumnType } from '../values.js';
 import { RecordValidator, inputSchema } from './input-schema.js';
-import { type FeaturePlan, type RequiredPlan, fitPipeline } from './transformer.js';
+import { type FeaturePlan, type RequiredPlan, fitPipeline } from './fit-pipeline.js';
 
 function column(name: string, type: ColumnType, cells: Cell[]): Column {
   const col = emptyColumn(name, type, cells.length);

@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import { Rng } from '../models/rng.js';
 import type { Cell } from '../values.js';
 import { column, fitStep, rounded, run, tableOf } from '../../test-helpers/features.js';
-import { fitTransform } from './transformer.js';
+import { fitTransform } from './fit-pipeline.js';
 import type { FitContext, FitTarget } from './types.js';
 
 const regression = (values: number[]): FitContext => ({ target: { task: 'regression', values: Float64Array.from(values) } });

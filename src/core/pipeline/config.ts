@@ -8,7 +8,7 @@ import type { ColumnChoice, ColumnSelector } from '../features/auto.js';
 import { DeriveError, checkDerivations } from '../features/derive.js';
 import { CUSTOM_MODULE_EXTENSIONS, type CustomModuleSpec } from '../features/custom.js';
 import { ParamError } from '../features/params.js';
-import type { DerivePlan } from '../features/transformer.js';
+import type { DerivePlan } from '../features/fit-pipeline.js';
 import { FEATURIZER_KINDS } from '../features/registry.js';
 import type { Engine, ForestParams, Task } from '../models/forest-format.js';
 import { forestParamProblems } from '../models/params.js';

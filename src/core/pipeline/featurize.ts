@@ -5,7 +5,7 @@ import { type ColumnChoice, type ColumnSelector, planFeatures } from '../feature
 import { type CustomModuleSpec, customRequirements, loadCustomKind } from '../features/custom.js';
 import { customKind } from '../features/registry.js';
 import { inputSchema } from '../features/input-schema.js';
-import { type DerivePlan, type FeaturePlan, fitTransform } from '../features/transformer.js';
+import { type DerivePlan, type FeaturePlan, fitTransform } from '../features/fit-pipeline.js';
 import type { FitTarget, FittedPipeline } from '../features/types.js';
 import type { Task } from '../models/forest-format.js';
 import { classLabels, inferTask, targetCells } from '../models/task.js';

@@ -7,7 +7,7 @@ import { loadSource } from '../data/load.js';
 import { parseSourceArgument } from '../data/sources/index.js';
 import { ConfigError } from '../errors.js';
 import { planFeatures } from '../features/auto.js';
-import { fitPipeline } from '../features/transformer.js';
+import { fitPipeline } from '../features/fit-pipeline.js';
 import { getKind } from '../features/registry.js';
 import { readPipelineConfig } from './config.js';
 import { deriveExample, explicitParams, initConfig } from './init.js';

@@ -3,7 +3,10 @@ import type { FittedPipeline } from '../features/types.js';
 import { histogram } from '../models/curves.js';
 import { type ReportDetails, reportDetails } from '../report/data.js';
 import { mulberry32 } from '../../test-helpers/random.js';
-import { DRIFT_SKETCH_SIZE, DRIFT_TOP_K, InputDrift, type FieldDrift, psi, trainingProfile } from './drift.js';
+import { trainingProfile } from './drift-profile.js';
+import { psi } from './drift-psi.js';
+import { DRIFT_SKETCH_SIZE, DRIFT_TOP_K } from './drift-stats.js';
+import { InputDrift, type FieldDrift } from './drift.js';
 
 /** Normal values (Box–Muller) from a seeded generator. */
 function normals(rand: () => number, n: number, mean: number, sd: number): number[] {

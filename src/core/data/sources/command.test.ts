@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { DataError } from '../../errors.js';
 import { SourceError } from './errors.js';
-import { commandSource } from './file.js';
+import { commandSource } from './command.js';
 import { rejection, chunksOf } from '../../../test-helpers/async.js';
 
 /** A `node -e` command line running `script` (given in single quotes to the shell). */

@@ -25,7 +25,8 @@ import type { Lineage } from '../../lineage.js';
 import { cellAt } from '../../table.js';
 import { fingerprintTable, readDataset } from '../dataset.js';
 import { loadSource } from '../load.js';
-import { ArrowFileSink, streamLoad } from '../type-chunks.js';
+import { ArrowFileSink } from '../table-sinks.js';
+import { streamLoad } from '../type-chunks.js';
 import { datasetSource } from './dataset.js';
 import { rejection, chunksOf } from '../../../test-helpers/async.js';
 

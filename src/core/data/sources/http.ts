@@ -10,46 +10,19 @@
  * redacted, with `${NAME}` references left unexpanded.
  */
 import { createHash } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import { ConfigError, DataError, type ErrorDetail, MlpipeError, messageOf } from '../../errors.js';
+import { ConfigError, DataError, type ErrorDetail } from '../../errors.js';
 import { SourceError } from './errors.js';
+import { DEFAULT_MAX_RETRY_WAIT_MS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, NO_CONTENT, type RequestSettings, realSleep, request } from './http-request.js';
 import { readOnce } from './once.js';
 import { RecordCollector } from './records.js';
 import { expandEnv, redactUrl, scrubSecrets } from './redact.js';
 import type { HttpSourceSpec, RawChunk, RecordSource, SourceLineage } from './types.js';
 
-/** Statuses worth retrying: rate limited, or a server/gateway that may recover. */
-const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-const DEFAULT_RETRIES = 4;
-const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_MAX_RETRY_WAIT_MS = 60_000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 30_000;
 /** A runaway paginator (an API that ignores the page parameter and never runs dry) stops here. */
 const MAX_PAGES = 100_000;
-const EXCERPT_CHARS = 200;
 /** Header names whose literal values are treated as secrets too. */
 const SECRET_HEADER = /(auth|token|key|secret|pass|cookie|session|signature|credential)/i;
-/** The body of a 204 No Content response: a page without records, wherever recordsPath points. */
-const NO_CONTENT: unique symbol = Symbol('no content');
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-
-/** What a request returned: the parsed JSON body, the raw text (for repeat detection) and headers. */
-interface Page {
-  body: unknown;
-  text: string;
-  headers: Headers;
-}
-
-/** Something that went wrong in one attempt and may go right in the next. */
-interface Transient {
-  problem: string;
-  retryAfterMs?: number;
-}
-
-function realSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * `redactUrl` of the URL as written, keeping `${NAME}` references readable: they are swapped for
@@ -111,38 +84,6 @@ function nextLink(header: string | null): string | undefined {
     const rels = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/);
     if (rels.includes('next')) return m[1];
   }
-  return undefined;
-}
-
-/** Milliseconds a Retry-After header asks for (delta seconds or an HTTP date); undefined when absent or unreadable. */
-function parseRetryAfter(header: string | null, now: number): number | undefined {
-  if (header === null) return undefined;
-  const text = header.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
-
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || (err.cause instanceof Error && err.cause.name === 'TimeoutError'));
-}
-
-/** Network failures from fetch are `TypeError: fetch failed` with the socket error as cause. */
-function networkProblem(err: unknown): string | undefined {
-  if (!(err instanceof Error)) return undefined;
-  const cause = err.cause;
-  if (err.message === 'fetch failed' || err.name === 'AbortError' || (err.name === 'TypeError' && cause instanceof Error)) {
-    if (cause instanceof Error) {
-      const code = (cause as { code?: unknown }).code;
-      const text = cause.message || (typeof code === 'string' ? code : '');
-      return text ? `network error: ${text}` : 'network error';
-    }
-    return `network error: ${err.message}`;
-  }
-  // Errors while reading the body (connection reset, premature close) surface as plain errors with a code.
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code)) return `network error: ${err.message || code}`;
   return undefined;
 }
 
@@ -279,65 +220,7 @@ export function httpSource(
 
   /** `GET https://api.example.com/items?page=2`, redacted and scrubbed: how one request is named in messages. */
   const label = (url: string): string => scrub(`${method} ${redactUrl(url)}`);
-
-  /** Sends one request, retrying transient failures; returns the parsed body of a 2xx response. */
-  async function request(url: string): Promise<Page> {
-    const sameOrigin = new URL(url).origin === base.origin;
-    const sent = new Headers(headers);
-    if (!sameOrigin) for (const h of secretHeaders) sent.delete(h);
-    for (let attempt = 0; ; attempt++) {
-      let transient: Transient;
-      try {
-        const res = await fetch(url, { method, headers: sent, body, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
-        const text = await res.text();
-        if (res.ok) return { ...parse(url, res, text), text };
-        const status = `HTTP ${res.status} ${res.statusText || STATUS_CODES[res.status] || ''}`.trim();
-        const excerpt = scrub(text.replace(/\s+/g, ' ').trim());
-        const problem = excerpt ? `${status}: ${excerpt.length > EXCERPT_CHARS ? `${excerpt.slice(0, EXCERPT_CHARS)}…` : excerpt}` : status;
-        if (!RETRYABLE_STATUS.has(res.status)) throw new SourceError(label(url), problem);
-        transient = { problem, retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), Date.now()) };
-      } catch (err) {
-        if (err instanceof MlpipeError) throw err;
-        if (isTimeout(err)) {
-          transient = { problem: `timed out after ${timeoutMs} ms` };
-        } else {
-          const network = networkProblem(err);
-          if (network === undefined) throw new SourceError(label(url), scrub(messageOf(err)));
-          transient = { problem: scrub(network) };
-        }
-      }
-      if (attempt >= retries) {
-        const tries = attempt + 1;
-        throw new SourceError(label(url), tries > 1 ? `${transient.problem} (gave up after ${tries} attempts)` : transient.problem);
-      }
-      let wait: number;
-      if (transient.retryAfterMs !== undefined) {
-        if (transient.retryAfterMs > maxRetryWaitMs) {
-          throw new SourceError(
-            label(url),
-            `${transient.problem} (the server asks to retry after ${Math.ceil(transient.retryAfterMs / 1000)} s, longer than the ${Math.round(maxRetryWaitMs / 1000)} s mlpipe waits)`,
-          );
-        }
-        wait = transient.retryAfterMs;
-      } else {
-        const ceiling = Math.min(BACKOFF_CAP_MS, maxRetryWaitMs, BACKOFF_BASE_MS * 2 ** attempt);
-        wait = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-      }
-      await sleep(wait);
-    }
-  }
-
-  function parse(url: string, res: Response, text: string): { body: unknown; headers: Headers } {
-    // No content: a page without records.
-    if (res.status === 204) return { body: NO_CONTENT, headers: res.headers };
-    try {
-      return { body: JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text), headers: res.headers };
-    } catch {
-      const type = res.headers.get('content-type') ?? 'no content-type';
-      const excerpt = scrub(text.replace(/\s+/g, ' ').trim()).slice(0, 80);
-      throw new DataError({ source: label(url) }, `the response is not JSON (${type})${excerpt ? `: ${excerpt}` : ': empty body'}`);
-    }
-  }
+  const send: RequestSettings = { method, base, headers, secretHeaders, body, timeoutMs, retries, maxRetryWaitMs, sleep, scrub, label };
 
   function findRecords(url: string, page: unknown): unknown[] {
     if (page === NO_CONTENT) return [];
@@ -394,7 +277,7 @@ export function httpSource(
     seen.add(url);
     while (url !== undefined && rowCount < maxRecords) {
       if (pages >= MAX_PAGES) throw new SourceError(name, `stopped after ${MAX_PAGES} pages; does the API ever run out of pages?`);
-      const page = await request(url);
+      const page = await request(url, send);
       pages++;
       const records = findRecords(url, page.body);
       const take = Math.min(records.length, maxRecords - rowCount);
@@ -476,3 +359,4 @@ export function httpSource(
     lineage: (): SourceLineage => ({ kind: 'http', url: name, method, pages, rows: rowCount }),
   };
 }
+

@@ -7,7 +7,8 @@ import { chunksOf, rejection } from '../../../test-helpers/async.js';
 import { DataError } from '../../errors.js';
 import { cellAt, findColumn } from '../../table.js';
 import { loadSource } from '../load.js';
-import { commandSource, fileSource, stdinSource } from './file.js';
+import { commandSource } from './command.js';
+import { fileSource, stdinSource } from './file.js';
 import { RecordCollector } from './records.js';
 import type { RawValue, RecordSource } from './types.js';
 
