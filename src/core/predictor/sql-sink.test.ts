@@ -18,6 +18,7 @@ import type { PredictionSink, ScoredChunk, SinkColumns } from './sink.js';
 import { sqlSink } from './sql-sink.js';
 import { freePort } from '../../test-helpers/http.js';
 import { uniqueTable } from '../../test-helpers/sql.js';
+import { rejection } from '../../test-helpers/async.js';
 
 const SECRET = 'hunter2secret';
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -26,14 +27,7 @@ const NO_ENV: NodeJS.ProcessEnv = {};
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** The error `fn` rejects with (fails the test when it resolves). */
-async function failure(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error;
-  }
-  expect.fail('expected an error');
-}
+const failure = (fn: () => Promise<unknown>): Promise<Error> => rejection(Promise.resolve().then(fn));
 
 function thrown(fn: () => unknown): Error {
   try {

@@ -17,6 +17,7 @@ import { parsePgDate, parsePgTimestamp, sqliteDeclaredType } from './sql-types.j
 import type { RawChunk, RawValue, RecordSource } from './types.js';
 import { freePort } from '../../../test-helpers/http.js';
 import { uniqueTable } from '../../../test-helpers/sql.js';
+import { rejection } from '../../../test-helpers/async.js';
 
 const SECRET = 'hunter2secret';
 const PG_URL = `postgres://postgres:${SECRET}@127.0.0.1:5432/test`;
@@ -31,14 +32,7 @@ async function readAll(source: RecordSource, chunkRows = 1000): Promise<{ column
 }
 
 /** The error `fn` rejects with (fails the test when it resolves). */
-async function failure(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error;
-  }
-  expect.fail('expected an error');
-}
+const failure = (fn: () => Promise<unknown>): Promise<Error> => rejection(Promise.resolve().then(fn));
 
 /** Checks a source error: SourceError, exactly `message`, one line, no secret. */
 function expectSourceError(err: Error, message: string, secrets: string[] = [SECRET]): void {
