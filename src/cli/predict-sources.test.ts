@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
@@ -12,7 +13,7 @@ import { InterruptedError } from '../core/errors.js';
 import { predictSource } from '../core/pipeline/predict.js';
 import { loadPredictor } from '../core/predictor/from-bundle.js';
 import type { Predictor } from '../core/predictor/predictor.js';
-import { cleanupTempDirs, runCli, tempDir } from '../test-helpers/fixtures.js';
+import { BIN, cleanupTempDirs, runCli, tempDir } from '../test-helpers/fixtures.js';
 import { mulberry32 } from '../test-helpers/random.js';
 import { buildScoringBundles, scoringCsv, scoringRow } from '../test-helpers/scoring.js';
 
@@ -263,6 +264,48 @@ describe('mlpipe predict: every source load reads, every output format, streamin
       expect(err, out).to.be.instanceOf(InterruptedError);
     }
     expect(await readdir(join(dir, 'interrupted')).catch(() => [])).to.deep.equal([]);
+  });
+
+  it('SIGTERM mid-run (real process, input still arriving on stdin): exit 130, no output file, no temporary file, no SQL table', async () => {
+    const table = `predict_sigterm_${process.pid}`;
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      await client.query(`DROP TABLE IF EXISTS ${table}`);
+      for (const out of [['--out', 'sigterm/out.csv'], ['--out', PG_URL, '--out-table', table]]) {
+        await mkdir(join(dir, 'sigterm'), { recursive: true });
+        const child = spawn(process.execPath, [BIN, 'predict', 'scoring', '--input', '-', ...out, '--chunk-rows', '500'], {
+          cwd: dir,
+          env: { ...process.env, MLPIPE_ARTIFACTS: artifacts },
+          stdio: ['pipe', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        const rand = mulberry32(3);
+        child.stdin.on('error', () => {});
+        child.stdin.write('date,area,color,ok\n');
+        // Rows enough for several chunks to be written, and the input left open: the run is mid-way.
+        for (let i = 0; i < 20; i++) child.stdin.write(`${Array.from({ length: 500 }, () => scoringRow(rand).join(',')).join('\n')}\n`);
+        const written = async () =>
+          out[1] === PG_URL
+            ? (await client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE $1", [`%INSERT INTO "${table}"%`])).rows[0].n > 0
+            : (await readdir(join(dir, 'sigterm'))).some((e) => e.includes('.tmp-'));
+        const deadline = Date.now() + 60_000;
+        while (!(await written())) {
+          if (Date.now() > deadline) expect.fail(`nothing written after 60 s: ${stderr}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        child.kill('SIGTERM');
+        const code = await exit;
+        expect(code, `${out.join(' ')}: ${stderr}`).to.equal(130);
+        expect(await readdir(join(dir, 'sigterm')), out.join(' ')).to.deep.equal([]);
+      }
+      expect((await client.query('SELECT to_regclass($1) AS t', [table])).rows[0].t).to.equal(null);
+    } finally {
+      await client.query(`DROP TABLE IF EXISTS ${table}`);
+      await client.end();
+    }
   });
 
   it('flags that do not fit are usage errors naming them', async () => {
