@@ -49,10 +49,30 @@ export interface Measured {
   stderr: string;
 }
 
-/** Runs a command to its end (stdin from `input`), collecting stdout and the last 8 KB of stderr. Shared with bench/predict.ts. */
+/** The process groups of the commands {@link run} has running. */
+const running = new Set<number>();
+
+/** Stops every command {@link run} has running, with the processes they started (a bench's clean-up on Ctrl-C). */
+export function killRunning(): void {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  running.clear();
+}
+
+/**
+ * Runs a command to its end (stdin from `input`), collecting stdout and the last 8 KB of stderr, in a
+ * process group of its own so that {@link killRunning} stops it and its children. Shared with bench/predict.ts.
+ */
 export function run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });
+    if (child.pid !== undefined) running.add(child.pid);
+    child.on('exit', () => running.delete(child.pid as number));
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

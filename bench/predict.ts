@@ -30,7 +30,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/core/models/rng.js';
-import { BIN, type Measured, PG_URL, PYTHON, fmt, measure, run, table } from './load.js';
+import { BIN, type Measured, PG_URL, PYTHON, fmt, killRunning, measure, run, table } from './load.js';
+import { runBench } from './lifecycle.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SKLEARN = join(ROOT, 'bench', 'sklearn_predict.py');
@@ -398,26 +399,8 @@ async function main(): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
-let finishing = false;
-async function finish(code: number): Promise<void> {
-  if (finishing) return;
-  finishing = true;
+runBench('bench/predict', main, async () => {
+  killRunning();
   if (pgMade) await dropPg();
   if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
-  process.exitCode = code;
-}
-
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(signal, () => {
-    console.error(`${signal}: removing the temporary folder and the PostgreSQL table`);
-    void finish(code).then(() => process.exit(code));
-  });
-}
-
-main().then(
-  (code) => finish(code),
-  async (err: unknown) => {
-    console.error(`bench/predict failed: ${err instanceof Error ? err.message : String(err)}`);
-    await finish(1);
-  },
-);
+}, { onSignal: 'removing the temporary folder and the PostgreSQL table' });

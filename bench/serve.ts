@@ -34,6 +34,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { BIN, ROOT, buildExampleBundle, cleanupTempDirs, exampleRecords, tempDir } from '../src/test-helpers/fixtures.js';
+import { runBench } from './lifecycle.js';
 
 /** The targets stated in the README (issue 13). */
 const TARGET_RATIO = 0.9;
@@ -644,26 +645,7 @@ async function main(): Promise<number> {
   return valid ? 0 : 1;
 }
 
-let finishing = false;
-async function finish(code: number): Promise<void> {
-  if (finishing) return;
-  finishing = true;
+runBench('bench/serve', main, async () => {
   await stopAll();
   await cleanupTempDirs();
-  process.exitCode = code;
-}
-
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(signal, () => {
-    console.error(`${signal}: stopping the servers and removing the temporary store`);
-    void finish(code).then(() => process.exit(code));
-  });
-}
-
-main().then(
-  (code) => finish(code),
-  async (err: unknown) => {
-    console.error(`bench/serve failed: ${err instanceof Error ? err.message : String(err)}`);
-    await finish(1);
-  },
-);
+}, { onSignal: 'stopping the servers and removing the temporary store' });

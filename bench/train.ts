@@ -27,6 +27,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/core/models/rng.js';
+import { runBench } from './lifecycle.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const PYTHON = '/usr/bin/python3';
@@ -832,27 +833,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-let finishing = false;
-async function finish(code: number): Promise<void> {
-  if (finishing) return;
-  finishing = true;
+runBench('bench/train', main, async () => {
   killAll();
   if (tmpRoot) await rm(tmpRoot, { recursive: true, force: true });
-  process.exitCode = code;
-}
-
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(signal, () => {
-    console.error(`${signal}: stopping the contenders and removing the temporary folder`);
-    void finish(code).then(() => process.exit(code));
-  });
-}
-
-main().then(
-  (code) => finish(code),
-  async (err: unknown) => {
-    if (stopping) return; // a signal is winding the run down
-    console.error(`bench/train failed: ${err instanceof Error ? err.message : String(err)}`);
-    await finish(1);
-  },
-);
+}, { onSignal: 'stopping the contenders and removing the temporary folder', stopping: () => stopping });
