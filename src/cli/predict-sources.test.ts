@@ -317,6 +317,7 @@ describe('mlpipe predict: every source load reads, every output format, streamin
       [['--out', 'x.csv'], '--input: give what to predict'],
       [['--input', 'score.csv', '--table', 't'], '--table: only for an SQL source'],
       [['--input', 'score.csv', '--id', 'nope'], '--id: no column "nope" in score.csv'],
+      [['--input', 'score.csv', '--out', 'bad.db', '--out-table', 'a"b'], 'table name "a\\"b" contains the quote character'],
     ];
     for (const [args, message] of cases) {
       const r = await cli(['predict', 'scoring', ...args]);

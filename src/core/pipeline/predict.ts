@@ -212,7 +212,9 @@ export async function predictSource(options: PredictOptions): Promise<PredictRes
   };
   const chunkRows = options.chunkRows ?? PREDICT_CHUNK_ROWS;
   const forest = new ForestWork(model, options.jobs);
-  let sink: PredictionSink | undefined;
+  // Opened before anything is read, so that a bad output (a table name, a database URL) is refused at
+  // once; a sink writes nothing (no file, no connection) before its first chunk.
+  const sink = await openSink(model, format, options, columns);
   let cells: TextCells | undefined;
   let rowsRead = 0;
   let written = 0;
@@ -245,7 +247,8 @@ export async function predictSource(options: PredictOptions): Promise<PredictRes
       if (answer.bad.size > 0) {
         badRows += answer.bad.size;
         if (firstBad === undefined) {
-          const i = Math.min(...answer.bad.keys());
+          let i = answer.size;
+          for (const k of answer.bad.keys()) if (k < i) i = k;
           firstBad = { bad: answer.bad.get(i)!, row: first + i, line: chunk.lines?.[i] };
         }
       }
@@ -256,7 +259,6 @@ export async function predictSource(options: PredictOptions): Promise<PredictRes
       pending = (async () => {
         const done = await outputs;
         if (previous) await previous;
-        sink ??= await openSink(model, format, options, columns);
         const bad = new Map<number, WrittenBadRow>();
         if (onBadRow === 'null') for (const [i, b] of answer.bad) bad.set(i, { record: b.record, error: b.error });
         await sink.write({ first, size: answer.size, good: answer.good, records: answer.records, outputs: done, bad });
@@ -278,11 +280,10 @@ export async function predictSource(options: PredictOptions): Promise<PredictRes
         `${bad.refused?.problem ?? bad.details[0]!.message}${inRow}${others} (--on-bad-row null or skip predicts the other rows)`,
       );
     }
-    sink ??= await openSink(model, format, options, columns);
     await sink.finish();
   } catch (err) {
     if (pending) await pending.catch(() => {});
-    await sink?.abort();
+    await sink.abort();
     throw err;
   } finally {
     await chunks.return?.(undefined);
