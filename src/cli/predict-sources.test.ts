@@ -178,6 +178,21 @@ describe('mlpipe predict: every source load reads, every output format, streamin
     expect(back).to.deep.equal(expected.map((o, i) => ({ input_row: i + 1, prediction: o.prediction })));
   });
 
+  it('CSV on standard output is the CSV file, byte for byte (multi-byte text across read pieces, a late bad row)', async () => {
+    const rand = mulberry32(8);
+    const many = Array.from({ length: 5000 }, (_, i) => [...scoringRow(rand), `clé-ünïcode-€-${i}`]);
+    many[4200] = ['not a date', ...many[4200]!.slice(1)];
+    await writeFile(join(dir, 'wide.csv'), scoringCsv(many).replace(/^date,area,color,ok/, 'date,area,color,ok,key'));
+    const file = await cli(['predict', 'scoring', '--input', 'wide.csv', '--id', 'key', '--out', 'wide-out.csv', '--chunk-rows', '700']);
+    expect(file.code, file.stderr).to.equal(0);
+    const stdout = await cli(['predict', 'scoring', '--input', 'wide.csv', '--id', 'key', '--out-format', 'csv', '--chunk-rows', '700']);
+    expect(stdout.code, stdout.stderr).to.equal(0);
+    const text = await readFile(join(dir, 'wide-out.csv'), 'utf8');
+    expect(Buffer.byteLength(text)).to.be.greaterThan(128 * 1024);
+    expect(stdout.stdout).to.equal(text);
+    expect(text.split('\n')[0]).to.equal('key,prediction,proba_high,proba_low,error');
+  });
+
   it('a bad row after many chunks of good ones: the CSV output gets its error column, with an empty cell on every row before (quoted ids with commas and line breaks kept whole)', async () => {
     const lines = rows.map((r, i) => [...r, i === 3 ? 'has "quotes", a comma\nand a line' : `k${i + 1}`]);
     lines[250] = ['2024-02-30', ...lines[250]!.slice(1)];

@@ -96,8 +96,8 @@ const COMMA_NEWLINE = Buffer.from(',\n');
 /** Where a text sink writes: a temporary file renamed at the end, or a stream (standard output). */
 type TextTarget = { kind: 'file'; file: TempFile } | { kind: 'stream'; stream: Writable; name: string };
 
-async function writeToStream(stream: Writable, text: string): Promise<void> {
-  if (text === '') return;
+async function writeToStream(stream: Writable, text: string | Buffer): Promise<void> {
+  if (text.length === 0) return;
   await new Promise<void>((resolve, reject) => stream.write(text, (err) => (err ? reject(err) : resolve())));
 }
 
@@ -207,7 +207,8 @@ export class TextSink implements PredictionSink {
       await file.close();
       if (this.format === 'csv' && this.firstErrorOffset >= 0) await this.addErrorColumn(file);
       if (this.copyTo) {
-        for await (const piece of createReadStream(file.tmp)) await writeToStream(this.copyTo, (piece as Buffer).toString('utf8'));
+        // As bytes: a piece may end inside a character.
+        for await (const piece of createReadStream(file.tmp)) await writeToStream(this.copyTo, piece as Buffer);
         await file.remove();
       } else await file.rename();
     } catch (err) {
