@@ -19,7 +19,7 @@ import { readPipelineConfig } from '../src/core/pipeline/config.js';
 import { runPipeline } from '../src/core/pipeline/run.js';
 import { imageCacheDir, runtimeModules } from '../src/core/deploy/context.js';
 import { BIN, EXAMPLES, ROOT, cleanupTempDirs, du, tempDir } from '../src/test-helpers/fixtures.js';
-import { buildImage, podman, podmanEnv, podmanOk, podmanUnusable, removeAll, uniqueName } from '../src/test-helpers/podman.js';
+import { buildImage, podmanEnv, podmanOk, podmanUnusable, removeAll, uniqueName } from '../src/test-helpers/podman.js';
 
 const TARGET_BYTES = 200e6;
 const TARGET_COLD_MS = 1500;

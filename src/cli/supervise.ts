@@ -11,16 +11,16 @@ import { isRemoteLocation } from '../core/bundle/stores/location.js';
  * featurizers, growing and evaluating forests, permutation importance, rendering the report, a big
  * prediction): they run in a worker process watched by a small supervisor.
  */
-export const SUPERVISED_COMMANDS: ReadonlySet<string> = new Set(['load', 'featurize', 'train', 'run', 'package', 'predict']);
+const SUPERVISED_COMMANDS: ReadonlySet<string> = new Set(['load', 'featurize', 'train', 'run', 'package', 'predict']);
 
 /** Set in the worker's environment: the worker runs the command itself. */
-export const SUPERVISED_ENV = 'MLPIPE_SUPERVISED';
+const SUPERVISED_ENV = 'MLPIPE_SUPERVISED';
 
 /**
  * How long the worker has, after the signal, to stop and clean up on its own (its Ctrl-C handling
  * runs between steps and chunks) before it is killed and the supervisor cleans up after it.
  */
-export const STOP_GRACE_MS = 700;
+const STOP_GRACE_MS = 700;
 
 /** The command named on a command line (the first word that is not an option), if any. */
 export function commandOf(argv: readonly string[]): string | undefined {

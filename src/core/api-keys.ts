@@ -18,7 +18,7 @@ import { ConfigError, ConflictError, NotFoundError, messageOf } from './errors.j
 import { prettyJson, writeFileAtomic } from './fs-util.js';
 
 /** The file format this mlpipe writes and reads. */
-export const API_KEYS_FORMAT = 1;
+const API_KEYS_FORMAT = 1;
 
 /** What a key may do per minute; each absent field falls back to the server's default, 0 = unlimited. */
 export interface ApiKeyLimits {
@@ -31,7 +31,7 @@ export interface ApiKeyLimits {
 }
 
 /** The limit names, in the order they are shown; the one list every reader and writer uses. */
-export const API_KEY_LIMIT_NAMES = ['rateLimit', 'batchRateLimit', 'rowsPerMinute'] as const satisfies readonly (keyof ApiKeyLimits)[];
+const API_KEY_LIMIT_NAMES = ['rateLimit', 'batchRateLimit', 'rowsPerMinute'] as const satisfies readonly (keyof ApiKeyLimits)[];
 
 /** One stored key: its name, the sha256 of the key (hex), when it was made, and its limits. */
 export interface ApiKeyEntry {
@@ -48,13 +48,13 @@ export interface ApiKeyFile {
 }
 
 /** A key name: letters, digits, `.`, `_`, `-`; it shows in logs and metrics, so it is short and plain. */
-export const API_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const API_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** How every key this mlpipe makes begins (so that secret scanners and people recognise one). */
-export const API_KEY_PREFIX = 'mlp_';
+const API_KEY_PREFIX = 'mlp_';
 
 /** A new key: `mlp_` and 32 random bytes (256 bits) in base64url. */
-export function generateApiKey(): string {
+function generateApiKey(): string {
   return `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 }
 
@@ -67,7 +67,7 @@ export function hashApiKey(key: string): string {
  * Checks a parsed key file; a ConfigError naming `file` and the JSON Pointer at fault (e.g.
  * `keys.json: /keys/2/limits/rateLimit: must be a whole number ≥ 0`).
  */
-export function validateApiKeys(value: unknown, file: string): ApiKeyFile {
+function validateApiKeys(value: unknown, file: string): ApiKeyFile {
   const fail = (path: string, problem: string): never => {
     throw new ConfigError(`${file}: ${path || '/'}: ${problem}`, [{ path, message: problem }]);
   };

@@ -13,11 +13,11 @@ import { serveClusterMetrics } from './cluster-metrics.js';
  */
 
 /** Restarts of dead workers allowed within {@link RESTART_WINDOW_MS}; one more stops the whole server. */
-export const MAX_RESTARTS = 5;
-export const RESTART_WINDOW_MS = 60_000;
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
 
 /** Set in each worker's environment: its slot, 1..N (a restarted worker takes the slot of the one it replaces). */
-export const WORKER_SLOT_ENV = 'MLPIPE_WORKER_SLOT';
+const WORKER_SLOT_ENV = 'MLPIPE_WORKER_SLOT';
 
 type Message = { type: 'mlpipe:listening'; url: string } | { type: 'mlpipe:drain' };
 
@@ -47,7 +47,7 @@ export function workerSlot(): number | undefined {
  * nothing left to do (after a drain, or when its start failed), not only when the primary lets go.
  * Not before listening: the listen itself waits for the primary's answer on that channel.
  */
-export function letGoOfPrimary(): void {
+function letGoOfPrimary(): void {
   (process.channel as { unref?: () => void } | undefined)?.unref?.();
 }
 

@@ -28,7 +28,7 @@ export interface ErrorAnswer {
 export type ErrorFormat = (error: ErrorAnswer) => unknown;
 
 /** mlpipe's own error body: `{"error": {"code", "message", "details"}}`. */
-export const MLPIPE_ERROR_FORMAT: ErrorFormat = ({ code, message, details }) => ({ error: { code, message, details } });
+const MLPIPE_ERROR_FORMAT: ErrorFormat = ({ code, message, details }) => ({ error: { code, message, details } });
 
 /** Makes every error answered for this request (by any handler or middleware after it) use `format`. */
 export function useErrorFormat(format: ErrorFormat) {

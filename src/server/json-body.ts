@@ -13,7 +13,7 @@ export interface JsonBodyOptions {
 }
 
 /** Above this many bytes a batch's records are parsed in slices, yielding to other requests between them. */
-export const SLICE_BYTES = 256 * 1024;
+const SLICE_BYTES = 256 * 1024;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 

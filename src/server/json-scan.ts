@@ -67,7 +67,7 @@ function isHex(b: number): boolean {
 }
 
 /** `line L, column C` of a byte offset (columns count characters, both from 1). */
-export function lineColumn(buf: Uint8Array, offset: number): string {
+function lineColumn(buf: Uint8Array, offset: number): string {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset && i < buf.length; i++) {

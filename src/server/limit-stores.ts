@@ -33,7 +33,7 @@ export interface RowCounter {
 }
 
 /** Row budgets in this process's memory (one server, or the cluster primary). */
-export class MemoryRowCounter implements RowCounter {
+class MemoryRowCounter implements RowCounter {
   private readonly windows = new Map<string, { used: number; resetAt: number }>();
   private nextSweep = 0;
 
@@ -76,7 +76,7 @@ return {1, redis.call('INCRBY', KEYS[1], rows), ttl}
 `;
 
 /** Row budgets in Redis, shared by every replica that uses the same Redis and prefix. */
-export class RedisRowCounter implements RowCounter {
+class RedisRowCounter implements RowCounter {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -105,7 +105,7 @@ interface RowsAnswer {
 }
 
 /** Row budgets held by the cluster primary ({@link setupClusterLimits}), asked over IPC by each worker. */
-export class ClusterRowCounter implements RowCounter {
+class ClusterRowCounter implements RowCounter {
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (r: TakeResult) => void; timer: NodeJS.Timeout }>();
 
@@ -217,7 +217,7 @@ function reasonOf(err: unknown): string {
  * initializes the inner store again when its first initialization failed (rate-limit-redis loads its
  * script at start; with Redis down then, it would fail every request forever, even once Redis is back).
  */
-export class GuardedStore implements Store {
+class GuardedStore implements Store {
   readonly prefix: string;
   private options: RateLimitOptions | undefined;
   private initFailed = false;

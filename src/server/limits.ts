@@ -9,7 +9,7 @@ import type { AppOptions } from './options.js';
 import { inflightCap, requestDeadline } from './overload.js';
 
 /** The key a client's counts are kept under: its API key's name, or its address. */
-export function limitKey(req: Request, res: Response): string {
+function limitKey(req: Request, res: Response): string {
   const client = clientOf(req, res);
   return client.kind === 'key' ? `key:${client.name}` : `ip:${ipKeyGenerator(client.address)}`;
 }

@@ -50,9 +50,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 /** Log lines are written to stderr in blocks of this many bytes… */
-export const LOG_BLOCK_BYTES = 4096;
+const LOG_BLOCK_BYTES = 4096;
 /** …or this long after they were logged, whichever comes first. */
-export const LOG_FLUSH_MS = 200;
+const LOG_FLUSH_MS = 200;
 
 /**
  * The `log(message)` function of the server (ServerContext.log, startServer's `log`) over a logger:

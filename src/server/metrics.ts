@@ -6,7 +6,7 @@ import type { RequestObserver } from './request-info.js';
 import type { Telemetry } from './telemetry.js';
 
 /** Every metric name starts with this (Prometheus's convention of a namespace per program). */
-export const METRICS_PREFIX = 'mlpipe_';
+const METRICS_PREFIX = 'mlpipe_';
 
 /**
  * Live input statistics are counted this many records at a time, a turn of the event loop between
@@ -17,7 +17,7 @@ export const DRIFT_SLICE_RECORDS = 500;
 export const DRIFT_MAX_PENDING = 20_000;
 
 /** A classifier with more classes than this counts its predictions without a `class` label (bounded label values). */
-export const MAX_CLASS_LABELS = 100;
+const MAX_CLASS_LABELS = 100;
 
 /**
  * Rejection reasons (`mlpipe_rejections_total{reason}`) by error code (`res.locals.errorCode`, see
@@ -40,7 +40,7 @@ const REASONS: Readonly<Record<string, string>> = {
 };
 
 /** The rejection reason of an error code; undefined for a server error (500: not a rejection). */
-export function rejectionReason(code: string, status: number): string | undefined {
+function rejectionReason(code: string, status: number): string | undefined {
   if (status >= 500 && status !== 503) return undefined;
   return Object.hasOwn(REASONS, code) ? REASONS[code] : /^[a-z][a-z0-9_]{0,39}$/.test(code) ? code : 'other';
 }

@@ -16,7 +16,7 @@ import type { FeaturizedRows, ForestOutputs, Prediction, Predictor } from '../co
 export const OFF_LOOP_MIN_WORK = 100_000;
 
 /** Worker threads of one served model's pool: the machine's cores, at most 4. */
-export const OFF_LOOP_THREADS = Math.max(1, Math.min(4, availableParallelism()));
+const OFF_LOOP_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
 /** One pool per forest (per served version), started when first needed. */
 const pools = new WeakMap<CompiledForest, Promise<PredictPool>>();

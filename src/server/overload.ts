@@ -73,7 +73,7 @@ export function requestDeadline(ms: number): RequestHandler {
 }
 
 /** The deadline of a request, when it has one. */
-export function deadlineOf(res: Response): Deadline | undefined {
+function deadlineOf(res: Response): Deadline | undefined {
   return res.locals.deadline as Deadline | undefined;
 }
 

@@ -55,7 +55,7 @@ export function predictOne(ctx: ServerContext, res: Response, model: Predictor, 
 }
 
 /** A batch is validated and featurized this many records at a time, with a turn of the event loop between. */
-export const BATCH_SLICE_ROWS = 250;
+const BATCH_SLICE_ROWS = 250;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -29,13 +29,13 @@ export interface RequestInfo {
 export type RequestObserver = (req: Request, res: Response, info: RequestInfo) => void;
 
 /** `route` of a request that no route matched. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 /** A client's `X-Request-Id` is kept when it is 1–128 of these characters; anything else is replaced. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@+=-]{1,128}$/;
 
 /** The request's id: the client's `X-Request-Id` when sane, else a new UUID. */
-export function requestIdOf(req: Request): string {
+function requestIdOf(req: Request): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
 }

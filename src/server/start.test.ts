@@ -1,11 +1,11 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type Socket } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { NotFoundError, VerificationError } from '../core/errors.js';
-import { BIN, ROOT, buildExampleBundle, cleanupTempDirs, exampleRecords, runCli, tempDir } from '../test-helpers/fixtures.js';
+import { buildExampleBundle, cleanupTempDirs, exampleRecords, runCli, tempDir } from '../test-helpers/fixtures.js';
 import { type RunningServer, startServer } from './start.js';
 import { type ServeProcess, startServeProcess } from '../test-helpers/serve.js';
 

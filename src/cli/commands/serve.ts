@@ -237,7 +237,7 @@ export const SERVE_ENVIRONMENT: readonly { name: string; what: string }[] = [
  * empty (an empty value in a ConfigMap or .env file means "not set"). A store location where a
  * reference belongs is refused with the two settings that say it.
  */
-export function modelRefsFromEnv(value: string | undefined): string[] | undefined {
+function modelRefsFromEnv(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const refs = value.split(',').map((r) => r.trim()).filter((r) => r !== '');
   if (refs.length === 0) throw new ConfigError(`MLPIPE_MODEL: no bundle reference in ${JSON.stringify(value)} (expected name, name@1.2.0, name@alias, npm:@scope/package or a folder, comma-separated)`);

@@ -4,7 +4,7 @@ import { cp, lstat, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/prom
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Header, Pax } from 'tar';
-import { type CliRun, cleanupTempDirs, packagedExample, runCli, tempDir } from '../../test-helpers/fixtures.js';
+import { cleanupTempDirs, packagedExample, runCli, tempDir } from '../../test-helpers/fixtures.js';
 import { sha256 } from '../fs-util.js';
 import type { Manifest } from './manifest.js';
 import { serializeManifest } from './package.js';
@@ -104,6 +104,7 @@ describe('bundles export / import (.tar.gz)', function () {
       const a = await cli(['bundles', 'export', 'arc', '--out', 'a.tar.gz', '--json']);
       const b = await cli(['bundles', 'export', 'arc@1.0.0', '--out', 'b.tar.gz', '--json']);
       expect(a.code, a.stderr).to.equal(0);
+      expect(b.code, b.stderr).to.equal(0);
       const shaA = (JSON.parse(a.stdout) as { sha256: string }).sha256;
       expect(shaA).to.equal(sha256(await readFile(join(work, 'a.tar.gz'))));
       expect(sha256(await readFile(join(work, 'b.tar.gz')))).to.equal(shaA);

@@ -29,7 +29,7 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
 /** The default bounds: 2 GiB an entry, 4 GiB in all, and at most 200 × the archive's size past 16 MiB. */
-export const DEFAULT_ARCHIVE_LIMITS: Readonly<ArchiveLimits> = { maxEntryBytes: 2 * GiB, maxTotalBytes: 4 * GiB, maxRatio: 200, ratioFloorBytes: 16 * MiB };
+const DEFAULT_ARCHIVE_LIMITS: Readonly<ArchiveLimits> = { maxEntryBytes: 2 * GiB, maxTotalBytes: 4 * GiB, maxRatio: 200, ratioFloorBytes: 16 * MiB };
 
 /** The largest manifest.json read into memory from an archive. */
 const MAX_MANIFEST_BYTES = 64 * MiB;
@@ -47,7 +47,7 @@ export interface ExportResult {
 }
 
 /** The archive's one top folder: `<name>-<version>`. */
-export function archiveTop(manifest: Pick<Manifest, 'name' | 'version'>): string {
+function archiveTop(manifest: Pick<Manifest, 'name' | 'version'>): string {
   return `${manifest.name}-${manifest.version}`;
 }
 
@@ -322,7 +322,7 @@ export interface ImportOptions {
  *
  * @throws VerificationError naming the archive and the entry at fault, for every refusal.
  */
-export async function importArchive(file: string, artifacts: string, options: ImportOptions = {}): Promise<PublishExistingResult & { source: string }> {
+async function importArchive(file: string, artifacts: string, options: ImportOptions = {}): Promise<PublishExistingResult & { source: string }> {
   const limits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
   const path = resolve(options.cwd ?? process.cwd(), file);
   await removeStaleImports();

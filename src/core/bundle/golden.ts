@@ -25,9 +25,9 @@ export const GOLDEN_INPUTS_FILE = 'golden-inputs.json';
 /** The bundle file `package` writes: the records with the outputs the bundle gave them. */
 export const GOLDEN_FILE = 'golden.json';
 /** How many golden records `train` keeps (fewer when there are fewer rows). */
-export const GOLDEN_COUNT = 20;
+const GOLDEN_COUNT = 20;
 /** A record whose JSON is longer than this (a huge text cell) is not kept: the bundle stays small. */
-export const GOLDEN_RECORD_MAX_BYTES = 64 * 1024;
+const GOLDEN_RECORD_MAX_BYTES = 64 * 1024;
 
 /** Where the golden records come from: holdout rows, or (no holdout) any training rows. */
 export type GoldenFrom = 'holdout' | 'training rows';
@@ -154,7 +154,7 @@ export function goldenUnavailable(pipeline: FittedPipeline): string | undefined 
  * The golden file of a staged bundle: each input predicted by the bundle's own predictor (the same
  * {@link Predictor} serve and predict use). Records the predictor refuses are left out.
  */
-export function recordGolden(model: Predictor, inputs: GoldenInputs): GoldenFile {
+function recordGolden(model: Predictor, inputs: GoldenInputs): GoldenFile {
   const featurized = model.featurizeRows(inputs.records);
   const outputs = model.predictFeaturized(featurized);
   const records = featurized.rows.map((i, n) => ({ input: inputs.records[i]!, output: outputs[n]! }));

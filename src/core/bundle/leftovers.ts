@@ -16,11 +16,11 @@ import { isBundleName } from './names.js';
  * (whatever its owner: no packaging takes that long, and an owner on another host cannot be asked).
  * One whose owner is alive is left alone.
  */
-export const LEFTOVER_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+const LEFTOVER_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 /** An alias lock with no owner record yet (its owner was killed between the two) is stale after this. */
-export const OWNERLESS_LOCK_AGE_MS = 30_000;
+const OWNERLESS_LOCK_AGE_MS = 30_000;
 
-export const TEMP_BUNDLE_PREFIX = '.bundle.tmp-';
+const TEMP_BUNDLE_PREFIX = '.bundle.tmp-';
 export const LOCK_DIR = '.aliases.lock';
 export const LOCK_OWNER_FILE = '.aliases.lock.owner';
 /** Inside a temporary bundle folder: its owner; removed just before the folder is renamed into place. */

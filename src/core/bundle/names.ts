@@ -13,7 +13,7 @@ export const BUNDLE_NAME_MAX = 100;
 /** Each part of an X.Y.Z version: at most 9 digits (exact as a number, a short folder name). */
 export const BUNDLE_VERSION_PATTERN = '^(\\d{1,9})\\.(\\d{1,9})\\.(\\d{1,9})$';
 
-export const NAME_RE = new RegExp(BUNDLE_NAME_PATTERN);
+const NAME_RE = new RegExp(BUNDLE_NAME_PATTERN);
 export const VERSION_RE = new RegExp(BUNDLE_VERSION_PATTERN);
 
 /** A name or value shown in a message: at most 60 characters of it, with its length when cut. */

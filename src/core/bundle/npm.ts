@@ -10,7 +10,7 @@ import { writeTarGz } from './tar-write.js';
 import { readBundleFile, readManifest, verifyBundle } from './verify.js';
 
 /** The folder of the bundle inside an npm package written by {@link exportNpmPackage}. */
-export const NPM_BUNDLE_FOLDER = 'bundle';
+const NPM_BUNDLE_FOLDER = 'bundle';
 /** The bundle's model card, when it has one (another file of the bundle, listed in its manifest). */
 const MODEL_CARD = 'README.md';
 
@@ -160,7 +160,7 @@ function packageHeader(manifest: Manifest, packageName: string): string {
 }
 
 /** A short model card written from the manifest, for a bundle that carries no README.md. */
-export function packageReadme(manifest: Manifest, packageName: string): string {
+function packageReadme(manifest: Manifest, packageName: string): string {
   const ref = `npm:${packageName}@${manifest.version}`;
   const lines = [`# ${packageName}`, ''];
   const classes = manifest.classes ? ` (classes: ${manifest.classes.join(', ')})` : '';

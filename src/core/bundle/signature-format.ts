@@ -36,7 +36,7 @@ export function signedMessage(manifestSha256: string): Buffer {
   return Buffer.from(`${SIGNATURE_DOMAIN}${manifestSha256}`, 'utf8');
 }
 
-export const KEY_ID_RE = /^[0-9a-f]{16}$/;
+const KEY_ID_RE = /^[0-9a-f]{16}$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const ISO_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 const FIELDS = ['format', 'formatVersion', 'algorithm', 'keyId', 'manifestSha256', 'signedAt', 'signature'] as const;

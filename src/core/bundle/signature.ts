@@ -53,7 +53,7 @@ function keyBase(out: string): string {
 }
 
 /** The two files `generateKeyPair` writes for `out`. */
-export function keyPairFiles(out: string): { privateKeyFile: string; publicKeyFile: string } {
+function keyPairFiles(out: string): { privateKeyFile: string; publicKeyFile: string } {
   const base = keyBase(out);
   return { privateKeyFile: `${base}.key.pem`, publicKeyFile: `${base}.pub.pem` };
 }
@@ -185,7 +185,7 @@ export async function keyFileId(file: string): Promise<{ keyId: string; kind: 'p
 }
 
 /** A new signature document over a manifest's sha256. */
-export function createSignature(manifestSha256: string, key: SigningKey, at = new Date()): SignatureDoc {
+function createSignature(manifestSha256: string, key: SigningKey, at = new Date()): SignatureDoc {
   return {
     format: SIGNATURE_FORMAT,
     formatVersion: SIGNATURE_FORMAT_VERSION,
@@ -198,7 +198,7 @@ export function createSignature(manifestSha256: string, key: SigningKey, at = ne
 }
 
 /** True when `doc`'s signature over its manifestSha256 verifies with `publicKey`. */
-export function signatureVerifies(doc: SignatureDoc, publicKey: KeyObject): boolean {
+function signatureVerifies(doc: SignatureDoc, publicKey: KeyObject): boolean {
   try {
     return verify(null, signedMessage(doc.manifestSha256), publicKey, Buffer.from(doc.signature, 'base64'));
   } catch {

@@ -13,9 +13,9 @@ import { removeStaleTemps, tempPathBeside, writeError } from '../fs-util.js';
  * The modification time of every archive entry: npm's own fixed date (what `npm pack` writes), so
  * the same files always give the same archive bytes.
  */
-export const ARCHIVE_MTIME = new Date('1985-10-26T08:15:00.000Z');
+const ARCHIVE_MTIME = new Date('1985-10-26T08:15:00.000Z');
 /** The mode of every archive entry (a regular file readable by all, writable by its owner). */
-export const ARCHIVE_FILE_MODE = 0o644;
+const ARCHIVE_FILE_MODE = 0o644;
 
 /** One regular file of an archive: its path inside the archive, and its bytes or the file holding them. */
 export interface TarFile {

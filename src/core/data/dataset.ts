@@ -75,7 +75,7 @@ export function truthSpellingsOfField(field: Field, type: ColumnType): TruthSpel
 }
 
 /** The facts recorded for a field: a datetime's day/month order, a boolean's spellings. */
-export function factsOfField(field: Field, type: ColumnType): ColumnFacts {
+function factsOfField(field: Field, type: ColumnType): ColumnFacts {
   const dateOrder = dateOrderOfField(field, type);
   const truthSpellings = truthSpellingsOfField(field, type);
   return { ...(dateOrder !== undefined ? { dateOrder } : {}), ...(truthSpellings !== undefined ? { truthSpellings } : {}) };

@@ -10,7 +10,7 @@ import type { CsvOptions, RawValue } from './sources/types.js';
 
 /** The file formats {@link readRawFile} reads: the text ones and `arrow` (a dataset written by `mlpipe load`). */
 export type SourceFormat = TextFormat | 'arrow';
-export const SOURCE_FORMATS: readonly SourceFormat[] = [...TEXT_FORMATS, 'arrow'];
+const SOURCE_FORMATS: readonly SourceFormat[] = [...TEXT_FORMATS, 'arrow'];
 
 /**
  * Rows as read from a file, before typing: values are CSV strings or JSON scalars. `lines[i]` is the

@@ -14,7 +14,7 @@ export const FILE_FORMATS = [...TEXT_FORMATS, 'xlsx', 'parquet', 'arrow'] as con
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
 /** The extensions (lower case, without the dot) each format is recognized by; `.gz` is looked through. */
-export const FORMAT_EXTENSIONS: Readonly<Record<FileFormat, readonly string[]>> = {
+const FORMAT_EXTENSIONS: Readonly<Record<FileFormat, readonly string[]>> = {
   csv: ['csv', 'txt'],
   tsv: ['tsv', 'tab'],
   json: ['json'],

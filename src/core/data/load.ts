@@ -88,7 +88,7 @@ function specOfPath(path: string, options: Pick<LoadOptions, 'format' | 'delimit
  * Opens what {@link LoadOptions.source} names as one {@link RecordSource}: a single source, or several
  * concatenated or joined (see src/core/data/combine.ts).
  */
-export function openLoadSource(options: LoadOptions, spoolNear?: string): RecordSource {
+function openLoadSource(options: LoadOptions, spoolNear?: string): RecordSource {
   const ctx = { env: options.env ?? process.env, stdin: options.stdin };
   const { source } = options;
   if (typeof source === 'string') return openSource(specOfPath(source, options), ctx);

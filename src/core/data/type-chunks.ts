@@ -20,10 +20,10 @@ import { dict, ownValue } from '../records/dict.js';
 export type OnBadRow = 'error' | 'skip';
 
 /** Rows per chunk when nothing else is said (`--chunk-rows`, `chunkRows:`). */
-export const DEFAULT_CHUNK_ROWS = 10_000;
+const DEFAULT_CHUNK_ROWS = 10_000;
 
 /** How many skipped rows are described one by one (the rest are only counted). */
-export const SKIPPED_EXAMPLES = 5;
+const SKIPPED_EXAMPLES = 5;
 
 /** Where a load is: reading the source (pass 1), or typing and writing (pass 2, `total` known). */
 export interface LoadProgress {

@@ -24,10 +24,10 @@ import { pathExists } from '../fs-util.js';
 import type { TrustedKey } from '../bundle/signature.js';
 
 /** Where trusted keys live in the container (the Dockerfile's /srv/mlpipe/…). */
-export const IMAGE_KEYS_DIR = '/srv/mlpipe/keys';
+const IMAGE_KEYS_DIR = '/srv/mlpipe/keys';
 
 /** The mlpipe installation this module belongs to (dist/core/deploy/ or src/core/deploy/ → the root). */
-export function appRoot(): string {
+function appRoot(): string {
   return resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 }
 

@@ -2,7 +2,7 @@ import { DAY_MS, F, FIELDS } from './calendar.js';
 import { type DateKindParams, type DateKindState, civilOfCell, dateKindParams, dateKindSummary, fitDateKind } from './date-kinds.js';
 import type { FeaturizerKind } from './types.js';
 
-export const CYCLIC_PARTS = ['month', 'dayofweek', 'hour', 'dayofyear'] as const;
+const CYCLIC_PARTS = ['month', 'dayofweek', 'hour', 'dayofyear'] as const;
 /** A periodic part of a date: month (of 12), day of week (of 7), time of day (of 24 h), day of year (of 365 or 366). */
 export type CyclicPart = (typeof CYCLIC_PARTS)[number];
 

@@ -2,7 +2,7 @@ import { F, FIELDS } from './calendar.js';
 import { type DateKindParams, type DateKindState, civilOfCell, dateKindParams, dateKindSummary, fitDateKind } from './date-kinds.js';
 import type { FeaturizerKind } from './types.js';
 
-export const DATE_PARTS = ['year', 'month', 'day', 'dayofyear', 'dayofweek', 'hour', 'minute', 'epochdays'] as const;
+const DATE_PARTS = ['year', 'month', 'day', 'dayofyear', 'dayofweek', 'hour', 'minute', 'epochdays'] as const;
 /**
  * A calendar part of a date, in the step's time zone (UTC by default). `dayofweek` is 0 for Monday …
  * 6 for Sunday (as pandas); `dayofyear` 1 … 366; `epochdays` the days from 1970-01-01 to the (local) date.

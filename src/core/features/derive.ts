@@ -27,12 +27,12 @@ export interface DeriveSpec {
 }
 
 /** Column types an expression can read. */
-export const DERIVE_INPUT_TYPES: readonly ColumnType[] = ['number', 'integer', 'boolean', 'datetime'];
+const DERIVE_INPUT_TYPES: readonly ColumnType[] = ['number', 'integer', 'boolean', 'datetime'];
 
 const MS_PER_DAY = 86_400_000;
 
 /** A cell of a readable column as an expression value: booleans 1/0, datetimes in days; NaN when missing. */
-export function cellNumber(type: ColumnType, cell: Cell): number {
+function cellNumber(type: ColumnType, cell: Cell): number {
   if (cell === null) return Number.NaN;
   if (type === 'boolean') return cell === true ? 1 : 0;
   if (type === 'datetime') return (cell as number) / MS_PER_DAY;

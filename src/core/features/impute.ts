@@ -3,7 +3,7 @@ import { ParamError, param } from './params.js';
 import { meanOf, modeSorted, quantileSorted, sortedPresent } from './stats.js';
 
 /** Strategies for filling a missing number. */
-export const NUMERIC_IMPUTE = ['median', 'mean', 'most_frequent', 'constant'] as const;
+const NUMERIC_IMPUTE = ['median', 'mean', 'most_frequent', 'constant'] as const;
 
 /**
  * Imputation parameters shared by every numeric kind (`numeric`, `standard-scale`, `min-max`, …).
@@ -87,7 +87,7 @@ export function round(x: number): string {
 }
 
 /** Strategies for a missing category: its own slot (default), the most frequent value, or `fillValue`. */
-export const CATEGORY_IMPUTE = ['missing', 'most_frequent', 'constant'] as const;
+const CATEGORY_IMPUTE = ['missing', 'most_frequent', 'constant'] as const;
 
 /** Imputation parameters shared by the categorical kinds (`one-hot`, `ordinal`, `frequency`, `target`). */
 export type CategoryImputeParams = {

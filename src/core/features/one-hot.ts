@@ -19,8 +19,8 @@ export type OneHotParams = {
  */
 export type OneHotState = { categories: string[]; missingSlot: boolean; missingAs?: string };
 
-export const OTHER_SLOT = '<other>';
-export const MISSING_SLOT = '<missing>';
+const OTHER_SLOT = '<other>';
+const MISSING_SLOT = '<missing>';
 
 // Index lookup built once per fitted state object; the state itself stays plain JSON.
 const lookups = new WeakMap<{ categories: string[] }, Map<string, number>>();

@@ -32,7 +32,7 @@ function isWord(cp: number): boolean {
 }
 
 /** The code unit at `i`, lowercased when asked. */
-export function unitAt(text: string, i: number, lowercase: boolean): number {
+function unitAt(text: string, i: number, lowercase: boolean): number {
   const u = text.charCodeAt(i);
   return lowercase ? ((LOWER as Uint16Array)[u] as number) : u;
 }

@@ -126,7 +126,7 @@ function convertKeyed(value: unknown, depth: number): unknown {
 }
 
 /** The prediction value of a model: the class labels as an enum of the target's own values, or a number. */
-export function valueSchema(manifest: Manifest): JsonSchema {
+function valueSchema(manifest: Manifest): JsonSchema {
   if (manifest.task === 'regression' || !manifest.classes) return { type: 'number', description: `the predicted ${manifest.target.name}` };
   const values = labelValues(manifest.classes, manifest.target.type);
   const types = [...new Set(values.map((v) => typeof v))];
@@ -134,7 +134,7 @@ export function valueSchema(manifest: Manifest): JsonSchema {
 }
 
 /** `{prediction, probabilities}` (classifiers) or `{prediction}` (regression) of one record. */
-export function predictionSchema(manifest: Manifest, names: ModelSchemaNames): JsonSchema {
+function predictionSchema(manifest: Manifest, names: ModelSchemaNames): JsonSchema {
   const properties = dict<JsonSchema>();
   properties.prediction = ref(names.value);
   const required = ['prediction'];
@@ -146,7 +146,7 @@ export function predictionSchema(manifest: Manifest, names: ModelSchemaNames): J
 }
 
 /** The probabilities object: one number in [0, 1] per class label (the labels as they are, any string). */
-export function probabilitiesSchema(classes: readonly string[]): JsonSchema {
+function probabilitiesSchema(classes: readonly string[]): JsonSchema {
   const properties = dict<JsonSchema>();
   for (const c of classes) properties[c] = { type: 'number', minimum: 0, maximum: 1 };
   return {

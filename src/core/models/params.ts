@@ -155,7 +155,7 @@ export function inDomain(spec: ForestParamSpec, value: unknown): boolean {
 }
 
 /** A parameter's problem, without its path: `must be a whole number ≥ 1, got 0`; undefined when fine. */
-export function forestParamProblem(spec: ForestParamSpec, value: unknown, engine: Engine = 'hist'): string | undefined {
+function forestParamProblem(spec: ForestParamSpec, value: unknown, engine: Engine = 'hist'): string | undefined {
   if (!(value === null && spec.nullMeans !== undefined) && !inDomain(spec, value)) return `must be ${expectation(spec)}, got ${value}`;
   if (engine === 'mljs' && spec.mljsRefuses !== undefined && value !== spec.default) return `engine mljs (ml-random-forest) ${spec.mljsRefuses}; use engine hist`;
   return undefined;

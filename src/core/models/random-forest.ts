@@ -148,7 +148,7 @@ async function trainHist(data: TrainingData, params: ForestParams, options: Fore
  * scikit-learn's impurity importance: per tree, each feature's share of the weighted impurity
  * decrease; then the mean over trees, normalized to sum 1.
  */
-export function impurityImportances(trees: Tree[], width: number): number[] {
+function impurityImportances(trees: Tree[], width: number): number[] {
   const total = new Float64Array(width);
   for (const tree of trees) {
     const imp = new Float64Array(width);

@@ -5,7 +5,7 @@ import { type ColumnType, parseBoolean } from '../values.js';
 import type { Task } from './forest-format.js';
 
 /** An integer target with at most this many distinct values is a classification target. */
-export const MAX_INTEGER_CLASSES = 20;
+const MAX_INTEGER_CLASSES = 20;
 
 /**
  * The task a target column implies: categories and booleans are classification; integers with few

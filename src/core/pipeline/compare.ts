@@ -19,13 +19,13 @@ import { dict, ownValue } from '../records/dict.js';
 export type Better = 'higher' | 'lower';
 
 /** The metrics `compare` reports and can gate on, by task, with the direction each is better in. */
-export const COMPARE_METRICS: Record<'classification' | 'regression', Record<string, Better>> = {
+const COMPARE_METRICS: Record<'classification' | 'regression', Record<string, Better>> = {
   classification: { accuracy: 'higher', balancedAccuracy: 'higher', macroF1: 'higher', weightedF1: 'higher', logLoss: 'lower', rocAuc: 'higher' },
   regression: { r2: 'higher', rmse: 'lower', mae: 'lower', mape: 'lower' },
 };
 
 /** The metric gated on by default: mlpipe's headline metric of the task. */
-export const DEFAULT_METRIC = { classification: 'accuracy', regression: 'r2' } as const;
+const DEFAULT_METRIC = { classification: 'accuracy', regression: 'r2' } as const;
 
 const ALL_METRICS = [...Object.keys(COMPARE_METRICS.classification), ...Object.keys(COMPARE_METRICS.regression)];
 

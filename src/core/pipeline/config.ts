@@ -87,7 +87,7 @@ function schemaNode(schemaPath: string): Record<string, unknown> | undefined {
 }
 
 /** A config path for people: `source[1].table`, `model.trees`. */
-export function formatConfigPath(path: readonly (string | number)[]): string {
+function formatConfigPath(path: readonly (string | number)[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number' || /^\d+$/.test(key)) out += `[${key}]`;

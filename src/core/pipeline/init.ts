@@ -5,7 +5,6 @@ import { parse } from 'yaml';
 import { type LoadOptions, type LoadResult, loadSource } from '../data/load.js';
 import { parseSourceArgument } from '../data/sources/index.js';
 import type { SourceSpec } from '../data/sources/types.js';
-import { ConfigError } from '../errors.js';
 import { planFeatures } from '../features/auto.js';
 import { referenceOf } from '../features/expression/names.js';
 import { getKind } from '../features/registry.js';

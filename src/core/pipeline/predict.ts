@@ -96,13 +96,13 @@ const MAX_PREDICT_THREADS = 8;
  * Rows × trees from which a prediction's forest work is split over worker threads: below it, starting
  * the workers (~40 ms) costs about what they save. Counted as the rows come: a small input never starts them.
  */
-export const MIN_WORK_FOR_PREDICT_THREADS = 5_000_000;
+const MIN_WORK_FOR_PREDICT_THREADS = 5_000_000;
 
 /** Rows read, predicted and written at a time by default. */
-export const PREDICT_CHUNK_ROWS = 10_000;
+const PREDICT_CHUNK_ROWS = 10_000;
 
 /** The output format: from `explicit`, an SQL URL, or the file's extension. */
-export function predictOutFormat(out: string, explicit?: string, outTable?: string): PredictOutFormat {
+function predictOutFormat(out: string, explicit?: string, outTable?: string): PredictOutFormat {
   const sql = out !== '-' && sourceKindOf(out) === 'sql';
   if (sql) {
     if (explicit) throw new MlpipeError('usage', `--out-format: ${out} is a database; its rows go to --out-table, not a ${explicit} file`);
@@ -129,7 +129,7 @@ async function openSink(model: Predictor, format: PredictOutFormat, options: Pre
       return sqlSink({ url: options.out, table: options.outTable as string, env: options.env ?? {}, columns });
     }
     case 'parquet':
-      return new ParquetSink(model, options.out, columns);
+      return new ParquetSink(options.out, columns);
     default:
       return new TextSink(model, format, options.out === '-' ? { stream: options.stdout ?? process.stdout, name: 'stdout' } : options.out, columns);
   }

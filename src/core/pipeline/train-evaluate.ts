@@ -14,7 +14,7 @@ import { planOf } from './featurize.js';
 // How train.ts scores a forest honestly: featurizers re-fitted on each model's own training rows,
 // the model scored on the rows it did not see, beside a baseline; k-fold CV; permutation importance.
 /** Permutation importance looks at no more than this many holdout rows (a seeded sample). */
-export const PERMUTATION_MAX_ROWS = 5000;
+const PERMUTATION_MAX_ROWS = 5000;
 
 /** The context every evaluation step shares. */
 export interface Context {

@@ -68,10 +68,10 @@ export interface TrainResult {
 }
 
 /** Below this many rows no holdout is taken: the metrics would be noise. */
-export const MIN_ROWS_FOR_HOLDOUT = 10;
+const MIN_ROWS_FOR_HOLDOUT = 10;
 
 /** The space a search explores: values that matter most for a random forest. */
-export const SEARCH_SPACE: { [K in 'maxFeatures' | 'maxDepth' | 'minSamplesLeaf']: ForestParams[K][] } = {
+const SEARCH_SPACE: { [K in 'maxFeatures' | 'maxDepth' | 'minSamplesLeaf']: ForestParams[K][] } = {
   maxFeatures: ['sqrt', 'log2', 0.5, 'all'],
   maxDepth: [null, 20, 10],
   minSamplesLeaf: [1, 3, 10],
@@ -274,9 +274,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 }
 
 /** model.bin is read whole (by package, predict and serve); Node reads at most 2 GiB into one buffer. */
-export const MAX_MODEL_BYTES = 2 ** 31 - 1;
+const MAX_MODEL_BYTES = 2 ** 31 - 1;
 /** A forest whose nodes' class distributions may take more than this is refused before training. */
-export const MAX_ESTIMATED_BYTES = 16 * 2 ** 30;
+const MAX_ESTIMATED_BYTES = 16 * 2 ** 30;
 const SMALLER_MODEL = 'Grow smaller trees (--min-samples-leaf, --max-depth), fewer trees (--trees), or predict a target with fewer classes';
 
 function gib(bytes: number): string {

@@ -13,7 +13,7 @@ import type { ColumnType, DateOrder } from '../values.js';
 
 /** The training side of input drift: what a bundle's featurizer and report.json say of each input field (see drift.ts). */
 /** Fields tracked per model version (the first ones of the featurizer's inputs); more are not tracked. */
-export const DRIFT_MAX_FIELDS = 1000;
+const DRIFT_MAX_FIELDS = 1000;
 
 /** The training side of one field, from the bundle. */
 export type FieldProfile = NumberFieldProfile | CategoryFieldProfile | TextFieldProfile;

@@ -2,8 +2,8 @@
 /** Bins without data count as this share in PSI (the usual floor; ln(0) has no value). */
 const PSI_FLOOR = 1e-4;
 /** The usual reading of PSI: below 0.1 no drift, 0.1–0.25 moderate, above 0.25 major. */
-export const PSI_MODERATE = 0.1;
-export const PSI_MAJOR = 0.25;
+const PSI_MODERATE = 0.1;
+const PSI_MAJOR = 0.25;
 
 /** Population stability index of two distributions over the same bins (counts; each normalized, floored). */
 export function psi(expected: readonly number[], actual: readonly number[]): number {

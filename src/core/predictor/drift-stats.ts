@@ -7,7 +7,7 @@ export const DRIFT_SKETCH_SIZE = 50;
 /** Live category values reported per field, most frequent first. */
 export const DRIFT_TOP_K = 10;
 /** Longest category value kept in the sketch or a report (longer ones end in "…"). */
-export const DRIFT_VALUE_MAX = 100;
+const DRIFT_VALUE_MAX = 100;
 /** Each training histogram bin is counted in this many finer live bins (for quantiles). */
 const SUB_BINS = 10;
 

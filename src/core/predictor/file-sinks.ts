@@ -268,7 +268,6 @@ export class ParquetSink implements PredictionSink {
   private readonly predictionKind: Kind;
 
   constructor(
-    private readonly model: Predictor,
     private readonly path: string,
     private readonly columns: SinkColumns,
   ) {

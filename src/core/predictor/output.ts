@@ -20,7 +20,7 @@ export type OutputRecord = Record<string, unknown>;
 export type Outcome = { record: OutputRecord; prediction: Prediction; error?: undefined } | { record: OutputRecord; prediction?: undefined; error: string };
 
 /** Longest `error` text written for one row; the rest of a very long one is cut (`…`). */
-export const MAX_ERROR_TEXT = 1000;
+const MAX_ERROR_TEXT = 1000;
 
 /** `text`, cut to {@link MAX_ERROR_TEXT}. */
 export function clipError(text: string): string {

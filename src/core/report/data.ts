@@ -22,19 +22,19 @@ export const REPORT_FILES = {
 } as const;
 
 /** Points kept of a ROC or precision–recall curve, and holdout rows kept for the regression plots. */
-export const CURVE_MAX_POINTS = 300;
-export const SAMPLE_MAX_ROWS = 2000;
+const CURVE_MAX_POINTS = 300;
+const SAMPLE_MAX_ROWS = 2000;
 /** Number and date columns drawn as small histograms in the data section; bins of each. */
-export const MAX_DISTRIBUTIONS = 24;
-export const DISTRIBUTION_BINS = 20;
+const MAX_DISTRIBUTIONS = 24;
+const DISTRIBUTION_BINS = 20;
 
 /**
  * The training profile of the input columns that serving compares live inputs with (drift): this many
  * columns at most, and this many values counted per category column (the most frequent; the rest as
  * one count).
  */
-export const PROFILE_MAX_COLUMNS = 1000;
-export const PROFILE_MAX_VALUES = 100;
+const PROFILE_MAX_COLUMNS = 1000;
+const PROFILE_MAX_VALUES = 100;
 
 /** One input column over the training rows: what `serve` compares its live values with (drift, PSI). */
 export interface InputProfile {
@@ -54,7 +54,7 @@ export interface InputProfile {
 /** Longest text report.json keeps (a column name, a top value, a label, a featurizer line): longer ones end in "…". */
 export const REPORT_TEXT_MAX = 200;
 /** Most classes whose counts report.json keeps (the most frequent ones). */
-export const REPORT_MAX_CLASSES = 1000;
+const REPORT_MAX_CLASSES = 1000;
 
 /** `text` cut to {@link REPORT_TEXT_MAX} characters with an ellipsis (never splitting a surrogate pair). */
 export function capText(text: string, max = REPORT_TEXT_MAX): string {

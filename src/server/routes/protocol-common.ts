@@ -83,7 +83,7 @@ function relocate(detail: ErrorDetail, where: (row: number, column: string | und
 }
 
 /** At most this many problems are spelled out in a protocol's one-string error message. */
-export const PROBLEMS_IN_MESSAGE = 10;
+const PROBLEMS_IN_MESSAGE = 10;
 
 /**
  * The one string a standard protocol's error body carries: the message, and for invalid input with

@@ -18,7 +18,7 @@ export interface RemoteFiles {
 }
 
 /** The local cache of remote bundles: `MLPIPE_CACHE`, else `$XDG_CACHE_HOME/mlpipe`, else `~/.cache/mlpipe`. */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MLPIPE_CACHE) return env.MLPIPE_CACHE;
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mlpipe');
 }

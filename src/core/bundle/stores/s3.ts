@@ -30,7 +30,7 @@ const CLAIMS = '.claims';
 const HISTORY = 'history';
 
 /** The parts of an `s3://bucket/prefix` location. */
-export function parseS3Location(location: string): { bucket: string; prefix: string } {
+function parseS3Location(location: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]*)\/?(.*)$/i.exec(location);
   const bucket = m?.[1] ?? '';
   // S3's bucket naming rules (3–63 characters, lower-case letters, digits, dots and hyphens).

@@ -136,7 +136,7 @@ export interface CsvContext {
  * Values (rows × columns) a chunk holds at most: a wide table gets fewer rows per chunk, so that its
  * spans (two Int32Arrays of rows × columns) stay some tens of megabytes, not gigabytes.
  */
-export const CHUNK_CELLS = 4_000_000;
+const CHUNK_CELLS = 4_000_000;
 
 export async function* csvChunks(text: TextInput, ctx: CsvContext): AsyncGenerator<RawChunk> {
   const { name, warnings, settings } = ctx;

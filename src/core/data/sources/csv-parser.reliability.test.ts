@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { stringify } from 'csv-stringify/sync';
-import { type Parsed, parsePieces } from '../../../test-helpers/csv.js';
+import { parsePieces } from '../../../test-helpers/csv.js';
 import { byScale, countReliability } from '../../../test-helpers/reliability.js';
 import { CsvSyntaxError } from './csv-parser.js';
 

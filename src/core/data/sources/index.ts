@@ -21,7 +21,7 @@ export interface SourceContext {
 }
 
 /** True for a file spec that names an mlpipe (Arrow IPC) dataset, by `format` or extension. */
-export function isDatasetFile(spec: FileSourceSpec): boolean {
+function isDatasetFile(spec: FileSourceSpec): boolean {
   if (spec.format !== undefined) return spec.format === 'arrow';
   return formatOfExtension(spec.path) === 'arrow' && !spec.path.toLowerCase().endsWith('.gz');
 }

@@ -37,7 +37,7 @@ import type { RawValue } from './types.js';
 // PostgreSQL
 
 /** PostgreSQL type OIDs mlpipe knows (pg_type.oid; stable across servers). */
-export const PG_OID = {
+const PG_OID = {
   bool: 16,
   bytea: 17,
   int8: 20,
@@ -100,7 +100,7 @@ export function parsePgTimestamp(text: string): Date | string {
 }
 
 /** A 64-bit integer's text: a number when it is a safe integer, else the text itself. */
-export function parseInt64(text: string): number | string {
+function parseInt64(text: string): number | string {
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : text;
 }
@@ -156,7 +156,7 @@ export function pgGetTypeParser(oid: number, format?: string): TextParser {
 // MySQL / MariaDB
 
 /** MySQL protocol column types (include/mysql_com.h `enum_field_types`). */
-export const MYSQL_TYPE = {
+const MYSQL_TYPE = {
   DECIMAL: 0,
   TINY: 1,
   SHORT: 2,
@@ -188,7 +188,7 @@ function mysqlColumnLength(f: MysqlField): number | undefined {
 }
 
 /** True for TINYINT(1) (MySQL's BOOL/BOOLEAN) and BIT(1). */
-export function mysqlIsBoolean(f: MysqlField): boolean {
+function mysqlIsBoolean(f: MysqlField): boolean {
   const t = mysqlColumnType(f);
   return (t === MYSQL_TYPE.TINY || t === MYSQL_TYPE.BIT) && mysqlColumnLength(f) === 1;
 }
@@ -224,7 +224,7 @@ export function mysqlDeclaredType(f: MysqlField): ColumnType | undefined {
 }
 
 /** Binary bytes as `\x`-prefixed hex text (PostgreSQL's bytea text form). */
-export function hexText(bytes: Uint8Array): string {
+function hexText(bytes: Uint8Array): string {
   return `\\x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
 }
 

@@ -3,9 +3,9 @@ import { Rng } from '../rng.js';
 /** Bin code of a missing value (NaN). Value bins are 0 … {@link MAX_VALUE_BINS} − 1. */
 export const MISSING_BIN = 255;
 /** At most 255 value bins per feature: 254 thresholds. */
-export const MAX_VALUE_BINS = 255;
+const MAX_VALUE_BINS = 255;
 /** Quantiles are taken from at most this many values per feature (as scikit-learn's hist GBM does). */
-export const BINNING_SAMPLE = 200_000;
+const BINNING_SAMPLE = 200_000;
 
 /**
  * Features binned once for training. `binned` is column-major (`binned[f * rows + i]`), one byte per

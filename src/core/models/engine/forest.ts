@@ -5,7 +5,7 @@ import { binMatrix } from './binning.js';
 import { type Tree, type TreeData, type TreeParams, growTree } from './tree.js';
 
 /** Seed of tree `t`: a hash of the forest seed and the index, so a tree never depends on which worker grew it. */
-export function treeSeed(seed: number, t: number): number {
+function treeSeed(seed: number, t: number): number {
   let z = (seed ^ Math.imul(t + 1, 0x9e3779b9)) >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;

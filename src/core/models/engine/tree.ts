@@ -57,7 +57,7 @@ export interface Tree {
 }
 
 /** Nodes at least this large keep a histogram of every feature, so a child can be had by subtraction. */
-export const SUBTRACT_MIN_ROWS = 512;
+const SUBTRACT_MIN_ROWS = 512;
 
 /** A node waiting to be split or made a leaf: its rows are `idx[start, end)`. */
 interface Pending {
