@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
@@ -119,6 +121,24 @@ describe('mlpipe predict: every source load reads, every output format, streamin
     const stdin = await cli(['predict', 'scoring', '--input', '-', '--id', 'key'], await readFile(join(dir, 'score.csv'), 'utf8'));
     expect(stdin.code, stdin.stderr).to.equal(0);
     expect(ndjson(stdin.stdout)).to.deep.equal(expected);
+  });
+
+  it('an HTTP JSON API, paged, gives the same predictions (JSON values taken as they are, as the server takes them)', async () => {
+    const records = rows.map((r, i) => ({ date: r[0], area: Number(r[1]), color: r[2], ok: r[3] === 'true', key: `k${i + 1}` }));
+    const server = createServer((req, res) => {
+      const page = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('page') ?? '1');
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ data: records.slice((page - 1) * 100, page * 100) }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const r = await cli(['predict', 'scoring', '--input', `http://127.0.0.1:${port}/rows`, '--records-path', 'data', '--paginate', 'page', '--id', 'key', '--chunk-rows', '64']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(ndjson(r.stdout)).to.deep.equal(expected);
+    } finally {
+      server.close();
+    }
   });
 
   it('CSV, JSON and Parquet outputs hold the same predictions as NDJSON; JSON is the indented array it always was', async () => {
