@@ -240,7 +240,7 @@ export async function predictSource(options: PredictOptions): Promise<PredictRes
       const first = rowsRead + 1;
       const read = readChunk(cells, chunk, first);
       rowsRead += read.size;
-      const featurized = read.readable.length === 0 ? { matrix: new Float64Array(0), rows: [], problems: [] } : model.featurizeRows(read.readable, () => '', { flat: true });
+      const featurized = model.featurizeRows(read.readable, () => '', { flat: true });
       const failing = onBadRow === 'fail' && (firstBad !== undefined || read.bad.size > 0 || featurized.problems.length > 0);
       // Failing: the rest is read only to count its bad rows; nothing more is predicted.
       const answer = chunkAnswer(read, featurized, NO_OUTPUTS);

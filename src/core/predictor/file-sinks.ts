@@ -14,6 +14,7 @@ import { DataError } from '../errors.js';
 import { tempPathBeside, writeError } from '../fs-util.js';
 import { PredictionText, csvOutputCells, csvOutputHeader, csvText, jsonOutputObject, type OutputRecord } from './output.js';
 import type { Predictor } from './predictor.js';
+import { NO_OUTPUTS } from './chunk.js';
 import { type Kind, firstIdKind, fit, predictionKindOf, textOf } from './column-kinds.js';
 import type { PredictionSink, ScoredChunk, SinkColumns } from './sink.js';
 
@@ -41,10 +42,10 @@ class TempFile {
     return this.stream;
   }
 
-  async write(text: string): Promise<void> {
-    if (text === '') return;
+  async write(text: string | Buffer): Promise<void> {
+    if (text.length === 0) return;
     const stream = await this.open();
-    this.bytes += Buffer.byteLength(text);
+    this.bytes += typeof text === 'string' ? Buffer.byteLength(text) : text.length;
     // events.once rejects when the stream emits 'error' meanwhile.
     if (!stream.write(text)) await once(stream, 'drain');
   }
@@ -67,12 +68,12 @@ class TempFile {
 }
 
 /**
- * Copies bytes `[from, to)` of `src` to `out`, adding `,` before each row's line end (a `\n` outside a
+ * Copies bytes `[from, to)` of `src` into `out`, adding `,` before each row's line end (a `\n` outside a
  * quoted value): the rows written before the first bad one get the `error` column's empty cell. CSV
  * written by csvText quotes every value holding `"`, `,`, `\r` or `\n`, doubling its quotes, so a
  * quote toggles "inside a value" and a doubled one toggles twice.
  */
-async function copyAddingCell(src: string, from: number, to: number, out: WriteStream): Promise<void> {
+async function copyAddingCell(src: string, from: number, to: number, out: TempFile): Promise<void> {
   if (to <= from) return;
   let quoted = false;
   for await (const piece of createReadStream(src, { start: from, end: to - 1 })) {
@@ -88,7 +89,7 @@ async function copyAddingCell(src: string, from: number, to: number, out: WriteS
       }
     }
     parts.push(bytes.subarray(start));
-    if (!out.write(Buffer.concat(parts))) await once(out, 'drain');
+    await out.write(Buffer.concat(parts));
   }
 }
 const COMMA_NEWLINE = Buffer.from(',\n');
@@ -222,15 +223,10 @@ export class TextSink implements PredictionSink {
     const fixed = new TempFile(file.path);
     const size = (await stat(file.tmp)).size;
     try {
+      // One stream writes the new file in order: the header, the rows before, the rest as it was.
       await fixed.write(this.header(true));
-      const out = createWriteStream(fixed.tmp, { flags: 'a' });
-      await once(out, 'open');
-      await copyAddingCell(file.tmp, this.headerBytes, this.firstErrorOffset, out);
-      for await (const piece of createReadStream(file.tmp, { start: this.firstErrorOffset, end: size - 1 })) {
-        if (!out.write(piece as Buffer)) await once(out, 'drain');
-      }
-      out.end();
-      await once(out, 'finish');
+      await copyAddingCell(file.tmp, this.headerBytes, this.firstErrorOffset, fixed);
+      if (size > this.firstErrorOffset) for await (const piece of createReadStream(file.tmp, { start: this.firstErrorOffset, end: size - 1 })) await fixed.write(piece as Buffer);
       await fixed.close();
       await rename(fixed.tmp, file.tmp);
     } catch (err) {
@@ -348,7 +344,7 @@ export class ParquetSink implements PredictionSink {
 
   async finish(): Promise<void> {
     try {
-      if (!this.writer) await this.open({ first: 1, size: 0, good: [], records: [], outputs: { values: new Float64Array(0), proba: new Float64Array(0) }, bad: new Map() });
+      if (!this.writer) await this.open({ first: 1, size: 0, good: [], records: [], outputs: NO_OUTPUTS, bad: new Map() });
       await this.writer!.finish();
       await rename(this.tmp, this.path);
     } catch (err) {
